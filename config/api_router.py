@@ -1,0 +1,7 @@
+"""Mounts each app's API under /api/v1/. Apps expose `api_urlpatterns` in their urls."""
+
+from django.urls import include, path
+
+api_v1_patterns = [
+    path("", include("partners.api_urls")),
+]

@@ -1,0 +1,61 @@
+"""GET /healthz: the state of the database, the broker and the storage."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_broker() -> None:
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def check_storage() -> None:
+    name = default_storage.save(f"healthz/{secrets.token_hex(8)}.txt", ContentFile(b"ok"))
+    try:
+        with default_storage.open(name) as handle:
+            if handle.read() != b"ok":
+                raise OSError("storage returned different content")
+    finally:
+        default_storage.delete(name)
+
+
+CHECKS = {"database": check_database, "broker": check_broker, "storage": check_storage}
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when every component answers; 503 naming those that do not."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "down"
+            logger.warning("healthz: %s is down: %s", name, exc)
+            results[name] = {"ok": False, "error": type(exc).__name__}
+        else:
+            results[name] = {"ok": True}
+    down = [name for name, result in results.items() if not result["ok"]]
+    return JsonResponse(
+        {"status": "down" if down else "ok", "down": down, "checks": results},
+        status=503 if down else 200,
+    )

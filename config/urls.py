@@ -1,0 +1,34 @@
+"""Top-level routes: admin, portal, API v1 with its schema and docs, health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+
+from config import health
+from config.api_router import api_v1_patterns
+from config.schema import UnscopedSchemaView
+
+admin.site.site_header = "PartnerHub: partner program administration"
+admin.site.site_title = "PartnerHub admin"
+admin.site.index_title = "Partner program"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("portal/", include("partners.urls", namespace="portal")),
+    path("api/v1/", include((api_v1_patterns, "api"), namespace="api")),
+    path("api/schema/", UnscopedSchemaView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+handler400 = "partners.views.bad_request"
+handler403 = "partners.views.permission_denied"
+handler404 = "partners.views.page_not_found"
+handler500 = "partners.views.server_error"

@@ -1,0 +1,327 @@
+"""Demo data: tiers, regions, languages, ~20 partners, users of every role.
+
+`seed_demo` is idempotent: records are found by their natural keys (slug,
+username, code) and only created when missing, so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from partners import roles
+from partners.models import Language, Membership, Partner, Region, Tier
+from partners.services import membership_create, partner_create
+
+DEMO_PASSWORD = "partnerhub-demo"  # noqa: S105 - published demo credential
+
+TIERS = [
+    ("registered", "Registered", 10, "Portal access, content library, deal registration."),
+    ("silver", "Silver", 20, "Co-branded content, campaign kits, MDF on request."),
+    ("gold", "Gold", 30, "Quarterly MDF allocation, joint marketing plans, lead sharing."),
+    ("platinum", "Platinum", 40, "Dedicated channel manager, highest MDF, executive briefings."),
+]
+REGIONS = [("na", "North America"), ("emea", "EMEA"), ("apac", "APAC"), ("latam", "Latin America")]
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("pt", "Portuguese"),
+    ("ja", "Japanese"),
+]
+
+STAFF = [
+    # username, first, last, role, superuser
+    ("admin", "Ada", "Admin", None, True),
+    ("marketing", "Maya", "Marketing", roles.MARKETING_ADMIN, False),
+    ("channel", "Carlos", "Channel", roles.CHANNEL_MANAGER, False),
+    ("channel2", "Chloe", "Channel", roles.CHANNEL_MANAGER, False),
+    ("finance", "Fiona", "Finance", roles.FINANCE_APPROVER, False),
+    ("analyst", "Andre", "Analyst", roles.ANALYST, False),
+]
+
+
+@dataclass(frozen=True)
+class DemoPartner:
+    slug: str
+    name: str
+    partner_type: str
+    tier: str
+    status: str
+    regions: tuple[str, ...]
+    languages: tuple[str, ...]
+    manager: str
+
+
+P = Partner.Type
+S = Partner.Status
+PARTNERS = [
+    DemoPartner(
+        "northwind",
+        "Northwind Solutions",
+        P.RESELLER,
+        "gold",
+        S.ACTIVE,
+        ("na",),
+        ("en",),
+        "channel",
+    ),
+    DemoPartner(
+        "contoso",
+        "Contoso Systems",
+        P.MSP,
+        "platinum",
+        S.ACTIVE,
+        ("na", "emea"),
+        ("en", "fr"),
+        "channel",
+    ),
+    DemoPartner(
+        "fabrikam",
+        "Fabrikam Distribution",
+        P.DISTRIBUTOR,
+        "platinum",
+        S.ACTIVE,
+        ("emea",),
+        ("de", "en"),
+        "channel2",
+    ),
+    DemoPartner(
+        "tailspin",
+        "Tailspin Networks",
+        P.RESELLER,
+        "silver",
+        S.ACTIVE,
+        ("na",),
+        ("en", "es"),
+        "channel",
+    ),
+    DemoPartner(
+        "wingtip",
+        "Wingtip Cloud Services",
+        P.MSP,
+        "gold",
+        S.ACTIVE,
+        ("apac",),
+        ("en", "ja"),
+        "channel2",
+    ),
+    DemoPartner(
+        "adventure",
+        "Adventure Works IT",
+        P.REFERRAL,
+        "registered",
+        S.ACTIVE,
+        ("latam",),
+        ("es", "pt"),
+        "channel2",
+    ),
+    DemoPartner(
+        "litware",
+        "Litware Integrations",
+        P.TECHNOLOGY,
+        "silver",
+        S.ACTIVE,
+        ("emea",),
+        ("en",),
+        "channel",
+    ),
+    DemoPartner(
+        "proseware",
+        "Proseware Consulting",
+        P.RESELLER,
+        "registered",
+        S.ONBOARDING,
+        ("emea",),
+        ("fr",),
+        "channel2",
+    ),
+    DemoPartner(
+        "lucerne", "Lucerne Data", P.MSP, "silver", S.ACTIVE, ("emea",), ("de",), "channel"
+    ),
+    DemoPartner(
+        "alpine",
+        "Alpine Ski Tech",
+        P.REFERRAL,
+        "registered",
+        S.APPLICANT,
+        ("emea",),
+        ("de", "fr"),
+        "channel",
+    ),
+    DemoPartner(
+        "blueyonder",
+        "Blue Yonder Partners",
+        P.DISTRIBUTOR,
+        "gold",
+        S.ACTIVE,
+        ("apac",),
+        ("en",),
+        "channel2",
+    ),
+    DemoPartner(
+        "coho", "Coho Digital", P.RESELLER, "silver", S.SUSPENDED, ("na",), ("en",), "channel"
+    ),
+    DemoPartner(
+        "fourthcoffee",
+        "Fourth Coffee Tech",
+        P.REFERRAL,
+        "registered",
+        S.TERMINATED,
+        ("na",),
+        ("en",),
+        "channel",
+    ),
+    DemoPartner(
+        "graphic",
+        "Graphic Design Institute",
+        P.TECHNOLOGY,
+        "registered",
+        S.ONBOARDING,
+        ("latam",),
+        ("pt",),
+        "channel2",
+    ),
+    DemoPartner(
+        "humongous",
+        "Humongous Insurance IT",
+        P.MSP,
+        "platinum",
+        S.ACTIVE,
+        ("na",),
+        ("en",),
+        "channel",
+    ),
+    DemoPartner(
+        "margie",
+        "Margie's Travel Systems",
+        P.RESELLER,
+        "registered",
+        S.APPLICANT,
+        ("apac",),
+        ("en", "ja"),
+        "channel2",
+    ),
+    DemoPartner(
+        "nod",
+        "Nod Publishers Tech",
+        P.RESELLER,
+        "silver",
+        S.ACTIVE,
+        ("emea",),
+        ("fr", "en"),
+        "channel",
+    ),
+    DemoPartner(
+        "relecloud", "Relecloud", P.MSP, "gold", S.ACTIVE, ("latam", "na"), ("es", "en"), "channel2"
+    ),
+    DemoPartner(
+        "trey", "Trey Research Labs", P.TECHNOLOGY, "gold", S.ACTIVE, ("na",), ("en",), "channel"
+    ),
+    DemoPartner(
+        "woodgrove",
+        "Woodgrove Reseller Group",
+        P.DISTRIBUTOR,
+        "silver",
+        S.ONBOARDING,
+        ("apac",),
+        ("en",),
+        "channel2",
+    ),
+]
+ROLE_USERS = [
+    ("admin", Membership.Role.ADMIN),
+    ("marketer", Membership.Role.MARKETER),
+    ("sales", Membership.Role.SALES),
+]
+
+
+def _user(username: str, *, first: str, last: str, staff: bool, superuser: bool = False):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@demo.partnerhub.local",
+            "is_staff": staff,
+            "is_superuser": superuser,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def seed_demo() -> dict[str, int]:
+    """Create what is missing; return how many of each kind were created."""
+    created = {"tiers": 0, "partners": 0, "users": 0}
+    for slug, name, rank, benefits in TIERS:
+        _tier, was_created = Tier.objects.get_or_create(
+            slug=slug, defaults={"name": name, "rank": rank, "benefits": benefits}
+        )
+        created["tiers"] += was_created
+    for code, name in REGIONS:
+        Region.objects.get_or_create(code=code, defaults={"name": name})
+    for code, name in LANGUAGES:
+        Language.objects.get_or_create(code=code, defaults={"name": name})
+
+    User = get_user_model()
+    before_users = User.objects.count()
+    staff_users = {}
+    for username, first, last, role, superuser in STAFF:
+        user = _user(username, first=first, last=last, staff=True, superuser=superuser)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        staff_users[username] = user
+
+    for demo in PARTNERS:
+        partner = Partner.objects.filter(slug=demo.slug).first()
+        if partner is None:
+            partner = partner_create(
+                actor=staff_users["marketing"],
+                name=demo.name,
+                slug=demo.slug,
+                tier=Tier.objects.get(slug=demo.tier),
+                partner_type=demo.partner_type,
+                status=demo.status,
+                channel_manager=staff_users[demo.manager],
+                website=f"https://www.{demo.slug}.example",
+                display_name=demo.name,
+                contact_email=f"marketing@{demo.slug}.example",
+                contact_phone="+1 555 0100",
+                reason="Demo data",
+            )
+            partner.regions.set(Region.objects.filter(code__in=demo.regions))
+            partner.languages.set(Language.objects.filter(code__in=demo.languages))
+            created["partners"] += 1
+        with scopes_disabled():
+            for suffix, role in ROLE_USERS:
+                username = f"{demo.slug}-{suffix}"
+                user = _user(username, first=demo.name.split()[0], last=suffix.title(), staff=False)
+                if not Membership.objects.filter(user=user).exists():
+                    membership_create(partner=partner, user=user, role=role)
+    created["users"] = User.objects.count() - before_users
+    return created
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(who, username, where) for the README and `make run`'s banner."""
+    return [
+        ("Superuser", "admin", "/admin/"),
+        ("Marketing admin", "marketing", "/admin/"),
+        ("Channel manager", "channel", "/admin/"),
+        ("Finance approver", "finance", "/admin/"),
+        ("Analyst (read-only)", "analyst", "/admin/"),
+        ("Partner admin (Northwind, Gold)", "northwind-admin", "/portal/"),
+        ("Partner marketer (Northwind)", "northwind-marketer", "/portal/"),
+        ("Partner sales rep (Northwind)", "northwind-sales", "/portal/"),
+        ("Partner admin (Contoso, Platinum)", "contoso-admin", "/portal/"),
+    ]

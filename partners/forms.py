@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Partner
+
+
+class ServiceErrorsMixin:
+    """Put a service's field-keyed ValidationError on the form's fields."""
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                target = field if field in self.fields else None  # type: ignore[attr-defined]
+                if field == "logo" and "logo_upload" in self.fields:  # type: ignore[attr-defined]
+                    target = "logo_upload"
+                for error in errors:
+                    self.add_error(target, error)  # type: ignore[attr-defined]
+        else:
+            self.add_error(None, exc)  # type: ignore[attr-defined]
+
+
+class PortalAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "That email/username and password do not match. After several failed "
+            "attempts, logging in is paused for a while."
+        ),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username")
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class CobrandingForm(ServiceErrorsMixin, forms.ModelForm):
+    logo_upload = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG or WEBP, up to 2 MB. Transparent PNGs work best."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the current logo"), required=False)
+
+    class Meta:
+        model = Partner
+        fields = ["display_name", "contact_phone", "contact_email", "contact_website", "address"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "display_name": _("How your company name appears on co-branded material."),
+        }
+
+
+class APIKeyCreateForm(ServiceErrorsMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Key name"),
+        max_length=50,
+        help_text=_("Say which system uses it, e.g. “HubSpot sync”."),
+    )

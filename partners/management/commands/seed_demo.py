@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from partners.demo import DEMO_PASSWORD, demo_logins, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent: a second run creates nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--print-logins", action="store_true", help="Print the demo logins.")
+
+    def handle(self, *args, **options):
+        created = seed_demo()
+        self.stdout.write(
+            "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
+        )
+        if options["print_logins"]:
+            self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+            for who, username, where in demo_logins():
+                self.stdout.write(f"  {who:<36} {username:<22} http://127.0.0.1:8000{where}")

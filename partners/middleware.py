@@ -1,0 +1,78 @@
+"""Request-wide partner scope and the request size limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django_scopes import scope, scopes_disabled
+
+from partners.selectors import membership_for_user
+
+
+class PartnerScopeMiddleware:
+    """Resolve the user's partner once and open its scope for the whole request.
+
+    - a partner member: `request.partner`/`request.membership` set, scope opened on it;
+    - staff in the admin: scopes disabled here, visibly and in this one place;
+    - everyone else: no scope, so a scoped query raises instead of leaking rows.
+    API keys are resolved by the API base class (DRF authenticates inside the view).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.admin_prefix = "/admin/"
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        membership = membership_for_user(user=user)
+        request.membership = membership  # type: ignore[attr-defined]
+        request.partner = membership.partner if membership else None  # type: ignore[attr-defined]
+        if membership is not None:
+            with scope(partner=membership.partner):
+                return self.get_response(request)
+        if user.is_authenticated and user.is_staff and request.path.startswith(self.admin_prefix):
+            with scopes_disabled():
+                return self.get_response(request)
+        return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to bodies larger than the limit before anything reads them.
+
+    Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` is read, and
+    DRF's JSON parser reads the stream directly, so without this an API client could
+    make us read an unbounded body. Multipart uploads get the larger file limit.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        content_type = request.META.get("CONTENT_TYPE", "")
+        limit = (
+            settings.REQUEST_MAX_BODY_SIZE
+            if content_type.startswith("multipart/form-data")
+            else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
+        if length > limit:
+            return self.too_large(request, limit)
+        return self.get_response(request)
+
+    def too_large(self, request: HttpRequest, limit: int) -> HttpResponse:
+        message = f"The request body is larger than the limit of {limit} bytes."
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "type": "client_error",
+                    "errors": [{"code": "request_too_large", "detail": message, "attr": None}],
+                },
+                status=413,
+            )
+        return render(request, "413.html", {"limit": limit}, status=413)

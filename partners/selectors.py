@@ -1,0 +1,59 @@
+"""Reads on partners that are reused or scoped."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django_scopes import scopes_disabled
+
+from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Tier
+
+
+def membership_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+    """The user's membership with its partner, or None (anonymous, staff, unattached)."""
+    if not user.is_authenticated or user.is_staff:
+        return None
+    # Resolving the scope itself cannot happen inside a scope.
+    with scopes_disabled():
+        return (
+            Membership.objects.select_related(
+                "partner", "partner__tier", "partner__channel_manager"
+            )
+            .filter(user=user)
+            .first()
+        )
+
+
+def partners_visible(*, partner: Partner | None) -> QuerySet[Partner]:
+    """Staff (partner=None) see every partner; a partner sees only itself."""
+    qs = Partner.objects.select_related("tier", "channel_manager").prefetch_related(
+        "regions", "languages"
+    )
+    if partner is not None:
+        qs = qs.filter(pk=partner.pk)
+    return qs
+
+
+def tiers_list() -> QuerySet[Tier]:
+    return Tier.objects.all()
+
+
+def partner_audit_trail(*, partner: Partner) -> QuerySet[PartnerAuditEntry]:
+    with scopes_disabled():
+        return PartnerAuditEntry.objects.filter(partner=partner).select_related("actor")
+
+
+def api_keys_for_partner(*, partner: Partner) -> QuerySet[PartnerAPIKey]:
+    """The partner's own keys, newest first (callers run inside the partner's scope)."""
+    return PartnerAPIKey.objects.filter(partner=partner).select_related("created_by")
+
+
+def partner_admin_emails(*, partner: Partner) -> list[str]:
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(
+                partner=partner, role=Membership.Role.ADMIN, user__is_active=True
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )

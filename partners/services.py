@@ -1,0 +1,291 @@
+"""Writes on partners, memberships and API keys. Every staff decision is audited here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from assets.validation import LOGO_KINDS, validate_upload
+from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Tier
+
+# Which status a partner may move to from each status. Terminated is final.
+STATUS_TRANSITIONS: dict[str, set[str]] = {
+    Partner.Status.APPLICANT: {Partner.Status.ONBOARDING, Partner.Status.TERMINATED},
+    Partner.Status.ONBOARDING: {Partner.Status.ACTIVE, Partner.Status.TERMINATED},
+    Partner.Status.ACTIVE: {Partner.Status.SUSPENDED, Partner.Status.TERMINATED},
+    Partner.Status.SUSPENDED: {Partner.Status.ACTIVE, Partner.Status.TERMINATED},
+    Partner.Status.TERMINATED: set(),
+}
+# Partners in these states keep their data but cannot use the portal or the API.
+INACTIVE_STATUSES = frozenset({Partner.Status.SUSPENDED, Partner.Status.TERMINATED})
+
+COBRANDING_FIELDS = (
+    "display_name",
+    "contact_phone",
+    "contact_email",
+    "contact_website",
+    "address",
+)
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class CreatedAPIKey:
+    api_key: PartnerAPIKey
+    raw_key: str  # shown once, never stored
+
+
+def _user_label(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return f"{full_name} <{user.get_username()}>" if full_name else user.get_username()
+
+
+@transaction.atomic
+def partner_create(
+    *,
+    actor: AbstractBaseUser | None,
+    name: str,
+    slug: str,
+    tier: Tier,
+    partner_type: str,
+    status: str = Partner.Status.APPLICANT,
+    channel_manager: AbstractBaseUser | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> Partner:
+    """Create a partner and record who created it, in the same transaction."""
+    partner = Partner(
+        name=name,
+        slug=slug,
+        tier=tier,
+        partner_type=partner_type,
+        status=status,
+        channel_manager=channel_manager,
+        **fields,
+    )
+    partner.full_clean()
+    partner.save()
+    with scopes_disabled():
+        PartnerAuditEntry.objects.create(
+            partner=partner,
+            actor=actor,
+            field=PartnerAuditEntry.Field.CREATED,
+            new_value=f"{partner.get_status_display()}, {tier.name}",
+            reason=reason,
+        )
+    return partner
+
+
+def partner_decide(
+    *,
+    partner: Partner,
+    actor: AbstractBaseUser,
+    reason: str,
+    status: str = _UNSET,
+    tier: Tier = _UNSET,
+    channel_manager: AbstractBaseUser | None = _UNSET,
+) -> list[PartnerAuditEntry]:
+    """Change a partner's status, tier and/or channel manager as one staff decision.
+
+    Rules: a reason is required; status moves only along STATUS_TRANSITIONS
+    (terminated is final); the channel manager must be a staff user. Each changed
+    field writes one audit entry (who, when, old → new, why) in the same
+    transaction as the change; partner admins are emailed after commit. Fields
+    passed with their current value change nothing and record nothing.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why: the reason is kept in the audit trail.")})
+    with transaction.atomic():
+        locked = Partner.objects.select_for_update(of=("self",)).get(pk=partner.pk)
+        changes: list[tuple[str, str, str]] = []
+        update_fields: list[str] = []
+        if status is not _UNSET and status != locked.status:
+            if status not in Partner.Status.values:
+                raise ValidationError({"status": _("Unknown status.")})
+            if status not in STATUS_TRANSITIONS[locked.status]:
+                raise ValidationError(
+                    {
+                        "status": _("A partner cannot move from %(old)s to %(new)s.")
+                        % {
+                            "old": locked.get_status_display(),
+                            "new": Partner.Status(status).label,
+                        }
+                    }
+                )
+            changes.append(
+                (
+                    PartnerAuditEntry.Field.STATUS,
+                    locked.get_status_display(),
+                    str(Partner.Status(status).label),
+                )
+            )
+            locked.status = status
+            update_fields.append("status")
+        if tier is not _UNSET and tier.pk != locked.tier_id:
+            changes.append((PartnerAuditEntry.Field.TIER, locked.tier.name, tier.name))
+            locked.tier = tier
+            update_fields.append("tier")
+        if channel_manager is not _UNSET and (
+            (channel_manager.pk if channel_manager else None) != locked.channel_manager_id
+        ):
+            if channel_manager is not None and not channel_manager.is_staff:
+                raise ValidationError(
+                    {"channel_manager": _("The channel manager must be a staff user.")}
+                )
+            changes.append(
+                (
+                    PartnerAuditEntry.Field.CHANNEL_MANAGER,
+                    _user_label(locked.channel_manager),
+                    _user_label(channel_manager),
+                )
+            )
+            locked.channel_manager = channel_manager
+            update_fields.append("channel_manager")
+        if not changes:
+            return []
+        locked.save(update_fields=[*update_fields, "updated_at"])
+        with scopes_disabled():
+            entries = [
+                PartnerAuditEntry.objects.create(
+                    partner=locked,
+                    actor=actor,
+                    field=field,
+                    old_value=old[:200],
+                    new_value=new[:200],
+                    reason=reason,
+                )
+                for field, old, new in changes
+            ]
+        notify = [e.pk for e in entries if e.field != PartnerAuditEntry.Field.CHANNEL_MANAGER]
+        if notify:
+            from partners.tasks import send_partner_decision_email
+
+            transaction.on_commit(lambda: send_partner_decision_email.delay(notify))
+    for name in update_fields:
+        setattr(partner, name, getattr(locked, name))
+    return entries
+
+
+def partner_update_cobranding(
+    *,
+    partner: Partner,
+    actor: AbstractBaseUser | None,
+    logo: UploadedFile | None = None,
+    remove_logo: bool = False,
+    **fields: str,
+) -> Partner:
+    """Update the co-branding profile (logo and contact block).
+
+    The logo passes the one upload validator (PNG, JPEG or WEBP detected from the
+    content, bounded size and pixel count). Every effective change bumps
+    `cobranding_revision`, which invalidates cached co-branded copies.
+    """
+    unknown = set(fields) - set(COBRANDING_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    validated = None
+    if logo is not None:
+        validated = validate_upload(
+            logo,
+            field="logo",
+            allowed=LOGO_KINDS,
+            max_bytes=settings.LOGO_MAX_BYTES,
+            max_pixels=settings.LOGO_MAX_PIXELS,
+        )
+    with transaction.atomic():
+        locked = Partner.objects.select_for_update(of=("self",)).get(pk=partner.pk)
+        changed: list[str] = []
+        for name, value in fields.items():
+            value = (value or "").strip()
+            if getattr(locked, name) != value:
+                setattr(locked, name, value)
+                changed.append(name)
+        old_logo_name = locked.logo.name if locked.logo else ""
+        if validated is not None:
+            locked.logo.save(validated.safe_name, logo, save=False)
+            changed.append("logo")
+        elif remove_logo and old_logo_name:
+            locked.logo = ""
+            changed.append("logo")
+        if not changed:
+            return locked
+        locked.full_clean(exclude=["tier", "channel_manager", "slug", "name", "partner_type"])
+        locked.cobranding_revision += 1
+        locked.save(update_fields=[*changed, "cobranding_revision", "updated_at"])
+        if "logo" in changed and old_logo_name:
+            storage = locked.logo.storage
+            transaction.on_commit(lambda: storage.delete(old_logo_name))
+    return locked
+
+
+@transaction.atomic
+def membership_create(*, partner: Partner, user: AbstractBaseUser, role: str) -> Membership:
+    """Attach a user to a partner. A user belongs to at most one partner; staff to none."""
+    if user.is_staff:
+        raise ValidationError({"user": _("Staff users cannot belong to a partner.")})
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    with scopes_disabled():
+        existing = Membership.objects.filter(user=user).select_related("partner").first()
+        if existing is not None:
+            raise ValidationError(
+                {
+                    "user": _("This user already belongs to %(partner)s.")
+                    % {"partner": existing.partner}
+                }
+            )
+        return Membership.objects.create(partner=partner, user=user, role=role)
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    name: str,
+    partner: Partner | None,
+    created_by: AbstractBaseUser | None,
+    by_operator: bool = False,
+) -> CreatedAPIKey:
+    """Create an API key and return the raw key once; only its hash is stored.
+
+    With a partner the key acts only within it; without, it is a staff integration
+    key, which only staff (or the operator at the command line) may create.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the key a name, e.g. the system that uses it.")})
+    if len(name) > 50:
+        raise ValidationError({"name": _("The name is at most 50 characters.")})
+    if partner is None and not by_operator and not (created_by is not None and created_by.is_staff):
+        raise ValidationError({"partner": _("Only staff can create staff integration keys.")})
+    with scopes_disabled():
+        api_key, raw_key = PartnerAPIKey.objects.create_key(
+            name=name, partner=partner, created_by=created_by
+        )
+    return CreatedAPIKey(api_key=api_key, raw_key=raw_key)
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: PartnerAPIKey, actor: AbstractBaseUser | None) -> PartnerAPIKey:
+    """Revoke a key for good; a revoked key is rejected at once and cannot be restored."""
+    with scopes_disabled():
+        locked = PartnerAPIKey.objects.select_for_update(of=("self",)).get(pk=api_key.pk)
+        if locked.revoked:
+            return locked
+        locked.revoked = True
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = actor
+        locked.save(update_fields=["revoked", "revoked_at", "revoked_by"])
+    return locked

@@ -1,0 +1,42 @@
+"""Celery tasks of the partners app: thin wrappers that take ids and call services."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django_scopes import scopes_disabled
+
+from partners.models import PartnerAuditEntry
+from partners.selectors import partner_admin_emails
+
+
+@shared_task(acks_late=True)
+def send_partner_decision_email(audit_entry_ids: list[int]) -> int:
+    """Email the partner's admins the decisions recorded in these audit entries.
+
+    Safe to run twice (at worst a duplicate email); returns quietly if the rows are gone.
+    """
+    with scopes_disabled():
+        entries = list(
+            PartnerAuditEntry.objects.filter(pk__in=audit_entry_ids).select_related("partner")
+        )
+    if not entries:
+        return 0
+    partner = entries[0].partner
+    recipients = partner_admin_emails(partner=partner)
+    if not recipients:
+        return 0
+    context = {"partner": partner, "entries": entries, "site_url": settings.SITE_URL}
+    send_mail(
+        subject=render_to_string("partners/email/decision_subject.txt", context).strip(),
+        message=render_to_string("partners/email/decision_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return len(recipients)
+
+
+@shared_task
+def ping(value: str) -> str:
+    """Echo a value back; used by the health check and the worker round-trip test."""
+    return f"pong:{value}"
