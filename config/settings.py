@@ -277,6 +277,8 @@ REST_FRAMEWORK = {
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "413", "415", "429"],
+    # 413 comes from partners.middleware.RequestSizeLimitMiddleware, not from DRF.
+    "ERROR_SCHEMAS": {"413": "config.schema.ErrorResponse413Serializer"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PartnerHub API",

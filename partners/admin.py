@@ -1,0 +1,414 @@
+"""Staff UI for partners. Decisions (status, tier, channel manager) go through
+`partner_decide`, so the admin and the API record the same audit trail."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import (
+    Language,
+    Membership,
+    Partner,
+    PartnerAPIKey,
+    PartnerAuditEntry,
+    Region,
+    Tier,
+)
+from partners.services import (
+    STATUS_TRANSITIONS,
+    api_key_create,
+    api_key_revoke,
+    membership_create,
+    partner_create,
+    partner_decide,
+)
+
+DECISION_FIELDS = ("status", "tier", "channel_manager")
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "rank", "partner_count"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["rank"]
+
+    @admin.display(description=_("partners"))
+    def partner_count(self, tier: Tier) -> int:
+        return tier.partners.count()
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+class MembershipInlineForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+    def clean_user(self) -> Any:
+        user = self.cleaned_data["user"]
+        if user is not None and user.is_staff:
+            raise ValidationError(_("Staff users cannot belong to a partner."))
+        return user
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    form = MembershipInlineForm
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+class AuditTrailInline(admin.TabularInline):
+    """Who decided what and when; written by services, never edited here."""
+
+    model = PartnerAuditEntry
+    verbose_name_plural = _("audit trail")
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "field", "old_value", "new_value", "reason"]
+    readonly_fields = fields
+    ordering = ["-at", "-id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PartnerAdminForm(forms.ModelForm):
+    decision_reason = forms.CharField(
+        label=_("Reason for this decision"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required when you change the status, tier or channel manager; kept in the "
+            "audit trail and sent to the partner's admins."
+        ),
+    )
+
+    class Meta:
+        model = Partner
+        fields = [
+            "name",
+            "slug",
+            "partner_type",
+            "website",
+            "status",
+            "tier",
+            "channel_manager",
+            "regions",
+            "languages",
+            "display_name",
+            "contact_phone",
+            "contact_email",
+            "contact_website",
+            "address",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk:
+            changed = [name for name in DECISION_FIELDS if name in self.changed_data]
+            if changed and not (cleaned.get("decision_reason") or "").strip():
+                self.add_error(
+                    "decision_reason",
+                    _("Say why you changed: %(fields)s.")
+                    % {
+                        "fields": ", ".join(
+                            str(Partner._meta.get_field(f).verbose_name) for f in changed
+                        )
+                    },
+                )
+            new_status = cleaned.get("status")
+            old_status = Partner.objects.filter(pk=self.instance.pk).values_list(
+                "status", flat=True
+            )[0]
+            if (
+                "status" in changed
+                and new_status
+                and new_status not in STATUS_TRANSITIONS[old_status]
+            ):
+                self.add_error(
+                    "status",
+                    _("A partner cannot move from %(old)s to %(new)s.")
+                    % {
+                        "old": Partner.Status(old_status).label,
+                        "new": Partner.Status(new_status).label,
+                    },
+                )
+        return cleaned
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    form = PartnerAdminForm
+    list_display = [
+        "name",
+        "status",
+        "tier",
+        "partner_type",
+        "region_list",
+        "channel_manager",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "tier",
+        "partner_type",
+        "regions",
+        ("channel_manager", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["name", "slug", "display_name", "contact_email", "website"]
+    list_select_related = ["tier", "channel_manager"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["channel_manager"]
+    filter_horizontal = ["regions", "languages"]
+    readonly_fields = ["uuid", "cobranding_revision", "created_at", "updated_at", "logo_preview"]
+    inlines = [MembershipInline, AuditTrailInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "uuid", "partner_type", "website"]}),
+        (
+            _("Program decisions"),
+            {"fields": ["status", "tier", "channel_manager", "decision_reason"]},
+        ),
+        (_("Regions and languages"), {"fields": ["regions", "languages"]}),
+        (
+            _("Co-branding profile"),
+            {
+                "fields": [
+                    "logo_preview",
+                    "logo",
+                    "display_name",
+                    "contact_phone",
+                    "contact_email",
+                    "contact_website",
+                    "address",
+                    "cobranding_revision",
+                ]
+            },
+        ),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
+        return super().get_queryset(request).prefetch_related("regions")
+
+    @admin.display(description=_("regions"))
+    def region_list(self, partner: Partner) -> str:
+        return ", ".join(region.code.upper() for region in partner.regions.all())
+
+    @admin.display(description=_("current logo"))
+    def logo_preview(self, partner: Partner) -> str:
+        if not partner.logo:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="max-height:64px;max-width:240px">',
+            reverse("portal:partner_logo", args=[partner.uuid]),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not STATUS_TRANSITIONS[obj.status]:
+            fields.append("status")  # terminated is final
+        # The co-branding logo goes through the upload validator in the portal/API.
+        fields.append("logo")
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
+        reason = form.cleaned_data.get("decision_reason", "")
+        if not change:
+            excluded = {"id", "uuid", "created_at", "updated_at", "cobranding_revision", "logo"}
+            values = {
+                field.name: getattr(obj, field.name)
+                for field in Partner._meta.concrete_fields
+                if field.name not in excluded
+            }
+            created = partner_create(actor=request.user, reason=reason, **values)
+            # The admin saves regions/languages next, on this same object.
+            obj.pk = created.pk
+            obj.uuid = created.uuid
+            obj._state.adding = False
+            return
+        decided = {
+            name: form.cleaned_data[name] for name in DECISION_FIELDS if name in form.changed_data
+        }
+        # Everything but the decisions is plain profile data; save it first.
+        other_fields = [
+            name
+            for name in form.changed_data
+            if name not in (*DECISION_FIELDS, "decision_reason", "regions", "languages")
+        ]
+        if other_fields:
+            obj.save(update_fields=[*other_fields, "updated_at"])
+        if decided:
+            try:
+                partner_decide(partner=obj, actor=request.user, reason=reason, **decided)
+            except ValidationError as exc:
+                messages.error(request, "; ".join(exc.messages))
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_csv),
+                name="partners_partner_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_csv(self, request: HttpRequest) -> HttpResponse:
+        """The list as filtered and searched on screen, as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).prefetch_related("regions", "languages")
+
+        class Echo:
+            def write(self, value: str) -> str:
+                return value
+
+        writer = csv.writer(Echo())
+        header = [
+            "uuid",
+            "name",
+            "slug",
+            "status",
+            "tier",
+            "partner_type",
+            "regions",
+            "languages",
+            "channel_manager",
+            "website",
+            "contact_email",
+            "contact_phone",
+            "created_at",
+        ]
+
+        def rows():
+            yield writer.writerow(header)
+            for partner in queryset.iterator(chunk_size=500):
+                yield writer.writerow(
+                    [
+                        partner.uuid,
+                        partner.name,
+                        partner.slug,
+                        partner.status,
+                        partner.tier.name,
+                        partner.partner_type,
+                        " ".join(r.code for r in partner.regions.all()),
+                        " ".join(lang.code for lang in partner.languages.all()),
+                        partner.channel_manager.get_username() if partner.channel_manager else "",
+                        partner.website,
+                        partner.contact_email,
+                        partner.contact_phone,
+                        partner.created_at.isoformat(),
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="partners-{stamp}.csv"'
+        return response
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        for membership in instances:
+            if membership.pk is None:
+                membership_create(partner=form.instance, user=membership.user, role=membership.role)
+            else:
+                membership.save(update_fields=["role"])
+        return None
+
+
+@admin.register(PartnerAPIKey)
+class PartnerAPIKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "owner", "created", "created_by", "last_used_at", "revoked"]
+    list_filter = ["revoked", ("partner", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "prefix", "partner__name"]
+    list_select_related = ["partner", "created_by"]
+    fields = [
+        "name",
+        "partner",
+        "prefix",
+        "created",
+        "created_by",
+        "last_used_at",
+        "revoked",
+        "revoked_at",
+        "revoked_by",
+        "expiry_date",
+    ]
+    actions = ["revoke_keys"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        always = [
+            "prefix",
+            "created",
+            "created_by",
+            "last_used_at",
+            "revoked",
+            "revoked_at",
+            "revoked_by",
+        ]
+        if obj is not None:
+            return [*always, "name", "partner", "expiry_date"]
+        return always
+
+    @admin.display(description=_("acts for"))
+    def owner(self, api_key: PartnerAPIKey) -> str:
+        return api_key.partner.name if api_key.partner else str(_("Staff (all partners)"))
+
+    def save_model(self, request: HttpRequest, obj: PartnerAPIKey, form: Any, change: bool) -> None:
+        if change:
+            return
+        created = api_key_create(name=obj.name, partner=obj.partner, created_by=request.user)
+        obj.pk = created.api_key.pk
+        obj.prefix = created.api_key.prefix
+        obj._state.adding = False
+        messages.warning(
+            request,
+            format_html(
+                "The API key for {} is: <code>{}</code> — copy it now, it will not be shown again.",
+                obj.partner.name if obj.partner else _("staff"),
+                created.raw_key,
+            ),
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead, so the history stays
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[PartnerAPIKey]) -> None:
+        count = 0
+        for api_key in queryset.filter(revoked=False):
+            api_key_revoke(api_key=api_key, actor=request.user)
+            count += 1
+        self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count})
