@@ -7,6 +7,7 @@ import csv
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from assets.validation import LOGO_KINDS, validate_upload
 from partners.models import (
     Language,
     Membership,
@@ -32,6 +34,7 @@ from partners.services import (
     membership_create,
     partner_create,
     partner_decide,
+    partner_update_cobranding,
 )
 
 DECISION_FIELDS = ("status", "tier", "channel_manager")
@@ -100,6 +103,11 @@ class AuditTrailInline(admin.TabularInline):
 
 
 class PartnerAdminForm(forms.ModelForm):
+    logo_upload = forms.FileField(
+        label=_("Upload a new logo"),
+        required=False,
+        help_text=_("PNG, JPEG or WEBP; checked from its content, size and pixel count."),
+    )
     decision_reason = forms.CharField(
         label=_("Reason for this decision"),
         required=False,
@@ -128,6 +136,21 @@ class PartnerAdminForm(forms.ModelForm):
             "contact_website",
             "address",
         ]
+
+    def clean_logo_upload(self) -> Any:
+        logo = self.cleaned_data.get("logo_upload")
+        if logo is not None:
+            try:
+                validate_upload(
+                    logo,
+                    field="logo_upload",
+                    allowed=LOGO_KINDS,
+                    max_bytes=settings.LOGO_MAX_BYTES,
+                    max_pixels=settings.LOGO_MAX_PIXELS,
+                )
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["logo_upload"]) from exc
+        return logo
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -201,7 +224,7 @@ class PartnerAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "logo_preview",
-                    "logo",
+                    "logo_upload",
                     "display_name",
                     "contact_phone",
                     "contact_email",
@@ -234,11 +257,15 @@ class PartnerAdmin(admin.ModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not STATUS_TRANSITIONS[obj.status]:
             fields.append("status")  # terminated is final
-        # The co-branding logo goes through the upload validator in the portal/API.
-        fields.append("logo")
         return fields
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
+        self._save_partner(request, obj, form, change)
+        logo = form.cleaned_data.get("logo_upload")
+        if logo is not None:
+            partner_update_cobranding(partner=obj, actor=request.user, logo=logo)
+
+    def _save_partner(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
         reason = form.cleaned_data.get("decision_reason", "")
         if not change:
             excluded = {"id", "uuid", "created_at", "updated_at", "cobranding_revision", "logo"}
@@ -260,7 +287,8 @@ class PartnerAdmin(admin.ModelAdmin):
         other_fields = [
             name
             for name in form.changed_data
-            if name not in (*DECISION_FIELDS, "decision_reason", "regions", "languages")
+            if name
+            not in (*DECISION_FIELDS, "decision_reason", "logo_upload", "regions", "languages")
         ]
         if other_fields:
             obj.save(update_fields=[*other_fields, "updated_at"])

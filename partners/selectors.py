@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django_scopes import scopes_disabled
 
 from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Tier
 
 
-def membership_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+def membership_for_user(*, user: User | AnonymousUser) -> Membership | None:
     """The user's membership with its partner, or None (anonymous, staff, unattached)."""
     if not user.is_authenticated or user.is_staff:
         return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -45,7 +45,7 @@ class CreatedAPIKey:
     raw_key: str  # shown once, never stored
 
 
-def _user_label(user: AbstractBaseUser | None) -> str:
+def _user_label(user: User | None) -> str:
     if user is None:
         return ""
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
@@ -55,13 +55,13 @@ def _user_label(user: AbstractBaseUser | None) -> str:
 @transaction.atomic
 def partner_create(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     name: str,
     slug: str,
     tier: Tier,
     partner_type: str,
     status: str = Partner.Status.APPLICANT,
-    channel_manager: AbstractBaseUser | None = None,
+    channel_manager: User | None = None,
     reason: str = "",
     **fields: Any,
 ) -> Partner:
@@ -91,11 +91,11 @@ def partner_create(
 def partner_decide(
     *,
     partner: Partner,
-    actor: AbstractBaseUser,
+    actor: User,
     reason: str,
     status: str = _UNSET,
     tier: Tier = _UNSET,
-    channel_manager: AbstractBaseUser | None = _UNSET,
+    channel_manager: User | None = _UNSET,
 ) -> list[PartnerAuditEntry]:
     """Change a partner's status, tier and/or channel manager as one staff decision.
 
@@ -182,7 +182,7 @@ def partner_decide(
 def partner_update_cobranding(
     *,
     partner: Partner,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     logo: UploadedFile | None = None,
     remove_logo: bool = False,
     **fields: str,
@@ -214,7 +214,7 @@ def partner_update_cobranding(
                 setattr(locked, name, value)
                 changed.append(name)
         old_logo_name = locked.logo.name if locked.logo else ""
-        if validated is not None:
+        if validated is not None and logo is not None:
             locked.logo.save(validated.safe_name, logo, save=False)
             changed.append("logo")
         elif remove_logo and old_logo_name:
@@ -232,7 +232,7 @@ def partner_update_cobranding(
 
 
 @transaction.atomic
-def membership_create(*, partner: Partner, user: AbstractBaseUser, role: str) -> Membership:
+def membership_create(*, partner: Partner, user: User, role: str) -> Membership:
     """Attach a user to a partner. A user belongs to at most one partner; staff to none."""
     if user.is_staff:
         raise ValidationError({"user": _("Staff users cannot belong to a partner.")})
@@ -255,7 +255,7 @@ def api_key_create(
     *,
     name: str,
     partner: Partner | None,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     by_operator: bool = False,
 ) -> CreatedAPIKey:
     """Create an API key and return the raw key once; only its hash is stored.
@@ -278,7 +278,7 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(*, api_key: PartnerAPIKey, actor: AbstractBaseUser | None) -> PartnerAPIKey:
+def api_key_revoke(*, api_key: PartnerAPIKey, actor: User | None) -> PartnerAPIKey:
     """Revoke a key for good; a revoked key is rejected at once and cannot be restored."""
     with scopes_disabled():
         locked = PartnerAPIKey.objects.select_for_update(of=("self",)).get(pk=api_key.pk)

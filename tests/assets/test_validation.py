@@ -49,7 +49,10 @@ def test_real_images_are_accepted_with_type_from_content(fmt, kind, content_type
 
 
 def test_svg_with_script_is_refused():
-    svg = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(1)</script></svg>'
+    svg = (
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+        b"<script>alert(1)</script></svg>"
+    )
     with pytest.raises(ValidationError) as exc_info:
         validate(upload("logo.png", svg))
     assert "SVG" in error_of(exc_info)
@@ -101,10 +104,14 @@ def png_bomb(width: int, height: int) -> bytes:
     body = b"".join(compressor.compress(raw_row) for _ in range(height)) + compressor.flush()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_is_refused_before_decoding():

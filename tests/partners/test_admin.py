@@ -4,8 +4,10 @@ import csv
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
+from PIL import Image
 
 from partners.models import Partner, PartnerAPIKey, PartnerAuditEntry, Region
 from tests.conftest import make_partner_world
@@ -172,3 +174,31 @@ def test_staff_key_created_in_admin_is_shown_once(client, staff_users):
     assert api_key.partner is None
     assert raw_key.startswith(api_key.prefix + ".")
     assert raw_key not in api_key.hashed_key and raw_key != api_key.id
+
+
+def png_file(name="logo.png", size=(200, 80)):
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (10, 80, 200, 255)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_staff_upload_a_logo_through_the_validator(client, alice, staff_users):
+    client.force_login(staff_users["marketing_admin"])
+    url = reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    revision = alice.partner.cobranding_revision
+
+    svg = SimpleUploadedFile("logo.png", b"<svg onload='alert(1)'></svg>", content_type="image/png")
+    response = client.post(url, change_form_data(alice.partner, logo_upload=svg))
+    assert response.status_code == 200
+    assert "SVG" in response.content.decode()
+    alice.partner.refresh_from_db()
+    assert not alice.partner.logo
+
+    response = client.post(url, change_form_data(alice.partner, logo_upload=png_file()))
+    assert response.status_code == 302
+    alice.partner.refresh_from_db()
+    assert alice.partner.logo.name.endswith(".png")
+    assert "logo.png" not in alice.partner.logo.name  # stored under an unguessable name
+    assert alice.partner.cobranding_revision == revision + 1
+    with alice.partner.logo.open("rb") as handle:
+        assert Image.open(handle).size == (200, 80)
