@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import warnings
+import zipfile
 from dataclasses import dataclass
 from typing import IO
 
@@ -38,10 +39,43 @@ JPEG = FileKind("jpeg", "image/jpeg", "jpg", is_image=True)
 WEBP = FileKind("webp", "image/webp", "webp", is_image=True)
 GIF = FileKind("gif", "image/gif", "gif", is_image=True)
 PDF = FileKind("pdf", "application/pdf", "pdf")
+MP4 = FileKind("mp4", "video/mp4", "mp4")
+ZIP = FileKind("zip", "application/zip", "zip")
+DOCX = FileKind(
+    "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"
+)
+PPTX = FileKind(
+    "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"
+)
+XLSX = FileKind("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+CSV = FileKind("csv", "text/csv", "csv")
 
-KINDS = {k.name: k for k in (PNG, JPEG, WEBP, GIF, PDF)}
-# What each use accepts. Later issues add their own entries.
+KINDS = {k.name: k for k in (PNG, JPEG, WEBP, GIF, PDF, MP4, ZIP, DOCX, PPTX, XLSX, CSV)}
+# What each use accepts.
 LOGO_KINDS = frozenset({"png", "jpeg", "webp"})
+# Proof of performance for MDF claims: invoices, screenshots, photos, attendee lists.
+PROOF_KINDS = frozenset({"pdf", "png", "jpeg", "webp", "xlsx", "csv"})
+# Members of ZIP-based files that make them unsafe to hand to partners.
+UNSAFE_ARCHIVE_SUFFIXES = (
+    ".exe",
+    ".dll",
+    ".bat",
+    ".cmd",
+    ".com",
+    ".scr",
+    ".msi",
+    ".ps1",
+    ".vbs",
+    ".js",
+    ".jar",
+    ".sh",
+    ".app",
+    ".hta",
+    ".lnk",
+)
+# Unpacked size and member count beyond which an archive is treated as a zip bomb.
+ARCHIVE_MAX_UNPACKED = 4 * 1024 * 1024 * 1024
+ARCHIVE_MAX_MEMBERS = 20_000
 # Pillow's format names for the image kinds, so the decoder must agree with the sniffer.
 PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 
@@ -67,6 +101,10 @@ def sniff(head: bytes) -> str | None:
         return "gif"
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if head[4:8] == b"ftyp" and head[8:12] in MP4_BRANDS:
+        return "mp4"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"  # refined by _zip_kind: docx, pptx, xlsx or plain zip
     if head[:2] == b"MZ" or head[:4] in (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
         return "executable"
     if head.startswith(b"#!"):
@@ -74,7 +112,85 @@ def sniff(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<?xml", b"<svg", b"<!doctype", b"<html", b"<script", b"<!--")):
         return "svg" if b"<svg" in text else "markup"
+    if _looks_like_csv(head):
+        return "csv"
     return None
+
+
+MP4_BRANDS = {
+    b"isom",
+    b"iso2",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"mp41",
+    b"mp42",
+    b"avc1",
+    b"M4V ",
+    b"dash",
+    b"qt  ",
+}
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """UTF-8 text without control bytes, whose first line has a delimiter."""
+    if b"\x00" in head or not head.strip():
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # The sniffed head may cut a multi-byte character; retry without the tail.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text):
+        return False
+    first_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return any(delimiter in first_line for delimiter in (",", ";", "\t"))
+
+
+def _zip_kind(upload: IO[bytes], field: str) -> str:
+    """Tell an Office document from a plain ZIP and refuse unsafe or bomb archives."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            members = archive.infolist()
+            if len(members) > ARCHIVE_MAX_MEMBERS or (
+                sum(member.file_size for member in members) > ARCHIVE_MAX_UNPACKED
+            ):
+                raise ValidationError(
+                    {field: _("The archive unpacks to too much data (a zip bomb).")},
+                    code="zip_bomb",
+                )
+            names = [member.filename for member in members]
+    except zipfile.BadZipFile:
+        raise ValidationError(
+            {field: _("The archive is damaged.")}, code="corrupt_archive"
+        ) from None
+    finally:
+        upload.seek(0)
+    unsafe = [name for name in names if name.lower().endswith(UNSAFE_ARCHIVE_SUFFIXES)]
+    if unsafe:
+        raise ValidationError(
+            {
+                field: _(
+                    "The archive contains programs or scripts (%(name)s), which are not accepted."
+                )
+                % {"name": unsafe[0][:80]}
+            },
+            code="refused_type",
+        )
+    if "[Content_Types].xml" in names:
+        for prefix, kind in (("word/", "docx"), ("ppt/", "pptx"), ("xl/", "xlsx")):
+            if any(name.startswith(prefix) for name in names):
+                if any(name.lower().endswith("vbaproject.bin") for name in names):
+                    raise ValidationError(
+                        {field: _("Documents with macros are not accepted.")},
+                        code="refused_type",
+                    )
+                return kind
+    return "zip"
 
 
 REFUSED_DESCRIPTIONS = {
@@ -120,6 +236,8 @@ def validate_upload(
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)
     detected = sniff(head)
+    if detected == "zip":
+        detected = _zip_kind(upload, field)
     if detected in REFUSED_DESCRIPTIONS:
         raise ValidationError(
             {

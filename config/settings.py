@@ -9,6 +9,7 @@ and production is configured without code changes. The README lists them all.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,7 +143,20 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "mdf-roll-over-pools": {
+        "task": "mdf.tasks.roll_over_pools",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "mdf-deadline-reminders": {
+        "task": "mdf.tasks.send_deadline_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "mdf-sla-reminders": {
+        "task": "mdf.tasks.send_sla_reminders",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
@@ -264,7 +278,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_THROTTLE_RATE", default="600/minute"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -278,7 +292,7 @@ DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "413", "415", "429"],
     # 413 comes from partners.middleware.RequestSizeLimitMiddleware, not from DRF.
-    "ERROR_SCHEMAS": {"413": "config.schema.ErrorResponse413Serializer"},
+    "ERROR_SCHEMAS": {"413": "config.openapi.ErrorResponse413Serializer"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PartnerHub API",
@@ -310,21 +324,14 @@ SPECTACULAR_SETTINGS = {
             "ErrorCode429Enum",
             "ErrorCode500Enum",
         )
-    },
+    }
+    | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"},
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Api-Key <prefix.secret>`",
-            }
-        }
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    # Tags and operation ids from the path after /api/v1 ("partners", not "v1").
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # The ApiKeyAuth security scheme comes from config.openapi.APIKeyAuthenticationScheme.
 }
 
 # --- Logging -------------------------------------------------------------------
@@ -340,3 +347,7 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "ERROR"},
     },
 }
+
+# --- MDF -------------------------------------------------------------------------
+PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=25 * 1024 * 1024)
+PROOF_MAX_PIXELS = env.int("PROOF_MAX_PIXELS", default=50_000_000)

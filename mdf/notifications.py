@@ -1,0 +1,133 @@
+"""MDF emails: decisions to partners, deadline reminders, SLA reminders to approvers.
+
+Each function re-reads the rows by id, so a task retried after a crash sends what
+is true now; deadline reminders are recorded (DeadlineReminder) and sent once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from mdf.models import Allocation, Claim, DeadlineReminder, FundRequest
+from mdf.selectors import claims_awaiting, is_overdue, requests_awaiting
+from partners.models import Membership
+
+REMINDER_DAYS = (14, 3)
+
+
+def _partner_recipients(partner_id: int) -> list[str]:
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(
+                partner_id=partner_id,
+                role__in=(Membership.Role.ADMIN, Membership.Role.MARKETER),
+                user__is_active=True,
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+
+
+def _send(template: str, context: dict, recipients: list[str]) -> int:
+    if not recipients:
+        return 0
+    context = {**context, "site_url": settings.SITE_URL}
+    send_mail(
+        subject=render_to_string(f"mdf/email/{template}_subject.txt", context).strip(),
+        message=render_to_string(f"mdf/email/{template}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return len(recipients)
+
+
+def decision_email(kind: str, object_id: int) -> int:
+    with scopes_disabled():
+        if kind == "request":
+            obj = (
+                FundRequest.objects.select_related("allocation__pool", "partner")
+                .filter(pk=object_id)
+                .first()
+            )
+        else:
+            obj = (
+                Claim.objects.select_related("request__allocation__pool", "partner")
+                .filter(pk=object_id)
+                .first()
+            )
+    if obj is None:
+        return 0
+    return _send(f"{kind}_decision", {"obj": obj}, _partner_recipients(obj.partner_id))
+
+
+def deadline_reminders(today=None) -> int:
+    today = today or timezone.localdate()
+    sent = 0
+    with scopes_disabled():
+        for days in REMINDER_DAYS:
+            target = today + timedelta(days=days)
+            for deadline, lookup in (
+                (DeadlineReminder.Deadline.REQUEST, "pool__request_deadline"),
+                (DeadlineReminder.Deadline.CLAIM, "pool__claim_deadline"),
+            ):
+                allocations = Allocation.objects.filter(**{lookup: target}).select_related(
+                    "pool", "partner"
+                )
+                for allocation in allocations:
+                    money = (
+                        allocation.available
+                        if deadline == DeadlineReminder.Deadline.REQUEST
+                        else allocation.committed
+                    )
+                    if money <= 0:
+                        continue
+                    try:
+                        with transaction.atomic():
+                            DeadlineReminder.objects.create(
+                                partner=allocation.partner,
+                                allocation=allocation,
+                                deadline=deadline,
+                                days_before=days,
+                            )
+                    except IntegrityError:
+                        continue  # already reminded
+                    sent += _send(
+                        f"{deadline}_deadline",
+                        {"allocation": allocation, "days": days, "money": money},
+                        _partner_recipients(allocation.partner_id),
+                    )
+    return sent
+
+
+def sla_reminders(today=None) -> int:
+    """One email per approver listing their overdue items."""
+    today = today or timezone.localdate()
+    sent = 0
+    User = get_user_model()
+    with scopes_disabled():
+        for user in User.objects.filter(is_staff=True, is_active=True).exclude(email=""):
+            overdue_requests = [
+                r
+                for r in requests_awaiting(user=user)
+                if is_overdue(r.submitted_at, r.allocation.pool.decision_sla_days, today)
+            ]
+            overdue_claims = [
+                c
+                for c in claims_awaiting(user=user)
+                if is_overdue(c.submitted_at, c.request.allocation.pool.decision_sla_days, today)
+            ]
+            if overdue_requests or overdue_claims:
+                sent += _send(
+                    "sla_reminder",
+                    {"user": user, "requests": overdue_requests, "claims": overdue_claims},
+                    [user.email],
+                )
+    return sent

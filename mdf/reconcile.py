@@ -1,0 +1,87 @@
+"""Reconciliation: the ledger against the state tables, and every hash chain."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Sum
+from django_scopes import scopes_disabled
+
+from mdf import ledger
+from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry
+
+
+def reconcile() -> list[str]:
+    """Every difference found, as readable lines naming the allocation/entry; [] if clean."""
+    problems: list[str] = []
+    with scopes_disabled():
+        allocations = Allocation.objects.select_related("pool", "partner").order_by("pk")
+        pool_allocated: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for allocation in allocations.iterator(chunk_size=500):
+            totals, chain_problems = ledger.verify_allocation(allocation)
+            problems.extend(str(problem) for problem in chain_problems)
+            for bucket, total in totals.items():
+                if getattr(allocation, bucket) != total:
+                    problems.append(
+                        f"allocation {allocation.uuid} ({allocation}): {bucket} is "
+                        f"{getattr(allocation, bucket)} but the ledger sums to {total}"
+                    )
+            pool_allocated[allocation.pool_id] += totals["allocated"]
+            problems.extend(_state_problems(allocation))
+        for pool in FundPool.objects.order_by("pk"):
+            expected = pool_allocated.get(pool.pk, ZERO)
+            if pool.allocated != expected:
+                problems.append(
+                    f"pool {pool.name}: allocated is {pool.allocated} but its allocations' "
+                    f"ledgers sum to {expected}"
+                )
+    return problems
+
+
+def _state_problems(allocation: Allocation) -> list[str]:
+    """The requests' and claims' amounts must match the ledger's entries for them."""
+    problems = []
+    label = f"allocation {allocation.uuid} ({allocation})"
+    committed = ZERO
+    requests = FundRequest.objects.filter(allocation=allocation)
+    ledger_by_request = {
+        row["request"]: row
+        for row in LedgerEntry.objects.filter(allocation=allocation, request__isnull=False)
+        .values("request")
+        .annotate(committed=Sum("d_committed"), spent=Sum("d_spent"))
+    }
+    for fund_request in requests:
+        row = ledger_by_request.get(fund_request.pk, {"committed": ZERO, "spent": ZERO})
+        open_in_ledger = row["committed"] or ZERO
+        if fund_request.open_commitment != open_in_ledger:
+            problems.append(
+                f"{label}: request {fund_request.uuid} has {fund_request.open_commitment} "
+                f"committed but the ledger holds {open_in_ledger} for it"
+            )
+        if fund_request.commitment_spent != (row["spent"] or ZERO):
+            problems.append(
+                f"{label}: request {fund_request.uuid} spent {fund_request.commitment_spent} "
+                f"but the ledger spent {row['spent'] or ZERO} on it"
+            )
+        committed += fund_request.open_commitment
+    if committed != allocation.committed:
+        problems.append(
+            f"{label}: open commitments of its requests sum to {committed}, "
+            f"allocation says {allocation.committed}"
+        )
+    claims = Claim.objects.filter(request__allocation=allocation)
+    spent = (
+        claims.filter(status__in=(Claim.Status.APPROVED, Claim.Status.PAID)).aggregate(
+            s=Sum("reimbursement")
+        )["s"]
+        or ZERO
+    )
+    paid = claims.filter(status=Claim.Status.PAID).aggregate(s=Sum("reimbursement"))["s"] or ZERO
+    if spent != allocation.spent:
+        problems.append(
+            f"{label}: approved claims sum to {spent}, allocation spent is {allocation.spent}"
+        )
+    if paid != allocation.paid:
+        problems.append(f"{label}: paid claims sum to {paid}, allocation paid is {allocation.paid}")
+    return problems

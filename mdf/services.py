@@ -1,0 +1,1024 @@
+"""Every MDF write. Money moves only here, one ledger entry per movement, in the
+same transaction as the state change.
+
+Locking order (always this order, so two moves never deadlock):
+    pool → allocation → request → claim
+each with `select_for_update(of=("self",))`. Amounts are Decimal end to end.
+Errors are `ValidationError`s keyed by the field they concern; nothing moves
+when one is raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from assets.validation import PROOF_KINDS, validate_upload
+from mdf import ledger
+from mdf.models import (
+    ZERO,
+    ActivityType,
+    Allocation,
+    Claim,
+    ClaimProof,
+    FundPool,
+    FundRequest,
+    LedgerEntry,
+    MDFEvent,
+    ProofKind,
+)
+from mdf.money import format_money, fund_share, to_money
+from partners.models import Partner, Tier
+
+Kind = LedgerEntry.Kind
+RS = FundRequest.Status
+CS = Claim.Status
+
+FINANCE_PERMISSION = "mdf.finance_approve"
+ANY_REQUEST_PERMISSION = "mdf.decide_any_request"
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _amount(value: object, *, field: str) -> Decimal:
+    try:
+        return to_money(value, field=field)
+    except ValueError as exc:
+        raise ValidationError({field: str(exc)}) from None
+
+
+def _note(note: str | None) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Write a note: the partner sees why you decided.")})
+    return note
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _lock_pool(pool_id: int) -> FundPool:
+    return FundPool.objects.select_for_update(of=("self",)).get(pk=pool_id)
+
+
+def _lock_allocation(allocation_id: int) -> Allocation:
+    with scopes_disabled():
+        return (
+            Allocation.objects.select_for_update(of=("self",))
+            .select_related("pool", "partner")
+            .get(pk=allocation_id)
+        )
+
+
+def _lock_request(request_id: int) -> FundRequest:
+    with scopes_disabled():
+        return (
+            FundRequest.objects.select_for_update(of=("self",))
+            .select_related("allocation__pool", "partner", "activity_type")
+            .get(pk=request_id)
+        )
+
+
+def _lock_claim(claim_id: int) -> Claim:
+    with scopes_disabled():
+        return (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("request__allocation__pool", "partner")
+            .get(pk=claim_id)
+        )
+
+
+def _event(
+    *,
+    partner: Partner,
+    actor: User | None,
+    action: str,
+    request: FundRequest | None = None,
+    claim: Claim | None = None,
+    old_status: str = "",
+    new_status: str = "",
+    amount: Decimal | None = None,
+    note: str = "",
+) -> None:
+    with scopes_disabled():
+        MDFEvent.objects.create(
+            partner=partner,
+            actor=actor,
+            action=action,
+            request=request,
+            claim=claim,
+            old_status=old_status,
+            new_status=new_status,
+            amount=amount,
+            note=note,
+        )
+
+
+def _notify(kind: str, object_id: int) -> None:
+    from mdf import tasks
+
+    transaction.on_commit(lambda: tasks.send_decision_email.delay(kind, object_id))
+
+
+def _not_available(available: Decimal, currency: str) -> str:
+    return _("More than is available (available: %(available)s).") % {
+        "available": format_money(available, currency)
+    }
+
+
+# --- allocations ---------------------------------------------------------------
+
+
+def allocation_create(
+    *, pool: FundPool, partner: Partner, amount: object, actor: User | None, reason: str
+) -> Allocation:
+    """Give part of a pool to a partner (or top up its allocation in that pool).
+
+    Rule: a pool's allocations never exceed its total. The pool row is locked, so
+    concurrent allocations cannot both take the last of it.
+    """
+    value = _amount(amount, field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this partner gets this amount.")})
+    with transaction.atomic():
+        return _allocate(pool.pk, partner, value, actor=actor, reason=reason)
+
+
+def _allocate(
+    pool_id: int,
+    partner: Partner,
+    value: Decimal,
+    *,
+    actor: User | None,
+    reason: str,
+    kind: str = Kind.ALLOCATE,
+) -> Allocation:
+    locked_pool = _lock_pool(pool_id)
+    if value > locked_pool.unallocated:
+        raise ValidationError(
+            {
+                "amount": _("More than the pool has left (unallocated: %(left)s).")
+                % {"left": format_money(locked_pool.unallocated, locked_pool.currency)}
+            }
+        )
+    with scopes_disabled():
+        allocation, _created = Allocation.objects.get_or_create(pool=locked_pool, partner=partner)
+    allocation = _lock_allocation(allocation.pk)
+    ledger.append(allocation, kind=kind, amount=value, actor=actor, memo=reason, d_allocated=value)
+    FundPool.objects.filter(pk=locked_pool.pk).update(allocated=locked_pool.allocated + value)
+    return allocation
+
+
+def allocations_bulk_by_tier(
+    *,
+    pool: FundPool,
+    amounts: dict[Tier, object],
+    actor: User | None,
+    reason: str,
+    statuses: Iterable[str] = (Partner.Status.ACTIVE,),
+) -> list[Allocation]:
+    """Allocate an amount per tier to every partner of that tier (active by default).
+
+    All or nothing: if the sum exceeds what the pool has left, nothing is allocated
+    and the error says how much is needed and how much is left.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why these partners get these amounts.")})
+    per_tier = {
+        tier: _amount(value, field=f"tier_{tier.slug}")
+        for tier, value in amounts.items()
+        if value not in (None, "", 0, ZERO)
+    }
+    partners = list(
+        Partner.objects.filter(tier__in=per_tier.keys(), status__in=list(statuses)).select_related(
+            "tier"
+        )
+    )
+    needed = sum((per_tier[p.tier] for p in partners), ZERO)
+    with transaction.atomic():
+        locked_pool = _lock_pool(pool.pk)
+        if needed > locked_pool.unallocated:
+            raise ValidationError(
+                {
+                    "amount": _("These allocations need %(needed)s; the pool has %(left)s left.")
+                    % {
+                        "needed": format_money(needed, locked_pool.currency),
+                        "left": format_money(locked_pool.unallocated, locked_pool.currency),
+                    }
+                }
+            )
+        return [
+            _allocate(pool.pk, partner, per_tier[partner.tier], actor=actor, reason=reason)
+            for partner in sorted(partners, key=lambda p: p.pk)
+        ]
+
+
+# --- requests ------------------------------------------------------------------
+
+
+def request_create(
+    *,
+    partner: Partner,
+    allocation: Allocation,
+    activity_type: ActivityType,
+    title: str,
+    description: str,
+    activity_start: date,
+    activity_end: date,
+    requested_amount: object,
+    actor: User,
+    expected_leads: int = 0,
+    expected_pipeline: object = ZERO,
+) -> FundRequest:
+    """Draft a fund request. The allocation must be the partner's own."""
+    if allocation.partner_id != partner.pk:
+        # Another partner's allocation: answer as if it did not exist.
+        raise ValidationError({"allocation": _("Choose one of your allocations.")})
+    amount = _amount(requested_amount, field="requested_amount")
+    pipeline = (
+        ZERO
+        if expected_pipeline in (None, "", ZERO, 0)
+        else _amount(expected_pipeline, field="expected_pipeline")
+    )
+    if activity_end < activity_start:
+        raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
+    with scopes_disabled():
+        fund_request = FundRequest.objects.create(
+            partner=partner,
+            allocation=allocation,
+            activity_type=activity_type,
+            title=title.strip(),
+            description=description.strip(),
+            activity_start=activity_start,
+            activity_end=activity_end,
+            requested_amount=amount,
+            expected_leads=expected_leads or 0,
+            expected_pipeline=pipeline,
+            created_by=actor,
+        )
+    _event(
+        partner=partner, actor=actor, action="created", request=fund_request, new_status=RS.DRAFT
+    )
+    return fund_request
+
+
+@transaction.atomic
+def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
+    """Submit a draft for decision.
+
+    Rules: before the pool's request deadline and before the activity starts; the
+    fund's share of the amount must fit in what the allocation has available now.
+    Staff may submit on the partner's behalf (recorded); they then cannot approve it.
+    """
+    locked = _lock_request(fund_request.pk)
+    if locked.status != RS.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be submitted.")})
+    pool = locked.allocation.pool
+    today = _today()
+    if today > pool.request_deadline:
+        raise ValidationError(
+            {
+                "activity_start": _("The request deadline of %(pool)s was %(date)s.")
+                % {"pool": pool.name, "date": pool.request_deadline.isoformat()}
+            }
+        )
+    if locked.activity_start <= today:
+        raise ValidationError(
+            {"activity_start": _("Requests must be submitted before the activity starts.")}
+        )
+    allocation = locked.allocation
+    share = fund_share(locked.requested_amount, pool.reimbursement_percentage)
+    if share > allocation.available:
+        raise ValidationError(
+            {"requested_amount": _not_available(allocation.available, pool.currency)}
+        )
+    locked.status = RS.SUBMITTED
+    locked.submitted_by = actor
+    locked.on_behalf = bool(actor.is_staff)
+    locked.submitted_at = timezone.now()
+    locked.save(update_fields=["status", "submitted_by", "on_behalf", "submitted_at"])
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="submitted_on_behalf" if locked.on_behalf else "submitted",
+        request=locked,
+        old_status=RS.DRAFT,
+        new_status=RS.SUBMITTED,
+        amount=locked.requested_amount,
+    )
+    return locked
+
+
+@transaction.atomic
+def request_cancel(*, fund_request: FundRequest, actor: User) -> FundRequest:
+    """Withdraw a request before it is decided. Nothing was committed, nothing moves."""
+    locked = _lock_request(fund_request.pk)
+    if locked.status not in (RS.DRAFT, RS.SUBMITTED, RS.AWAITING_FINANCE):
+        raise ValidationError({"status": _("Only undecided requests can be cancelled.")})
+    old = locked.status
+    locked.status = RS.CANCELLED
+    locked.save(update_fields=["status"])
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="cancelled",
+        request=locked,
+        old_status=old,
+        new_status=RS.CANCELLED,
+    )
+    return locked
+
+
+def _check_not_own(obj: FundRequest | Claim, actor: User) -> None:
+    if actor.pk in (obj.created_by_id, obj.submitted_by_id):
+        raise ValidationError({"decision": _("You submitted this; another person must decide it.")})
+
+
+def can_decide_request(fund_request: FundRequest, user: User) -> bool:
+    """Who may decide a request in its current step."""
+    if not user.is_staff or user.pk in (fund_request.created_by_id, fund_request.submitted_by_id):
+        return False
+    if fund_request.status == RS.SUBMITTED:
+        return fund_request.partner.channel_manager_id == user.pk or user.has_perm(
+            ANY_REQUEST_PERMISSION
+        )
+    if fund_request.status == RS.AWAITING_FINANCE:
+        return user.has_perm(FINANCE_PERMISSION)
+    return False
+
+
+def request_decide(
+    *,
+    fund_request: FundRequest,
+    actor: User,
+    approve: bool,
+    note: str,
+    approved_amount: object | None = None,
+) -> FundRequest:
+    """Approve (fully or partly) or reject a submitted request, always with a note.
+
+    Rules: the partner's channel manager decides first; if the fund's share of the
+    approved amount exceeds the pool's finance threshold, a finance approver must
+    also approve before anything is committed. Nobody decides what they submitted.
+    On final approval the fund's share moves from available to committed; if it
+    is not available any more, nothing moves and the error says what is.
+    """
+    note = _note(note)
+    with transaction.atomic():
+        allocation = _lock_allocation(fund_request.allocation_id)
+        locked = _lock_request(fund_request.pk)
+        if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
+            raise ValidationError({"status": _("This request is not awaiting a decision.")})
+        _check_not_own(locked, actor)
+        if not can_decide_request(locked, actor):
+            raise ValidationError(
+                {
+                    "decision": _("This request awaits the partner's channel manager.")
+                    if locked.status == RS.SUBMITTED
+                    else _("This request awaits a finance approver.")
+                }
+            )
+        pool = locked.allocation.pool
+        old_status = locked.status
+        now = timezone.now()
+        if old_status == RS.SUBMITTED:
+            locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
+                actor,
+                now,
+                note,
+            )
+        else:
+            locked.finance_decided_by, locked.finance_decided_at, locked.finance_note = (
+                actor,
+                now,
+                note,
+            )
+        if not approve:
+            locked.status = RS.REJECTED
+            locked.decided_at = now
+            locked.save()
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="rejected",
+                request=locked,
+                old_status=old_status,
+                new_status=RS.REJECTED,
+                note=note,
+            )
+            _notify("request", locked.pk)
+            return locked
+        ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
+        amount = (
+            ceiling
+            if approved_amount in (None, "")
+            else _amount(approved_amount, field="approved_amount")
+        )
+        if amount > ceiling:
+            raise ValidationError(
+                {
+                    "approved_amount": _("At most %(max)s can be approved.")
+                    % {"max": format_money(ceiling, pool.currency)}
+                }
+            )
+        share = fund_share(amount, pool.reimbursement_percentage)
+        locked.approved_amount = amount
+        if old_status == RS.SUBMITTED and share > pool.finance_threshold:
+            locked.status = RS.AWAITING_FINANCE
+            locked.save()
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="approved_by_manager",
+                request=locked,
+                old_status=old_status,
+                new_status=RS.AWAITING_FINANCE,
+                amount=amount,
+                note=note,
+            )
+            return locked
+        if share > allocation.available:
+            raise ValidationError(
+                {"approved_amount": _not_available(allocation.available, pool.currency)}
+            )
+        ledger.append(
+            allocation,
+            kind=Kind.COMMIT,
+            amount=share,
+            actor=actor,
+            request=locked,
+            memo=locked.title,
+            d_committed=share,
+        )
+        locked.commitment = share
+        locked.status = RS.APPROVED
+        locked.decided_at = now
+        locked.save()
+        action = "approved" if amount == locked.requested_amount else "approved_partly"
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action=action,
+            request=locked,
+            old_status=old_status,
+            new_status=RS.APPROVED,
+            amount=amount,
+            note=note,
+        )
+        _notify("request", locked.pk)
+        return locked
+
+
+def _release(
+    allocation: Allocation,
+    locked: FundRequest,
+    *,
+    actor: User | None,
+    memo: str,
+    expired: bool = False,
+) -> Decimal:
+    open_commitment = locked.open_commitment
+    if open_commitment <= ZERO:
+        return ZERO
+    ledger.append(
+        allocation,
+        kind=Kind.RELEASE,
+        amount=open_commitment,
+        actor=actor,
+        request=locked,
+        memo=memo,
+        d_committed=-open_commitment,
+    )
+    if expired:
+        locked.commitment_expired += open_commitment
+    else:
+        locked.commitment_released += open_commitment
+    return open_commitment
+
+
+def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -> FundRequest:
+    """Close an approved request and release what it has not spent back to available.
+
+    Claims still awaiting a decision keep their part: release them first.
+    """
+    with transaction.atomic():
+        allocation = _lock_allocation(fund_request.allocation_id)
+        locked = _lock_request(fund_request.pk)
+        if locked.status != RS.APPROVED:
+            raise ValidationError({"status": _("Only an approved request can be closed.")})
+        with scopes_disabled():
+            pending = locked.claims.filter(status__in=(CS.SUBMITTED, CS.RETURNED)).exists()
+        if pending:
+            raise ValidationError(
+                {"status": _("A claim on this request awaits a decision; close it afterwards.")}
+            )
+        released = _release(allocation, locked, actor=actor, memo=note or _("Request closed"))
+        locked.status = RS.CLOSED
+        locked.save()
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="closed",
+            request=locked,
+            old_status=RS.APPROVED,
+            new_status=RS.CLOSED,
+            amount=released,
+            note=note,
+        )
+        return locked
+
+
+# --- claims --------------------------------------------------------------------
+
+
+def _reserved_cost(fund_request: FundRequest, exclude: Claim | None = None) -> Decimal:
+    """Cost held by claims on the request: pending ones by their amount, decided ones
+    by their approved amount."""
+    with scopes_disabled():
+        claims = fund_request.claims.filter(status__in=Claim.RESERVING)
+        if exclude is not None:
+            claims = claims.exclude(pk=exclude.pk)
+        sums = claims.aggregate(
+            pending=Sum("amount", filter=Q(status__in=(CS.SUBMITTED, CS.RETURNED))),
+            decided=Sum("approved_amount", filter=Q(status__in=(CS.APPROVED, CS.PAID))),
+        )
+    return (sums["pending"] or ZERO) + (sums["decided"] or ZERO)
+
+
+def claimable(fund_request: FundRequest, exclude: Claim | None = None) -> Decimal:
+    """Activity cost still claimable on a request: approved − claims pending or approved."""
+    if fund_request.status != RS.APPROVED:
+        return ZERO
+    return max(fund_request.approved_amount - _reserved_cost(fund_request, exclude), ZERO)
+
+
+def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> None:
+    pool = fund_request.allocation.pool
+    today = _today()
+    if today > pool.claim_deadline:
+        raise ValidationError(
+            {
+                field: _("The claim deadline of %(pool)s was %(date)s.")
+                % {"pool": pool.name, "date": pool.claim_deadline.isoformat()}
+            }
+        )
+    if today < fund_request.activity_end:
+        raise ValidationError(
+            {
+                field: _("Claims can be made once the activity has ended (%(date)s).")
+                % {"date": fund_request.activity_end.isoformat()}
+            }
+        )
+
+
+def claim_create(
+    *,
+    fund_request: FundRequest,
+    amount: object,
+    actor: User,
+    actual_leads: int = 0,
+    actual_pipeline: object = ZERO,
+    results_note: str = "",
+) -> Claim:
+    """Draft a claim on an approved request, after the activity, before the claim deadline."""
+    value = _amount(amount, field="amount")
+    pipeline = (
+        ZERO
+        if actual_pipeline in (None, "", ZERO, 0)
+        else _amount(actual_pipeline, field="actual_pipeline")
+    )
+    if fund_request.status != RS.APPROVED:
+        raise ValidationError({"request": _("Claims can only be made on approved requests.")})
+    _check_claim_window(fund_request)
+    left = claimable(fund_request)
+    if value > left:
+        raise ValidationError(
+            {
+                "amount": _("More than is still claimable on this request (claimable: %(left)s).")
+                % {"left": format_money(left, fund_request.allocation.pool.currency)}
+            }
+        )
+    with scopes_disabled():
+        claim = Claim.objects.create(
+            partner=fund_request.partner,
+            request=fund_request,
+            amount=value,
+            actual_leads=actual_leads or 0,
+            actual_pipeline=pipeline,
+            results_note=(results_note or "").strip(),
+            created_by=actor,
+        )
+    _event(
+        partner=claim.partner,
+        actor=actor,
+        action="created",
+        claim=claim,
+        new_status=CS.DRAFT,
+        amount=value,
+    )
+    return claim
+
+
+def required_proof(claim: Claim) -> list[ProofKind]:
+    return list(claim.request.activity_type.proof_kinds.all())
+
+
+def missing_proof(claim: Claim) -> list[ProofKind]:
+    with scopes_disabled():
+        present = set(claim.proofs.values_list("proof_kind_id", flat=True))
+    return [kind for kind in required_proof(claim) if kind.pk not in present]
+
+
+def claim_attach_proof(
+    *, claim: Claim, proof_kind: ProofKind, upload: UploadedFile, actor: User
+) -> ClaimProof:
+    """Attach one proof file to a draft or returned claim, through the upload validator."""
+    with scopes_disabled():
+        status = Claim.objects.values_list("status", flat=True).get(pk=claim.pk)
+    if status not in (CS.DRAFT, CS.RETURNED):
+        raise ValidationError({"file": _("Proof can only be added to a draft or returned claim.")})
+    checked = validate_upload(
+        upload,
+        field="file",
+        allowed=PROOF_KINDS,
+        max_bytes=settings.PROOF_MAX_BYTES,
+        max_pixels=settings.PROOF_MAX_PIXELS,
+    )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    proof = ClaimProof(
+        partner=claim.partner,
+        claim=claim,
+        proof_kind=proof_kind,
+        original_name=(getattr(upload, "name", "") or "file")[-200:],
+        content_type=checked.kind.content_type,
+        size=checked.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    proof.file.save(checked.safe_name, upload, save=False)
+    with transaction.atomic(), scopes_disabled():
+        proof.save()
+    return proof
+
+
+def claim_submit(*, claim: Claim, actor: User) -> Claim:
+    """Submit (or resubmit) a claim for finance's decision.
+
+    Rules: every proof its activity type requires has a file; before the claim
+    deadline and after the activity; its amount fits in what is still claimable on
+    the request, counting other pending and approved claims (the request row is
+    locked, so parallel claims cannot together exceed it).
+    """
+    with transaction.atomic():
+        fund_request = _lock_request(claim.request_id)
+        locked = _lock_claim(claim.pk)
+        if locked.status not in (CS.DRAFT, CS.RETURNED):
+            raise ValidationError({"status": _("This claim has already been submitted.")})
+        missing = missing_proof(locked)
+        if missing:
+            raise ValidationError(
+                {
+                    "file": _("Add the missing proof first: %(kinds)s.")
+                    % {"kinds": ", ".join(kind.name for kind in missing)}
+                }
+            )
+        if fund_request.status != RS.APPROVED:
+            raise ValidationError({"request": _("The request is no longer open for claims.")})
+        _check_claim_window(fund_request)
+        left = claimable(fund_request, exclude=locked)
+        if locked.amount > left:
+            raise ValidationError(
+                {
+                    "amount": _(
+                        "More than is still claimable on this request (claimable: %(left)s)."
+                    )
+                    % {"left": format_money(left, fund_request.allocation.pool.currency)}
+                }
+            )
+        old = locked.status
+        now = timezone.now()
+        locked.status = CS.SUBMITTED
+        locked.submitted_by = actor
+        locked.on_behalf = bool(actor.is_staff)
+        locked.submitted_at = now
+        locked.first_submitted_at = locked.first_submitted_at or now
+        locked.save()
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="resubmitted" if old == CS.RETURNED else "submitted",
+            claim=locked,
+            old_status=old,
+            new_status=CS.SUBMITTED,
+            amount=locked.amount,
+        )
+        return locked
+
+
+def can_decide_claim(claim: Claim, user: User) -> bool:
+    return (
+        user.is_staff
+        and claim.status == CS.SUBMITTED
+        and user.pk not in (claim.created_by_id, claim.submitted_by_id)
+        and user.has_perm(FINANCE_PERMISSION)
+    )
+
+
+def claim_decide(
+    *,
+    claim: Claim,
+    actor: User,
+    decision: str,
+    note: str,
+    approved_amount: object | None = None,
+) -> Claim:
+    """Approve (fully or partly), reject, or return a submitted claim for more proof.
+
+    Rules: a finance approver decides, never the person who submitted it; a note is
+    required. Approval spends the fund's share of the approved amount (rounded
+    half-up to the cent, never more than the request's open commitment) from the
+    request's commitment. When the request's approved cost is fully claimed, any
+    rounding remainder of its commitment is released and the request closes.
+    """
+    note = _note(note)
+    if decision not in ("approve", "reject", "return"):
+        raise ValidationError({"decision": _("Approve, reject or return.")})
+    with transaction.atomic():
+        with scopes_disabled():
+            allocation_id = Claim.objects.values_list("request__allocation_id", flat=True).get(
+                pk=claim.pk
+            )
+        allocation = _lock_allocation(allocation_id)
+        fund_request = _lock_request(claim.request_id)
+        locked = _lock_claim(claim.pk)
+        if locked.status != CS.SUBMITTED:
+            raise ValidationError({"status": _("This claim is not awaiting a decision.")})
+        _check_not_own(locked, actor)
+        if not can_decide_claim(locked, actor):
+            raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
+        now = timezone.now()
+        locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
+        if decision == "return":
+            locked.status = CS.RETURNED
+            locked.times_returned += 1
+            locked.save()
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="returned",
+                claim=locked,
+                old_status=CS.SUBMITTED,
+                new_status=CS.RETURNED,
+                note=note,
+            )
+            _notify("claim", locked.pk)
+            return locked
+        if decision == "reject":
+            locked.status = CS.REJECTED
+            locked.save()
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="rejected",
+                claim=locked,
+                old_status=CS.SUBMITTED,
+                new_status=CS.REJECTED,
+                note=note,
+            )
+            _notify("claim", locked.pk)
+            return locked
+        amount = (
+            locked.amount
+            if approved_amount in (None, "")
+            else _amount(approved_amount, field="approved_amount")
+        )
+        pool = allocation.pool
+        if amount > locked.amount:
+            raise ValidationError(
+                {
+                    "approved_amount": _("At most the claimed %(max)s can be approved.")
+                    % {"max": format_money(locked.amount, pool.currency)}
+                }
+            )
+        reimbursement = min(
+            fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
+        )
+        if reimbursement > ZERO:
+            ledger.append(
+                allocation,
+                kind=Kind.SPEND,
+                amount=reimbursement,
+                actor=actor,
+                request=fund_request,
+                claim=locked,
+                memo=fund_request.title,
+                d_committed=-reimbursement,
+                d_spent=reimbursement,
+            )
+        fund_request.commitment_spent += reimbursement
+        locked.approved_amount = amount
+        locked.reimbursement = reimbursement
+        locked.status = CS.APPROVED
+        locked.save()
+        with scopes_disabled():
+            approved_cost = (
+                fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
+                    s=Sum("approved_amount")
+                )["s"]
+                or ZERO
+            )
+        if approved_cost >= fund_request.approved_amount:
+            _release(allocation, fund_request, actor=actor, memo=_("Fully claimed"))
+            fund_request.status = RS.CLOSED
+        fund_request.save()
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="approved" if amount == locked.amount else "approved_partly",
+            claim=locked,
+            old_status=CS.SUBMITTED,
+            new_status=CS.APPROVED,
+            amount=reimbursement,
+            note=note,
+        )
+        _notify("claim", locked.pk)
+        return locked
+
+
+def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference: str) -> Claim:
+    """Record that an approved claim's reimbursement was paid (date and reference)."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationError({"reference": _("Enter the payment reference.")})
+    with transaction.atomic():
+        with scopes_disabled():
+            allocation_id = Claim.objects.values_list("request__allocation_id", flat=True).get(
+                pk=claim.pk
+            )
+        allocation = _lock_allocation(allocation_id)
+        locked = _lock_claim(claim.pk)
+        if locked.status != CS.APPROVED:
+            raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
+        if locked.reimbursement > ZERO:
+            ledger.append(
+                allocation,
+                kind=Kind.PAY,
+                amount=locked.reimbursement,
+                actor=actor,
+                request=locked.request,
+                claim=locked,
+                memo=reference,
+                d_paid=locked.reimbursement,
+            )
+        locked.status = CS.PAID
+        locked.paid_at = paid_at
+        locked.payment_reference = reference
+        locked.payment_recorded_by = actor
+        locked.save()
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="paid",
+            claim=locked,
+            old_status=CS.APPROVED,
+            new_status=CS.PAID,
+            amount=locked.reimbursement,
+            note=reference,
+        )
+        _notify("claim", locked.pk)
+        return locked
+
+
+# --- deadlines -------------------------------------------------------------------
+
+
+def pool_roll_over(*, pool: FundPool, today: date | None = None) -> dict[str, Decimal]:
+    """After a pool's claim deadline: release open commitments and expire or carry
+    over what is left, by the pool's roll-over policy.
+
+    Claims still awaiting a decision keep their request open; the daily job retries
+    until they are decided, and the pool is marked rolled over only when done.
+    Returned claims lapse at the deadline (they cannot be resubmitted any more).
+    Safe to run twice: it moves only what is still open.
+    """
+    today = today or _today()
+    moved = {"released": ZERO, "expired": ZERO, "carried_over": ZERO}
+    if today <= pool.claim_deadline:
+        return moved
+    with scopes_disabled():
+        allocation_ids = list(
+            Allocation.objects.filter(pool=pool).order_by("pk").values_list("pk", flat=True)
+        )
+    all_done = True
+    for allocation_id in allocation_ids:
+        with transaction.atomic():
+            done = _roll_over_allocation(allocation_id, moved)
+        all_done = all_done and done
+    if all_done:
+        FundPool.objects.filter(pk=pool.pk, rolled_over_at__isnull=True).update(
+            rolled_over_at=timezone.now()
+        )
+    return moved
+
+
+def _roll_over_allocation(allocation_id: int, moved: dict[str, Decimal]) -> bool:
+    allocation = _lock_allocation(allocation_id)
+    pool = allocation.pool
+    with scopes_disabled():
+        request_ids = list(
+            FundRequest.objects.filter(allocation=allocation, status=RS.APPROVED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    done = True
+    for request_id in request_ids:
+        locked = _lock_request(request_id)
+        with scopes_disabled():
+            for returned in locked.claims.filter(status=CS.RETURNED).select_for_update(
+                of=("self",)
+            ):
+                returned.status = CS.REJECTED
+                returned.decision_note = _("Lapsed: not resubmitted before the claim deadline.")
+                returned.save(update_fields=["status", "decision_note"])
+                _event(
+                    partner=returned.partner,
+                    actor=None,
+                    action="lapsed",
+                    claim=returned,
+                    old_status=CS.RETURNED,
+                    new_status=CS.REJECTED,
+                )
+            if locked.claims.filter(status=CS.SUBMITTED).exists():
+                done = False
+                continue
+        spent_any = locked.commitment_spent > ZERO
+        released = _release(
+            allocation, locked, actor=None, memo=_("Claim deadline passed"), expired=True
+        )
+        moved["released"] += released
+        locked.status = RS.CLOSED if spent_any else RS.EXPIRED
+        locked.save()
+        _event(
+            partner=locked.partner,
+            actor=None,
+            action="expired",
+            request=locked,
+            old_status=RS.APPROVED,
+            new_status=locked.status,
+            amount=released,
+        )
+    if not done:
+        return False
+    left = allocation.available
+    if left <= ZERO:
+        return True
+    if pool.rollover_policy == FundPool.Rollover.CARRY_OVER and pool.rollover_pool_id:
+        ledger.append(
+            allocation,
+            kind=Kind.CARRY_OVER,
+            amount=left,
+            memo=str(pool.rollover_pool),
+            d_carried_over=left,
+        )
+        # The budget moves with the money: the next pool grows by what it receives.
+        target = _lock_pool(pool.rollover_pool_id)
+        FundPool.objects.filter(pk=target.pk).update(total=target.total + left)
+        _allocate(
+            target.pk,
+            allocation.partner,
+            left,
+            actor=None,
+            reason=_("Carried over from %(pool)s") % {"pool": pool.name},
+            kind=Kind.CARRY_IN,
+        )
+        moved["carried_over"] += left
+    else:
+        ledger.append(
+            allocation,
+            kind=Kind.EXPIRE,
+            amount=left,
+            memo=_("Claim deadline passed"),
+            d_expired=left,
+        )
+        moved["expired"] += left
+    return True
