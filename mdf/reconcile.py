@@ -12,11 +12,18 @@ from mdf import ledger
 from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry
 
 
-def reconcile() -> list[str]:
-    """Every difference found, as readable lines naming the allocation/entry; [] if clean."""
+def reconcile(pool: FundPool | None = None) -> list[str]:
+    """Every difference found, as readable lines naming the allocation/entry; [] if clean.
+
+    With `pool`, only that pool and its allocations are checked.
+    """
     problems: list[str] = []
     with scopes_disabled():
         allocations = Allocation.objects.select_related("pool", "partner").order_by("pk")
+        pools = FundPool.objects.order_by("pk")
+        if pool is not None:
+            allocations = allocations.filter(pool=pool)
+            pools = pools.filter(pk=pool.pk)
         pool_allocated: dict[int, Decimal] = defaultdict(lambda: ZERO)
         for allocation in allocations.iterator(chunk_size=500):
             totals, chain_problems = ledger.verify_allocation(allocation)
@@ -29,12 +36,12 @@ def reconcile() -> list[str]:
                     )
             pool_allocated[allocation.pool_id] += totals["allocated"]
             problems.extend(_state_problems(allocation))
-        for pool in FundPool.objects.order_by("pk"):
-            expected = pool_allocated.get(pool.pk, ZERO)
-            if pool.allocated != expected:
+        for checked in pools:
+            expected = pool_allocated.get(checked.pk, ZERO)
+            if checked.allocated != expected:
                 problems.append(
-                    f"pool {pool.name}: allocated is {pool.allocated} but its allocations' "
-                    f"ledgers sum to {expected}"
+                    f"pool {checked.name}: allocated is {checked.allocated} but its "
+                    f"allocations' ledgers sum to {expected}"
                 )
     return problems
 
