@@ -289,6 +289,8 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": None,
 }
 DRF_STANDARDIZED_ERRORS = {
+    # Adds Django's RequestDataTooBig & co. (multipart bodies) as 413s.
+    "EXCEPTION_HANDLER_CLASS": "config.api.ExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "413", "415", "429"],
     # 413 comes from partners.middleware.RequestSizeLimitMiddleware, not from DRF.
@@ -331,6 +333,8 @@ SPECTACULAR_SETTINGS = {
     ],
     # Tags and operation ids from the path after /api/v1 ("partners", not "v1").
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Generation runs with partner scopes disabled (the schema holds no partner data).
+    "DEFAULT_GENERATOR_CLASS": "config.openapi.SchemaGenerator",
     # The ApiKeyAuth security scheme comes from config.openapi.APIKeyAuthenticationScheme.
 }
 

@@ -30,5 +30,6 @@ urlpatterns = [
 
 handler400 = "partners.views.bad_request"
 handler403 = "partners.views.permission_denied"
-handler404 = "partners.views.page_not_found"
-handler500 = "partners.views.server_error"
+# Under /api/ these answer in the API's JSON error format, elsewhere in the portal's look.
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import as_api_validation_error
-from partners.models import Partner, Tier
+from partners.models import Membership, Partner, PartnerAPIKey, Tier
 from partners.scoping import PartnerScopedAPIMixin
 from partners.selectors import partners_visible
 from partners.serializers import (
@@ -23,23 +26,31 @@ from partners.serializers import (
 from partners.services import partner_update_cobranding
 
 
-class CanEditCobranding(permissions.BasePermission):
-    """Writes: a partner admin (session) or partner API key for its own partner, or
-    staff allowed to change partners. Reads: anyone the view lets in."""
+class PartnerPermission(permissions.BasePermission):
+    """Who may read and change partners through the API.
 
-    message = "Only partner admins and staff with the right permission can change this."
+    Reads: partner callers (their own partner only, by the queryset), staff keys,
+    and staff users holding `partners.view_partner`. Writes (co-branding): a partner
+    key or a partner admin for its own partner, a staff key, or a staff user holding
+    `partners.change_partner` (so analysts and finance approvers cannot).
+    """
+
+    message = _("Only partner admins and staff allowed to change partners can do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
+        is_key = isinstance(request.auth, PartnerAPIKey)
         if getattr(view, "is_staff_client", False):
-            user = request.user
-            if hasattr(user, "api_key"):
-                return True  # staff integration key
-            return user.has_perm("partners.change_partner")
-        if hasattr(request.user, "api_key"):
-            return True  # a partner key acts for its own partner only
-        return getattr(view, "request_role", None) == "admin"
+            if is_key:
+                return True  # a staff integration key acts across partners
+            perm = (
+                "partners.view_partner"
+                if request.method in permissions.SAFE_METHODS
+                else "partners.change_partner"
+            )
+            return request.user.has_perm(perm)
+        if request.method in permissions.SAFE_METHODS or is_key:
+            return True  # a partner key acts for its own partner only (the queryset)
+        return getattr(view, "request_role", None) == Membership.Role.ADMIN
 
 
 class PartnerFilter(django_filters.FilterSet):
@@ -51,6 +62,33 @@ class PartnerFilter(django_filters.FilterSet):
         fields = ["status", "partner_type", "tier", "region"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List partners",
+        description=(
+            "Staff (keys and users) see every partner; a partner key or partner user "
+            "sees only its own partner. Filter by status, partner_type, tier (slug) and "
+            "region (code); search in name, slug and display name; order by name, "
+            "status, tier__rank or created_at (prefix `-` for descending)."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Read one partner",
+        description=(
+            "By its UUID. Another partner's UUID answers 404, exactly as one that does not exist."
+        ),
+    ),
+    partial_update=extend_schema(
+        summary="Change the co-branding profile",
+        description=(
+            "Only the co-branding fields can be changed; any other field answers 400 "
+            "naming it. Allowed for a partner key or partner admin (own partner), a "
+            "staff key, and staff users with the `partners.change_partner` permission."
+        ),
+        request=CobrandingUpdateSerializer,
+        responses=PartnerSerializer,
+    ),
+)
 class PartnerViewSet(
     PartnerScopedAPIMixin,
     mixins.ListModelMixin,
@@ -63,7 +101,7 @@ class PartnerViewSet(
     queryset = partners_visible(partner=None)
     partner_field = "pk"  # a partner is its own scope: it sees exactly itself
     serializer_class = PartnerSerializer
-    permission_classes = [permissions.IsAuthenticated, CanEditCobranding]
+    permission_classes = [permissions.IsAuthenticated, PartnerPermission]
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
     filterset_class = PartnerFilter
@@ -72,15 +110,15 @@ class PartnerViewSet(
     ordering = ["name"]
     http_method_names = ["get", "patch", "head", "options"]
 
-    @extend_schema(request=CobrandingUpdateSerializer, responses=PartnerSerializer)
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partner = self.get_object()
         serializer = CobrandingUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             partner = partner_update_cobranding(
                 partner=partner,
-                actor=request.user if getattr(request.user, "pk", None) else None,
+                # A key acts as its partner (or as staff), not as a person.
+                actor=None if isinstance(request.auth, PartnerAPIKey) else request.user,
                 **serializer.validated_data,
             )
         except DjangoValidationError as exc:
@@ -88,6 +126,7 @@ class PartnerViewSet(
         return Response(PartnerSerializer(partner, context={"request": request}).data)
 
 
+@extend_schema_view(list=extend_schema(summary="List the program tiers"))
 class TierViewSet(PartnerScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The program tiers, lowest first. Tiers are shared, not partner-owned."""
 
@@ -103,23 +142,22 @@ class MeView(PartnerScopedAPIMixin, APIView):
 
     queryset = Partner.objects.none()
 
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(summary="Who am I", responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        api_key = getattr(request.user, "api_key", None)
-        membership = getattr(request._request, "membership", None)
+        api_key = request.auth if isinstance(request.auth, PartnerAPIKey) else None
         if api_key is not None:
             kind = "staff_api_key" if api_key.is_staff_key else "partner_api_key"
+            staff_roles: list[str] = []
+        elif self.is_staff_client:
+            kind = "staff_user"
+            staff_roles = list(request.user.groups.order_by("name").values_list("name", flat=True))
         else:
-            kind = "staff_user" if request.user.is_staff else "partner_user"
-        staff_roles = (
-            list(request.user.groups.order_by("name").values_list("name", flat=True))
-            if api_key is None and request.user.is_staff
-            else []
-        )
+            kind = "partner_user"
+            staff_roles = []
         data = {
             "kind": kind,
             "username": request.user.get_username(),
-            "role": membership.role if (membership and api_key is None) else None,
+            "role": self.request_role,
             "staff_roles": staff_roles,
             "partner": self.partner,
         }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from partners.models import PartnerAPIKey
@@ -31,9 +33,13 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if keyword.lower() != KEYWORD.lower():
             return None
         raw_key = raw_key.strip()
-        if not raw_key or "." not in raw_key:
-            raise exceptions.AuthenticationFailed(_("Malformed API key."))
         prefix = raw_key.partition(".")[0]
+        # Keys are `<prefix>.<secret>` of ASCII letters and digits; anything else (a
+        # NUL byte included, which PostgreSQL refuses) never reaches the database.
+        if "." not in raw_key or not (prefix.isascii() and prefix.isalnum()):
+            raise exceptions.AuthenticationFailed(
+                _("Malformed API key: expected `Api-Key <prefix>.<secret>`.")
+            )
         with scopes_disabled():
             api_key = PartnerAPIKey.objects.select_related("partner").filter(prefix=prefix).first()
         if api_key is None or not api_key.is_valid(raw_key):
@@ -59,6 +65,16 @@ class PerClientRateThrottle(SimpleRateThrottle):
     """One rate per API key, per session user, or per address for anonymous calls."""
 
     scope = "client"
+
+    def get_rate(self) -> str | None:
+        # DRF reads the rates once, at import, into THROTTLE_RATES; read the current
+        # settings instead, so a changed REST_FRAMEWORK setting (tests) takes effect.
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError as exc:
+            raise ImproperlyConfigured(
+                f"Set REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'][{self.scope!r}]."
+            ) from exc
 
     def get_cache_key(self, request: Request, view: object) -> str:
         if isinstance(request.auth, PartnerAPIKey):

@@ -7,8 +7,10 @@ username, code) and only created when missing, so a second run adds nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -241,6 +243,12 @@ ROLE_USERS = [
 ]
 
 
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    # Hashing is deliberately slow; the demo users share one password, so hash it once.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, *, first: str, last: str, staff: bool, superuser: bool = False):
     User = get_user_model()
     user, created = User.objects.get_or_create(
@@ -254,7 +262,7 @@ def _user(username: str, *, first: str, last: str, staff: bool, superuser: bool 
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save(update_fields=["password"])
     return user
 

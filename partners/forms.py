@@ -3,7 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +30,24 @@ class ServiceErrorsMixin:
             self.add_error(None, exc)  # type: ignore[attr-defined]
 
 
-class PortalAuthenticationForm(AuthenticationForm):
+class PortalWidgetsMixin:
+    """Bootstrap classes on every widget, so templates render each field through the
+    one include (`templates/includes/field.html`) without per-template markup."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class PortalAuthenticationForm(PortalWidgetsMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
@@ -38,10 +60,25 @@ class PortalAuthenticationForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Username")
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        # No autofocus: keyboard and screen reader users start at the top of the page
+        # (skip link, heading), as on every other page.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
-class CobrandingForm(ServiceErrorsMixin, forms.ModelForm):
+class PortalPasswordChangeForm(PortalWidgetsMixin, PasswordChangeForm):
+    pass
+
+
+class PortalPasswordResetForm(PortalWidgetsMixin, PasswordResetForm):
+    pass
+
+
+class PortalSetPasswordForm(PortalWidgetsMixin, SetPasswordForm):
+    pass
+
+
+class CobrandingForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.ModelForm):
     logo_upload = forms.FileField(
         label=_("Logo"),
         required=False,
@@ -59,7 +96,7 @@ class CobrandingForm(ServiceErrorsMixin, forms.ModelForm):
         }
 
 
-class APIKeyCreateForm(ServiceErrorsMixin, forms.Form):
+class APIKeyCreateForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     name = forms.CharField(
         label=_("Key name"),
         max_length=50,

@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from typing import Any, ClassVar
 
 from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -105,7 +106,7 @@ class PartnerScopedObjectMixin(ProtectedQuerysetMeta):
         value = self.kwargs.get(self.lookup_url_kwarg)
         try:
             return self.get_queryset().get(**{self.lookup_field: value})
-        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+        except (self.model.DoesNotExist, DjangoValidationError, ValueError, TypeError) as exc:
             # Missing, malformed and another partner's: the same 404.
             raise Http404 from exc
 
@@ -152,12 +153,16 @@ class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
     - anyone else: 403.
     Querysets of partner-owned models are always filtered by `self.partner`
     (`partner_field`); subclasses narrow them in `narrow_queryset`.
+    For a scoped model set `queryset = Model.objects` (the manager): a class-level
+    `Model.objects.all()` raises ScopeError at import, outside any scope.
     """
 
     _owns_scoped_accessors = True
     partner_field: ClassVar[str | None] = "partner"
     partner: Partner | None = None
     is_staff_client: bool = False
+    # The membership role of a partner user's session; None for keys and staff.
+    request_role: str | None = None
     queryset: QuerySet
     request: Request
     kwargs: dict[str, Any]
@@ -200,7 +205,9 @@ class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
     def get_queryset(self) -> QuerySet:
         queryset = self.queryset.all()
         if self.partner is not None and self.partner_field is not None:
-            queryset = queryset.filter(**{self.partner_field: self.partner})
+            # "pk" is the Partner model itself (a partner is its own scope).
+            value = self.partner.pk if self.partner_field == "pk" else self.partner
+            queryset = queryset.filter(**{self.partner_field: value})
         return self.narrow_queryset(queryset)
 
     def get_object(self) -> Model:
@@ -208,7 +215,14 @@ class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
         try:
             obj = queryset.get(**{self.lookup_field: self.kwargs[lookup_url_kwarg]})  # type: ignore[attr-defined]
-        except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        except (
+            queryset.model.DoesNotExist,
+            # A malformed identifier (e.g. not a UUID): Django raises ValidationError.
+            DjangoValidationError,
+            ValueError,
+            TypeError,
+        ) as exc:
+            # Missing, malformed and another partner's: the same 404.
             raise exceptions.NotFound() from exc
         self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
         return obj

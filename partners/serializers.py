@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,6 +24,10 @@ class PartnerSerializer(serializers.ModelSerializer):
     languages = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     channel_manager = UserSummarySerializer(read_only=True, allow_null=True)
     logo_url = serializers.SerializerMethodField()
+    # Optional URL/email fields are "" when unset: say so in the schema (format or empty).
+    website = serializers.URLField(read_only=True, allow_blank=True)
+    contact_email = serializers.EmailField(read_only=True, allow_blank=True)
+    contact_website = serializers.URLField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Partner
@@ -53,15 +58,17 @@ class PartnerSerializer(serializers.ModelSerializer):
         if not partner.logo:
             return None
         request = self.context.get("request")
-        path = f"/portal/logo/{partner.uuid}/"
+        path = reverse("portal:partner_logo", kwargs={"partner_uuid": partner.uuid})
         return request.build_absolute_uri(path) if request else path
 
 
 class CobrandingUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """The co-branding profile: the only partner fields a PATCH may change."""
+
     display_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    contact_email = serializers.EmailField(required=False, allow_blank=True)
-    contact_website = serializers.URLField(required=False, allow_blank=True)
+    contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    contact_website = serializers.URLField(max_length=200, required=False, allow_blank=True)
     address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
 

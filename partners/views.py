@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -18,7 +19,14 @@ from django.views.generic import ListView, TemplateView
 from django_scopes import scopes_disabled
 
 from assets.validation import JPEG, PNG, WEBP
-from partners.forms import APIKeyCreateForm, CobrandingForm, PortalAuthenticationForm
+from partners.forms import (
+    APIKeyCreateForm,
+    CobrandingForm,
+    PortalAuthenticationForm,
+    PortalPasswordChangeForm,
+    PortalPasswordResetForm,
+    PortalSetPasswordForm,
+)
 from partners.models import Membership, Partner, PartnerAPIKey
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin
 from partners.services import api_key_create, api_key_revoke, partner_update_cobranding
@@ -26,18 +34,34 @@ from partners.services import api_key_create, api_key_revoke, partner_update_cob
 ADMIN_ONLY = frozenset({Membership.Role.ADMIN})
 
 
-class LoginView(auth_views.LoginView):
+class ProductNameMixin:
+    """Django's login and logout views set `site_name` to the request's host name;
+    the portal's pages show the product's name (settings.SITE_NAME) instead."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["site_name"] = settings.SITE_NAME
+        return context
+
+
+class LoginView(ProductNameMixin, auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = PortalAuthenticationForm
     redirect_authenticated_user = True
 
 
-class LogoutView(auth_views.LogoutView):
+class LogoutView(ProductNameMixin, auth_views.LogoutView):
     template_name = "portal/logged_out.html"
+
+    def get_default_redirect_url(self) -> str:
+        # Show the "you are logged out" page rather than LOGOUT_REDIRECT_URL (the
+        # login form); a safe `next` parameter still wins.
+        return self.request.path
 
 
 class PasswordChangeView(PortalAccessMixin, auth_views.PasswordChangeView):
     template_name = "portal/password_change.html"
+    form_class = PortalPasswordChangeForm
     success_url = reverse_lazy("portal:dashboard")
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -48,9 +72,15 @@ class PasswordChangeView(PortalAccessMixin, auth_views.PasswordChangeView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "portal/password_reset.html"
+    form_class = PortalPasswordResetForm
     email_template_name = "portal/email/password_reset_body.txt"
     subject_template_name = "portal/email/password_reset_subject.txt"
     success_url = reverse_lazy("portal:password_reset_done")
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+        # The product's name, not the request's host name (Django's default without sites).
+        return {"site_name": settings.SITE_NAME}
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -59,6 +89,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "portal/password_reset_confirm.html"
+    form_class = PortalSetPasswordForm
     success_url = reverse_lazy("portal:password_reset_complete")
 
 

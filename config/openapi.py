@@ -1,0 +1,112 @@
+"""How the OpenAPI schema is generated: our AutoSchema and drf-spectacular extensions.
+
+`REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]` points here, so DRF imports this module
+before any view class exists and the extensions below are always registered.
+It must not import `drf_spectacular.views` (that module needs the schema class).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django_scopes import scopes_disabled
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.generators import SchemaGenerator as BaseSchemaGenerator
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from rest_framework import serializers
+
+from config.api import StandardPagination
+
+# The schemes of Django's URLValidator (and so of DRF's URLField).
+URL_PATTERN = r"^(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?)://"
+
+
+class SchemaGenerator(BaseSchemaGenerator):
+    """Generation inspects views, querysets and filtersets without a request's partner;
+    it describes the API and reads no partner data, so partner scopes are disabled here,
+    once, for the schema view and `manage.py spectacular` alike."""
+
+    def get_schema(self, request: Any = None, public: bool = False) -> dict[str, Any]:
+        with scopes_disabled():
+            return super().get_schema(request=request, public=public)
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """drf-standardized-errors' schema, plus the validation errors of our pagination."""
+
+    def _get_extra_validation_errors(self) -> dict[str, set[str]]:
+        errors = super()._get_extra_validation_errors()
+        paginator = self._get_paginator()
+        if isinstance(paginator, StandardPagination) and self._is_list_view():
+            errors.setdefault(paginator.page_size_query_param, set()).add("invalid")
+        return errors
+
+
+class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Api-Key <prefix>.<secret>` (partners.authentication)."""
+
+    target_class = "partners.authentication.APIKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <prefix>.<secret>`",
+        }
+
+
+class StrictFieldsScheme(OpenApiSerializerExtension):
+    """Request bodies of `config.api.StrictFieldsMixin` serializers refuse unknown
+    fields (400 naming the field), so the schema says `additionalProperties: false`."""
+
+    target_class = "config.api.StrictFieldsMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
+class URLFieldScheme(OpenApiSerializerFieldExtension):
+    """A URL field takes what Django's URLValidator takes, which is narrower than
+    JSON Schema's `uri` (e.g. `mailto:x`): say which schemes with a pattern."""
+
+    target_class = "rest_framework.fields.URLField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        # With allow_blank the URL is the first of oneOf [url, empty string].
+        url_schema = schema["oneOf"][0] if "oneOf" in schema else schema
+        url_schema.setdefault("pattern", URL_PATTERN)
+        return schema
+
+
+# --- Error bodies that DRF does not raise itself -------------------------------------
+
+
+class ErrorCode413Enum(models.TextChoices):
+    REQUEST_TOO_LARGE = "request_too_large"
+
+
+class Error413Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode413Enum.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse413Serializer(serializers.Serializer):
+    """Answered by partners.middleware.RequestSizeLimitMiddleware before the view runs."""
+
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error413Serializer(many=True)
