@@ -82,16 +82,19 @@ def append(
     )
     entry.entry_hash = compute_hash(prev_hash, entry_content(entry, allocation.uuid))
     entry.save(force_insert=True)
-    updates = {
-        bucket: F(bucket) + deltas[f"d_{bucket}"]
-        for bucket in BUCKETS
-        if deltas.get(f"d_{bucket}", ZERO) != ZERO
-    }
+    moved = [bucket for bucket in BUCKETS if deltas.get(f"d_{bucket}", ZERO) != ZERO]
     with scopes_disabled():  # the caller resolved and locked this allocation
         Allocation.objects.filter(pk=allocation.pk).update(
-            ledger_seq=seq, ledger_head=entry.entry_hash, **updates
+            ledger_seq=seq,
+            ledger_head=entry.entry_hash,
+            **{bucket: F(bucket) + deltas[f"d_{bucket}"] for bucket in moved},
         )
-    allocation.refresh_from_db(fields=[*BUCKETS, "ledger_seq", "ledger_head"])
+    # The row is locked by our transaction, so its new values are the old ones moved
+    # by the deltas; no need to read them back.
+    allocation.ledger_seq = seq
+    allocation.ledger_head = entry.entry_hash
+    for bucket in moved:
+        setattr(allocation, bucket, getattr(allocation, bucket) + deltas[f"d_{bucket}"])
     return entry
 
 

@@ -2,8 +2,11 @@
 same transaction as the state change.
 
 Locking order (always this order, so two moves never deadlock):
-    pool → allocation → request → claim
-each with `select_for_update(of=("self",))`. Amounts are Decimal end to end.
+    claim → request → allocation → pool
+each with `select_for_update(of=("self",))`: from the most specific row to the most
+shared one, so the rows everybody contends for (an allocation, a pool) are locked
+last and held only for the money movement itself; the request's and claim's own
+updates and audit rows are written before. Amounts are Decimal end to end.
 Errors are `ValidationError`s keyed by the field they concern; nothing moves
 when one is raised.
 """
@@ -20,7 +23,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -45,6 +48,39 @@ from partners.models import Partner, Tier
 Kind = LedgerEntry.Kind
 RS = FundRequest.Status
 CS = Claim.Status
+
+# What a state change may write; money columns never appear in a plain save().
+REQUEST_STATE_FIELDS = [
+    "status",
+    "approved_amount",
+    "commitment",
+    "commitment_spent",
+    "commitment_released",
+    "commitment_expired",
+    "manager_decided_by",
+    "manager_decided_at",
+    "manager_note",
+    "finance_decided_by",
+    "finance_decided_at",
+    "finance_note",
+    "decided_at",
+]
+CLAIM_STATE_FIELDS = [
+    "status",
+    "approved_amount",
+    "reimbursement",
+    "submitted_by",
+    "on_behalf",
+    "submitted_at",
+    "first_submitted_at",
+    "times_returned",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "paid_at",
+    "payment_reference",
+    "payment_recorded_by",
+]
 
 FINANCE_PERMISSION = "mdf.finance_approve"
 ANY_REQUEST_PERMISSION = "mdf.decide_any_request"
@@ -84,22 +120,28 @@ def _lock_allocation(allocation_id: int) -> Allocation:
         )
 
 
-def _lock_request(request_id: int) -> FundRequest:
+def _lock_request(request_id: int, allocation: Allocation | None = None) -> FundRequest:
+    """Lock a request. Given its (already locked) allocation, reuse it instead of
+    joining again: fewer, lighter queries while the allocation lock is held."""
     with scopes_disabled():
-        return (
-            FundRequest.objects.select_for_update(of=("self",))
-            .select_related("allocation__pool", "partner", "activity_type")
-            .get(pk=request_id)
-        )
+        queryset = FundRequest.objects.select_for_update(of=("self",))
+        if allocation is None:
+            return queryset.select_related("allocation__pool", "partner").get(pk=request_id)
+        locked = queryset.get(pk=request_id, allocation=allocation)
+    locked.allocation = allocation
+    locked.partner = allocation.partner
+    return locked
 
 
-def _lock_claim(claim_id: int) -> Claim:
+def _lock_claim(claim_id: int, fund_request: FundRequest | None = None) -> Claim:
     with scopes_disabled():
-        return (
-            Claim.objects.select_for_update(of=("self",))
-            .select_related("request__allocation__pool", "partner")
-            .get(pk=claim_id)
-        )
+        queryset = Claim.objects.select_for_update(of=("self",))
+        if fund_request is None:
+            return queryset.select_related("request__allocation__pool", "partner").get(pk=claim_id)
+        locked = queryset.get(pk=claim_id, request=fund_request)
+    locked.request = fund_request
+    locked.partner = fund_request.partner
+    return locked
 
 
 def _event(
@@ -159,6 +201,22 @@ def allocation_create(
         return _allocate(pool.pk, partner, value, actor=actor, reason=reason)
 
 
+def _allocation_for(pool_id: int, partner: Partner) -> Allocation:
+    with scopes_disabled():
+        allocation, _created = Allocation.objects.get_or_create(pool_id=pool_id, partner=partner)
+    return allocation
+
+
+def _check_unallocated(locked_pool: FundPool, needed: Decimal) -> None:
+    if needed > locked_pool.unallocated:
+        raise ValidationError(
+            {
+                "amount": _("More than the pool has left (unallocated: %(left)s).")
+                % {"left": format_money(locked_pool.unallocated, locked_pool.currency)}
+            }
+        )
+
+
 def _allocate(
     pool_id: int,
     partner: Partner,
@@ -168,19 +226,11 @@ def _allocate(
     reason: str,
     kind: str = Kind.ALLOCATE,
 ) -> Allocation:
+    allocation = _lock_allocation(_allocation_for(pool_id, partner).pk)
     locked_pool = _lock_pool(pool_id)
-    if value > locked_pool.unallocated:
-        raise ValidationError(
-            {
-                "amount": _("More than the pool has left (unallocated: %(left)s).")
-                % {"left": format_money(locked_pool.unallocated, locked_pool.currency)}
-            }
-        )
-    with scopes_disabled():
-        allocation, _created = Allocation.objects.get_or_create(pool=locked_pool, partner=partner)
-    allocation = _lock_allocation(allocation.pk)
+    _check_unallocated(locked_pool, value)
     ledger.append(allocation, kind=kind, amount=value, actor=actor, memo=reason, d_allocated=value)
-    FundPool.objects.filter(pk=locked_pool.pk).update(allocated=locked_pool.allocated + value)
+    FundPool.objects.filter(pk=pool_id).update(allocated=F("allocated") + value)
     return allocation
 
 
@@ -212,6 +262,11 @@ def allocations_bulk_by_tier(
     )
     needed = sum((per_tier[p.tier] for p in partners), ZERO)
     with transaction.atomic():
+        allocations = sorted(
+            ((_allocation_for(pool.pk, partner), partner) for partner in partners),
+            key=lambda pair: pair[0].pk,
+        )
+        locked = [(_lock_allocation(allocation.pk), partner) for allocation, partner in allocations]
         locked_pool = _lock_pool(pool.pk)
         if needed > locked_pool.unallocated:
             raise ValidationError(
@@ -223,10 +278,18 @@ def allocations_bulk_by_tier(
                     }
                 }
             )
-        return [
-            _allocate(pool.pk, partner, per_tier[partner.tier], actor=actor, reason=reason)
-            for partner in sorted(partners, key=lambda p: p.pk)
-        ]
+        for allocation, partner in locked:
+            value = per_tier[partner.tier]
+            ledger.append(
+                allocation,
+                kind=Kind.ALLOCATE,
+                amount=value,
+                actor=actor,
+                memo=reason,
+                d_allocated=value,
+            )
+        FundPool.objects.filter(pk=pool.pk).update(allocated=F("allocated") + needed)
+        return [allocation for allocation, _partner in locked]
 
 
 # --- requests ------------------------------------------------------------------
@@ -381,7 +444,6 @@ def request_decide(
     """
     note = _note(note)
     with transaction.atomic():
-        allocation = _lock_allocation(fund_request.allocation_id)
         locked = _lock_request(fund_request.pk)
         if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
             raise ValidationError({"status": _("This request is not awaiting a decision.")})
@@ -412,7 +474,7 @@ def request_decide(
         if not approve:
             locked.status = RS.REJECTED
             locked.decided_at = now
-            locked.save()
+            locked.save(update_fields=REQUEST_STATE_FIELDS)
             _event(
                 partner=locked.partner,
                 actor=actor,
@@ -441,7 +503,7 @@ def request_decide(
         locked.approved_amount = amount
         if old_status == RS.SUBMITTED and share > pool.finance_threshold:
             locked.status = RS.AWAITING_FINANCE
-            locked.save()
+            locked.save(update_fields=REQUEST_STATE_FIELDS)
             _event(
                 partner=locked.partner,
                 actor=actor,
@@ -453,6 +515,22 @@ def request_decide(
                 note=note,
             )
             return locked
+        locked.commitment = share
+        locked.status = RS.APPROVED
+        locked.decided_at = now
+        locked.save(update_fields=REQUEST_STATE_FIELDS)
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="approved" if amount == locked.requested_amount else "approved_partly",
+            request=locked,
+            old_status=old_status,
+            new_status=RS.APPROVED,
+            amount=amount,
+            note=note,
+        )
+        # Last, the shared row: lock the allocation only for the money movement.
+        allocation = _lock_allocation(locked.allocation_id)
         if share > allocation.available:
             raise ValidationError(
                 {"approved_amount": _not_available(allocation.available, pool.currency)}
@@ -466,50 +544,36 @@ def request_decide(
             memo=locked.title,
             d_committed=share,
         )
-        locked.commitment = share
-        locked.status = RS.APPROVED
-        locked.decided_at = now
-        locked.save()
-        action = "approved" if amount == locked.requested_amount else "approved_partly"
-        _event(
-            partner=locked.partner,
-            actor=actor,
-            action=action,
-            request=locked,
-            old_status=old_status,
-            new_status=RS.APPROVED,
-            amount=amount,
-            note=note,
-        )
         _notify("request", locked.pk)
         return locked
 
 
-def _release(
-    allocation: Allocation,
-    locked: FundRequest,
-    *,
-    actor: User | None,
-    memo: str,
-    expired: bool = False,
-) -> Decimal:
+def _take_open_commitment(locked: FundRequest, *, expired: bool = False) -> Decimal:
+    """Mark what the request still has committed as released (or expired) and return
+    it; the caller then moves it in the ledger with the allocation locked."""
     open_commitment = locked.open_commitment
     if open_commitment <= ZERO:
         return ZERO
-    ledger.append(
-        allocation,
-        kind=Kind.RELEASE,
-        amount=open_commitment,
-        actor=actor,
-        request=locked,
-        memo=memo,
-        d_committed=-open_commitment,
-    )
     if expired:
         locked.commitment_expired += open_commitment
     else:
         locked.commitment_released += open_commitment
     return open_commitment
+
+
+def _ledger_release(
+    allocation: Allocation, locked: FundRequest, amount: Decimal, *, actor: User | None, memo: str
+) -> None:
+    if amount > ZERO:
+        ledger.append(
+            allocation,
+            kind=Kind.RELEASE,
+            amount=amount,
+            actor=actor,
+            request=locked,
+            memo=memo,
+            d_committed=-amount,
+        )
 
 
 def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -> FundRequest:
@@ -518,7 +582,6 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
     Claims still awaiting a decision keep their part: release them first.
     """
     with transaction.atomic():
-        allocation = _lock_allocation(fund_request.allocation_id)
         locked = _lock_request(fund_request.pk)
         if locked.status != RS.APPROVED:
             raise ValidationError({"status": _("Only an approved request can be closed.")})
@@ -528,9 +591,9 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
             raise ValidationError(
                 {"status": _("A claim on this request awaits a decision; close it afterwards.")}
             )
-        released = _release(allocation, locked, actor=actor, memo=note or _("Request closed"))
+        released = _take_open_commitment(locked)
         locked.status = RS.CLOSED
-        locked.save()
+        locked.save(update_fields=REQUEST_STATE_FIELDS)
         _event(
             partner=locked.partner,
             actor=actor,
@@ -541,6 +604,8 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
             amount=released,
             note=note,
         )
+        allocation = _lock_allocation(locked.allocation_id)
+        _ledger_release(allocation, locked, released, actor=actor, memo=note or _("Request closed"))
         return locked
 
 
@@ -690,8 +755,9 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     locked, so parallel claims cannot together exceed it).
     """
     with transaction.atomic():
-        fund_request = _lock_request(claim.request_id)
         locked = _lock_claim(claim.pk)
+        fund_request = _lock_request(locked.request_id)
+        locked.request = fund_request
         if locked.status not in (CS.DRAFT, CS.RETURNED):
             raise ValidationError({"status": _("This claim has already been submitted.")})
         missing = missing_proof(locked)
@@ -722,7 +788,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         locked.on_behalf = bool(actor.is_staff)
         locked.submitted_at = now
         locked.first_submitted_at = locked.first_submitted_at or now
-        locked.save()
+        locked.save(update_fields=CLAIM_STATE_FIELDS)
         _event(
             partner=locked.partner,
             actor=actor,
@@ -764,13 +830,9 @@ def claim_decide(
     if decision not in ("approve", "reject", "return"):
         raise ValidationError({"decision": _("Approve, reject or return.")})
     with transaction.atomic():
-        with scopes_disabled():
-            allocation_id = Claim.objects.values_list("request__allocation_id", flat=True).get(
-                pk=claim.pk
-            )
-        allocation = _lock_allocation(allocation_id)
-        fund_request = _lock_request(claim.request_id)
         locked = _lock_claim(claim.pk)
+        fund_request = _lock_request(locked.request_id)
+        locked.request = fund_request
         if locked.status != CS.SUBMITTED:
             raise ValidationError({"status": _("This claim is not awaiting a decision.")})
         _check_not_own(locked, actor)
@@ -781,7 +843,7 @@ def claim_decide(
         if decision == "return":
             locked.status = CS.RETURNED
             locked.times_returned += 1
-            locked.save()
+            locked.save(update_fields=CLAIM_STATE_FIELDS)
             _event(
                 partner=locked.partner,
                 actor=actor,
@@ -795,7 +857,7 @@ def claim_decide(
             return locked
         if decision == "reject":
             locked.status = CS.REJECTED
-            locked.save()
+            locked.save(update_fields=CLAIM_STATE_FIELDS)
             _event(
                 partner=locked.partner,
                 actor=actor,
@@ -812,7 +874,7 @@ def claim_decide(
             if approved_amount in (None, "")
             else _amount(approved_amount, field="approved_amount")
         )
-        pool = allocation.pool
+        pool = fund_request.allocation.pool
         if amount > locked.amount:
             raise ValidationError(
                 {
@@ -823,6 +885,35 @@ def claim_decide(
         reimbursement = min(
             fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
         )
+        fund_request.commitment_spent += reimbursement
+        locked.approved_amount = amount
+        locked.reimbursement = reimbursement
+        locked.status = CS.APPROVED
+        locked.save(update_fields=CLAIM_STATE_FIELDS)
+        with scopes_disabled():
+            approved_cost = (
+                fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
+                    s=Sum("approved_amount")
+                )["s"]
+                or ZERO
+            )
+        remainder = ZERO
+        if approved_cost >= fund_request.approved_amount:
+            remainder = _take_open_commitment(fund_request)
+            fund_request.status = RS.CLOSED
+        fund_request.save(update_fields=REQUEST_STATE_FIELDS)
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="approved" if amount == locked.amount else "approved_partly",
+            claim=locked,
+            old_status=CS.SUBMITTED,
+            new_status=CS.APPROVED,
+            amount=reimbursement,
+            note=note,
+        )
+        # Last, the shared row: lock the allocation only for the money movement.
+        allocation = _lock_allocation(fund_request.allocation_id)
         if reimbursement > ZERO:
             ledger.append(
                 allocation,
@@ -835,32 +926,7 @@ def claim_decide(
                 d_committed=-reimbursement,
                 d_spent=reimbursement,
             )
-        fund_request.commitment_spent += reimbursement
-        locked.approved_amount = amount
-        locked.reimbursement = reimbursement
-        locked.status = CS.APPROVED
-        locked.save()
-        with scopes_disabled():
-            approved_cost = (
-                fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
-                    s=Sum("approved_amount")
-                )["s"]
-                or ZERO
-            )
-        if approved_cost >= fund_request.approved_amount:
-            _release(allocation, fund_request, actor=actor, memo=_("Fully claimed"))
-            fund_request.status = RS.CLOSED
-        fund_request.save()
-        _event(
-            partner=locked.partner,
-            actor=actor,
-            action="approved" if amount == locked.amount else "approved_partly",
-            claim=locked,
-            old_status=CS.SUBMITTED,
-            new_status=CS.APPROVED,
-            amount=reimbursement,
-            note=note,
-        )
+        _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
         _notify("claim", locked.pk)
         return locked
 
@@ -871,14 +937,10 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
     if not reference:
         raise ValidationError({"reference": _("Enter the payment reference.")})
     with transaction.atomic():
-        with scopes_disabled():
-            allocation_id = Claim.objects.values_list("request__allocation_id", flat=True).get(
-                pk=claim.pk
-            )
-        allocation = _lock_allocation(allocation_id)
         locked = _lock_claim(claim.pk)
         if locked.status != CS.APPROVED:
             raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
+        allocation = _lock_allocation(locked.request.allocation_id)
         if locked.reimbursement > ZERO:
             ledger.append(
                 allocation,
@@ -894,7 +956,7 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
         locked.paid_at = paid_at
         locked.payment_reference = reference
         locked.payment_recorded_by = actor
-        locked.save()
+        locked.save(update_fields=CLAIM_STATE_FIELDS)
         _event(
             partner=locked.partner,
             actor=actor,
@@ -931,9 +993,7 @@ def pool_roll_over(*, pool: FundPool, today: date | None = None) -> dict[str, De
         )
     all_done = True
     for allocation_id in allocation_ids:
-        with transaction.atomic():
-            done = _roll_over_allocation(allocation_id, moved)
-        all_done = all_done and done
+        all_done = _roll_over_allocation(allocation_id, moved) and all_done
     if all_done:
         FundPool.objects.filter(pk=pool.pk, rolled_over_at__isnull=True).update(
             rolled_over_at=timezone.now()
@@ -942,83 +1002,101 @@ def pool_roll_over(*, pool: FundPool, today: date | None = None) -> dict[str, De
 
 
 def _roll_over_allocation(allocation_id: int, moved: dict[str, Decimal]) -> bool:
-    allocation = _lock_allocation(allocation_id)
-    pool = allocation.pool
+    """Expire each open request (one transaction each), then, when none waits for a
+    claim decision, expire or carry over what the allocation has left."""
     with scopes_disabled():
         request_ids = list(
-            FundRequest.objects.filter(allocation=allocation, status=RS.APPROVED)
+            FundRequest.objects.filter(allocation_id=allocation_id, status=RS.APPROVED)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
     done = True
     for request_id in request_ids:
-        locked = _lock_request(request_id)
-        with scopes_disabled():
-            for returned in locked.claims.filter(status=CS.RETURNED).select_for_update(
-                of=("self",)
-            ):
-                returned.status = CS.REJECTED
-                returned.decision_note = _("Lapsed: not resubmitted before the claim deadline.")
-                returned.save(update_fields=["status", "decision_note"])
-                _event(
-                    partner=returned.partner,
-                    actor=None,
-                    action="lapsed",
-                    claim=returned,
-                    old_status=CS.RETURNED,
-                    new_status=CS.REJECTED,
-                )
-            if locked.claims.filter(status=CS.SUBMITTED).exists():
-                done = False
-                continue
-        spent_any = locked.commitment_spent > ZERO
-        released = _release(
-            allocation, locked, actor=None, memo=_("Claim deadline passed"), expired=True
+        with transaction.atomic():
+            done = _expire_request(request_id, moved) and done
+    if not done:
+        return False
+    with transaction.atomic():
+        allocation = _lock_allocation(allocation_id)
+        pool = allocation.pool
+        left = allocation.available
+        if left <= ZERO:
+            return True
+        if pool.rollover_policy == FundPool.Rollover.CARRY_OVER and pool.rollover_pool_id:
+            ledger.append(
+                allocation,
+                kind=Kind.CARRY_OVER,
+                amount=left,
+                memo=str(pool.rollover_pool),
+                d_carried_over=left,
+            )
+            target = _lock_allocation(_allocation_for(pool.rollover_pool_id, allocation.partner).pk)
+            _lock_pool(pool.rollover_pool_id)
+            # The budget moves with the money: the next pool grows by what it receives.
+            FundPool.objects.filter(pk=pool.rollover_pool_id).update(
+                total=F("total") + left, allocated=F("allocated") + left
+            )
+            ledger.append(
+                target,
+                kind=Kind.CARRY_IN,
+                amount=left,
+                memo=_("Carried over from %(pool)s") % {"pool": pool.name},
+                d_allocated=left,
+            )
+            moved["carried_over"] += left
+        else:
+            ledger.append(
+                allocation,
+                kind=Kind.EXPIRE,
+                amount=left,
+                memo=_("Claim deadline passed"),
+                d_expired=left,
+            )
+            moved["expired"] += left
+    return True
+
+
+def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
+    """Lapse its returned claims and release its open commitment, unless a claim still
+    awaits a decision (then False: the daily job tries again)."""
+    with scopes_disabled():
+        returned = list(
+            Claim.objects.select_for_update(of=("self",))
+            .filter(request_id=request_id, status=CS.RETURNED)
+            .order_by("pk")
         )
-        moved["released"] += released
-        locked.status = RS.CLOSED if spent_any else RS.EXPIRED
-        locked.save()
+    locked = _lock_request(request_id)
+    if locked.status != RS.APPROVED:
+        return True
+    for claim in returned:
+        claim.status = CS.REJECTED
+        claim.decision_note = _("Lapsed: not resubmitted before the claim deadline.")
+        claim.save(update_fields=["status", "decision_note"])
         _event(
             partner=locked.partner,
             actor=None,
-            action="expired",
-            request=locked,
-            old_status=RS.APPROVED,
-            new_status=locked.status,
-            amount=released,
+            action="lapsed",
+            claim=claim,
+            old_status=CS.RETURNED,
+            new_status=CS.REJECTED,
         )
-    if not done:
-        return False
-    left = allocation.available
-    if left <= ZERO:
-        return True
-    if pool.rollover_policy == FundPool.Rollover.CARRY_OVER and pool.rollover_pool_id:
-        ledger.append(
-            allocation,
-            kind=Kind.CARRY_OVER,
-            amount=left,
-            memo=str(pool.rollover_pool),
-            d_carried_over=left,
-        )
-        # The budget moves with the money: the next pool grows by what it receives.
-        target = _lock_pool(pool.rollover_pool_id)
-        FundPool.objects.filter(pk=target.pk).update(total=target.total + left)
-        _allocate(
-            target.pk,
-            allocation.partner,
-            left,
-            actor=None,
-            reason=_("Carried over from %(pool)s") % {"pool": pool.name},
-            kind=Kind.CARRY_IN,
-        )
-        moved["carried_over"] += left
-    else:
-        ledger.append(
-            allocation,
-            kind=Kind.EXPIRE,
-            amount=left,
-            memo=_("Claim deadline passed"),
-            d_expired=left,
-        )
-        moved["expired"] += left
+    with scopes_disabled():
+        if locked.claims.filter(status=CS.SUBMITTED).exists():
+            return False
+    spent_any = locked.commitment_spent > ZERO
+    released = _take_open_commitment(locked, expired=True)
+    locked.status = RS.CLOSED if spent_any else RS.EXPIRED
+    locked.save(update_fields=REQUEST_STATE_FIELDS)
+    _event(
+        partner=locked.partner,
+        actor=None,
+        action="expired",
+        request=locked,
+        old_status=RS.APPROVED,
+        new_status=locked.status,
+        amount=released,
+    )
+    allocation = _lock_allocation(locked.allocation_id)
+    _ledger_release(allocation, locked, released, actor=None, memo=_("Claim deadline passed"))
+    moved["released"] += released
     return True

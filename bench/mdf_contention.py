@@ -1,0 +1,356 @@
+"""MDF under contention: 50 clients moving money on ONE allocation at once.
+
+Compares, in the same run on the same PostgreSQL server:
+- the services: request approvals (commit) and claim approvals (spend) through
+  mdf.services, each in its own transaction with row locks, ledger entry and hash
+  chain, from 50 client processes with their own connections (as web workers);
+- the bare engine: the same moves as single `UPDATE … SET … WHERE available >= amount`
+  statements from 50 client processes with their own connections.
+The allocation is over-subscribed (more is asked than allocated), so both sides must
+refuse some moves. At the end the invariants are checked (nothing negative, nothing
+overspent, `mdf_reconcile` clean); every failure counts as a violation.
+
+Usage: .venv/bin/python bench/mdf_contention.py [--quick]
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
+a scratch database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CLIENTS = 50
+
+
+def scratch_database() -> tuple[str, str]:
+    server = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_mdf_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server)
+    return server, urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def drop_database(server: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_clients(work, items, clients=None):
+    """Split items over `clients` processes (each with its own database connection,
+    as web workers are), release them together, and time until all are done.
+    Returns (wall seconds, per-move latencies in ms, successes)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    clients = clients or CLIENTS
+    chunks = [items[i::clients] for i in range(clients)]
+    if clients == 1:  # inline, so a profiler sees the moves
+        started = time.perf_counter()
+        latencies, ok = _run_chunk(work, chunks[0])
+        return time.perf_counter() - started, latencies, ok
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(clients + 1)
+    results = context.Queue()
+    connections.close_all()  # children must not share the parent's sockets
+
+    def child(chunk):
+        barrier.wait()
+        results.put(_run_chunk(work, chunk))
+        connections.close_all()
+
+    processes = [context.Process(target=child, args=(chunk,)) for chunk in chunks]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    collected = [results.get(timeout=600) for _ in processes]
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join(timeout=60)
+    latencies = [value for chunk_latencies, _ok in collected for value in chunk_latencies]
+    return elapsed, latencies, sum(ok for _latencies, ok in collected)
+
+
+def _run_chunk(work, chunk) -> tuple[list[float], int]:
+    latencies, ok = [], 0
+    for item in chunk:
+        started = time.perf_counter()
+        ok += 1 if work(item) else 0
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies, ok
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small run (well under 2 minutes)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    args = parser.parse_args()
+    global CLIENTS
+    CLIENTS = args.clients
+    requests_count = 200 if args.quick else 1000
+    request_cost = Decimal("100.00")
+    # Over-subscribed: 80 % of the requests fit in the allocation.
+    allocated = request_cost * requests_count * Decimal("0.8")
+
+    server, url = scratch_database()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Decision emails are queued as in production (not sent inline): Redis when it
+    # answers, else the filesystem transport in a scratch folder.
+    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-mdf-"))
+    if "REDIS_URL" not in os.environ and redis_answers():
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        result = measure(requests_count, request_cost, allocated)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(server, url)
+        purge_queue()
+    report(result)
+
+
+def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> dict:
+    from django.contrib.auth.models import Group, User
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from mdf import services
+    from mdf.models import ActivityType, Allocation, FundPool, FundRequest
+    from mdf.reconcile import reconcile
+    from partners import roles
+    from partners.models import Membership, Partner, Tier
+    from partners.services import membership_create, partner_create
+
+    print(f"setting up {requests_count} requests on one allocation of {allocated} …", flush=True)
+    manager = User.objects.create_user("manager", is_staff=True, email="m@example.com")
+    finance = User.objects.create_user("finance", is_staff=True, email="f@example.com")
+    finance.groups.add(Group.objects.get(name=roles.FINANCE_APPROVER))
+    marketer = User.objects.create_user("marketer", email="p@example.com")
+    tier = Tier.objects.create(name="Gold", slug="gold", rank=30)
+    partner = partner_create(
+        actor=None,
+        name="Bench Partner",
+        slug="bench",
+        tier=tier,
+        partner_type=Partner.Type.RESELLER,
+        status="active",
+        channel_manager=manager,
+    )
+    membership_create(partner=partner, user=marketer, role=Membership.Role.MARKETER)
+    today = timezone.localdate()
+    pool = FundPool.objects.create(
+        name="Bench pool",
+        currency="EUR",
+        total=allocated * 2,
+        period_start=today,
+        period_end=today + timedelta(days=90),
+        request_deadline=today + timedelta(days=60),
+        claim_deadline=today + timedelta(days=90),
+        finance_threshold=Decimal("1000000"),
+    )
+    activity = ActivityType.objects.create(slug="webinar", name="Webinar")
+    allocation = services.allocation_create(
+        pool=pool, partner=partner, amount=allocated, actor=manager, reason="bench"
+    )
+    start = today + timedelta(days=5)
+    fund_requests = []
+    for number in range(requests_count):
+        fund_request = services.request_create(
+            partner=partner,
+            allocation=allocation,
+            activity_type=activity,
+            title=f"Webinar {number}",
+            description="bench",
+            activity_start=start,
+            activity_end=start,
+            requested_amount=request_cost,
+            actor=marketer,
+        )
+        fund_requests.append(fund_request)
+    # Submitting checks "available" against the allocation: submit before approving any.
+    for fund_request in fund_requests:
+        services.request_submit(fund_request=fund_request, actor=marketer)
+
+    def attempt(move) -> bool:
+        try:
+            move()
+        except ValidationError:
+            return False
+        return True
+
+    # Phase 1: parallel approvals (commit moves).
+    approve_time, approve_lat, approved = run_clients(
+        lambda r: attempt(
+            lambda: services.request_decide(
+                fund_request=r, actor=manager, approve=True, note="bench"
+            )
+        ),
+        fund_requests,
+    )
+    # Claims need the activity to be over: move the activity dates into the past (setup).
+    with scopes_disabled():
+        FundRequest.objects.filter(status="approved").update(
+            activity_start=today - timedelta(days=2), activity_end=today - timedelta(days=1)
+        )
+        approved_requests = list(FundRequest.objects.filter(status="approved"))
+    claims = []
+    for fund_request in approved_requests:
+        claim = services.claim_create(
+            fund_request=fund_request, amount=request_cost, actor=marketer
+        )
+        claims.append(services.claim_submit(claim=claim, actor=marketer))
+    # Phase 2: parallel claim approvals (spend moves).
+    spend_time, spend_lat, spent = run_clients(
+        lambda c: attempt(
+            lambda: services.claim_decide(claim=c, actor=finance, decision="approve", note="bench")
+        ),
+        claims,
+    )
+    service_moves = approved + spent
+    service_time = approve_time + spend_time
+    latencies = approve_lat + spend_lat
+
+    violations = 0
+    with scopes_disabled():
+        allocation = Allocation.objects.get(pk=allocation.pk)
+    for bucket in ("allocated", "committed", "spent", "paid", "expired"):
+        violations += getattr(allocation, bucket) < 0
+    violations += allocation.committed + allocation.spent > allocation.allocated
+    violations += allocation.spent != request_cost * spent
+    problems = reconcile()
+    violations += len(problems)
+    for problem in problems:
+        print("RECONCILE:", problem)
+
+    bare = bare_loop(connection.settings_dict, requests_count, request_cost, allocated)
+    violations += bare["violations"]
+    return {
+        "service_moves": service_moves,
+        "service_time": service_time,
+        "service_rate": service_moves / service_time,
+        "p95_ms": p95(latencies),
+        "p50_ms": statistics.median(latencies),
+        "bare_rate": bare["moves"] / bare["time"],
+        "bare_moves": bare["moves"],
+        "violations": violations,
+        "approved": approved,
+        "requests": requests_count,
+    }
+
+
+def bare_loop(settings_dict: dict, requests_count: int, cost: Decimal, allocated: Decimal):
+    """The same commits and spends as bare UPDATEs guarded by the amount left."""
+    dsn = (
+        f"host={settings_dict['HOST']} port={settings_dict['PORT'] or 5432} "
+        f"dbname={settings_dict['NAME']} user={settings_dict['USER']}"
+    )
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bare_allocation (id int PRIMARY KEY, available numeric(14,2),"
+            " committed numeric(14,2), spent numeric(14,2))"
+        )
+        conn.execute("INSERT INTO bare_allocation VALUES (1, %s, 0, 0)", [allocated])
+    per_process: dict[int, psycopg.Connection] = {}
+
+    def cursor():
+        pid = os.getpid()
+        if pid not in per_process:
+            per_process[pid] = psycopg.connect(dsn, autocommit=True)
+        return per_process[pid].cursor()
+
+    def commit(_):
+        cur = cursor()
+        cur.execute(
+            "UPDATE bare_allocation SET available = available - %s, committed = committed + %s"
+            " WHERE id = 1 AND available >= %s",
+            [cost, cost, cost],
+        )
+        return cur.rowcount == 1
+
+    def spend(_):
+        cur = cursor()
+        cur.execute(
+            "UPDATE bare_allocation SET committed = committed - %s, spent = spent + %s"
+            " WHERE id = 1 AND committed >= %s",
+            [cost, cost, cost],
+        )
+        return cur.rowcount == 1
+
+    t1, _lat1, committed = run_clients(commit, list(range(requests_count)))
+    t2, _lat2, spent = run_clients(spend, list(range(committed)))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        available, committed_left, spent_total = conn.execute(
+            "SELECT available, committed, spent FROM bare_allocation"
+        ).fetchone()
+    violations = int(available < 0) + int(available + committed_left + spent_total != allocated)
+    return {"moves": committed + spent, "time": t1 + t2, "violations": violations}
+
+
+def purge_queue() -> None:
+    """Drop the decision emails this run queued; nobody is there to send them."""
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+
+
+def report(result: dict) -> None:
+    print(
+        f"requests: {result['requests']}, approved: {result['approved']} (the allocation fits 80 %)"
+    )
+    print(
+        f"services: {result['service_moves']} moves in {result['service_time']:.2f} s = "
+        f"{result['service_rate']:.0f} moves/s, p50 {result['p50_ms']:.1f} ms"
+    )
+    print(f"bare SQL: {result['bare_moves']} moves = {result['bare_rate']:.0f} moves/s")
+    print(f"figure: mdf_moves_vs_bare {result['service_rate'] / result['bare_rate']:.3f} ratio")
+    print(f"figure: mdf_move_p95_ms {result['p95_ms']:.1f} ms")
+    print(f"figure: mdf_violations {result['violations']} count")
+
+
+if __name__ == "__main__":
+    main()
