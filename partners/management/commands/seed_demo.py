@@ -11,6 +11,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         created = seed_demo()
+        # Each app seeds its own demo on top of the partners (entry point: may span apps).
+        from mdf.demo import seed_mdf_demo
+
+        created["MDF pools"] = seed_mdf_demo()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )

@@ -1,0 +1,321 @@
+"""MDF demo data: pools, allocations by tier, and requests and claims in every state.
+
+Everything goes through mdf.services, so the demo ledger reconciles like a real
+one. Past activities are recorded "as of" earlier dates (the services' notion of
+today is moved back while they run), because requests must precede the activity
+and claims must follow it. Idempotent: nothing is created if the demo pools exist.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from PIL import Image, ImageDraw
+
+from mdf import services
+from mdf.models import ActivityType, FundPool, ProofKind
+from partners.models import Membership, Partner, Tier
+
+PROOF_KINDS = [
+    ("invoice", "Invoice", "The supplier's invoice showing what was paid."),
+    ("attendees", "Attendee list", "Names and companies of attendees (CSV or XLSX)."),
+    ("photo", "Photo", "A photo of the booth, stage or printed material."),
+    ("screenshot", "Screenshot", "A screenshot of the ad, page or email as it ran."),
+    ("leads", "Lead list", "The leads the activity produced (CSV or XLSX)."),
+]
+ACTIVITY_TYPES = [
+    ("event", "Event or trade show", ["invoice", "attendees", "photo"]),
+    ("webinar", "Webinar", ["invoice", "attendees"]),
+    ("digital-ads", "Digital advertising", ["invoice", "screenshot"]),
+    ("email", "Email campaign", ["invoice", "screenshot"]),
+    ("content-syndication", "Content syndication", ["invoice", "leads"]),
+]
+TIER_AMOUNTS = {"platinum": "40000.00", "gold": "20000.00", "silver": "8000.00"}
+
+
+@contextmanager
+def as_of(day: date):
+    """Run services as if today were `day` (demo history only)."""
+    original = services._today
+    services._today = lambda: day
+    try:
+        yield
+    finally:
+        services._today = original
+
+
+def _pdf(text: str) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (620, 877), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 40), text, fill="black")
+    image.save(buffer, "PDF")
+    return buffer.getvalue()
+
+
+def _png(text: str) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (480, 320), (18, 92, 160))
+    ImageDraw.Draw(image).text((20, 20), text, fill="white")
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _proof_file(kind: str, title: str) -> SimpleUploadedFile:
+    if kind in ("attendees", "leads"):
+        rows = "name,company,email\n" + "".join(
+            f"Contact {n},Company {n},contact{n}@example.com\n" for n in range(1, 25)
+        )
+        return SimpleUploadedFile(f"{kind}.csv", rows.encode(), "text/csv")
+    if kind in ("photo", "screenshot"):
+        return SimpleUploadedFile(f"{kind}.png", _png(f"{title} ({kind})"), "image/png")
+    return SimpleUploadedFile("invoice.pdf", _pdf(f"INVOICE — {title}"), "application/pdf")
+
+
+def _reference_data() -> dict[str, ActivityType]:
+    kinds = {}
+    for slug, name, help_text in PROOF_KINDS:
+        kinds[slug], _ = ProofKind.objects.get_or_create(
+            slug=slug, defaults={"name": name, "help_text": help_text}
+        )
+    types = {}
+    for slug, name, proofs in ACTIVITY_TYPES:
+        activity, created = ActivityType.objects.get_or_create(slug=slug, defaults={"name": name})
+        if created:
+            activity.proof_kinds.set([kinds[p] for p in proofs])
+        types[slug] = activity
+    return types
+
+
+@transaction.atomic
+def seed_mdf_demo() -> int:
+    """Create the demo funds; return the number of pools created (0 if present)."""
+    types = _reference_data()
+    if FundPool.objects.filter(name="FY2027 H1 Partner MDF").exists():
+        return 0
+    User = get_user_model()
+    marketing = User.objects.get(username="marketing")
+    finance = User.objects.get(username="finance")
+    today = timezone.localdate()
+
+    next_pool = FundPool.objects.create(
+        name="FY2027 H2 Partner MDF",
+        currency="USD",
+        total=Decimal("400000.00"),
+        period_start=today + timedelta(days=120),
+        period_end=today + timedelta(days=300),
+        request_deadline=today + timedelta(days=270),
+        claim_deadline=today + timedelta(days=330),
+        reimbursement_percentage=Decimal("50.00"),
+        finance_threshold=Decimal("10000.00"),
+    )
+    pool = FundPool.objects.create(
+        name="FY2027 H1 Partner MDF",
+        currency="USD",
+        total=Decimal("500000.00"),
+        period_start=today - timedelta(days=60),
+        period_end=today + timedelta(days=120),
+        request_deadline=today + timedelta(days=14),
+        claim_deadline=today + timedelta(days=45),
+        reimbursement_percentage=Decimal("50.00"),
+        finance_threshold=Decimal("5000.00"),
+        rollover_policy=FundPool.Rollover.CARRY_OVER,
+        rollover_pool=next_pool,
+    )
+    services.allocations_bulk_by_tier(
+        pool=pool,
+        amounts={Tier.objects.get(slug=slug): amount for slug, amount in TIER_AMOUNTS.items()},
+        actor=marketing,
+        reason="H1 allocation by tier",
+    )
+    with scopes_disabled():
+        for slug in ("northwind", "contoso", "fabrikam"):
+            _partner_story(Partner.objects.get(slug=slug), pool, types, finance, today)
+        _last_period(Partner.objects.get(slug="northwind"), types, marketing, finance, today)
+    return 3
+
+
+def _last_period(partner, types, marketing, finance, today) -> None:
+    """A closed earlier pool: one request claimed and paid, one never claimed (its
+    commitment expired at the claim deadline), the rest of the money expired."""
+    start = today - timedelta(days=240)
+    old_pool = FundPool.objects.create(
+        name="FY2026 H2 Partner MDF",
+        currency="USD",
+        total=Decimal("300000.00"),
+        period_start=start,
+        period_end=start + timedelta(days=180),
+        request_deadline=start + timedelta(days=150),
+        claim_deadline=start + timedelta(days=200),
+        reimbursement_percentage=Decimal("50.00"),
+        finance_threshold=Decimal("5000.00"),
+    )
+    marketer = Membership.objects.get(partner=partner, role=Membership.Role.MARKETER).user
+    with as_of(start):
+        allocation = services.allocation_create(
+            pool=old_pool, partner=partner, amount="15000.00", actor=marketing, reason="H2 plan"
+        )
+        requests = []
+        for title, cost in (
+            ("Autumn partner roadshow", "8000.00"),
+            ("Year-end webinar", "3000.00"),
+        ):
+            fund_request = services.request_create(
+                partner=partner,
+                allocation=allocation,
+                activity_type=types["webinar"],
+                title=title,
+                description=title,
+                activity_start=start + timedelta(days=30),
+                activity_end=start + timedelta(days=30),
+                requested_amount=cost,
+                actor=marketer,
+            )
+            services.request_submit(fund_request=fund_request, actor=marketer)
+            requests.append(
+                services.request_decide(
+                    fund_request=fund_request,
+                    actor=partner.channel_manager,
+                    approve=True,
+                    note="Approved.",
+                )
+            )
+    with as_of(start + timedelta(days=40)):
+        claim = services.claim_create(fund_request=requests[0], amount="8000.00", actor=marketer)
+        for kind in services.required_proof(claim):
+            services.claim_attach_proof(
+                claim=claim,
+                proof_kind=kind,
+                upload=_proof_file(kind.slug, requests[0].title),
+                actor=marketer,
+            )
+        services.claim_submit(claim=claim, actor=marketer)
+    services.claim_decide(claim=claim, actor=finance, decision="approve", note="Complete.")
+    services.claim_record_payment(
+        claim=claim, actor=finance, paid_at=start + timedelta(days=60), reference="ACH-2026-0931"
+    )
+    services.pool_roll_over(pool=old_pool)
+
+
+def _partner_story(partner, pool, types, finance, today) -> None:
+    """Requests and claims in every state for one partner."""
+    allocation = partner.allocations.get(pool=pool)
+    marketer = Membership.objects.get(partner=partner, role=Membership.Role.MARKETER).user
+    manager = partner.channel_manager
+    past = today - timedelta(days=40)
+
+    def request(title, activity, cost, *, starts, days=1, submit=True, day=None):
+        with as_of(day or past):
+            fund_request = services.request_create(
+                partner=partner,
+                allocation=allocation,
+                activity_type=types[activity],
+                title=title,
+                description=f"{title}: joint campaign with {partner.name}.",
+                activity_start=starts,
+                activity_end=starts + timedelta(days=days),
+                requested_amount=cost,
+                expected_leads=60,
+                expected_pipeline="150000.00",
+                actor=marketer,
+            )
+            if submit:
+                services.request_submit(fund_request=fund_request, actor=marketer)
+        return fund_request
+
+    def approve(fund_request, amount=None, note="Fits the joint plan."):
+        with as_of(past):
+            return services.request_decide(
+                fund_request=fund_request,
+                actor=manager,
+                approve=True,
+                approved_amount=amount,
+                note=note,
+            )
+
+    def claim(fund_request, amount, *, submit=True):
+        draft = services.claim_create(
+            fund_request=fund_request,
+            amount=amount,
+            actor=marketer,
+            actual_leads=48,
+            actual_pipeline="120000.00",
+            results_note="Good turnout; follow-ups under way.",
+        )
+        if submit:
+            for kind in services.required_proof(draft):
+                services.claim_attach_proof(
+                    claim=draft,
+                    proof_kind=kind,
+                    upload=_proof_file(kind.slug, fund_request.title),
+                    actor=marketer,
+                )
+            services.claim_submit(claim=draft, actor=marketer)
+        return draft
+
+    ran = past + timedelta(days=10)
+    # Paid: event, fully claimed and reimbursed.
+    summit = approve(request("Regional partner summit booth", "event", "6000.00", starts=ran))
+    paid = claim(summit, "5800.00")
+    services.claim_decide(claim=paid, actor=finance, decision="approve", note="All proof present.")
+    services.claim_record_payment(
+        claim=paid, actor=finance, paid_at=today - timedelta(days=2), reference="ACH-20271104-118"
+    )
+    # Approved, awaiting payment; partly approved.
+    ads = approve(request("LinkedIn ads: cloud migration", "digital-ads", "4000.00", starts=ran))
+    partly = claim(ads, "4000.00")
+    services.claim_decide(
+        claim=partly,
+        actor=finance,
+        decision="approve",
+        approved_amount="3200.00",
+        note="One invoice line is outside the campaign dates.",
+    )
+    # Returned for more proof.
+    webinar = approve(request("Security webinar series", "webinar", "3000.00", starts=ran))
+    returned = claim(webinar, "2500.00")
+    services.claim_decide(
+        claim=returned, actor=finance, decision="return", note="The attendee list is empty."
+    )
+    # Submitted, waiting for finance; rejected.
+    emails = approve(request("Email nurture: Q1 launch", "email", "2000.00", starts=ran))
+    claim(emails, "1800.00")
+    syndication = approve(
+        request("Content syndication: buyer's guide", "content-syndication", "2500.00", starts=ran)
+    )
+    rejected = claim(syndication, "2500.00")
+    services.claim_decide(
+        claim=rejected, actor=finance, decision="reject", note="The leads are outside the region."
+    )
+    # A draft claim; an approved request with money still to claim.
+    roadshow = approve(request("City roadshow", "event", "5000.00", starts=ran), amount="4000.00")
+    claim(roadshow, "1500.00", submit=False)
+    # Requests in the other states.
+    future = today + timedelta(days=20)
+    request("Holiday print mailer", "email", "1500.00", starts=future, submit=False, day=today)
+    request("Partner dinner", "event", "2200.00", starts=future, day=today)
+    big = request("Flagship conference sponsorship", "event", "12000.00", starts=future, day=today)
+    with as_of(today):
+        services.request_decide(
+            fund_request=big,
+            actor=manager,
+            approve=True,
+            note="Strategic; needs finance sign-off.",
+        )
+        turned_down = request("Radio spots", "digital-ads", "3000.00", starts=future, day=today)
+        services.request_decide(
+            fund_request=turned_down,
+            actor=manager,
+            approve=False,
+            note="Radio is outside the programme's eligible activities.",
+        )
+        withdrawn = request("Trade fair booth", "event", "2600.00", starts=future, day=today)
+        services.request_cancel(fund_request=withdrawn, actor=marketer)
