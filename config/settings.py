@@ -157,6 +157,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
     },
 }
+CELERY_BEAT_SCHEDULE["assets-purge-cobranded-copies"] = {
+    "task": "assets.tasks.purge_cobranded_copies",
+    "schedule": crontab(hour=2, minute=30),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
@@ -206,9 +210,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 *
 REQUEST_MAX_BODY_SIZE = env.int("REQUEST_MAX_BODY_SIZE", default=600 * 1024 * 1024)
 LOGO_MAX_BYTES = env.int("LOGO_MAX_BYTES", default=2 * 1024 * 1024)
 LOGO_MAX_PIXELS = env.int("LOGO_MAX_PIXELS", default=16_000_000)
+# Content library (assets/): the largest file, image pixel limit, signed URL lifetime,
+# PostgreSQL text search configuration.
+ASSET_MAX_BYTES = env.int("ASSET_MAX_BYTES", default=500 * 1024 * 1024)
+ASSET_MAX_PIXELS = env.int("ASSET_MAX_PIXELS", default=100_000_000)
+ASSET_DOWNLOAD_URL_TTL = env.int("ASSET_DOWNLOAD_URL_TTL", default=300)
+ASSET_SEARCH_CONFIG = env.str("ASSET_SEARCH_CONFIG", default="english")
 
 # --- Email -------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Either one URL (EMAIL_URL) or its parts (EMAIL_HOST, …); with neither, the console.
+if env.str("EMAIL_HOST", default="") and not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+else:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PartnerHub <noreply@partnerhub.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
