@@ -1,7 +1,7 @@
 """The append-only ledger: writing an entry and verifying an allocation's chain.
 
-Only `mdf.services` calls `append`, inside its transaction and with the
-allocation row locked, so `seq` and the chain head advance one at a time.
+Only `mdf.services` calls `append`, inside its transaction; `append` itself takes
+the allocation's row lock, so `seq` and the chain advance one entry at a time.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
+from mdf.money import CENT
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
@@ -44,6 +45,19 @@ def compute_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256(f"{prev_hash}|{content}".encode()).hexdigest()
 
 
+class NotEnoughAvailable(Exception):  # noqa: N818 - a business outcome, not a bug
+    """The allocation no longer has the amount available; nothing was written."""
+
+    def __init__(self, available: Decimal) -> None:
+        super().__init__(f"available: {available}")
+        self.available = available
+
+
+def _money(value: object) -> Decimal:
+    # PostgreSQL returns Decimal; SQLite may return float or int.
+    return Decimal(str(value)).quantize(CENT)
+
+
 def append(
     allocation: Allocation,
     *,
@@ -53,19 +67,56 @@ def append(
     request: FundRequest | None = None,
     claim: Claim | None = None,
     memo: str = "",
+    require_available: Decimal | None = None,
     **deltas: Decimal,
 ) -> LedgerEntry:
-    """Write one entry and move the allocation's buckets by the same deltas.
+    """Move the allocation's buckets by `deltas` and write the ledger entry for it.
 
-    The allocation must be locked by the caller. Bucket columns move with F()
-    expressions, and the database's check constraints refuse any result that
-    would break an invariant (negative bucket, more used than allocated).
+    One UPDATE takes the allocation's row lock, checks `available >= require_available`
+    (when given) and moves the buckets, returning the new values; then the previous
+    entry's hash is read and the entry inserted. So the allocation, the row every
+    partner's move contends for, is locked by the last statements of the transaction
+    only. Check constraints refuse any result breaking an invariant.
+    Raises NotEnoughAvailable (nothing written) when the guard fails.
     """
     unknown = set(deltas) - {f"d_{bucket}" for bucket in BUCKETS}
     if unknown:
         raise ValueError(f"unknown ledger buckets: {sorted(unknown)}")
-    seq = allocation.ledger_seq + 1
-    prev_hash = allocation.ledger_head or genesis_hash(allocation)
+    values = {bucket: deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS}
+    table = Allocation._meta.db_table
+    entries = LedgerEntry._meta.db_table
+    sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
+    guard = ""
+    params: list[object] = [values[bucket] for bucket in BUCKETS]
+    params.append(allocation.pk)
+    if require_available is not None:
+        guard = " AND allocated - committed - spent - expired - carried_over >= %s"
+        params.append(require_available)
+    # Identifiers come from model metadata and a fixed tuple; values are parameters.
+    sql = (
+        f"UPDATE {table} SET {sets}, ledger_seq = ledger_seq + 1 WHERE id = %s{guard} "  # noqa: S608
+        f"RETURNING ledger_seq, {', '.join(BUCKETS)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            with scopes_disabled():
+                current = Allocation.objects.get(pk=allocation.pk)
+            raise NotEnoughAvailable(current.available)
+        # A new statement, so it sees the previous entry even if its transaction
+        # committed while this one waited for the lock (READ COMMITTED snapshots).
+        cursor.execute(
+            f"SELECT entry_hash FROM {entries} WHERE allocation_id = %s AND seq = %s",  # noqa: S608
+            [allocation.pk, row[0] - 1],
+        )
+        previous = cursor.fetchone()
+    seq, *buckets = row
+    prev_hash = previous[0] if previous else None
+    allocation.ledger_seq = seq
+    for bucket, value in zip(BUCKETS, buckets, strict=True):
+        setattr(allocation, bucket, _money(value))
+    prev_hash = prev_hash or genesis_hash(allocation)
     entry = LedgerEntry(
         partner_id=allocation.partner_id,
         allocation=allocation,
@@ -78,23 +129,10 @@ def append(
         memo=memo[:300],
         created_at=timezone.now(),
         prev_hash=prev_hash,
-        **{f"d_{bucket}": deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS},
+        **{f"d_{bucket}": values[bucket] for bucket in BUCKETS},
     )
     entry.entry_hash = compute_hash(prev_hash, entry_content(entry, allocation.uuid))
     entry.save(force_insert=True)
-    moved = [bucket for bucket in BUCKETS if deltas.get(f"d_{bucket}", ZERO) != ZERO]
-    with scopes_disabled():  # the caller resolved and locked this allocation
-        Allocation.objects.filter(pk=allocation.pk).update(
-            ledger_seq=seq,
-            ledger_head=entry.entry_hash,
-            **{bucket: F(bucket) + deltas[f"d_{bucket}"] for bucket in moved},
-        )
-    # The row is locked by our transaction, so its new values are the old ones moved
-    # by the deltas; no need to read them back.
-    allocation.ledger_seq = seq
-    allocation.ledger_head = entry.entry_hash
-    for bucket in moved:
-        setattr(allocation, bucket, getattr(allocation, bucket) + deltas[f"d_{bucket}"])
     return entry
 
 
@@ -134,9 +172,14 @@ def verify_allocation(allocation: Allocation) -> tuple[dict[str, Decimal], list[
             totals[bucket] += getattr(entry, f"d_{bucket}")
         prev_hash = entry.entry_hash
         expected_seq = entry.seq + 1
-    head = allocation.ledger_head or genesis_hash(allocation)
-    if expected_seq - 1 != allocation.ledger_seq or (allocation.ledger_seq and prev_hash != head):
+    if expected_seq - 1 != allocation.ledger_seq:
         problems.append(
-            ChainProblem(allocation, None, None, "the newest entry is not the allocation's head")
+            ChainProblem(
+                allocation,
+                None,
+                None,
+                f"the allocation counts {allocation.ledger_seq} entries, the chain has "
+                f"{expected_seq - 1}",
+            )
         )
     return totals, problems

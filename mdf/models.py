@@ -151,8 +151,7 @@ class Allocation(models.Model):
     paid = money_field(_("paid"), editable=False)
     expired = money_field(_("expired"), editable=False)
     carried_over = money_field(_("carried over"), editable=False)
-    # The hash of the newest ledger entry and its sequence number: the chain's head.
-    ledger_head = models.CharField(max_length=64, blank=True, editable=False)
+    # How many ledger entries the allocation has: the newest entry's sequence number.
     ledger_seq = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

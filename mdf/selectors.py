@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry
+from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry, MDFEvent
 from partners.models import Partner
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
@@ -148,3 +160,118 @@ def is_overdue(submitted_at, sla_days: int, today: date | None = None) -> bool:
         return False
     today = today or timezone.localdate()
     return business_days_between(timezone.localdate(submitted_at), today) > sla_days
+
+
+# --- portal (/portal/funds/) -----------------------------------------------------
+
+
+def allocations_open_for_requests(
+    *, partner: Partner, today: date | None = None
+) -> QuerySet[Allocation]:
+    """The partner's allocations whose pool still accepts requests (deadline not past)."""
+    today = today or timezone.localdate()
+    return allocations_for_partner(partner=partner).filter(pool__request_deadline__gte=today)
+
+
+def statement_with_running_available(
+    *, partner: Partner, allocation: Allocation | None = None
+) -> QuerySet[LedgerEntry]:
+    """`statement_for_partner`, optionally for one allocation, each entry annotated with
+    `available_change` (its effect on the available money) and `available_after` (the
+    allocation's available money after it, summed in ledger order). The window runs per
+    allocation, so filtering by allocation leaves the running figures unchanged."""
+    entries = statement_for_partner(partner=partner)
+    if allocation is not None:
+        entries = entries.filter(allocation=allocation)
+    change = ExpressionWrapper(
+        F("d_allocated") - F("d_committed") - F("d_spent") - F("d_expired") - F("d_carried_over"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    return entries.annotate(
+        available_change=change,
+        available_after=Window(
+            expression=Sum(change),
+            partition_by=[F("allocation_id")],
+            order_by=F("seq").asc(),
+        ),
+    )
+
+
+# --- staff reads (admin, reports) ----------------------------------------------
+
+
+def pools_with_balances(queryset: QuerySet[FundPool] | None = None) -> QuerySet[FundPool]:
+    """Pools annotated with their allocations' summed buckets, so a list of pools
+    costs one query. Read a pool's figures with `annotated_pool_balance`: the same
+    sums as `pool_balance`."""
+    queryset = FundPool.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        **{
+            f"sum_{bucket}": Coalesce(Sum(f"allocations__{bucket}"), Value(ZERO))
+            for bucket in BUCKETS
+        }
+    )
+
+
+def annotated_pool_balance(pool: FundPool) -> Balance:
+    """The balance of a pool read through `pools_with_balances`."""
+    balance = Balance(pool.currency)
+    for bucket in BUCKETS:
+        setattr(balance, bucket, getattr(pool, f"sum_{bucket}"))
+    return balance
+
+
+def partners_per_tier(*, statuses: Iterable[str], pool: FundPool | None = None) -> dict[int, int]:
+    """How many partners with one of these statuses each tier (by id) has; with
+    `pool`, only those already holding an allocation in it."""
+    partners = Partner.objects.filter(status__in=list(statuses))
+    if pool is not None:
+        partners = partners.filter(allocations__pool=pool)
+    counts = partners.order_by().values("tier").annotate(n=Count("pk", distinct=True))
+    return {row["tier"]: row["n"] for row in counts}
+
+
+def request_history(*, fund_request: FundRequest) -> QuerySet[MDFEvent]:
+    """Who did what to a request, oldest first (callers disable scopes)."""
+    return MDFEvent.objects.filter(request=fund_request).select_related("actor")
+
+
+def claim_history(*, claim: Claim) -> QuerySet[MDFEvent]:
+    return MDFEvent.objects.filter(claim=claim).select_related("actor")
+
+
+PAYMENT_STATES = {
+    "to_pay": (Claim.Status.APPROVED,),
+    "paid": (Claim.Status.PAID,),
+    "all": (Claim.Status.APPROVED, Claim.Status.PAID),
+}
+
+
+def payments(
+    *,
+    state: str = "to_pay",
+    pool: FundPool | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Claim]:
+    """Approved claims to pay and paid claims, for finance (callers disable scopes).
+
+    The dates bound the payment date of paid claims and the approval date of
+    claims still to pay.
+    """
+    claims = Claim.objects.filter(status__in=PAYMENT_STATES[state])
+    if pool is not None:
+        claims = claims.filter(request__allocation__pool=pool)
+    paid, to_pay = Claim.Status.PAID, Claim.Status.APPROVED
+    if date_from is not None:
+        claims = claims.filter(
+            Q(status=paid, paid_at__gte=date_from)
+            | Q(status=to_pay, decided_at__date__gte=date_from)
+        )
+    if date_to is not None:
+        claims = claims.filter(
+            Q(status=paid, paid_at__lte=date_to) | Q(status=to_pay, decided_at__date__lte=date_to)
+        )
+    return claims.select_related("partner", "request__allocation__pool").order_by(
+        "status", "paid_at", "decided_at", "pk"
+    )

@@ -120,28 +120,22 @@ def _lock_allocation(allocation_id: int) -> Allocation:
         )
 
 
-def _lock_request(request_id: int, allocation: Allocation | None = None) -> FundRequest:
-    """Lock a request. Given its (already locked) allocation, reuse it instead of
-    joining again: fewer, lighter queries while the allocation lock is held."""
+def _lock_request(request_id: int) -> FundRequest:
     with scopes_disabled():
-        queryset = FundRequest.objects.select_for_update(of=("self",))
-        if allocation is None:
-            return queryset.select_related("allocation__pool", "partner").get(pk=request_id)
-        locked = queryset.get(pk=request_id, allocation=allocation)
-    locked.allocation = allocation
-    locked.partner = allocation.partner
-    return locked
+        return (
+            FundRequest.objects.select_for_update(of=("self",))
+            .select_related("allocation__pool", "partner")
+            .get(pk=request_id)
+        )
 
 
-def _lock_claim(claim_id: int, fund_request: FundRequest | None = None) -> Claim:
+def _lock_claim(claim_id: int) -> Claim:
     with scopes_disabled():
-        queryset = Claim.objects.select_for_update(of=("self",))
-        if fund_request is None:
-            return queryset.select_related("request__allocation__pool", "partner").get(pk=claim_id)
-        locked = queryset.get(pk=claim_id, request=fund_request)
-    locked.request = fund_request
-    locked.partner = fund_request.partner
-    return locked
+        return (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("request__allocation__pool", "partner")
+            .get(pk=claim_id)
+        )
 
 
 def _event(
@@ -174,6 +168,18 @@ def _notify(kind: str, object_id: int) -> None:
     from mdf import tasks
 
     transaction.on_commit(lambda: tasks.send_decision_email.delay(kind, object_id))
+
+
+def _check_share(cost: Decimal, pool: FundPool, field: str) -> Decimal:
+    share = fund_share(cost, pool.reimbursement_percentage)
+    if share <= ZERO:
+        raise ValidationError(
+            {
+                field: _("The fund's %(pct)s %% share of this amount rounds to nothing.")
+                % {"pct": pool.reimbursement_percentage}
+            }
+        )
+    return share
 
 
 def _not_available(available: Decimal, currency: str) -> str:
@@ -314,6 +320,7 @@ def request_create(
         # Another partner's allocation: answer as if it did not exist.
         raise ValidationError({"allocation": _("Choose one of your allocations.")})
     amount = _amount(requested_amount, field="requested_amount")
+    _check_share(amount, allocation.pool, "requested_amount")
     pipeline = (
         ZERO
         if expected_pipeline in (None, "", ZERO, 0)
@@ -366,7 +373,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
             {"activity_start": _("Requests must be submitted before the activity starts.")}
         )
     allocation = locked.allocation
-    share = fund_share(locked.requested_amount, pool.reimbursement_percentage)
+    share = _check_share(locked.requested_amount, pool, "requested_amount")
     if share > allocation.available:
         raise ValidationError(
             {"requested_amount": _not_available(allocation.available, pool.currency)}
@@ -499,7 +506,7 @@ def request_decide(
                     % {"max": format_money(ceiling, pool.currency)}
                 }
             )
-        share = fund_share(amount, pool.reimbursement_percentage)
+        share = _check_share(amount, pool, "approved_amount")
         locked.approved_amount = amount
         if old_status == RS.SUBMITTED and share > pool.finance_threshold:
             locked.status = RS.AWAITING_FINANCE
@@ -529,21 +536,23 @@ def request_decide(
             amount=amount,
             note=note,
         )
-        # Last, the shared row: lock the allocation only for the money movement.
-        allocation = _lock_allocation(locked.allocation_id)
-        if share > allocation.available:
-            raise ValidationError(
-                {"approved_amount": _not_available(allocation.available, pool.currency)}
+        # Last, the shared row: the allocation is locked by the money movement itself,
+        # which also checks that the share is still available.
+        try:
+            ledger.append(
+                locked.allocation,
+                kind=Kind.COMMIT,
+                amount=share,
+                actor=actor,
+                request=locked,
+                memo=locked.title,
+                require_available=share,
+                d_committed=share,
             )
-        ledger.append(
-            allocation,
-            kind=Kind.COMMIT,
-            amount=share,
-            actor=actor,
-            request=locked,
-            memo=locked.title,
-            d_committed=share,
-        )
+        except ledger.NotEnoughAvailable as exc:
+            raise ValidationError(
+                {"approved_amount": _not_available(exc.available, pool.currency)}
+            ) from None
         _notify("request", locked.pk)
         return locked
 
@@ -604,8 +613,9 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
             amount=released,
             note=note,
         )
-        allocation = _lock_allocation(locked.allocation_id)
-        _ledger_release(allocation, locked, released, actor=actor, memo=note or _("Request closed"))
+        _ledger_release(
+            locked.allocation, locked, released, actor=actor, memo=note or _("Request closed")
+        )
         return locked
 
 
@@ -912,8 +922,8 @@ def claim_decide(
             amount=reimbursement,
             note=note,
         )
-        # Last, the shared row: lock the allocation only for the money movement.
-        allocation = _lock_allocation(fund_request.allocation_id)
+        # Last, the shared row: the allocation is locked by the money movement itself.
+        allocation = fund_request.allocation
         if reimbursement > ZERO:
             ledger.append(
                 allocation,
@@ -940,10 +950,9 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
         locked = _lock_claim(claim.pk)
         if locked.status != CS.APPROVED:
             raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
-        allocation = _lock_allocation(locked.request.allocation_id)
         if locked.reimbursement > ZERO:
             ledger.append(
-                allocation,
+                locked.request.allocation,
                 kind=Kind.PAY,
                 amount=locked.reimbursement,
                 actor=actor,
@@ -1096,7 +1105,8 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
         new_status=locked.status,
         amount=released,
     )
-    allocation = _lock_allocation(locked.allocation_id)
-    _ledger_release(allocation, locked, released, actor=None, memo=_("Claim deadline passed"))
+    _ledger_release(
+        locked.allocation, locked, released, actor=None, memo=_("Claim deadline passed")
+    )
     moved["released"] += released
     return True

@@ -86,7 +86,6 @@ class Migration(migrations.Migration):
                 ('paid', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='paid')),
                 ('expired', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='expired')),
                 ('carried_over', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='carried over')),
-                ('ledger_head', models.CharField(blank=True, editable=False, max_length=64)),
                 ('ledger_seq', models.PositiveIntegerField(default=0, editable=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='partners.partner')),

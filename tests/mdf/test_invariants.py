@@ -122,7 +122,8 @@ def test_random_operation_sequences_keep_the_invariants(alice, bob, staff_users)
             self.requests_made += 1
             world = partners[0] if allocation.partner_id == alice.partner.pk else partners[1]
             today = datetime.now(UTC).date()  # the travelled clock
-            fund_request = services.request_create(
+            fund_request = self.attempt(
+                services.request_create,
                 partner=world.partner,
                 allocation=allocation,
                 activity_type=activity_type,
@@ -133,6 +134,8 @@ def test_random_operation_sequences_keep_the_invariants(alice, bob, staff_users)
                 requested_amount=amount,
                 actor=world.marketer,
             )
+            if fund_request is None:
+                return multiple()
             return (
                 self.attempt(
                     services.request_submit, fund_request=fund_request, actor=world.marketer
@@ -140,7 +143,12 @@ def test_random_operation_sequences_keep_the_invariants(alice, bob, staff_users)
                 or fund_request
             )
 
-        @rule(target=approved, fund_request=requests, partial=st.booleans(), approve=st.booleans())
+        @rule(
+            target=approved,
+            fund_request=requests,
+            partial=st.booleans(),
+            approve=st.sampled_from([True, True, True, False]),
+        )
         def decide_request(self, fund_request, partial, approve):
             with scopes_disabled():
                 current = FundRequest.objects.get(pk=fund_request.pk)
@@ -201,7 +209,7 @@ def test_random_operation_sequences_keep_the_invariants(alice, bob, staff_users)
         @rule(
             target=approved_claims,
             claim=claims,
-            decision=st.sampled_from(["approve", "approve_part", "return", "reject"]),
+            decision=st.sampled_from(["approve", "approve", "approve_part", "return", "reject"]),
         )
         def decide_claim(self, claim, decision):
             with scopes_disabled():
@@ -288,6 +296,8 @@ def test_random_operation_sequences_keep_the_invariants(alice, bob, staff_users)
         MDFMachine,
         settings=settings(
             max_examples=25,
+            # The same sequences on every run: CI failures reproduce, coverage is stable.
+            derandomize=True,
             # No shrinking in CI: a failure prints its whole (unshrunk) sequence at once.
             phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
             stateful_step_count=50,

@@ -1,0 +1,63 @@
+"""Template helpers of the funds pages: money in the one format, status colours."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from mdf.money import format_money
+from mdf.selectors import balances_for_partner
+
+register = template.Library()
+
+# Bootstrap badge classes by status: the colour follows the meaning (waiting, good,
+# bad, finished), the same for requests and claims.
+STATUS_BADGES = {
+    "draft": "text-bg-light border",
+    "submitted": "text-bg-info",
+    "awaiting_finance": "text-bg-info",
+    "returned": "text-bg-warning",
+    "approved": "text-bg-success",
+    "paid": "text-bg-success",
+    "rejected": "text-bg-danger",
+    "cancelled": "text-bg-secondary",
+    "closed": "text-bg-secondary",
+    "expired": "text-bg-secondary",
+}
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str) -> str:
+    """1250 → '1,250.00 EUR' (mdf.money.format_money, as in every error message)."""
+    if amount is None:
+        return ""
+    return format_money(amount, currency)
+
+
+@register.filter
+def signed_money(amount: Decimal | None, currency: str) -> str:
+    """A change: '+1,250.00 EUR', '−500.00 EUR' (a real minus sign), '0.00 EUR'."""
+    if amount is None:
+        return ""
+    if amount > 0:
+        return f"+{format_money(amount, currency)}"
+    if amount < 0:
+        return f"\u2212{format_money(-amount, currency)}"
+    return format_money(amount, currency)
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    return STATUS_BADGES.get(status, "text-bg-secondary")
+
+
+@register.simple_tag
+def available_funds(partner: Any) -> str:
+    """The partner's available money per currency ('6,500.00 EUR · 1,000.00 USD'), or ''
+    without allocations; for the dashboard tile (balances_for_partner, the one definition)."""
+    if partner is None:
+        return ""
+    balances = balances_for_partner(partner=partner)
+    return " · ".join(format_money(b.available, b.currency) for b in balances.values())
