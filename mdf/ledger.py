@@ -72,55 +72,18 @@ def append(
 ) -> LedgerEntry:
     """Move the allocation's buckets by `deltas` and write the ledger entry for it.
 
-    One UPDATE takes the allocation's row lock, checks `available >= require_available`
-    (when given) and moves the buckets, returning the new values; then the previous
-    entry's hash is read and the entry inserted. So the allocation, the row every
-    partner's move contends for, is locked by the last statements of the transaction
-    only. Check constraints refuse any result breaking an invariant.
-    Raises NotEnoughAvailable (nothing written) when the guard fails.
+    The allocation row is locked by this movement itself, as late as possible in the
+    caller's transaction: the row every partner's move contends for is held only
+    from here to the commit. `require_available` guards the move (available ≥ it);
+    when the guard fails nothing is written and NotEnoughAvailable is raised.
+    Check constraints refuse any result that would break an invariant.
     """
     unknown = set(deltas) - {f"d_{bucket}" for bucket in BUCKETS}
     if unknown:
         raise ValueError(f"unknown ledger buckets: {sorted(unknown)}")
-    values = {bucket: deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS}
-    table = Allocation._meta.db_table
-    entries = LedgerEntry._meta.db_table
-    sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
-    guard = ""
-    params: list[object] = [values[bucket] for bucket in BUCKETS]
-    params.append(allocation.pk)
-    if require_available is not None:
-        guard = " AND allocated - committed - spent - expired - carried_over >= %s"
-        params.append(require_available)
-    # Identifiers come from model metadata and a fixed tuple; values are parameters.
-    sql = (
-        f"UPDATE {table} SET {sets}, ledger_seq = ledger_seq + 1 WHERE id = %s{guard} "  # noqa: S608
-        f"RETURNING ledger_seq, {', '.join(BUCKETS)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            with scopes_disabled():
-                current = Allocation.objects.get(pk=allocation.pk)
-            raise NotEnoughAvailable(current.available)
-        # A new statement, so it sees the previous entry even if its transaction
-        # committed while this one waited for the lock (READ COMMITTED snapshots).
-        cursor.execute(
-            f"SELECT entry_hash FROM {entries} WHERE allocation_id = %s AND seq = %s",  # noqa: S608
-            [allocation.pk, row[0] - 1],
-        )
-        previous = cursor.fetchone()
-    seq, *buckets = row
-    prev_hash = previous[0] if previous else None
-    allocation.ledger_seq = seq
-    for bucket, value in zip(BUCKETS, buckets, strict=True):
-        setattr(allocation, bucket, _money(value))
-    prev_hash = prev_hash or genesis_hash(allocation)
     entry = LedgerEntry(
         partner_id=allocation.partner_id,
         allocation=allocation,
-        seq=seq,
         kind=kind,
         amount=amount,
         request=request,
@@ -128,12 +91,118 @@ def append(
         actor=actor,
         memo=memo[:300],
         created_at=timezone.now(),
-        prev_hash=prev_hash,
-        **{f"d_{bucket}": values[bucket] for bucket in BUCKETS},
+        **{f"d_{bucket}": deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS},
     )
-    entry.entry_hash = compute_hash(prev_hash, entry_content(entry, allocation.uuid))
-    entry.save(force_insert=True)
+    if connection.vendor == "postgresql":
+        row = _move_in_one_statement(allocation, entry, require_available)
+    else:
+        row = _move_step_by_step(allocation, entry, require_available)
+    if row is None:
+        with scopes_disabled():
+            current = Allocation.objects.get(pk=allocation.pk)
+        raise NotEnoughAvailable(current.available)
+    entry.seq, entry.prev_hash, entry.entry_hash, entry.pk, *buckets = row
+    allocation.ledger_seq, allocation.ledger_head = entry.seq, entry.entry_hash
+    for bucket, value in zip(BUCKETS, buckets, strict=True):
+        setattr(allocation, bucket, _money(value))
     return entry
+
+
+def _content_around_seq(allocation: Allocation, entry: LedgerEntry) -> tuple[str, str]:
+    """The canonical content split around the sequence number, which only the database
+    knows once it holds the lock: content = before + str(seq) + after."""
+    entry.seq = 0
+    parts = entry_content(entry, allocation.uuid).split("|")
+    return parts[0] + "|", "|" + "|".join(parts[2:])
+
+
+def _move_in_one_statement(
+    allocation: Allocation, entry: LedgerEntry, require_available: Decimal | None
+) -> tuple | None:
+    """PostgreSQL: lock, check, move the buckets, extend the hash chain and insert the
+    entry in ONE statement, so no client round trip happens while the lock waits
+    for us (only the commit follows). The hash is computed in SQL exactly as
+    `compute_hash` does, from the row's fresh head (re-read after the lock wait)."""
+    table, entries = Allocation._meta.db_table, LedgerEntry._meta.db_table
+    before, after = _content_around_seq(allocation, entry)
+    genesis = genesis_hash(allocation)
+    guard = ""
+    params: list[object] = [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
+    params += [genesis, genesis, before, after, allocation.pk]
+    if require_available is not None:
+        guard = " AND allocated - committed - spent - expired - carried_over >= %s"
+        params.append(require_available)
+    params += [
+        entry.kind,
+        entry.amount,
+        *(getattr(entry, f"d_{bucket}") for bucket in BUCKETS),
+        entry.request_id,
+        entry.claim_id,
+        entry.actor_id,
+        entry.memo,
+        entry.created_at,
+    ]
+    sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
+    d_columns = ", ".join(f"d_{bucket}" for bucket in BUCKETS)
+    bucket_columns = ", ".join(f"moved.{bucket}" for bucket in BUCKETS)
+    sql = f"""
+        WITH moved AS (
+            UPDATE {table} SET {sets},
+                ledger_seq = ledger_seq + 1,
+                ledger_prev_head = COALESCE(NULLIF(ledger_head, ''), %s),
+                ledger_head = encode(sha256(convert_to(
+                    COALESCE(NULLIF(ledger_head, ''), %s) || '|' || %s
+                    || (ledger_seq + 1)::text || %s, 'UTF8')), 'hex')
+            WHERE id = %s{guard}
+            RETURNING *
+        ), inserted AS (
+            INSERT INTO {entries} (partner_id, allocation_id, seq, kind, amount, {d_columns},
+                request_id, claim_id, actor_id, memo, created_at, prev_hash, entry_hash)
+            SELECT partner_id, id, ledger_seq, %s, %s, {", ".join(["%s"] * len(BUCKETS))},
+                %s, %s, %s, %s, %s, ledger_prev_head, ledger_head
+            FROM moved
+            RETURNING id
+        )
+        SELECT moved.ledger_seq, moved.ledger_prev_head, moved.ledger_head, inserted.id,
+            {bucket_columns}
+        FROM moved, inserted
+    """  # noqa: S608 - identifiers from model metadata; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _move_step_by_step(
+    allocation: Allocation, entry: LedgerEntry, require_available: Decimal | None
+) -> tuple | None:
+    """SQLite (one writer at a time, so no lock waits): the same effect in steps."""
+    table = Allocation._meta.db_table
+    sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
+    params: list[object] = [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
+    params.append(allocation.pk)
+    guard = ""
+    if require_available is not None:
+        guard = " AND allocated - committed - spent - expired - carried_over >= %s"
+        params.append(require_available)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets}, ledger_seq = ledger_seq + 1 WHERE id = %s{guard} "  # noqa: S608
+            f"RETURNING ledger_seq, ledger_head, {', '.join(BUCKETS)}",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    seq, head, *buckets = row
+    entry.seq = seq
+    entry.prev_hash = head or genesis_hash(allocation)
+    entry.entry_hash = compute_hash(entry.prev_hash, entry_content(entry, allocation.uuid))
+    entry.save(force_insert=True)
+    with scopes_disabled():
+        Allocation.objects.filter(pk=allocation.pk).update(
+            ledger_head=entry.entry_hash, ledger_prev_head=entry.prev_hash
+        )
+    return (seq, entry.prev_hash, entry.entry_hash, entry.pk, *buckets)
 
 
 @dataclass(frozen=True)
@@ -172,6 +241,10 @@ def verify_allocation(allocation: Allocation) -> tuple[dict[str, Decimal], list[
             totals[bucket] += getattr(entry, f"d_{bucket}")
         prev_hash = entry.entry_hash
         expected_seq = entry.seq + 1
+    if allocation.ledger_seq and allocation.ledger_head != prev_hash:
+        problems.append(
+            ChainProblem(allocation, None, None, "the newest entry is not the allocation's head")
+        )
     if expected_seq - 1 != allocation.ledger_seq:
         problems.append(
             ChainProblem(

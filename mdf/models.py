@@ -151,8 +151,11 @@ class Allocation(models.Model):
     paid = money_field(_("paid"), editable=False)
     expired = money_field(_("expired"), editable=False)
     carried_over = money_field(_("carried over"), editable=False)
-    # How many ledger entries the allocation has: the newest entry's sequence number.
+    # The chain's head: how many entries, the newest entry's hash and the one before
+    # it. Kept on the row the money movement locks, so the next entry links to it.
     ledger_seq = models.PositiveIntegerField(default=0, editable=False)
+    ledger_head = models.CharField(max_length=64, blank=True, editable=False)
+    ledger_prev_head = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(partner="partner")

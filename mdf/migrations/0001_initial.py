@@ -87,6 +87,8 @@ class Migration(migrations.Migration):
                 ('expired', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='expired')),
                 ('carried_over', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='carried over')),
                 ('ledger_seq', models.PositiveIntegerField(default=0, editable=False)),
+                ('ledger_head', models.CharField(blank=True, editable=False, max_length=64)),
+                ('ledger_prev_head', models.CharField(blank=True, editable=False, max_length=64)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='partners.partner')),
                 ('pool', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='mdf.fundpool')),
