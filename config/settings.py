@@ -152,6 +152,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "mdf.tasks.send_deadline_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "purge-idempotency-records": {
+        "task": "partners.tasks.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "mdf-sla-reminders": {
         "task": "mdf.tasks.send_sla_reminders",
         "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),

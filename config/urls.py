@@ -17,6 +17,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("portal/funds/", include("mdf.urls", namespace="funds")),
+    path("portal/library/", include("assets.urls", namespace="library")),
     path("portal/", include("partners.urls", namespace="portal")),
     path("api/v1/", include((api_v1_patterns, "api"), namespace="api")),
     path("api/schema/", UnscopedSchemaView.as_view(), name="api-schema"),

@@ -134,7 +134,7 @@ class BalanceFilter(django_filters.FilterSet):
         responses=BalancesSerializer,
     )
 )
-class BalanceView(MDFViewMixin, PartnerScopedAPIMixin, GenericAPIView):
+class BalanceView(PartnerScopedAPIMixin, MDFViewMixin, GenericAPIView):
     queryset = Allocation.objects
     serializer_class = BalancesSerializer
     permission_classes = [permissions.IsAuthenticated, MDFPermission]
@@ -217,8 +217,8 @@ def _write_schema(
     ),
 )
 class FundRequestViewSet(
-    MDFViewMixin,
     PartnerScopedAPIMixin,
+    MDFViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -347,8 +347,8 @@ class ClaimFilter(django_filters.FilterSet):
     ),
 )
 class ClaimViewSet(
-    MDFViewMixin,
     PartnerScopedAPIMixin,
+    MDFViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

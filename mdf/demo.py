@@ -200,7 +200,7 @@ def _last_period(partner, types, marketing, finance, today) -> None:
         services.claim_submit(claim=claim, actor=marketer)
     services.claim_decide(claim=claim, actor=finance, decision="approve", note="Complete.")
     services.claim_record_payment(
-        claim=claim, actor=finance, paid_at=start + timedelta(days=60), reference="ACH-2026-0931"
+        claim=claim, actor=finance, paid_at=today, reference="ACH-2026-0931"
     )
     services.pool_roll_over(pool=old_pool)
 
@@ -267,7 +267,7 @@ def _partner_story(partner, pool, types, finance, today) -> None:
     paid = claim(summit, "5800.00")
     services.claim_decide(claim=paid, actor=finance, decision="approve", note="All proof present.")
     services.claim_record_payment(
-        claim=paid, actor=finance, paid_at=today - timedelta(days=2), reference="ACH-20271104-118"
+        claim=paid, actor=finance, paid_at=today, reference="ACH-20271104-118"
     )
     # Approved, awaiting payment; partly approved.
     ads = approve(request("LinkedIn ads: cloud migration", "digital-ads", "4000.00", starts=ran))

@@ -45,6 +45,12 @@ def compute_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256(f"{prev_hash}|{content}".encode()).hexdigest()
 
 
+# SQLite compares a text parameter with a number as text: cast it.
+AVAILABLE_GUARD = (
+    " AND allocated - committed - spent - expired - carried_over >= CAST(%s AS NUMERIC)"
+)
+
+
 class NotEnoughAvailable(Exception):  # noqa: N818 - a business outcome, not a bug
     """The allocation no longer has the amount available; nothing was written."""
 
@@ -130,7 +136,7 @@ def _move_in_one_statement(
     params: list[object] = [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
     params += [genesis, genesis, before, after, allocation.pk]
     if require_available is not None:
-        guard = " AND allocated - committed - spent - expired - carried_over >= %s"
+        guard = AVAILABLE_GUARD
         params.append(require_available)
     params += [
         entry.kind,
@@ -182,7 +188,7 @@ def _move_step_by_step(
     params.append(allocation.pk)
     guard = ""
     if require_available is not None:
-        guard = " AND allocated - committed - spent - expired - carried_over >= %s"
+        guard = AVAILABLE_GUARD
         params.append(require_available)
     with connection.cursor() as cursor:
         cursor.execute(

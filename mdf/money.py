@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+# The largest amount a DecimalField(max_digits=14, decimal_places=2) holds.
+MAX_AMOUNT = Decimal("999999999999.99")
+THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 def to_money(value: object, *, field: str = "amount") -> Decimal:
@@ -15,16 +19,26 @@ def to_money(value: object, *, field: str = "amount") -> Decimal:
     """
     if isinstance(value, float):
         raise ValueError("Amounts must be decimal strings, not floating-point numbers.")
+    text = str(value).strip()
+    if "," in text:
+        # "1,250.00" is a thousands separator; "12,5" is a decimal comma we must not
+        # silently read as 125.
+        if not THOUSANDS.fullmatch(text):
+            raise ValueError("Use a point for decimals, like 1250.50.")
+        text = text.replace(",", "")
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
+        amount = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValueError("Enter an amount like 1250.00.") from None
     if not amount.is_finite():
         raise ValueError("Enter an amount like 1250.00.")
-    if amount != amount.quantize(CENT):
-        raise ValueError("Amounts have at most two decimals (cents).")
     if amount <= 0:
         raise ValueError("The amount must be greater than zero.")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"The amount is at most {MAX_AMOUNT:,}.")
+    # Checked after the bounds: quantizing an enormous exponent would raise.
+    if amount != amount.quantize(CENT):
+        raise ValueError("Amounts have at most two decimals (cents).")
     return amount.quantize(CENT)
 
 

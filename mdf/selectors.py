@@ -78,7 +78,8 @@ def balances_for_partner(*, partner: Partner, today: date | None = None) -> dict
         balance = balances.setdefault(allocation.pool.currency, Balance(allocation.pool.currency))
         balance.add(allocation)
         deadline = allocation.pool.claim_deadline
-        if today <= deadline <= today + timedelta(days=30) and allocation.available > 0:
+        expires = allocation.pool.rollover_policy == FundPool.Rollover.EXPIRE
+        if expires and today <= deadline <= today + timedelta(days=30) and allocation.available > 0:
             balance.expiring.append((deadline, allocation.available))
     return balances
 

@@ -84,6 +84,7 @@ CLAIM_STATE_FIELDS = [
 
 FINANCE_PERMISSION = "mdf.finance_approve"
 ANY_REQUEST_PERMISSION = "mdf.decide_any_request"
+DECIDE_PERMISSION = "mdf.change_fundrequest"
 
 
 # --- helpers -------------------------------------------------------------------
@@ -301,6 +302,7 @@ def allocations_bulk_by_tier(
 # --- requests ------------------------------------------------------------------
 
 
+@transaction.atomic
 def request_create(
     *,
     partner: Partner,
@@ -319,6 +321,19 @@ def request_create(
     if allocation.partner_id != partner.pk:
         # Another partner's allocation: answer as if it did not exist.
         raise ValidationError({"allocation": _("Choose one of your allocations.")})
+    title = (title or "").strip()
+    description = (description or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = _("Give the activity a title.")
+    elif len(title) > 200:
+        errors["title"] = _("The title is at most 200 characters.")
+    if not description:
+        errors["description"] = _("Describe the activity.")
+    if not isinstance(expected_leads, int) or expected_leads < 0:
+        errors["expected_leads"] = _("Expected leads is a whole number, 0 or more.")
+    if errors:
+        raise ValidationError(errors)
     amount = _amount(requested_amount, field="requested_amount")
     _check_share(amount, allocation.pool, "requested_amount")
     pipeline = (
@@ -333,8 +348,8 @@ def request_create(
             partner=partner,
             allocation=allocation,
             activity_type=activity_type,
-            title=title.strip(),
-            description=description.strip(),
+            title=title,
+            description=description,
             activity_start=activity_start,
             activity_end=activity_end,
             requested_amount=amount,
@@ -425,9 +440,10 @@ def can_decide_request(fund_request: FundRequest, user: User) -> bool:
     if not user.is_staff or user.pk in (fund_request.created_by_id, fund_request.submitted_by_id):
         return False
     if fund_request.status == RS.SUBMITTED:
-        return fund_request.partner.channel_manager_id == user.pk or user.has_perm(
-            ANY_REQUEST_PERMISSION
-        )
+        # The partner's channel manager, while still holding a deciding role.
+        return (
+            fund_request.partner.channel_manager_id == user.pk and user.has_perm(DECIDE_PERMISSION)
+        ) or user.has_perm(ANY_REQUEST_PERMISSION)
     if fund_request.status == RS.AWAITING_FINANCE:
         return user.has_perm(FINANCE_PERMISSION)
     return False
@@ -662,6 +678,7 @@ def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> Non
         )
 
 
+@transaction.atomic
 def claim_create(
     *,
     fund_request: FundRequest,
@@ -723,11 +740,11 @@ def missing_proof(claim: Claim) -> list[ProofKind]:
 def claim_attach_proof(
     *, claim: Claim, proof_kind: ProofKind, upload: UploadedFile, actor: User
 ) -> ClaimProof:
-    """Attach one proof file to a draft or returned claim, through the upload validator."""
-    with scopes_disabled():
-        status = Claim.objects.values_list("status", flat=True).get(pk=claim.pk)
-    if status not in (CS.DRAFT, CS.RETURNED):
-        raise ValidationError({"file": _("Proof can only be added to a draft or returned claim.")})
+    """Attach one proof file to a draft or returned claim, through the upload validator.
+
+    The claim row is locked while the proof is recorded, so a file cannot slip in
+    while the claim is being submitted.
+    """
     checked = validate_upload(
         upload,
         field="file",
@@ -750,9 +767,20 @@ def claim_attach_proof(
         sha256=digest.hexdigest(),
         uploaded_by=actor,
     )
-    proof.file.save(checked.safe_name, upload, save=False)
-    with transaction.atomic(), scopes_disabled():
-        proof.save()
+    with transaction.atomic():
+        locked = _lock_claim(claim.pk)
+        if locked.status not in (CS.DRAFT, CS.RETURNED):
+            raise ValidationError(
+                {"file": _("Proof can only be added to a draft or returned claim.")}
+            )
+        proof.file.save(checked.safe_name, upload, save=False)
+        storage, name = proof.file.storage, proof.file.name or ""
+        try:
+            with scopes_disabled():
+                proof.save()
+        except Exception:
+            storage.delete(name)
+            raise
     return proof
 
 
@@ -946,10 +974,16 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
     reference = (reference or "").strip()
     if not reference:
         raise ValidationError({"reference": _("Enter the payment reference.")})
+    if paid_at > _today():
+        raise ValidationError({"paid_at": _("A payment date cannot be in the future.")})
     with transaction.atomic():
         locked = _lock_claim(claim.pk)
         if locked.status != CS.APPROVED:
             raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
+        if locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
+            raise ValidationError(
+                {"paid_at": _("The payment cannot be dated before the claim's approval.")}
+            )
         if locked.reimbursement > ZERO:
             ledger.append(
                 locked.request.allocation,

@@ -317,6 +317,10 @@ def seed_demo() -> dict[str, int]:
                 if not Membership.objects.filter(user=user).exists():
                     membership_create(partner=partner, user=user, role=role)
     created["users"] = User.objects.count() - before_users
+    # The content library's demo (generated PDFs and images, some co-brandable).
+    from assets.demo import seed_assets
+
+    created["assets"] = seed_assets(actor=staff_users["marketing"])
     return created
 
 

@@ -234,3 +234,35 @@ class PartnerAPIKey(AbstractAPIKey):
     @property
     def is_staff_key(self) -> bool:
         return self.partner_id is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an `Idempotency-Key` header.
+
+    Platform plumbing for `config.idempotency`: one row per (caller, key), written
+    in the same transaction as the change the request made, so a replay returns this
+    answer and changes nothing. `caller` is "api_key:<public_id>" or "user:<id>": keys of
+    different callers never meet, so the rows need no partner scope. Rows older than
+    `config.idempotency.RETENTION` may be purged (`purge_idempotency_records`).
+    """
+
+    caller = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.TextField()
+    # SHA-256 of method, path with query string and the parsed body (files by content).
+    request_hash = models.CharField(max_length=64)
+    # Null only inside the transaction that claimed the key; never committed so.
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_per_caller")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key} → {self.status_code}"

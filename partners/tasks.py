@@ -40,3 +40,11 @@ def send_partner_decision_email(audit_entry_ids: list[int]) -> int:
 def ping(value: str) -> str:
     """Echo a value back; used by the health check and the worker round-trip test."""
     return f"pong:{value}"
+
+
+@shared_task
+def purge_idempotency_records() -> int:
+    """Delete Idempotency-Key records past their retention (24 hours); safe to run twice."""
+    from config.idempotency import purge_idempotency_records as purge
+
+    return purge()

@@ -202,6 +202,16 @@ PORTAL_ADMIN_PAGE = {**PORTAL_PAGE, "partner_marketer": 403, "partner_sales": 40
 PUBLIC_PAGE = actors(rest=200)
 API_READ = actors(anonymous=401, rest=200)
 
+# Portal pages of one shared asset: a partner sees its own (available) asset, the other
+# partner's is not found; staff get the portal's staff notice; keys are anonymous here.
+LIBRARY_OBJECT = actors(
+    anonymous=(LOGIN, LOGIN),
+    partner_users=OWN_ONLY,
+    other_partner_admin=OTHERS_ONLY,
+    partner_key=(LOGIN, LOGIN),
+    staff_key=(LOGIN, LOGIN),
+    staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+)
 ROWS: list[Row] = [
     # --- REST API ---------------------------------------------------------------------
     Row("api:me", API_READ),
@@ -321,4 +331,437 @@ ROWS: list[Row] = [
         method="POST",
         url=api_key_revoke,
     ),
+    # --- MDF portal (/portal/funds/) ------------------------------------------------
+    # Objects are made per test by `funds_object_url` and the `funds_*` helpers at the
+    # end of this file. Partner admins and marketers act; sales reps read (403 on every
+    # action, whichever partner's object it names). Actions redirect back (302); forms
+    # posted empty answer 400 with field errors and save nothing.
+    Row("funds:overview", PORTAL_PAGE),
+    Row("funds:request_list", PORTAL_PAGE),
+    Row("funds:claim_list", PORTAL_PAGE),
+    Row("funds:statement", PORTAL_PAGE),
+    Row("funds:statement_csv", PORTAL_PAGE),
+    Row("funds:request_create", {**PORTAL_PAGE, "partner_sales": 403}),
+    Row(
+        "funds:request_create",
+        {
+            **PORTAL_PAGE,
+            "partner_admin": 400,
+            "partner_marketer": 400,
+            "partner_sales": 403,
+            "other_partner_admin": 400,
+        },
+        method="POST",
+        data={"save": "1"},
+    ),
+    *(
+        Row(
+            f"funds:{route}",
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_users=OWN_ONLY,
+                other_partner_admin=OTHERS_ONLY,
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            # the outer lambda binds this row's values; the inner one is the scoped url
+            url=(lambda r, m: lambda w, owner: funds_object_url(r, m, w, owner))(route, make),
+        )
+        for route, make in (
+            ("request_detail", "approved"),
+            ("claim_detail", "claim"),
+            ("proof_download", "proof"),
+            ("statement", "allocation"),  # ?allocation=<uuid>
+            ("statement_csv", "allocation"),
+        )
+    ),
+    *(
+        Row(
+            f"funds:{route}",
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=(own, 404),
+                partner_marketer=(own, 404),
+                partner_sales=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            method=method,
+            url=(lambda r, m: lambda w, owner: funds_object_url(r, m, w, owner))(route, make),
+            data=data,
+        )
+        for route, method, own, make, data in (
+            ("request_cancel", "GET", 200, "draft", None),
+            ("request_close", "GET", 200, "approved", None),
+            ("claim_create", "GET", 200, "approved", None),
+            ("request_submit", "POST", 302, "draft", None),
+            ("request_cancel", "POST", 302, "draft", None),
+            ("request_close", "POST", 302, "approved", None),
+            ("claim_submit", "POST", 302, "claim", None),
+            ("claim_create", "POST", 400, "approved", {}),
+            ("claim_proof_upload", "POST", 400, "claim", {"kind": "matrix-invoice"}),
+        )
+    ),
+    # --- MDF API (/api/v1/mdf/) ------------------------------------------------------
+    # Objects come from the `funds_*` helpers (MDF portal helpers below); bodies and
+    # URLs from the `mdf_api_*` helpers at the end of this file. Partner admins,
+    # marketers and keys write for their partner; sales reps and staff roles without
+    # mdf.add_fundrequest / mdf.add_claim only read; the staff key writes for any
+    # partner, naming it. A body naming another partner's objects is a 400 ("does not
+    # exist"), another partner's object in the URL a 404.
+    Row("api:mdf-balances", API_READ),
+    Row("api:mdf-request-list", API_READ),
+    Row("api:mdf-claim-list", API_READ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=401,
+                partner_admin=201,
+                partner_marketer=201,
+                partner_sales=403,
+                other_partner_admin=400,  # alice's allocation/request "does not exist"
+                partner_key=201,
+                staff_key=201,
+                staff_users=403,
+            ),
+            method="POST",
+            data=body,
+            format="json",
+        )
+        for route, body in (
+            ("api:mdf-request-list", lambda w: mdf_api_request_body(w)),
+            ("api:mdf-claim-list", lambda w: mdf_api_claim_body(w)),
+        )
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_users=OWN_ONLY,
+                partner_key=OWN_ONLY,
+                other_partner_admin=OTHERS_ONLY,
+                staff_key=(200, 200),
+                staff_users=(200, 200),
+            ),
+            url=(lambda r, m: lambda w, owner: mdf_api_url(r, m, w, owner))(route, make),
+        )
+        for route, make in (
+            ("api:mdf-request-detail", "draft"),
+            ("api:mdf-claim-detail", "claim"),
+        )
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_admin=OWN_ONLY,
+                partner_marketer=OWN_ONLY,
+                partner_sales=(403, 403),
+                other_partner_admin=OTHERS_ONLY,
+                partner_key=OWN_ONLY,
+                staff_key=(200, 200),
+                staff_users=(403, 403),
+            ),
+            method="POST",
+            url=(lambda r, m: lambda w, owner: mdf_api_url(r, m, w, owner))(route, make),
+        )
+        for route, make in (
+            ("api:mdf-request-submit", "draft"),
+            ("api:mdf-request-cancel", "draft"),
+            ("api:mdf-claim-submit", "claim"),
+        )
+    ),
+    # --- Assets (the content library: /portal/library/ and /api/v1/assets/) ----------
+    # Assets are shared content: "own" is an asset published for alice only (allow-list),
+    # "other" one for bob only (`library_url` and `library_*` helpers at the end of the
+    # file). Every partner role may browse, download and ask for co-branded copies.
+    Row("library:list", PORTAL_PAGE),
+    *(
+        Row(
+            f"library:{route}",
+            LIBRARY_OBJECT,
+            url=(lambda r: lambda w, owner: library_url(r, w, owner))(route),
+        )
+        for route in (
+            "detail",
+            "thumbnail",
+            "download",
+            "preview",
+            "cobrand_status",
+            "cobrand_download",
+        )
+    ),
+    Row(
+        "library:cobrand",
+        {
+            **LIBRARY_OBJECT,
+            # back to the asset page (alice's profile lacks a phone: it says so there)
+            **dict.fromkeys(("partner_admin", "partner_marketer", "partner_sales"), (302, 404)),
+            "other_partner_admin": (404, 302),
+        },
+        method="POST",
+        url=lambda w, owner: library_url("cobrand", w, owner),
+    ),
+    # A signed, short-lived link (issued by the API after its access check and download
+    # record) is itself the permission: whoever holds it gets the file until it expires.
+    Row("library:file", actors(rest=200), url=lambda w: library_signed_url(w)),
+    Row("api:asset-list", {**API_READ, "finance_approver": 403}),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_users=OWN_ONLY,
+                partner_key=OWN_ONLY,
+                other_partner_admin=OTHERS_ONLY,
+                staff_key=(200, 200),
+                staff_users=(200, 200),
+                finance_approver=(403, 403),  # no assets.view_asset
+            ),
+            method=method,
+            url=(lambda r: lambda w, owner: library_api_url(r, w, owner))(route),
+            data=data,
+            format="json" if data is not None else None,
+        )
+        for route, method, data in (
+            ("api:asset-detail", "GET", None),
+            ("api:asset-download", "POST", {}),
+        )
+    ),
 ]
+
+
+# --- MDF portal helpers (rows in the "MDF portal" section of ROWS) ---------------------
+
+
+def funds_allocation(world: Any, owner: Any) -> Any:
+    """The owner's allocation in a pool open for requests and claims (made once per test)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from mdf import services
+    from mdf.models import Allocation, FundPool
+
+    with scopes_disabled():
+        existing = Allocation.objects.filter(partner=owner.partner).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    pool, _created = FundPool.objects.get_or_create(
+        name="Matrix funds",
+        defaults={
+            "currency": "EUR",
+            "total": Decimal("100000.00"),
+            "period_start": today - timedelta(days=60),
+            "period_end": today + timedelta(days=120),
+            "request_deadline": today + timedelta(days=60),
+            "claim_deadline": today + timedelta(days=120),
+        },
+    )
+    return services.allocation_create(
+        pool=pool,
+        partner=owner.partner,
+        amount="5000.00",
+        actor=world.staff["marketing_admin"],
+        reason="Matrix",
+    )
+
+
+def funds_draft(world: Any, owner: Any, starts_in: int = 10) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mdf import services
+    from mdf.models import ActivityType, ProofKind
+
+    kind, _created = ProofKind.objects.get_or_create(
+        slug="matrix-invoice", defaults={"name": "Invoice"}
+    )
+    activity, _created = ActivityType.objects.get_or_create(
+        slug="matrix-event", defaults={"name": "Event"}
+    )
+    activity.proof_kinds.add(kind)
+    start = timezone.localdate() + timedelta(days=starts_in)
+    return services.request_create(
+        partner=owner.partner,
+        allocation=funds_allocation(world, owner),
+        activity_type=activity,
+        title="Matrix roadshow",
+        description="A request made by the authorization matrix",
+        activity_start=start,
+        activity_end=start + timedelta(days=1),
+        requested_amount="1000.00",
+        actor=owner.marketer,
+    )
+
+
+def funds_approved(world: Any, owner: Any) -> Any:
+    """An approved request whose activity ended last week (made in the past)."""
+    from datetime import datetime, time, timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from mdf import services
+
+    funds_allocation(world, owner)
+    past = datetime.combine(timezone.localdate() - timedelta(days=20), time(12))
+    with time_machine.travel(timezone.make_aware(past), tick=False):
+        fund_request = funds_draft(world, owner, starts_in=10)
+        services.request_submit(fund_request=fund_request, actor=owner.marketer)
+        # the marketing admin may decide any partner's request (bob has no manager)
+        return services.request_decide(
+            fund_request=fund_request,
+            actor=world.staff["marketing_admin"],
+            approve=True,
+            note="Matrix approval",
+        )
+
+
+def funds_claim(world: Any, owner: Any) -> Any:
+    """A draft claim on an approved request, with every proof it needs."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mdf import services
+
+    claim = services.claim_create(
+        fund_request=funds_approved(world, owner), amount="100.00", actor=owner.marketer
+    )
+    for kind in services.required_proof(claim):
+        services.claim_attach_proof(
+            claim=claim,
+            proof_kind=kind,
+            upload=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+            actor=owner.marketer,
+        )
+    return claim
+
+
+def funds_proof(world: Any, owner: Any) -> Any:
+    from django_scopes import scopes_disabled
+
+    claim = funds_claim(world, owner)
+    with scopes_disabled():
+        return claim.proofs.get()
+
+
+def funds_object_url(route: str, make: str, world: Any, owner: Any) -> str:
+    """The route for the owner's object made by `funds_<make>` (by UUID); the
+    statements take the allocation as a filter: another partner's answers 404."""
+    obj = {
+        "draft": funds_draft,
+        "approved": funds_approved,
+        "claim": funds_claim,
+        "proof": funds_proof,
+        "allocation": funds_allocation,
+    }[make](world, owner)
+    if make == "allocation":
+        return f"{reverse(f'funds:{route}')}?allocation={obj.uuid}"
+    return reverse(f"funds:{route}", kwargs={"uuid": obj.uuid})
+
+
+# --- MDF API helpers (rows in the "MDF API" section of ROWS) --------------------------
+
+
+def mdf_api_url(route: str, make: str, world: Any, owner: Any) -> str:
+    """The API route for the owner's draft request or draft claim (by UUID)."""
+    obj = funds_draft(world, owner) if make == "draft" else funds_claim(world, owner)
+    return reverse(route, kwargs={"id": obj.uuid})
+
+
+def mdf_api_request_body(world: Any) -> dict[str, Any]:
+    """A draft request on alice's allocation, naming alice (the staff key must)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mdf.models import ActivityType
+
+    ActivityType.objects.get_or_create(slug="matrix-event", defaults={"name": "Event"})
+    start = timezone.localdate() + timedelta(days=10)
+    return {
+        "partner": str(world.alice.partner.uuid),
+        "allocation": str(funds_allocation(world, world.alice).uuid),
+        "activity_type": "matrix-event",
+        "title": "Matrix webinar",
+        "description": "A request made through the API by the authorization matrix",
+        "activity_start": start.isoformat(),
+        "activity_end": start.isoformat(),
+        "requested_amount": "500.00",
+    }
+
+
+def mdf_api_claim_body(world: Any) -> dict[str, Any]:
+    """A draft claim (JSON, no files) on alice's approved request, naming alice."""
+    return {
+        "partner": str(world.alice.partner.uuid),
+        "request": str(funds_approved(world, world.alice).uuid),
+        "amount": "100.00",
+    }
+
+
+# --- Assets helpers ------------------------------------------------------------------
+
+
+def library_asset(world: Any, owner: Any) -> Any:
+    """A co-brandable PDF asset published for `owner` only, with its preview made and a
+    ready co-branded copy for `owner` (made directly: the world's profiles are incomplete)."""
+    from django.core.files.base import ContentFile
+    from django_scopes import scopes_disabled
+
+    from assets import services
+    from assets.models import CobrandedCopy
+    from tests.assets.factories import make_asset
+
+    asset = make_asset(
+        title="Matrix datasheet", cobrandable=True, audience={"partners": [owner.partner]}
+    )
+    version = asset.versions.get()
+    services.version_make_preview(version_id=version.pk)
+    with scopes_disabled():
+        copy = CobrandedCopy(
+            version=version,
+            partner=owner.partner,
+            cobranding_revision=type(owner.partner)
+            .objects.values_list("cobranding_revision", flat=True)
+            .get(pk=owner.partner.pk),
+            state=CobrandedCopy.State.READY,
+        )
+        copy.file.save("matrix-copy.pdf", ContentFile(b"%PDF-1.4 matrix copy"), save=False)
+        copy.save()
+    return asset
+
+
+def library_url(route: str, world: Any, owner: Any) -> str:
+    asset = library_asset(world, owner)
+    if route in ("detail", "thumbnail"):
+        return reverse(f"library:{route}", kwargs={"uuid": asset.uuid})
+    version = asset.versions.get()
+    return reverse(f"library:{route}", kwargs={"uuid": asset.uuid, "version": version.uuid})
+
+
+def library_signed_url(world: Any) -> str:
+    from assets import delivery, services
+
+    version = library_asset(world, world.alice).versions.get()
+    url, _expires = delivery.short_lived_url(
+        version.file.storage,
+        delivery.Delivery(
+            version.file.name, services.download_filename(version), version.content_type
+        ),
+    )
+    return url
+
+
+def library_api_url(route: str, world: Any, owner: Any) -> str:
+    return reverse(route, kwargs={"id": library_asset(world, owner).uuid})

@@ -12,12 +12,19 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django_scopes import scopes_disabled
 from PIL import Image
 
 from mdf import services
 from mdf.models import ActivityType, FundPool, ProofKind
 
 D = Decimal
+
+
+def fresh(obj):
+    """The object as the database has it now (across partners, visibly)."""
+    with scopes_disabled():
+        return type(obj).objects.get(pk=obj.pk)
 
 
 def pdf_bytes(text: str = "Invoice 42") -> bytes:

@@ -20,6 +20,7 @@ from tests.mdf.conftest import (
     after_activity,
     approved_request,
     draft_request,
+    fresh,
     full_proof,
     make_pool,
     png_bytes,
@@ -28,11 +29,6 @@ from tests.mdf.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def fresh(obj):
-    with scopes_disabled():
-        return type(obj).objects.get(pk=obj.pk)
 
 
 def buckets(allocation):
@@ -77,6 +73,7 @@ def test_allocation_cannot_exceed_the_pool(pool, alice, bob, staff_users):
         ("ten", "like 1250.00"),
         (12.5, "not floating-point"),
         ("NaN", "like 1250.00"),
+        ("12,5", "point for decimals"),  # a decimal comma is not read as 125
     ],
 )
 def test_bad_amounts_name_the_field_and_move_nothing(pool, alice, staff_users, amount, message):
@@ -572,3 +569,74 @@ def test_a_row_changed_behind_our_back_is_named_by_reconcile(
         for p in problems
     ), problems
     assert any(str(allocation.uuid) in p and "committed is 1000.00" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("1e5000", "at most 999,999,999,999.99"), ("1e20", "at most"), ("1e-5000", "two decimals")],
+)
+def test_huge_and_tiny_exponents_are_field_errors(allocation, alice, event_type, amount, message):
+    with pytest.raises(ValidationError) as exc_info:
+        draft_request(alice, allocation, event_type, amount)
+    assert message in field_error(exc_info, "requested_amount")
+
+
+def test_a_share_that_rounds_to_nothing_is_refused(alice, event_type, staff_users):
+    pool = make_pool(name="Thin", percentage="33.33")
+    allocation = services.allocation_create(
+        pool=pool,
+        partner=alice.partner,
+        amount="100",
+        actor=staff_users["marketing_admin"],
+        reason="x",
+    )
+    with pytest.raises(ValidationError) as exc_info:
+        draft_request(alice, allocation, event_type, "0.01")
+    assert "rounds to nothing" in field_error(exc_info, "requested_amount")
+
+
+def test_request_text_is_checked(allocation, alice, event_type):
+    start = timezone.localdate() + timedelta(days=5)
+    with pytest.raises(ValidationError) as exc_info:
+        services.request_create(
+            partner=alice.partner,
+            allocation=allocation,
+            activity_type=event_type,
+            title="x" * 201,
+            description="",
+            activity_start=start,
+            activity_end=start,
+            requested_amount="10",
+            actor=alice.marketer,
+            expected_leads=-1,
+        )
+    assert set(exc_info.value.message_dict) == {"title", "description", "expected_leads"}
+
+
+def test_payment_dates_are_plausible(allocation, alice, event_type, proof_kinds, staff_users):
+    finance = staff_users["finance_approver"]
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "100.00")
+        services.claim_decide(claim=claim, actor=finance, decision="approve", note="ok")
+        today = timezone.localdate()
+        with pytest.raises(ValidationError, match="in the future"):
+            services.claim_record_payment(
+                claim=claim, actor=finance, paid_at=today + timedelta(days=1), reference="P"
+            )
+        with pytest.raises(ValidationError, match="before the claim's approval"):
+            services.claim_record_payment(
+                claim=claim, actor=finance, paid_at=today - timedelta(days=1), reference="P"
+            )
+        assert fresh(claim).status == Claim.Status.APPROVED
+
+
+def test_a_channel_manager_without_a_deciding_role_cannot_decide(
+    allocation, alice, event_type, staff_users
+):
+    manager = staff_users["channel_manager"]
+    manager.groups.clear()
+    fund_request = draft_request(alice, allocation, event_type)
+    services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    with pytest.raises(ValidationError, match="channel manager"):
+        services.request_decide(fund_request=fund_request, actor=manager, approve=True, note="ok")

@@ -60,6 +60,26 @@ def load_schema(*, coverage_phase: bool):
             # The coverage phase (boundary values, missing and malformed parameters,
             # unexpected methods) is the slow part: run it once, as the partner key.
             "phases": {"coverage": {"enabled": coverage_phase}},
+            "operations": [
+                {
+                    # MDF writes name objects by id (an allocation, a request) and follow
+                    # rules a schema cannot state (dates in order, amounts within what is
+                    # available, a draft submitted once, an Idempotency-Key naming one
+                    # request): a schema-valid body may be refused with a 400 naming the
+                    # field, or a 422 for a reused key. Every other check still applies.
+                    "include-tag": "mdf",
+                    "include-method": "POST",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            # schemathesis' defaults, plus 400 and 422
+                            "expected-statuses": [
+                                *("2xx", "3xx", "401", "403", "404", "409", "429", "5xx"),
+                                *("400", "422"),
+                            ]
+                        }
+                    },
+                }
+            ],
         }
     )
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
@@ -81,8 +101,72 @@ FUZZ_SETTINGS = settings(
 )
 
 
+def make_mdf_world(alice, bob, staff_users) -> dict[str, str]:
+    """Funds to aim the MDF operations at: allocations for alice and bob, alice's draft
+    request, her approved request whose activity is over, and a draft claim on it."""
+    from datetime import datetime, time, timedelta
+    from decimal import Decimal
+
+    import time_machine
+    from django.utils import timezone
+
+    from mdf import services
+    from mdf.models import ActivityType, FundPool, ProofKind
+
+    today = timezone.localdate()
+    pool = FundPool.objects.create(
+        name="Fuzz funds",
+        currency="EUR",
+        total=Decimal("100000.00"),
+        period_start=today - timedelta(days=60),
+        period_end=today + timedelta(days=120),
+        request_deadline=today + timedelta(days=60),
+        claim_deadline=today + timedelta(days=120),
+    )
+    admin = staff_users["marketing_admin"]
+    allocation = services.allocation_create(
+        pool=pool, partner=alice.partner, amount="5000.00", actor=admin, reason="fuzz"
+    )
+    services.allocation_create(
+        pool=pool, partner=bob.partner, amount="5000.00", actor=admin, reason="fuzz"
+    )
+    activity = ActivityType.objects.create(slug="fuzz-event", name="Event")
+    activity.proof_kinds.add(ProofKind.objects.create(slug="invoice", name="Invoice"))
+
+    def draft(starts_in: int):
+        start = timezone.localdate() + timedelta(days=starts_in)
+        return services.request_create(
+            partner=alice.partner,
+            allocation=allocation,
+            activity_type=activity,
+            title="Fuzz webinar",
+            description="x",
+            activity_start=start,
+            activity_end=start,
+            requested_amount="1000.00",
+            actor=alice.marketer,
+        )
+
+    past = timezone.make_aware(datetime.combine(today - timedelta(days=20), time(12)))
+    with time_machine.travel(past, tick=False):
+        approved = draft(starts_in=10)
+        services.request_submit(fund_request=approved, actor=alice.marketer)
+        approved = services.request_decide(
+            fund_request=approved, actor=admin, approve=True, note="ok"
+        )
+    claim = services.claim_create(fund_request=approved, amount="100.00", actor=alice.marketer)
+    return {
+        "partner": str(alice.partner.uuid),
+        "allocation": str(allocation.uuid),
+        "activity_type": activity.slug,
+        "draft": str(draft(starts_in=10).uuid),
+        "approved": str(approved.uuid),
+        "claim": str(claim.uuid),
+    }
+
+
 @pytest.fixture
-def fuzz_world(alice, bob, alice_key, staff_key):
+def fuzz_world(alice, bob, alice_key, staff_key, staff_users):
     # schemathesis calls the real WSGI handler, whose request_started/finished signals
     # close the database connection, and with it the test's transaction. Django's test
     # Client disconnects them the same way (django.test.client.ClientHandler).
@@ -90,19 +174,55 @@ def fuzz_world(alice, bob, alice_key, staff_key):
     signals.request_finished.disconnect(close_old_connections)
     cache.clear()  # throttle counters from other tests
     try:
-        yield {"alice": alice, "bob": bob, "alice_key": alice_key, "staff_key": staff_key}
+        yield {
+            "alice": alice,
+            "bob": bob,
+            "alice_key": alice_key,
+            "staff_key": staff_key,
+            "mdf": make_mdf_world(alice, bob, staff_users),
+        }
     finally:
         cache.clear()
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 
+HEX = "0123456789abcd"
+
+
 def aim_at_real_partners(case, partner_ids: list[str]) -> None:
     """Random UUIDs only ever reach the 404 branch; point most cases at real partners
     (the caller's own, or for staff either one) so the 200 and PATCH paths run too."""
     path_id = (case.path_parameters or {}).get("id")
-    if isinstance(path_id, str) and path_id[:1] in "0123456789abcd":
+    if isinstance(path_id, str) and path_id[:1] in HEX:
         case.path_parameters["id"] = partner_ids[int(path_id[:1], 16) % len(partner_ids)]
+
+
+def aim_at_mdf_objects(case, mdf: dict[str, str]) -> None:
+    """The same for MDF: ids in the path and in bodies point, mostly, at alice's funds
+    (random ones only reach "not found"), so creates and submits run too."""
+    targets = {"requests": [mdf["draft"], mdf["approved"]], "claims": [mdf["claim"]]}
+    path_id = (case.path_parameters or {}).get("id")
+    for segment, choices in targets.items():
+        if f"/mdf/{segment}/" in case.path and isinstance(path_id, str) and path_id[:1] in HEX:
+            case.path_parameters["id"] = choices[int(path_id[:1], 16) % len(choices)]
+    if isinstance(case.body, dict):
+        for field, real in (
+            ("partner", mdf["partner"]),
+            ("allocation", mdf["allocation"]),
+            ("request", mdf["approved"]),
+            ("activity_type", mdf["activity_type"]),
+        ):
+            value = case.body.get(field)
+            if isinstance(value, str) and value[:1] in HEX:
+                case.body[field] = real
+
+
+def aim(case, world, partner_ids: list[str]) -> None:
+    if "/mdf/" in case.path:
+        aim_at_mdf_objects(case, world["mdf"])
+    else:
+        aim_at_real_partners(case, partner_ids)
 
 
 def call_and_validate(case, raw_key: str):
@@ -116,7 +236,7 @@ def call_and_validate(case, raw_key: str):
 @FUZZ_SETTINGS
 def test_api_as_partner_key(case, fuzz_world):
     alice, bob = fuzz_world["alice"], fuzz_world["bob"]
-    aim_at_real_partners(case, [str(alice.partner.uuid)])
+    aim(case, fuzz_world, [str(alice.partner.uuid)])
     response = call_and_validate(case, fuzz_world["alice_key"])
     # Whatever was asked, a partner key never gets to see the other partner.
     assert str(bob.partner.uuid) not in response.text
@@ -128,5 +248,5 @@ def test_api_as_partner_key(case, fuzz_world):
 @FUZZ_SETTINGS
 def test_api_as_staff_key(case, fuzz_world):
     alice, bob = fuzz_world["alice"], fuzz_world["bob"]
-    aim_at_real_partners(case, [str(alice.partner.uuid), str(bob.partner.uuid)])
+    aim(case, fuzz_world, [str(alice.partner.uuid), str(bob.partner.uuid)])
     call_and_validate(case, fuzz_world["staff_key"])

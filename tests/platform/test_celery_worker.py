@@ -118,7 +118,8 @@ def test_round_trip_on_a_real_worker(start_worker):
     result = ping.delay("x")
 
     try:
-        answer = result.get(timeout=20)
+        # The test process is not a worker: joining here cannot deadlock one.
+        answer = result.get(timeout=20, disable_sync_subtasks=False)
     except Exception as exc:
         pytest.fail(f"no answer from the worker ({exc!r}); its log:\n{worker.log_text()}")
     assert answer == "pong:x"
