@@ -249,17 +249,13 @@ class FundPoolForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.instance.pk:
-            # The admin saves inside one transaction: lock the pool so no allocation
-            # lands between this check and the save, and check against fresh figures.
-            locked = FundPool.objects.select_for_update(of=("self",)).get(pk=self.instance.pk)
-            self.instance.allocated = locked.allocated
-            total = cleaned.get("total")
-            if total is not None and total < locked.allocated:
-                self.add_error(
-                    "total",
-                    _("Already allocated: %(allocated)s; the total cannot be less.")
-                    % {"allocated": format_money(locked.allocated, locked.currency)},
-                )
+            # The admin validates and saves in one transaction; the service locks the
+            # pool row here, so no allocation lands between this check and the save.
+            changes = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+            for field, message in services.pool_update_errors(
+                pool_id=self.instance.pk, changes=changes
+            ).items():
+                self.add_error(field, message)
         return cleaned
 
 
@@ -347,10 +343,11 @@ class FundPoolAdmin(StaffPageMixin, admin.ModelAdmin):
         if not change:
             obj.save()
             return
-        # Never write `allocated` (the services own it) from a possibly stale form.
         changed = [name for name in form.changed_data if name in FundPoolForm.Meta.fields]
         if changed:
-            obj.save(update_fields=changed)
+            services.pool_update(
+                pool=obj, changes={name: form.cleaned_data[name] for name in changed}
+            )
 
     allocated_amount = pool_figure("allocated", _("allocated"))
     unallocated_amount = pool_figure("unallocated", _("unallocated"))

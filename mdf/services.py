@@ -189,6 +189,44 @@ def _not_available(available: Decimal, currency: str) -> str:
     }
 
 
+# --- pools -------------------------------------------------------------------------
+
+
+def pool_update_errors(*, pool_id: int, changes: dict[str, object]) -> dict[str, str]:
+    """What is wrong with changing a pool this way, checked against its locked row.
+
+    Rules: the total never drops below what is already allocated; the currency is
+    fixed once money has been allocated in it. (Call inside a transaction.)
+    """
+    locked = _lock_pool(pool_id)
+    errors: dict[str, str] = {}
+    total = changes.get("total")
+    if isinstance(total, Decimal) and total < locked.allocated:
+        errors["total"] = _("Already allocated: %(allocated)s; the total cannot be less.") % {
+            "allocated": format_money(locked.allocated, locked.currency)
+        }
+    currency = changes.get("currency")
+    if currency is not None and currency != locked.currency and locked.allocated > ZERO:
+        errors["currency"] = _("Money has been allocated in %(currency)s; it cannot change.") % {
+            "currency": locked.currency
+        }
+    return errors
+
+
+@transaction.atomic
+def pool_update(*, pool: FundPool, changes: dict[str, object]) -> FundPool:
+    """Change a pool's settings (never its allocated sum, which allocations own)."""
+    if "allocated" in changes:
+        raise ValidationError({"allocated": _("Allocations change this, not edits.")})
+    errors = pool_update_errors(pool_id=pool.pk, changes=changes)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in changes.items():
+        setattr(pool, name, value)
+    pool.save(update_fields=list(changes))
+    return pool
+
+
 # --- allocations ---------------------------------------------------------------
 
 
@@ -231,12 +269,13 @@ def _allocate(
     *,
     actor: User | None,
     reason: str,
-    kind: str = Kind.ALLOCATE,
 ) -> Allocation:
     allocation = _lock_allocation(_allocation_for(pool_id, partner).pk)
     locked_pool = _lock_pool(pool_id)
     _check_unallocated(locked_pool, value)
-    ledger.append(allocation, kind=kind, amount=value, actor=actor, memo=reason, d_allocated=value)
+    ledger.append(
+        allocation, kind=Kind.ALLOCATE, amount=value, actor=actor, memo=reason, d_allocated=value
+    )
     FundPool.objects.filter(pk=pool_id).update(allocated=F("allocated") + value)
     return allocation
 

@@ -640,3 +640,13 @@ def test_a_channel_manager_without_a_deciding_role_cannot_decide(
     services.request_submit(fund_request=fund_request, actor=alice.marketer)
     with pytest.raises(ValidationError, match="channel manager"):
         services.request_decide(fund_request=fund_request, actor=manager, approve=True, note="ok")
+
+
+def test_pool_edits_keep_the_allocated_money(pool, allocation):
+    with pytest.raises(ValidationError) as exc_info:
+        services.pool_update(pool=pool, changes={"total": D("9999.99"), "currency": "USD"})
+    assert "Already allocated: 10,000.00 EUR" in field_error(exc_info, "total")
+    assert "cannot change" in field_error(exc_info, "currency")
+    assert (fresh(pool).total, fresh(pool).currency) == (D("100000.00"), "EUR")
+    services.pool_update(pool=pool, changes={"total": D("10000.00")})
+    assert fresh(pool).total == D("10000.00")
