@@ -198,6 +198,15 @@ class StaffPageMixin:
     admin_site: admin.AdminSite
     model: Any
 
+    def viewable_object(self, request: HttpRequest, object_id: str) -> Any:
+        """The object behind a custom page: 404 if missing, 403 if not viewable."""
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            raise Http404
+        if not self.has_view_permission(request, obj):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        return obj
+
     def page(
         self, request: HttpRequest, template: str, title: Any, **context: Any
     ) -> TemplateResponse:
@@ -829,11 +838,7 @@ class FundRequestAdmin(StaffPageMixin, admin.ModelAdmin):
         ]
 
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        fund_request = self.get_object(request, unquote(object_id))
-        if fund_request is None:
-            raise Http404
-        if not self.has_view_permission(request, fund_request):
-            raise PermissionDenied
+        fund_request = self.viewable_object(request, object_id)
         user: Any = request.user
         data = request.POST if request.method == "POST" else None
         if data is not None and not may_decide_requests(user):
@@ -1068,16 +1073,8 @@ class ClaimAdmin(StaffPageMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _claim(self, request: HttpRequest, object_id: str) -> Claim:
-        claim = self.get_object(request, unquote(object_id))
-        if claim is None:
-            raise Http404
-        if not self.has_view_permission(request, claim):
-            raise PermissionDenied
-        return claim
-
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        claim = self._claim(request, object_id)
+        claim = self.viewable_object(request, object_id)
         user: Any = request.user
         data = request.POST if request.method == "POST" else None
         if data is not None and not user.has_perm(FINANCE):
@@ -1213,7 +1210,7 @@ class ClaimAdmin(StaffPageMixin, admin.ModelAdmin):
         return csv_response("mdf-payments", header, rows)
 
     def record_payment_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        claim = self._claim(request, object_id)
+        claim = self.viewable_object(request, object_id)
         user: Any = request.user
         if not user.has_perm(FINANCE):
             raise PermissionDenied
