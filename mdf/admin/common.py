@@ -1,0 +1,149 @@
+"""Pieces every MDF staff page shares: service errors shown on forms, CSV downloads,
+SLA badges and buttons, read-only admins, and custom pages rendered in the admin's
+layout (with the object lookup behind them)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from mdf import selectors
+from mdf.models import FundPool
+
+FINANCE = "mdf.finance_approve"
+
+
+def pools_newest_first() -> QuerySet[FundPool]:
+    """Pools as every pool picker lists them: the latest period first."""
+    return FundPool.objects.order_by("-period_start", "name")
+
+
+def show_errors(form: forms.Form, exc: ValidationError, fields: Iterable[str]) -> None:
+    """Put a service's errors on the form: on the named field when the form has it
+    (and it is one of `fields`), otherwise above the form."""
+    fields = set(fields)
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in fields and name in form.fields else None, errors)
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is defused."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def csv_response(
+    filename: str, header: list[str], rows: Iterable[list[Any]]
+) -> StreamingHttpResponse:
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([csv_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    return response
+
+
+def badge(text: str, colour: str) -> str:
+    return format_html(
+        '<span style="background:{};color:#fff;padding:2px 6px;border-radius:3px;'
+        'white-space:nowrap">{}</span>',
+        colour,
+        text,
+    )
+
+
+def button(url: str, label: Any) -> str:
+    """A link styled as an admin button (a queue row's next step)."""
+    return format_html('<a class="button" href="{}">{}</a>', url, label)
+
+
+def sla_badge(submitted_at: Any, sla_days: int, waiting: bool) -> str:
+    """'Overdue (N business days)' in red once past the pool's decision SLA."""
+    if not waiting or submitted_at is None:
+        return "—"
+    days = selectors.business_days_between(timezone.localdate(submitted_at), timezone.localdate())
+    if selectors.is_overdue(submitted_at, sla_days):
+        return badge(_("Overdue (%(days)d business days)") % {"days": days}, "#ba2121")
+    return _("%(days)d of %(sla)d business days") % {"days": days, "sla": sla_days}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class StaffPageMixin:
+    """Renders the custom pages inside the admin's layout."""
+
+    admin_site: admin.AdminSite
+    model: Any
+
+    def viewable_object(self, request: HttpRequest, object_id: str) -> Any:
+        """The object behind a custom page: 404 if missing, 403 if not viewable."""
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            raise Http404
+        if not self.has_view_permission(request, obj):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        return obj
+
+    def page(
+        self, request: HttpRequest, template: str, title: Any, **context: Any
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            **context,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, f"admin/mdf/{template}", context)

@@ -1,0 +1,103 @@
+"""What the request and claim queues share: the "awaiting my decision" filter, the
+decision form (approve, approve partly, reject …), the history inline, and the
+decision trail itself, read-only.
+
+The queues are `request_queue.py` (channel managers, marketing admins, finance above
+a pool's threshold) and `claim_queue.py` (finance approvers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mdf.admin.common import ReadOnlyAdmin, ReadOnlyInline
+from mdf.models import MDFEvent
+
+# Shown to someone who opens the decision page of what they submitted themselves.
+OWN_SUBMISSION = _("You submitted this; another person must decide it.")
+
+
+class AwaitingMyDecisionFilter(admin.SimpleListFilter):
+    """The queue: by default only what awaits the logged-in user's decision."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("mine", _("Awaiting my decision")), ("all", _("All"))]
+
+    def choices(self, changelist: Any) -> Iterator[Any]:
+        current = self.value() or "mine"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def awaiting(self, request: HttpRequest) -> QuerySet:
+        raise NotImplementedError
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if (self.value() or "mine") == "mine":
+            return queryset.filter(pk__in=self.awaiting(request).values("pk"))
+        return queryset
+
+
+class EventInline(ReadOnlyInline):
+    model = MDFEvent
+    verbose_name_plural = _("history")
+    fields = ["at", "actor", "action", "old_status", "new_status", "amount", "note"]
+    readonly_fields = fields
+
+
+class DecisionForm(forms.Form):
+    CHOICES: list[tuple[str, Any]] = []
+    decision = forms.ChoiceField(widget=forms.RadioSelect)
+    approved_amount = forms.CharField(
+        required=False,
+        label=_("Amount to approve"),
+        help_text=_("Activity cost, for a partial approval."),
+        widget=forms.TextInput(attrs={"size": 12}),
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Required. The partner sees it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = self.CHOICES  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("decision") == "partly" and not cleaned.get("approved_amount", "").strip():
+            self.add_error("approved_amount", _("Enter the amount to approve."))
+        return cleaned
+
+    def amount(self) -> str | None:
+        if self.cleaned_data["decision"] != "partly":
+            return None
+        return self.cleaned_data["approved_amount"]
+
+
+@admin.register(MDFEvent)
+class MDFEventAdmin(ReadOnlyAdmin):
+    """The decision trail, read-only."""
+
+    list_display = ["at", "partner", "request", "claim", "action", "status_change", "amount"]
+    list_filter = ["action", ("partner", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["partner", "request", "claim__request", "actor"]
+    search_fields = ["note", "partner__name"]
+    date_hierarchy = "at"
+
+    @admin.display(description=_("status"))
+    def status_change(self, event: MDFEvent) -> str:
+        return f"{event.old_status or '—'} → {event.new_status or '—'}"
