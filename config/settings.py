@@ -144,6 +144,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
+    # The decision events are the outbox of decision emails (mdf.notifications).
+    "mdf-decision-emails": {
+        "task": "mdf.tasks.send_decision_emails",
+        "schedule": env.float("MDF_DECISION_EMAIL_SECONDS", default=15.0),
+    },
     "mdf-roll-over-pools": {
         "task": "mdf.tasks.roll_over_pools",
         "schedule": crontab(hour=1, minute=0),
@@ -155,6 +160,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {
         "task": "partners.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "mdf-sweep-orphan-proof-files": {
+        "task": "mdf.tasks.sweep_orphan_proof_files",
+        "schedule": crontab(hour=4, minute=0),
     },
     "mdf-sla-reminders": {
         "task": "mdf.tasks.send_sla_reminders",

@@ -11,6 +11,8 @@ their partner; staff API keys for any partner (naming it on creates); staff user
 holding `mdf.add_fundrequest` / `mdf.add_claim`, recorded by the services as acting
 on the partner's behalf. Partner sales reps and other staff only read. An API key
 acts as the person who created it (the services record a person on every change).
+Drafts (and returned claims) are changed with PATCH; proof is added to a claim and
+removed from it under /claims/<id>/proof/.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -42,16 +45,20 @@ from config.idempotency import (
     replayed_header,
 )
 from mdf import services
-from mdf.models import Allocation, Claim, ClaimProof, FundRequest
+from mdf.models import ActivityType, Allocation, Claim, ClaimProof, FundRequest
 from mdf.serializers import (
     PROOF_PREFIX,
+    ActivityTypeSerializer,
     BalancesSerializer,
     ClaimCreateErrorResponse400Serializer,
     ClaimCreateSerializer,
     ClaimCreateWithFilesSerializer,
+    ClaimProofUploadSerializer,
     ClaimSerializer,
+    ClaimUpdateSerializer,
     FundRequestCreateSerializer,
     FundRequestSerializer,
+    FundRequestUpdateSerializer,
     balance_totals,
 )
 from partners.models import Membership, PartnerAPIKey
@@ -154,6 +161,36 @@ class BalanceView(PartnerScopedAPIMixin, MDFViewMixin, GenericAPIView):
         return Response(BalancesSerializer(data, context=self.get_serializer_context()).data)
 
 
+# --- activity types ---------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the activity types",
+        description=(
+            "Every activity type a request can name (by `slug`), with the proof kinds a "
+            "claim of that type must include and the multipart field each is sent in "
+            "(`proof_<slug>`)."
+        ),
+    )
+)
+class ActivityTypeViewSet(
+    PartnerScopedAPIMixin, MDFViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """The activity types: a shared catalogue (staff maintain it), not partner-owned."""
+
+    queryset = ActivityType.objects.all()
+    partner_field = None
+    serializer_class = ActivityTypeSerializer
+    permission_classes = [permissions.IsAuthenticated, MDFPermission]
+    staff_read_permission = "mdf.view_activitytype"
+    pagination_class = None
+    filter_backends: list = []
+
+    def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.prefetch_related("proof_kinds").order_by("name", "pk")
+
+
 # --- fund requests --------------------------------------------------------------------
 
 
@@ -196,6 +233,7 @@ def _write_schema(
 @extend_validation_errors(["invalid"], field_name=HEADER, methods=["post"])
 @extend_validation_errors(["required"], field_name="partner", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="status", actions=["submit", "cancel"])
+@extend_validation_errors(["invalid"], field_name="status", actions=["partial_update"])
 @extend_validation_errors(
     ["invalid"], field_name="activity_start", actions=["submit"], methods=["post"]
 )
@@ -236,7 +274,7 @@ class FundRequestViewSet(
     search_fields = ["title"]
     ordering_fields = ["created_at", "submitted_at", "activity_start", "requested_amount", "status"]
     ordering = ["-created_at", "-pk"]
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related(
@@ -271,6 +309,34 @@ class FundRequestViewSet(
         except DjangoValidationError as exc:
             raise _service_error(exc) from exc
         return Response(self._show(fund_request), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a draft request",
+        description=(
+            "Changes any of the draft's activity type, title, description, dates, "
+            "requested amount and expected results; the fields not sent stay as they "
+            "are. The request as changed passes the same checks as a new one (400 "
+            "naming the field). Only a draft can be changed (else 400 on `status`); its "
+            "partner and allocation never change. Staff are recorded as acting on the "
+            "partner's behalf."
+        ),
+        request=FundRequestUpdateSerializer,
+        responses={200: FundRequestSerializer},
+    )
+    def partial_update(self, request: Request, id: str | None = None) -> Response:
+        actor = self.acting_user()
+        fund_request = self.get_object()
+        serializer = FundRequestUpdateSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.request_update(
+                fund_request=fund_request, actor=actor, **serializer.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise _service_error(exc) from exc
+        return Response(self._show(fund_request))
 
     @_write_schema(
         "Submit a draft request",
@@ -332,6 +398,10 @@ class ClaimFilter(django_filters.FilterSet):
 @extend_validation_errors(["invalid"], field_name="proofs", actions=["submit"], methods=["post"])
 @extend_validation_errors(["invalid"], field_name="request", actions=["submit"], methods=["post"])
 @extend_validation_errors(["invalid"], field_name="amount", actions=["submit"], methods=["post"])
+@extend_validation_errors(["invalid"], field_name="status", actions=["partial_update"])
+@extend_validation_errors(["invalid"], field_name="request", actions=["partial_update"])
+@extend_validation_errors(["invalid"], field_name="status", actions=["remove_proof"])
+@extend_validation_errors(["invalid"], field_name="proof", actions=["remove_proof"])
 @extend_schema_view(
     list=extend_schema(
         summary="List claims",
@@ -365,7 +435,7 @@ class ClaimViewSet(
     filterset_class = ClaimFilter
     ordering_fields = ["created_at", "submitted_at", "amount", "status"]
     ordering = ["-created_at", "-pk"]
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related(
@@ -427,8 +497,20 @@ class ClaimViewSet(
             )
         except DjangoValidationError as exc:
             raise _service_error(exc) from exc
+        self._attach_proofs(claim, data["proofs"], actor, written)
+        if data["submit"]:
+            try:
+                claim = services.claim_submit(claim=claim, actor=actor)
+            except DjangoValidationError as exc:
+                raise self._submit_error(exc, claim) from exc
+        return claim
+
+    def _attach_proofs(
+        self, claim: Claim, proofs: list, actor: User, written: list[ClaimProof]
+    ) -> None:
+        """Attach each file through the upload validator; errors by proof field."""
         errors: dict[str, list] = {}
-        for field, kind, uploads in data["proofs"]:
+        for field, kind, uploads in proofs:
             for upload in uploads:
                 try:
                     written.append(
@@ -440,12 +522,6 @@ class ClaimViewSet(
                     errors.setdefault(field, []).extend(exc.messages)
         if errors:
             raise serializers.ValidationError(errors)
-        if data["submit"]:
-            try:
-                claim = services.claim_submit(claim=claim, actor=actor)
-            except DjangoValidationError as exc:
-                raise self._submit_error(exc, claim) from exc
-        return claim
 
     def _submit_error(self, exc: DjangoValidationError, claim: Claim):
         """The service names missing proof as `file`; here they are proof fields."""
@@ -478,3 +554,97 @@ class ClaimViewSet(
         except DjangoValidationError as exc:
             raise _service_error(exc, {"file": "proofs"}) from exc
         return Response(self._show(claim))
+
+    @extend_schema(
+        summary="Change a draft or returned claim",
+        description=(
+            "Changes the claimed amount and results of a draft claim, or of one returned "
+            "for more proof; the fields not sent stay as they are. The same checks as a "
+            "new claim: after the activity and before the claim deadline, within what is "
+            "still claimable on the request besides this claim (400 naming the field). "
+            "Any other claim: 400 on `status`."
+        ),
+        request=ClaimUpdateSerializer,
+        responses={200: ClaimSerializer},
+    )
+    def partial_update(self, request: Request, id: str | None = None) -> Response:
+        actor = self.acting_user()
+        claim = self.get_object()
+        serializer = ClaimUpdateSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.claim_update(claim=claim, actor=actor, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _service_error(exc) from exc
+        return Response(self._show(claim))
+
+    @_write_schema(
+        "Add proof to a claim",
+        "Adds proof files to a draft or returned claim, so it can be (re)submitted: "
+        "multipart/form-data with one or more files, each in a field named "
+        "`proof_<slug>` (GET /api/v1/mdf/activity-types/ lists the kinds; the claim's "
+        "`missing_proof` says which are still needed). Each file passes the upload "
+        "validator (type from content, size limit). All or nothing: any error (400 "
+        "naming the proof field) leaves no file behind.",
+        201,
+        ClaimSerializer,
+        request={"multipart/form-data": ClaimProofUploadSerializer},
+        errors={400: ClaimCreateErrorResponse400Serializer},
+    )
+    @action(detail=True, methods=["post"], url_path="proof", url_name="proof")
+    @idempotent
+    def proof(self, request: Request, id: str | None = None) -> Response:
+        actor = self.acting_user()
+        claim = self.get_object()
+        serializer = ClaimProofUploadSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        written: list[ClaimProof] = []
+        try:
+            with transaction.atomic():
+                self._attach_proofs(claim, serializer.validated_data["proofs"], actor, written)
+        except BaseException:
+            # As on create: the rows went with the rollback, so the files go too.
+            for proof in written:
+                proof.file.delete(save=False)
+            raise
+        return Response(self._show(claim), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Remove a proof file from a claim",
+        description=(
+            "Removes one proof file (by its id, from the claim's `proofs`) from a draft "
+            "or returned claim; any other claim: 400 on `status`. Another claim's or "
+            "partner's file answers 404."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "proof_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Proof id."
+            )
+        ],
+        request=None,
+        responses={204: None},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"proof/(?P<proof_id>[^/.]+)",
+        url_name="proof-remove",
+    )
+    def remove_proof(
+        self, request: Request, id: str | None = None, proof_id: str | None = None
+    ) -> Response:
+        actor = self.acting_user()
+        claim = self.get_object()
+        try:
+            proof = ClaimProof.objects.get(claim=claim, uuid=proof_id)
+        except (ClaimProof.DoesNotExist, DjangoValidationError, ValueError, TypeError) as exc:
+            raise exceptions.NotFound() from exc
+        try:
+            services.claim_remove_proof(proof=proof, actor=actor)
+        except DjangoValidationError as exc:
+            raise _service_error(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from mdf import api
 router = SimpleRouter(trailing_slash=True)
 router.register("requests", api.FundRequestViewSet, basename="mdf-request")
 router.register("claims", api.ClaimViewSet, basename="mdf-claim")
+router.register("activity-types", api.ActivityTypeViewSet, basename="mdf-activity-type")
 
 urlpatterns = [
     path("balances/", api.BalanceView.as_view(), name="mdf-balances"),

@@ -14,7 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from assets.validation import KINDS, PROOF_KINDS
-from mdf.models import ActivityType, Allocation, FundRequest, ProofKind
+from mdf.models import ZERO, ActivityType, Allocation, Claim, FundRequest, ProofKind
 from mdf.money import CENT, format_money
 from partners.forms import PortalWidgetsMixin, ServiceErrorsMixin
 
@@ -122,12 +122,18 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
         help_text=_("The value of the opportunities you expect."),
     )
 
-    def __init__(self, *args: Any, allocations: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, allocations: Any = None, editing: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["allocation"]
-        assert isinstance(field, forms.ModelChoiceField)
-        # Only the partner's own allocations (a selector's queryset) can be chosen.
-        field.queryset = allocations
+        if editing:
+            # A draft keeps its fund (`services.request_update` does not move it).
+            del self.fields["allocation"]
+        else:
+            field = self.fields["allocation"]
+            assert isinstance(field, forms.ModelChoiceField)
+            # Only the partner's own allocations (a selector's queryset) can be chosen.
+            field.queryset = allocations
         self.fields["title"].widget.attrs["autocomplete"] = "off"
 
     def clean(self) -> dict[str, Any]:
@@ -150,6 +156,29 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
             "expected_pipeline": fund_request.expected_pipeline or "",
         }
 
+    @staticmethod
+    def initial_for_edit(fund_request: FundRequest) -> dict[str, Any]:
+        """The edit form of a draft: everything it has, dates included."""
+        return {
+            **FundRequestForm.initial_from(fund_request),
+            "activity_start": fund_request.activity_start,
+            "activity_end": fund_request.activity_end,
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned fields as `services.request_update`'s keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "activity_type": data["activity_type"],
+            "title": data["title"],
+            "description": data["description"],
+            "activity_start": data["activity_start"],
+            "activity_end": data["activity_end"],
+            "requested_amount": data["requested_amount"],
+            "expected_leads": data["expected_leads"] or 0,
+            "expected_pipeline": data["expected_pipeline"] or ZERO,
+        }
+
 
 class ClaimForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     amount = MoneyField(label=_("Claimed cost"))
@@ -170,6 +199,25 @@ class ClaimForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
             "What the activity really cost (claimable: %(claimable)s). The fund "
             "reimburses its share of the approved amount."
         ) % {"claimable": claimable}
+
+    @staticmethod
+    def initial_from(claim: Claim) -> dict[str, Any]:
+        return {
+            "amount": claim.amount,
+            "actual_leads": claim.actual_leads,
+            "actual_pipeline": claim.actual_pipeline or "",
+            "results_note": claim.results_note,
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned fields as `services.claim_update`'s keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "amount": data["amount"],
+            "actual_leads": data["actual_leads"] or 0,
+            "actual_pipeline": data["actual_pipeline"] or ZERO,
+            "results_note": data["results_note"],
+        }
 
 
 def _accepted_types() -> tuple[str, str]:

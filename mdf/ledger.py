@@ -45,9 +45,10 @@ def compute_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256(f"{prev_hash}|{content}".encode()).hexdigest()
 
 
-# SQLite compares a text parameter with a number as text: cast it.
-AVAILABLE_GUARD = (
-    " AND allocated - committed - spent - expired - carried_over >= CAST(%s AS NUMERIC)"
+AVAILABLE_GUARD = " AND allocated - committed - spent - expired - carried_over >= %s"
+# SQLite compares a text parameter with a number as text (cast it), and subtracts floats.
+SQLITE_AVAILABLE_GUARD = (
+    " AND ROUND(allocated - committed - spent - expired - carried_over, 2) >= CAST(%s AS NUMERIC)"
 )
 
 
@@ -181,14 +182,17 @@ def _move_in_one_statement(
 def _move_step_by_step(
     allocation: Allocation, entry: LedgerEntry, require_available: Decimal | None
 ) -> tuple | None:
-    """SQLite (one writer at a time, so no lock waits): the same effect in steps."""
+    """SQLite (one writer at a time, so no lock waits): the same effect in steps.
+
+    SQLite keeps decimals as binary floats, so every sum is rounded back to the cent
+    (33.33 − 16.67 − 16.66 is −3.6e-15 in floats, which the no-negative check refuses)."""
     table = Allocation._meta.db_table
-    sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
+    sets = ", ".join(f"{bucket} = ROUND({bucket} + %s, 2)" for bucket in BUCKETS)
     params: list[object] = [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
     params.append(allocation.pk)
     guard = ""
     if require_available is not None:
-        guard = AVAILABLE_GUARD
+        guard = SQLITE_AVAILABLE_GUARD
         params.append(require_available)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -512,11 +512,22 @@ class MDFEvent(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The outbox of decision emails: written with the decision, sent by a periodic task
+    # (so a broker outage can neither lose an email nor fail a committed decision).
+    email_partner = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(partner="partner")
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(email_partner=True, emailed_at__isnull=True),
+                name="mdf_event_email_due",
+            )
+        ]
         verbose_name = _("MDF event")
         verbose_name_plural = _("MDF events")
 

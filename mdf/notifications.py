@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from mdf.models import Allocation, Claim, DeadlineReminder, FundRequest
+from mdf.models import Allocation, Claim, DeadlineReminder, FundRequest, MDFEvent
 from mdf.selectors import claims_awaiting, is_overdue, requests_awaiting
 from partners.models import Membership
 
@@ -47,6 +47,42 @@ def _send(template: str, context: dict, recipients: list[str]) -> int:
         recipient_list=recipients,
     )
     return len(recipients)
+
+
+def send_pending_decision_emails(limit: int = 500) -> int:
+    """Email partners about decisions that committed and were not emailed yet.
+
+    The decision events are the outbox: a decision writes its event (marked
+    `email_partner`) in its own transaction, and this periodic job sends them. Each
+    request or claim is emailed once per run, describing its state now, however many
+    of its decisions are due; the events are locked (SKIP LOCKED) while sending, so
+    two workers never email the same decision, and a failed send leaves them due.
+    Returns the number of emails sent."""
+    sent = 0
+    with scopes_disabled():
+        due = MDFEvent.objects.filter(email_partner=True, emailed_at__isnull=True)
+        objects: dict[tuple[str, int], None] = {}
+        for request_id, claim_id in due.order_by("id").values_list("request_id", "claim_id")[
+            :limit
+        ]:
+            objects[("claim", claim_id) if claim_id else ("request", request_id)] = None
+        for kind, object_id in objects:
+            of_object = (
+                due.filter(claim_id=object_id)
+                if kind == "claim"
+                else due.filter(request_id=object_id, claim__isnull=True)
+            )
+            with transaction.atomic():
+                events = list(
+                    of_object.select_for_update(skip_locked=True, of=("self",)).values_list(
+                        "pk", flat=True
+                    )
+                )
+                if not events:
+                    continue  # another worker has them
+                sent += 1 if decision_email(kind, object_id) else 0
+                MDFEvent.objects.filter(pk__in=events).update(emailed_at=timezone.now())
+    return sent
 
 
 def decision_email(kind: str, object_id: int) -> int:

@@ -69,12 +69,24 @@ def allocations_for_partner(*, partner: Partner) -> QuerySet[Allocation]:
     )
 
 
-def balances_for_partner(*, partner: Partner, today: date | None = None) -> dict[str, Balance]:
-    """Balances per currency, summed over the partner's allocations, with the
-    available money expiring within 30 days (by claim deadline)."""
+def open_pools_q(today: date) -> Q:
+    """Allocations in pools of the current period: the claim deadline has not passed
+    and the pool has not rolled over (money can still be requested or claimed)."""
+    return Q(pool__claim_deadline__gte=today, pool__rolled_over_at__isnull=True)
+
+
+def balances_for_partner(
+    *, partner: Partner, today: date | None = None, open_only: bool = False
+) -> dict[str, Balance]:
+    """Balances per currency, summed over the partner's allocations (with `open_only`,
+    only those in open pools: `open_pools_q`), with the available money expiring
+    within 30 days (by claim deadline)."""
     today = today or timezone.localdate()
     balances: dict[str, Balance] = {}
-    for allocation in allocations_for_partner(partner=partner):
+    allocations = allocations_for_partner(partner=partner)
+    if open_only:
+        allocations = allocations.filter(open_pools_q(today))
+    for allocation in allocations:
         balance = balances.setdefault(allocation.pool.currency, Balance(allocation.pool.currency))
         balance.add(allocation)
         deadline = allocation.pool.claim_deadline

@@ -247,6 +247,50 @@ class FundRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         return attrs
 
 
+class FundRequestUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A change of a draft request: any of these fields (PATCH); the rest stays. The
+    partner and the allocation never change (unknown fields are refused)."""
+
+    activity_type = SlugLookupField(
+        name="Activity type", queryset=ActivityType.objects, required=False
+    )
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=10_000, required=False)
+    activity_start = serializers.DateField(required=False)
+    activity_end = serializers.DateField(required=False)
+    requested_amount = MoneyField(required=False, help_text="Activity cost, e.g. “1250.00”.")
+    expected_leads = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    expected_pipeline = MoneyField(min_value=ZERO, required=False)
+
+
+# --- activity types -----------------------------------------------------------------
+
+
+class ProofKindSerializer(serializers.ModelSerializer):
+    field = serializers.SerializerMethodField(
+        help_text="The multipart field a file of this kind is sent in (proof_<slug>)."
+    )
+
+    class Meta:
+        model = ProofKind
+        fields = ["slug", "name", "help_text", "field"]
+        read_only_fields = fields
+
+    def get_field(self, obj: ProofKind) -> str:
+        return PROOF_PREFIX + obj.slug
+
+
+class ActivityTypeSerializer(serializers.ModelSerializer):
+    proof_kinds = ProofKindSerializer(
+        many=True, read_only=True, help_text="The proof a claim of this type must include."
+    )
+
+    class Meta:
+        model = ActivityType
+        fields = ["slug", "name", "description", "proof_kinds"]
+        read_only_fields = fields
+
+
 # --- claims -------------------------------------------------------------------------
 
 
@@ -333,6 +377,62 @@ class ClaimCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         return attrs
 
 
+class ClaimUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A change of a draft or returned claim: any of these fields (PATCH)."""
+
+    amount = MoneyField(required=False, help_text="Activity cost claimed, e.g. “980.00”.")
+    actual_leads = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    actual_pipeline = MoneyField(min_value=ZERO, required=False)
+    results_note = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+
+
+def split_proof_fields(data: Any) -> tuple[list, Any, dict[str, list]]:
+    """The `proof_<slug>` file fields of a multipart body: (proofs, the other fields,
+    errors). `proofs` is a list of (field name, ProofKind, [files])."""
+    names = [name for name in data if isinstance(name, str) and name.startswith(PROOF_PREFIX)]
+    slugs = {name[len(PROOF_PREFIX) :] for name in names}
+    kinds = {
+        kind.slug: kind
+        for kind in ProofKind.objects.filter(slug__in=[s for s in slugs if _SLUG_RE.match(s)])
+    }
+    errors: dict[str, list] = {}
+    proofs = []
+    for name in names:
+        kind = kinds.get(name[len(PROOF_PREFIX) :])
+        if kind is None:
+            errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).append(
+                serializers.ErrorDetail(
+                    f"Unknown proof field “{name}”. The proof fields are: {_proof_fields()}.",
+                    code="unknown_field",
+                )
+            )
+            continue
+        values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+        if not values or not all(isinstance(value, UploadedFile) for value in values):
+            errors[name] = [
+                serializers.ErrorDetail(
+                    _("Send a file (multipart/form-data) in this field."), code="invalid"
+                )
+            ]
+            continue
+        proofs.append((name, kind, values))
+    if isinstance(data, QueryDict):
+        rest: Any = QueryDict(mutable=True)
+        for key in data:
+            if key not in names:
+                rest.setlist(key, data.getlist(key))
+    else:
+        rest = {key: value for key, value in data.items() if key not in names}
+    return proofs, rest, errors
+
+
+def _proof_fields() -> str:
+    return ", ".join(
+        PROOF_PREFIX + slug
+        for slug in ProofKind.objects.order_by("slug").values_list("slug", flat=True)
+    )
+
+
 class ClaimCreateWithFilesSerializer(ClaimCreateSerializer):
     """A claim with its proof of performance, as multipart/form-data: besides the
     fields, one file field per proof kind, named `proof_<slug>` (e.g. `proof_invoice`).
@@ -343,44 +443,7 @@ class ClaimCreateWithFilesSerializer(ClaimCreateSerializer):
     def to_internal_value(self, data: Any) -> dict:
         if not hasattr(data, "keys"):
             return super().to_internal_value(data)  # "Expected a dictionary…"
-        names = [name for name in data if isinstance(name, str) and name.startswith(PROOF_PREFIX)]
-        slugs = {name[len(PROOF_PREFIX) :] for name in names}
-        kinds = {
-            kind.slug: kind
-            for kind in ProofKind.objects.filter(slug__in=[s for s in slugs if _SLUG_RE.match(s)])
-        }
-        errors: dict[str, list] = {}
-        proofs = []
-        for name in names:
-            kind = kinds.get(name[len(PROOF_PREFIX) :])
-            if kind is None:
-                known = ", ".join(
-                    PROOF_PREFIX + slug
-                    for slug in ProofKind.objects.order_by("slug").values_list("slug", flat=True)
-                )
-                errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).append(
-                    serializers.ErrorDetail(
-                        f"Unknown proof field “{name}”. The proof fields are: {known}.",
-                        code="unknown_field",
-                    )
-                )
-                continue
-            values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
-            if not values or not all(isinstance(value, UploadedFile) for value in values):
-                errors[name] = [
-                    serializers.ErrorDetail(
-                        _("Send a file (multipart/form-data) in this field."), code="invalid"
-                    )
-                ]
-                continue
-            proofs.append((name, kind, values))
-        if isinstance(data, QueryDict):
-            rest: Any = QueryDict(mutable=True)
-            for key in data:
-                if key not in names:
-                    rest.setlist(key, data.getlist(key))
-        else:
-            rest = {key: value for key, value in data.items() if key not in names}
+        proofs, rest, errors = split_proof_fields(data)
         try:
             validated = super().to_internal_value(rest)
         except serializers.ValidationError as exc:
@@ -392,6 +455,45 @@ class ClaimCreateWithFilesSerializer(ClaimCreateSerializer):
             raise serializers.ValidationError(errors)
         validated["proofs"] = proofs
         return validated
+
+
+class ClaimProofUploadSerializer(serializers.Serializer):
+    """Proof files for an existing claim, as multipart/form-data: one or more file
+    fields named `proof_<slug>`, as when a claim is created; nothing else.
+
+    `validated_data["proofs"]` is a list of (field name, ProofKind, [files]).
+    """
+
+    def to_internal_value(self, data: Any) -> dict:
+        if not hasattr(data, "keys"):
+            raise serializers.ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        serializers.ErrorDetail(
+                            _("Send multipart/form-data with proof_<slug> file fields."),
+                            code="invalid",
+                        )
+                    ]
+                }
+            )
+        proofs, rest, errors = split_proof_fields(data)
+        for key in rest:
+            errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).append(
+                serializers.ErrorDetail(
+                    f"Unknown field “{key}”. Send files in the proof fields: {_proof_fields()}.",
+                    code="unknown_field",
+                )
+            )
+        if not proofs and not errors:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = [
+                serializers.ErrorDetail(
+                    f"Send at least one file, in a proof field: {_proof_fields()}.",
+                    code="required",
+                )
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {"proofs": proofs}
 
 
 class ClaimFilesScheme(OpenApiSerializerExtension):
@@ -410,6 +512,12 @@ class ClaimFilesScheme(OpenApiSerializerExtension):
                 "description": "A proof file, in a field named proof_<proof kind slug>.",
             }
         return schema
+
+
+class ClaimProofFilesScheme(ClaimFilesScheme):
+    """Proof added to a claim: only `proof_<slug>` binary fields."""
+
+    target_class = ClaimProofUploadSerializer
 
 
 # --- balances -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from django_scopes import scopes_disabled
 
 from assets.validation import PROOF_KINDS, validate_upload
 from mdf import ledger
+from mdf.locks import RowLock
 from mdf.models import (
     ZERO,
     ActivityType,
@@ -121,22 +122,26 @@ def _lock_allocation(allocation_id: int) -> Allocation:
         )
 
 
+# The locks every decision takes (see mdf/locks.py for why they are not querysets).
+_REQUEST_LOCK = RowLock(FundRequest, "allocation__pool", "partner")
+_CLAIM_LOCK = RowLock(Claim, "request__allocation__pool", "partner")
+_CLAIM_ONLY_LOCK = RowLock(Claim, "partner")
+
+
 def _lock_request(request_id: int) -> FundRequest:
-    with scopes_disabled():
-        return (
-            FundRequest.objects.select_for_update(of=("self",))
-            .select_related("allocation__pool", "partner")
-            .get(pk=request_id)
-        )
+    return _REQUEST_LOCK.get(request_id)
 
 
 def _lock_claim(claim_id: int) -> Claim:
-    with scopes_disabled():
-        return (
-            Claim.objects.select_for_update(of=("self",))
-            .select_related("request__allocation__pool", "partner")
-            .get(pk=claim_id)
-        )
+    return _CLAIM_LOCK.get(claim_id)
+
+
+def _lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
+    """The claim, then its request (the locking order), each locked once."""
+    claim = _CLAIM_ONLY_LOCK.get(claim_id)
+    fund_request = _lock_request(claim.request_id)
+    claim.request = fund_request
+    return claim, fund_request
 
 
 def _event(
@@ -150,7 +155,11 @@ def _event(
     new_status: str = "",
     amount: Decimal | None = None,
     note: str = "",
+    notify: bool = False,
 ) -> None:
+    """Record a step of the decision trail. `notify` marks it for the partner's email:
+    the event row is the outbox (mdf.notifications.send_pending_decision_emails), so
+    the email is due exactly when the decision commits and never without it."""
     with scopes_disabled():
         MDFEvent.objects.create(
             partner=partner,
@@ -162,13 +171,8 @@ def _event(
             new_status=new_status,
             amount=amount,
             note=note,
+            email_partner=notify,
         )
-
-
-def _notify(kind: str, object_id: int) -> None:
-    from mdf import tasks
-
-    transaction.on_commit(lambda: tasks.send_decision_email.delay(kind, object_id))
 
 
 def _check_share(cost: Decimal, pool: FundPool, field: str) -> Decimal:
@@ -341,6 +345,65 @@ def allocations_bulk_by_tier(
 # --- requests ------------------------------------------------------------------
 
 
+def _clean_request_fields(
+    *,
+    pool: FundPool,
+    activity_type: ActivityType | None,
+    title: str,
+    description: str,
+    activity_start: date,
+    activity_end: date,
+    requested_amount: object,
+    expected_leads: int,
+    expected_pipeline: object,
+) -> dict[str, object]:
+    """The checks a request's own fields pass, when it is drafted and on every edit.
+
+    Rules: an activity type; a title (at most 200 characters) and a description;
+    expected leads a whole number, 0 or more; a positive amount whose fund share (by
+    the pool's percentage) does not round to nothing; a pipeline of 0 or more; the
+    activity not ending before it starts. Returns the cleaned values by field name.
+    """
+    title = (title or "").strip()
+    description = (description or "").strip()
+    errors = {}
+    if not isinstance(activity_type, ActivityType):
+        errors["activity_type"] = _("Choose an activity type.")
+    if not title:
+        errors["title"] = _("Give the activity a title.")
+    elif len(title) > 200:
+        errors["title"] = _("The title is at most 200 characters.")
+    if not description:
+        errors["description"] = _("Describe the activity.")
+    if not isinstance(expected_leads, int) or expected_leads < 0:
+        errors["expected_leads"] = _("Expected leads is a whole number, 0 or more.")
+    if not isinstance(activity_start, date):
+        errors["activity_start"] = _("Enter the date the activity starts.")
+    if not isinstance(activity_end, date):
+        errors["activity_end"] = _("Enter the date the activity ends.")
+    if errors:
+        raise ValidationError(errors)
+    amount = _amount(requested_amount, field="requested_amount")
+    _check_share(amount, pool, "requested_amount")
+    pipeline = (
+        ZERO
+        if expected_pipeline in (None, "", ZERO, 0)
+        else _amount(expected_pipeline, field="expected_pipeline")
+    )
+    if activity_end < activity_start:
+        raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
+    return {
+        "activity_type": activity_type,
+        "title": title,
+        "description": description,
+        "activity_start": activity_start,
+        "activity_end": activity_end,
+        "requested_amount": amount,
+        "expected_leads": expected_leads or 0,
+        "expected_pipeline": pipeline,
+    }
+
+
 @transaction.atomic
 def request_create(
     *,
@@ -356,50 +419,117 @@ def request_create(
     expected_leads: int = 0,
     expected_pipeline: object = ZERO,
 ) -> FundRequest:
-    """Draft a fund request. The allocation must be the partner's own."""
+    """Draft a fund request. The allocation must be the partner's own; the fields pass
+    `_clean_request_fields`. Staff drafting for a partner are recorded as acting on
+    its behalf ("created_on_behalf"); they then cannot decide it."""
     if allocation.partner_id != partner.pk:
         # Another partner's allocation: answer as if it did not exist.
         raise ValidationError({"allocation": _("Choose one of your allocations.")})
-    title = (title or "").strip()
-    description = (description or "").strip()
-    errors = {}
-    if not title:
-        errors["title"] = _("Give the activity a title.")
-    elif len(title) > 200:
-        errors["title"] = _("The title is at most 200 characters.")
-    if not description:
-        errors["description"] = _("Describe the activity.")
-    if not isinstance(expected_leads, int) or expected_leads < 0:
-        errors["expected_leads"] = _("Expected leads is a whole number, 0 or more.")
-    if errors:
-        raise ValidationError(errors)
-    amount = _amount(requested_amount, field="requested_amount")
-    _check_share(amount, allocation.pool, "requested_amount")
-    pipeline = (
-        ZERO
-        if expected_pipeline in (None, "", ZERO, 0)
-        else _amount(expected_pipeline, field="expected_pipeline")
+    cleaned = _clean_request_fields(
+        pool=allocation.pool,
+        activity_type=activity_type,
+        title=title,
+        description=description,
+        activity_start=activity_start,
+        activity_end=activity_end,
+        requested_amount=requested_amount,
+        expected_leads=expected_leads,
+        expected_pipeline=expected_pipeline,
     )
-    if activity_end < activity_start:
-        raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
     with scopes_disabled():
         fund_request = FundRequest.objects.create(
-            partner=partner,
-            allocation=allocation,
-            activity_type=activity_type,
-            title=title,
-            description=description,
-            activity_start=activity_start,
-            activity_end=activity_end,
-            requested_amount=amount,
-            expected_leads=expected_leads or 0,
-            expected_pipeline=pipeline,
-            created_by=actor,
+            partner=partner, allocation=allocation, created_by=actor, **cleaned
         )
     _event(
-        partner=partner, actor=actor, action="created", request=fund_request, new_status=RS.DRAFT
+        partner=partner,
+        actor=actor,
+        action="created_on_behalf" if actor.is_staff else "created",
+        request=fund_request,
+        new_status=RS.DRAFT,
     )
     return fund_request
+
+
+REQUEST_EDITABLE_FIELDS = (
+    "activity_type",
+    "title",
+    "description",
+    "activity_start",
+    "activity_end",
+    "requested_amount",
+    "expected_leads",
+    "expected_pipeline",
+)
+CLAIM_EDITABLE_FIELDS = ("amount", "actual_leads", "actual_pipeline", "results_note")
+
+
+def _refuse_unknown_changes(changes: dict[str, object], editable: Iterable[str]) -> None:
+    unknown = sorted(set(changes) - set(editable))
+    if unknown:
+        raise ValidationError({name: _("This cannot be changed here.") for name in unknown})
+
+
+def _change_note(
+    obj: FundRequest | Claim, old: dict[str, object], new: dict[str, object], currency: str
+) -> str:
+    """What an edit changed, old → new, for the trail (long texts only by name)."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, Decimal):
+            return format_money(value, currency)
+        if isinstance(value, date):
+            return value.isoformat()
+        return f"“{value}”" if isinstance(value, str) else str(value)
+
+    parts = []
+    for name in new:
+        label = str(getattr(type(obj)._meta.get_field(name), "verbose_name", name))
+        label = label[:1].upper() + label[1:]
+        if name in ("description", "results_note"):
+            parts.append(_("%(field)s changed") % {"field": label})
+        else:
+            parts.append(f"{label}: {shown(old[name])} → {shown(new[name])}")
+    return "; ".join(parts)
+
+
+@transaction.atomic
+def request_update(*, fund_request: FundRequest, actor: User, **changes: object) -> FundRequest:
+    """Change a draft request: any of its activity type, title, description, dates,
+    requested amount and expected results (`REQUEST_EDITABLE_FIELDS`); the rest stays.
+
+    Rules: only a draft can be changed (a submitted request is being decided and a
+    decided one is history; requests have no "returned" state). The request as
+    changed passes the same checks as a new one (`_clean_request_fields`); its
+    partner and allocation never change. Deadlines and what is available are checked
+    when it is submitted, as for any draft. An edit that changes something is
+    recorded ("edited", old → new in the note), by the partner or staff on its
+    behalf; one that changes nothing records nothing.
+    """
+    _refuse_unknown_changes(changes, REQUEST_EDITABLE_FIELDS)
+    locked = _lock_request(fund_request.pk)
+    if locked.status != RS.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be changed.")})
+    current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
+    cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
+    changed = {
+        name: cleaned[name] for name in REQUEST_EDITABLE_FIELDS if cleaned[name] != current[name]
+    }
+    if not changed:
+        return locked
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(changed))
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="edited",
+        request=locked,
+        old_status=RS.DRAFT,
+        new_status=RS.DRAFT,
+        amount=locked.requested_amount,
+        note=_change_note(locked, current, changed, locked.allocation.pool.currency),
+    )
+    return locked
 
 
 @transaction.atomic
@@ -545,8 +675,8 @@ def request_decide(
                 old_status=old_status,
                 new_status=RS.REJECTED,
                 note=note,
+                notify=True,
             )
-            _notify("request", locked.pk)
             return locked
         ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
         amount = (
@@ -590,6 +720,7 @@ def request_decide(
             new_status=RS.APPROVED,
             amount=amount,
             note=note,
+            notify=True,
         )
         # Last, the shared row: the allocation is locked by the money movement itself,
         # which also checks that the share is still available.
@@ -608,7 +739,6 @@ def request_decide(
             raise ValidationError(
                 {"approved_amount": _not_available(exc.available, pool.currency)}
             ) from None
-        _notify("request", locked.pk)
         return locked
 
 
@@ -717,6 +847,50 @@ def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> Non
         )
 
 
+def _clean_claim_fields(
+    *,
+    fund_request: FundRequest,
+    amount: object,
+    actual_leads: int | None,
+    actual_pipeline: object,
+    results_note: str,
+    claim: Claim | None = None,
+) -> dict[str, object]:
+    """The checks a claim's own fields pass, when it is drafted and on every edit.
+
+    Rules: a positive amount and a pipeline of 0 or more; leads a whole number, 0 or
+    more; the request approved; after the activity and before the claim deadline;
+    the amount within what is still claimable on the request, not counting `claim`
+    itself (whose old amount it replaces). Returns the cleaned values by field name.
+    """
+    value = _amount(amount, field="amount")
+    pipeline = (
+        ZERO
+        if actual_pipeline in (None, "", ZERO, 0)
+        else _amount(actual_pipeline, field="actual_pipeline")
+    )
+    leads = actual_leads or 0
+    if not isinstance(leads, int) or leads < 0:
+        raise ValidationError({"actual_leads": _("Leads are a whole number, 0 or more.")})
+    if fund_request.status != RS.APPROVED:
+        raise ValidationError({"request": _("Claims can only be made on approved requests.")})
+    _check_claim_window(fund_request)
+    left = claimable(fund_request, exclude=claim)
+    if value > left:
+        raise ValidationError(
+            {
+                "amount": _("More than is still claimable on this request (claimable: %(left)s).")
+                % {"left": format_money(left, fund_request.allocation.pool.currency)}
+            }
+        )
+    return {
+        "amount": value,
+        "actual_leads": leads,
+        "actual_pipeline": pipeline,
+        "results_note": (results_note or "").strip(),
+    }
+
+
 @transaction.atomic
 def claim_create(
     *,
@@ -727,43 +901,73 @@ def claim_create(
     actual_pipeline: object = ZERO,
     results_note: str = "",
 ) -> Claim:
-    """Draft a claim on an approved request, after the activity, before the claim deadline."""
-    value = _amount(amount, field="amount")
-    pipeline = (
-        ZERO
-        if actual_pipeline in (None, "", ZERO, 0)
-        else _amount(actual_pipeline, field="actual_pipeline")
+    """Draft a claim on an approved request, after the activity, before the claim
+    deadline, within what is claimable (`_clean_claim_fields`). Staff drafting for a
+    partner are recorded as acting on its behalf ("created_on_behalf")."""
+    cleaned = _clean_claim_fields(
+        fund_request=fund_request,
+        amount=amount,
+        actual_leads=actual_leads,
+        actual_pipeline=actual_pipeline,
+        results_note=results_note,
     )
-    if fund_request.status != RS.APPROVED:
-        raise ValidationError({"request": _("Claims can only be made on approved requests.")})
-    _check_claim_window(fund_request)
-    left = claimable(fund_request)
-    if value > left:
-        raise ValidationError(
-            {
-                "amount": _("More than is still claimable on this request (claimable: %(left)s).")
-                % {"left": format_money(left, fund_request.allocation.pool.currency)}
-            }
-        )
     with scopes_disabled():
         claim = Claim.objects.create(
-            partner=fund_request.partner,
-            request=fund_request,
-            amount=value,
-            actual_leads=actual_leads or 0,
-            actual_pipeline=pipeline,
-            results_note=(results_note or "").strip(),
-            created_by=actor,
+            partner=fund_request.partner, request=fund_request, created_by=actor, **cleaned
         )
     _event(
         partner=claim.partner,
         actor=actor,
-        action="created",
+        action="created_on_behalf" if actor.is_staff else "created",
         claim=claim,
         new_status=CS.DRAFT,
-        amount=value,
+        amount=claim.amount,
     )
     return claim
+
+
+@transaction.atomic
+def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
+    """Change a draft or returned claim's amount or results (`CLAIM_EDITABLE_FIELDS`).
+
+    Rules: only while the claim can still change (draft, or returned for more proof);
+    the claim as changed passes the same checks as a new one (`_clean_claim_fields`):
+    the request approved, after the activity and before the claim deadline, and the
+    amount within what is still claimable on the request besides this claim. The
+    claim, then its request, are locked (the order of `claim_submit`), so parallel
+    claims cannot together exceed the request. Recorded as "edited" (old → new).
+    """
+    _refuse_unknown_changes(changes, CLAIM_EDITABLE_FIELDS)
+    locked = _lock_claim(claim.pk)
+    fund_request = _lock_request(locked.request_id)
+    locked.request = fund_request
+    if locked.status not in (CS.DRAFT, CS.RETURNED):
+        raise ValidationError({"status": _("Only a draft or returned claim can be changed.")})
+    current = {name: getattr(locked, name) for name in CLAIM_EDITABLE_FIELDS}
+    cleaned = _clean_claim_fields(
+        fund_request=fund_request,
+        claim=locked,
+        **{**current, **changes},  # type: ignore[arg-type]
+    )
+    changed = {
+        name: cleaned[name] for name in CLAIM_EDITABLE_FIELDS if cleaned[name] != current[name]
+    }
+    if not changed:
+        return locked
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(changed))
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="edited",
+        claim=locked,
+        old_status=locked.status,
+        new_status=locked.status,
+        amount=locked.amount,
+        note=_change_note(locked, current, changed, fund_request.allocation.pool.currency),
+    )
+    return locked
 
 
 def required_proof(claim: Claim) -> list[ProofKind]:
@@ -823,6 +1027,47 @@ def claim_attach_proof(
     return proof
 
 
+def claim_remove_proof(*, proof: ClaimProof, actor: User) -> Claim:
+    """Remove one proof file (a wrong upload) from a draft or returned claim.
+
+    Rules: only while the claim can still change (draft, or returned for more proof);
+    the claim row is locked, as when proof is attached, so a file cannot vanish while
+    the claim is being submitted. The row is deleted in the transaction and the
+    stored file only once it commits (a rollback keeps both). Recorded on the claim
+    ("proof_removed", naming the kind and file).
+    """
+    with transaction.atomic():
+        locked = _lock_claim(proof.claim_id)
+        if locked.status not in (CS.DRAFT, CS.RETURNED):
+            raise ValidationError(
+                {"status": _("Proof can only be removed from a draft or returned claim.")}
+            )
+        with scopes_disabled():
+            row = (
+                ClaimProof.objects.select_related("proof_kind")
+                .filter(pk=proof.pk, claim=locked)
+                .first()
+            )
+            if row is None:
+                raise ValidationError({"proof": _("This file has already been removed.")})
+            storage, name = row.file.storage, row.file.name or ""
+            row.delete()
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="proof_removed",
+            claim=locked,
+            old_status=locked.status,
+            new_status=locked.status,
+            note=f"{row.proof_kind.name}: {row.original_name}",
+        )
+        if name:
+            # robust: the removal is committed whatever the storage says; a file left
+            # behind is logged, not turned into an error for the caller.
+            transaction.on_commit(lambda: storage.delete(name), robust=True)
+    return locked
+
+
 def claim_submit(*, claim: Claim, actor: User) -> Claim:
     """Submit (or resubmit) a claim for finance's decision.
 
@@ -832,9 +1077,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     locked, so parallel claims cannot together exceed it).
     """
     with transaction.atomic():
-        locked = _lock_claim(claim.pk)
-        fund_request = _lock_request(locked.request_id)
-        locked.request = fund_request
+        locked, fund_request = _lock_claim_and_request(claim.pk)
         if locked.status not in (CS.DRAFT, CS.RETURNED):
             raise ValidationError({"status": _("This claim has already been submitted.")})
         missing = missing_proof(locked)
@@ -907,9 +1150,7 @@ def claim_decide(
     if decision not in ("approve", "reject", "return"):
         raise ValidationError({"decision": _("Approve, reject or return.")})
     with transaction.atomic():
-        locked = _lock_claim(claim.pk)
-        fund_request = _lock_request(locked.request_id)
-        locked.request = fund_request
+        locked, fund_request = _lock_claim_and_request(claim.pk)
         if locked.status != CS.SUBMITTED:
             raise ValidationError({"status": _("This claim is not awaiting a decision.")})
         _check_not_own(locked, actor)
@@ -929,8 +1170,8 @@ def claim_decide(
                 old_status=CS.SUBMITTED,
                 new_status=CS.RETURNED,
                 note=note,
+                notify=True,
             )
-            _notify("claim", locked.pk)
             return locked
         if decision == "reject":
             locked.status = CS.REJECTED
@@ -943,8 +1184,8 @@ def claim_decide(
                 old_status=CS.SUBMITTED,
                 new_status=CS.REJECTED,
                 note=note,
+                notify=True,
             )
-            _notify("claim", locked.pk)
             return locked
         amount = (
             locked.amount
@@ -988,6 +1229,7 @@ def claim_decide(
             new_status=CS.APPROVED,
             amount=reimbursement,
             note=note,
+            notify=True,
         )
         # Last, the shared row: the allocation is locked by the money movement itself.
         allocation = fund_request.allocation
@@ -1004,7 +1246,6 @@ def claim_decide(
                 d_spent=reimbursement,
             )
         _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
-        _notify("claim", locked.pk)
         return locked
 
 
@@ -1048,8 +1289,8 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
             new_status=CS.PAID,
             amount=locked.reimbursement,
             note=reference,
+            notify=True,
         )
-        _notify("claim", locked.pk)
         return locked
 
 
@@ -1183,3 +1424,40 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
     )
     moved["released"] += released
     return True
+
+
+# --- storage -------------------------------------------------------------------
+
+PROOF_ROOT = "mdf/proof"
+
+
+def proof_files_sweep(*, older_than: timedelta = timedelta(days=1)) -> list[str]:
+    """Delete stored proof files that no ClaimProof row names, once they are old enough.
+
+    A proof file is written to storage before the transaction that records it commits;
+    when that transaction rolls back (a refused upload, a crash), the file stays behind
+    with no row. Files younger than `older_than` are left alone: their transaction may
+    still be running. Returns the names deleted.
+    """
+    storage = ClaimProof._meta.get_field("file").storage
+    cutoff = timezone.now() - older_than
+    with scopes_disabled():
+        referenced = set(ClaimProof.objects.values_list("file", flat=True))
+    deleted = []
+    for name in _stored_files(storage, PROOF_ROOT):
+        if name in referenced or storage.get_modified_time(name) > cutoff:
+            continue
+        storage.delete(name)
+        deleted.append(name)
+    return deleted
+
+
+def _stored_files(storage, folder: str) -> Iterable[str]:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for file_name in files:
+        yield f"{folder}/{file_name}"
+    for child in folders:
+        yield from _stored_files(storage, f"{folder}/{child}")

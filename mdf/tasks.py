@@ -9,10 +9,10 @@ from mdf import notifications, services
 from mdf.models import FundPool
 
 
-@shared_task(acks_late=True)
-def send_decision_email(kind: str, object_id: int) -> int:
-    """Tell the partner about a decision on its request or claim."""
-    return notifications.decision_email(kind, object_id)
+@shared_task
+def send_decision_emails() -> int:
+    """Every few seconds (beat): email partners about decisions not emailed yet."""
+    return notifications.send_pending_decision_emails()
 
 
 @shared_task
@@ -37,3 +37,9 @@ def send_deadline_reminders() -> int:
 def send_sla_reminders() -> int:
     """Daily: remind approvers of requests and claims past the pool's decision SLA."""
     return notifications.sla_reminders()
+
+
+@shared_task
+def sweep_orphan_proof_files() -> int:
+    """Daily: delete proof files left in storage by uploads whose transaction rolled back."""
+    return len(services.proof_files_sweep())

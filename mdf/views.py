@@ -38,6 +38,9 @@ ACTING_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MARKETER})
 
 EVENT_LABELS = {
     "created": gettext_lazy("Created as a draft"),
+    "created_on_behalf": gettext_lazy("Created as a draft on your behalf"),
+    "edited": gettext_lazy("Changed"),
+    "proof_removed": gettext_lazy("Proof removed"),
     "submitted": gettext_lazy("Submitted for a decision"),
     "submitted_on_behalf": gettext_lazy("Submitted on your behalf"),
     "resubmitted": gettext_lazy("Resubmitted"),
@@ -130,12 +133,26 @@ class ActingMixin(FundsPageMixin):
 
 
 class OverviewView(FundsPageMixin, TemplateView):
+    """The partner's funds: headline figures of the current period (pools still open:
+    `selectors.open_pools_q`) or, with `?period=all`, of every period; one card per
+    allocation (every period) with its deadlines; what waits for the partner."""
+
     template_name = "mdf/portal/overview.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         partner = self.partner
         today = timezone.localdate()
+        period = "all" if self.request.GET.get("period") == "all" else "current"
+        allocations = list(selectors.allocations_for_partner(partner=partner))
+        open_ids = set(
+            selectors.allocations_for_partner(partner=partner)
+            .filter(selectors.open_pools_q(today))
+            .values_list("pk", flat=True)
+        )
+        for allocation in allocations:
+            allocation.is_open = allocation.pk in open_ids  # type: ignore[attr-defined]
+        open_pools = [allocation.pool for allocation in allocations if allocation.pk in open_ids]
         requests = selectors.requests_for_partner(partner=partner)
         claims = selectors.claims_for_partner(partner=partner)
         to_claim = list(requests.filter(status=RS.APPROVED).order_by("activity_end", "pk")[:10])
@@ -146,8 +163,15 @@ class OverviewView(FundsPageMixin, TemplateView):
             )
         context.update(
             today=today,
-            balances=list(selectors.balances_for_partner(partner=partner, today=today).values()),
-            allocations=list(selectors.allocations_for_partner(partner=partner)),
+            period=period,
+            open_pools=open_pools,
+            has_closed_pools=len(open_pools) < len(allocations),
+            balances=list(
+                selectors.balances_for_partner(
+                    partner=partner, today=today, open_only=period == "current"
+                ).values()
+            ),
+            allocations=allocations,
             draft_requests=list(requests.filter(status=RS.DRAFT).order_by("-created_at")[:10]),
             open_claims=list(
                 claims.filter(status__in=(CS.DRAFT, CS.RETURNED)).order_by("-created_at")[:10]
@@ -227,6 +251,7 @@ class RequestDetailView(FundsPageMixin, PartnerScopedObjectMixin, DetailView):
             claimable=claimable,
             timeline=timeline(fund_request.events.all()),
             is_undecided=fund_request.status in (RS.DRAFT, RS.SUBMITTED, RS.AWAITING_FINANCE),
+            can_edit=fund_request.status == RS.DRAFT,
             claim_not_yet=approved and today < fund_request.activity_end,
             claim_too_late=approved and today > pool.claim_deadline,
             can_claim=approved
@@ -366,6 +391,59 @@ class RequestCancelView(RequestActionMixin, View):
         else:
             messages.success(request, _("The request was cancelled."))
         return self.back(fund_request)
+
+
+class RequestEditView(RequestActionMixin, View):
+    """Change a draft with the new-request form (its fund stays). "Save changes" saves;
+    "Save and submit" saves and submits in one transaction, so a refused submission
+    leaves the draft as it was and the form shows why."""
+
+    template_name = "mdf/portal/request_form.html"
+
+    def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        fund_request = self.get_object()
+        form = FundRequestForm(initial=FundRequestForm.initial_for_edit(fund_request), editing=True)
+        return self.render(fund_request, form)
+
+    def post(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        fund_request = self.get_object()
+        form = FundRequestForm(request.POST, editing=True)
+        submit = "submit" in request.POST
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    services.request_update(
+                        fund_request=fund_request,
+                        actor=request.user,  # type: ignore[arg-type]
+                        **form.changes(),
+                    )
+                    if submit:
+                        services.request_submit(fund_request=fund_request, actor=request.user)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Your request was submitted. We will email you when it is decided.")
+                    if submit
+                    else _("Your changes were saved. Submit the request when it is ready."),
+                )
+                return self.back(fund_request)
+        return self.render(fund_request, form, status=400)
+
+    def render(
+        self, fund_request: FundRequest, form: FundRequestForm, status: int = 200
+    ) -> HttpResponse:
+        context = self.funds_context(
+            form=form,
+            fund_request=fund_request,
+            editing=True,
+            editable=fund_request.status == RS.DRAFT,
+            has_allocations=True,
+            allocations=[fund_request.allocation],
+            activity_types=ActivityType.objects.prefetch_related("proof_kinds"),
+        )
+        return render(self.request, self.template_name, context, status=status)
 
 
 class RequestCloseView(RequestActionMixin, View):
@@ -599,6 +677,103 @@ class ClaimSubmitView(ActingMixin, ClaimMixin, View):
                 request, _("Your claim was submitted. Finance will review it and email you.")
             )
         return redirect("funds:claim_detail", uuid=claim.uuid)
+
+
+class ClaimEditView(ActingMixin, ClaimMixin, View):
+    """Change a draft or returned claim's amount and results (the new-claim form)."""
+
+    form_template = "mdf/portal/claim_form.html"
+
+    def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        claim = self.get_object()
+        return self.render_form(claim, self.form(claim))
+
+    def form(self, claim: Claim, data: Any = None) -> ClaimForm:
+        claimable = services.claimable(claim.request, exclude=claim)
+        return ClaimForm(
+            data,
+            initial=ClaimForm.initial_from(claim),
+            claimable=format_money(claimable, claim.request.allocation.pool.currency),
+        )
+
+    def post(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        claim = self.get_object()
+        form = self.form(claim, request.POST)
+        if form.is_valid():
+            try:
+                services.claim_update(
+                    claim=claim,
+                    actor=request.user,  # type: ignore[arg-type]
+                    **form.changes(),
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Your changes to the claim were saved."))
+                return redirect("funds:claim_detail", uuid=claim.uuid)
+        return self.render_form(claim, form, status=400)
+
+    def render_form(self, claim: Claim, form: ClaimForm, status: int = 200) -> HttpResponse:
+        fund_request = claim.request
+        pool = fund_request.allocation.pool
+        today = timezone.localdate()
+        return render(
+            self.request,
+            self.form_template,
+            self.funds_context(
+                claim=claim,
+                fund_request=fund_request,
+                pool=pool,
+                currency=pool.currency,
+                form=form,
+                editing=True,
+                editable=claim.status in (CS.DRAFT, CS.RETURNED),
+                claimable=services.claimable(fund_request, exclude=claim),
+                required_proof=list(fund_request.activity_type.proof_kinds.all()),
+                claim_not_yet=today < fund_request.activity_end,
+                claim_too_late=today > pool.claim_deadline,
+                open_for_claims=fund_request.status == RS.APPROVED,
+            ),
+            status=status,
+        )
+
+
+class ProofRemoveView(ActingMixin, PartnerScopedObjectMixin, View):
+    """Confirm (GET) and remove (POST) a wrong proof file of a draft or returned claim."""
+
+    model = ClaimProof
+    funds_tab = "claims"
+    template_name = "mdf/portal/proof_remove.html"
+
+    def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("claim__request__allocation__pool", "proof_kind")
+
+    def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        proof: ClaimProof = self.get_object()  # type: ignore[assignment]
+        claim = proof.claim
+        others = claim.proofs.filter(proof_kind=proof.proof_kind).exclude(pk=proof.pk)
+        return render(
+            request,
+            self.template_name,
+            self.funds_context(
+                proof=proof,
+                claim=claim,
+                fund_request=claim.request,
+                removable=claim.status in (CS.DRAFT, CS.RETURNED),
+                leaves_missing=proof.proof_kind in services.required_proof(claim)
+                and not others.exists(),
+            ),
+        )
+
+    def post(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        proof: ClaimProof = self.get_object()  # type: ignore[assignment]
+        try:
+            services.claim_remove_proof(proof=proof, actor=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            messages.error(request, _("Not removed: %(why)s") % {"why": error_text(exc)})
+        else:
+            messages.success(request, _("“%(name)s” was removed.") % {"name": proof.original_name})
+        return redirect("funds:claim_detail", uuid=proof.claim.uuid)
 
 
 class ProofDownloadView(FundsPageMixin, PartnerScopedObjectMixin, View):

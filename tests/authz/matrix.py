@@ -403,6 +403,12 @@ ROWS: list[Row] = [
             ("claim_submit", "POST", 302, "claim", None),
             ("claim_create", "POST", 400, "approved", {}),
             ("claim_proof_upload", "POST", 400, "claim", {"kind": "matrix-invoice"}),
+            ("request_edit", "GET", 200, "draft", None),
+            ("request_edit", "POST", 400, "draft", {}),
+            ("claim_edit", "GET", 200, "claim", None),
+            ("claim_edit", "POST", 400, "claim", {}),
+            ("proof_remove", "GET", 200, "proof", None),
+            ("proof_remove", "POST", 302, "proof", None),
         )
     ),
     # --- MDF API (/api/v1/mdf/) ------------------------------------------------------
@@ -411,8 +417,10 @@ ROWS: list[Row] = [
     # marketers and keys write for their partner; sales reps and staff roles without
     # mdf.add_fundrequest / mdf.add_claim only read; the staff key writes for any
     # partner, naming it. A body naming another partner's objects is a 400 ("does not
-    # exist"), another partner's object in the URL a 404.
+    # exist"), another partner's object in the URL a 404. Marketing admins and channel
+    # managers hold those permissions (mdf/0005): they act on a partner's behalf.
     Row("api:mdf-balances", API_READ),
+    Row("api:mdf-activity-type-list", API_READ),
     Row("api:mdf-request-list", API_READ),
     Row("api:mdf-claim-list", API_READ),
     *(
@@ -427,6 +435,8 @@ ROWS: list[Row] = [
                 partner_key=201,
                 staff_key=201,
                 staff_users=403,
+                marketing_admin=201,  # on alice's behalf (mdf/0005)
+                channel_manager=201,
             ),
             method="POST",
             data=body,
@@ -467,6 +477,8 @@ ROWS: list[Row] = [
                 partner_key=OWN_ONLY,
                 staff_key=(200, 200),
                 staff_users=(403, 403),
+                marketing_admin=(200, 200),  # on the partner's behalf (mdf/0005)
+                channel_manager=(200, 200),
             ),
             method="POST",
             url=(lambda r, m: lambda w, owner: mdf_api_url(r, m, w, owner))(route, make),
@@ -475,6 +487,63 @@ ROWS: list[Row] = [
             ("api:mdf-request-submit", "draft"),
             ("api:mdf-request-cancel", "draft"),
             ("api:mdf-claim-submit", "claim"),
+        )
+    ),
+    # Changing drafts (PATCH), adding proof to a claim (multipart POST) and removing a
+    # proof file (DELETE): the writers of the rows above, on their own partner's objects.
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_admin=(ok, 404),
+                partner_marketer=(ok, 404),
+                partner_sales=(403, 403),
+                other_partner_admin=(404, ok),
+                partner_key=(ok, 404),
+                staff_key=(ok, ok),
+                staff_users=(403, 403),
+                marketing_admin=(ok, ok),
+                channel_manager=(ok, ok),
+            ),
+            method=method,
+            url=url,
+            data=data,
+            format=body_format,
+        )
+        for route, method, ok, url, data, body_format in (
+            (
+                "api:mdf-request-detail",
+                "PATCH",
+                200,
+                lambda w, owner: mdf_api_url("api:mdf-request-detail", "draft", w, owner),
+                {"title": "Matrix renamed"},
+                "json",
+            ),
+            (
+                "api:mdf-claim-detail",
+                "PATCH",
+                200,
+                lambda w, owner: mdf_api_url("api:mdf-claim-detail", "claim", w, owner),
+                {"results_note": "Matrix results"},
+                "json",
+            ),
+            (
+                "api:mdf-claim-proof",
+                "POST",
+                201,
+                lambda w, owner: mdf_api_url("api:mdf-claim-proof", "claim", w, owner),
+                lambda w: mdf_api_proof_body(),
+                "multipart",
+            ),
+            (
+                "api:mdf-claim-proof-remove",
+                "DELETE",
+                204,
+                lambda w, owner: mdf_api_proof_url(w, owner),
+                None,
+                None,
+            ),
         )
     ),
     # --- Assets (the content library: /portal/library/ and /api/v1/assets/) ----------
@@ -677,6 +746,22 @@ def mdf_api_url(route: str, make: str, world: Any, owner: Any) -> str:
     """The API route for the owner's draft request or draft claim (by UUID)."""
     obj = funds_draft(world, owner) if make == "draft" else funds_claim(world, owner)
     return reverse(route, kwargs={"id": obj.uuid})
+
+
+def mdf_api_proof_url(world: Any, owner: Any) -> str:
+    """The API route of one proof file of the owner's draft claim."""
+    proof = funds_proof(world, owner)
+    return reverse(
+        "api:mdf-claim-proof-remove", kwargs={"id": proof.claim.uuid, "proof_id": proof.uuid}
+    )
+
+
+def mdf_api_proof_body() -> dict[str, Any]:
+    """Another invoice for a claim (multipart: the file field names the proof kind)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    return {"proof_matrix-invoice": SimpleUploadedFile("more.pdf", pdf, "application/pdf")}
 
 
 def mdf_api_request_body(world: Any) -> dict[str, Any]:

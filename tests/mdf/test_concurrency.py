@@ -169,3 +169,45 @@ def test_parallel_claims_never_exceed_the_request(alice, staff_users, webinar, i
     assert fund_request.status == FundRequest.Status.CLOSED
     assert reconcile() == []
     connection.close()
+
+
+def test_a_double_clicked_approval_commits_once(alice, staff_users, webinar, is_postgres):
+    assert is_postgres, "row locking is tested on PostgreSQL"
+    pool = make_pool(threshold="100000")
+    allocation = services.allocation_create(
+        pool=pool,
+        partner=alice.partner,
+        amount="5000.00",
+        actor=staff_users["marketing_admin"],
+        reason="double click",
+    )
+    start = timezone.localdate() + timedelta(days=3)
+    fund_request = services.request_create(
+        partner=alice.partner,
+        allocation=allocation,
+        activity_type=webinar,
+        title="Launch webinar",
+        description="x",
+        activity_start=start,
+        activity_end=start,
+        requested_amount="1200.00",
+        actor=alice.marketer,
+    )
+    services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    manager = staff_users["channel_manager"]
+
+    outcomes = run_together(
+        lambda request: services.request_decide(
+            fund_request=request, actor=manager, approve=True, note="ok"
+        ),
+        [fund_request] * 8,
+    )
+
+    assert Counter(o.split(":")[0] for o in outcomes) == {"ok": 1, "refused": 7}, outcomes
+    assert all("not awaiting a decision" in o for o in outcomes if o.startswith("refused"))
+    with scopes_disabled():
+        allocation = Allocation.objects.get(pk=allocation.pk)
+        commits = LedgerEntry.objects.filter(allocation=allocation, kind="commit").count()
+    assert (allocation.committed, commits) == (Decimal("1200.00"), 1)
+    assert reconcile() == []
+    connection.close()

@@ -571,12 +571,17 @@ def test_schema_is_valid_openapi_3_describing_our_operations(api_client):
         ("GET", "/api/v1/mdf/requests/"),
         ("POST", "/api/v1/mdf/requests/"),
         ("GET", "/api/v1/mdf/requests/{id}/"),
+        ("PATCH", "/api/v1/mdf/requests/{id}/"),
         ("POST", "/api/v1/mdf/requests/{id}/submit/"),
         ("POST", "/api/v1/mdf/requests/{id}/cancel/"),
         ("GET", "/api/v1/mdf/claims/"),
         ("POST", "/api/v1/mdf/claims/"),
         ("GET", "/api/v1/mdf/claims/{id}/"),
+        ("PATCH", "/api/v1/mdf/claims/{id}/"),
         ("POST", "/api/v1/mdf/claims/{id}/submit/"),
+        ("POST", "/api/v1/mdf/claims/{id}/proof/"),
+        ("DELETE", "/api/v1/mdf/claims/{id}/proof/{proof_id}/"),
+        ("GET", "/api/v1/mdf/activity-types/"),
     }
     patch = schema["paths"]["/api/v1/partners/{id}/"]["patch"]
     assert set(patch["responses"]) >= {"200", "400", "401", "403", "404", "413", "429"}

@@ -64,11 +64,12 @@ def load_schema(*, coverage_phase: bool):
                 {
                     # MDF writes name objects by id (an allocation, a request) and follow
                     # rules a schema cannot state (dates in order, amounts within what is
-                    # available, a draft submitted once, an Idempotency-Key naming one
-                    # request): a schema-valid body may be refused with a 400 naming the
-                    # field, or a 422 for a reused key. Every other check still applies.
+                    # available, a draft submitted once, only drafts changed, an
+                    # Idempotency-Key naming one request): a schema-valid body may be
+                    # refused with a 400 naming the field, or a 422 for a reused key.
+                    # Every other check still applies.
                     "include-tag": "mdf",
-                    "include-method": "POST",
+                    "include-method": ["POST", "PATCH", "DELETE"],
                     "checks": {
                         "positive_data_acceptance": {
                             # schemathesis' defaults, plus 400 and 422
