@@ -23,9 +23,22 @@ def check_database() -> None:
         cursor.fetchone()
 
 
+# Seconds the broker check may wait: a probe that hangs while Redis is down holds a
+# web worker and can outlast the load balancer's own health check timeout.
+BROKER_TIMEOUT = 1.0
+
+
 def check_broker() -> None:
-    with celery_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    """One connection attempt, bounded by BROKER_TIMEOUT: no retry (kombu would sleep
+    2 s before it), and socket timeouts for a broker that does not answer at all."""
+    with celery_app.connection_for_write(
+        connect_timeout=BROKER_TIMEOUT,
+        transport_options={
+            "socket_connect_timeout": BROKER_TIMEOUT,
+            "socket_timeout": BROKER_TIMEOUT,
+        },
+    ) as conn:
+        conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
 
 
 def check_storage() -> None:
@@ -44,18 +57,26 @@ CHECKS = {"database": check_database, "broker": check_broker, "storage": check_s
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when every component answers; 503 naming those that do not."""
+    """200 when every component answers; 503 naming those that do not.
+
+    A failing component is logged here, once, at WARNING. The 503 itself is marked as
+    logged, so django.request does not log it again as an ERROR: a dependency that
+    blips is the monitor's news, not an application error (the flag is the one Django
+    sets itself, in `django.utils.log.log_response`, to avoid logging twice)."""
     results = {}
     for name, check in CHECKS.items():
         try:
             check()
         except Exception as exc:  # noqa: BLE001 - any failure means "down"
-            logger.warning("healthz: %s is down: %s", name, exc)
+            logger.warning("healthz: %s is down: %s: %s", name, type(exc).__name__, exc)
             results[name] = {"ok": False, "error": type(exc).__name__}
         else:
             results[name] = {"ok": True}
     down = [name for name, result in results.items() if not result["ok"]]
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "down" if down else "ok", "down": down, "checks": results},
         status=503 if down else 200,
     )
+    if down:
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response

@@ -17,7 +17,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from mdf.models import Allocation, Claim, DeadlineReminder, FundRequest, MDFEvent
-from mdf.selectors import claims_awaiting, is_overdue, requests_awaiting
+from mdf.selectors import (
+    claim_waiting_since,
+    claims_awaiting,
+    is_overdue,
+    request_waiting_since,
+    requests_awaiting,
+)
 from partners.models import Membership
 
 REMINDER_DAYS = (14, 3)
@@ -144,7 +150,9 @@ def deadline_reminders(today=None) -> int:
 
 
 def sla_reminders(today=None) -> int:
-    """One email per approver listing their overdue items."""
+    """One email per approver listing their overdue items: waiting for their decision
+    longer than the pool's decision SLA, counted from when each started waiting for
+    that decision (`request_waiting_since`, `claim_waiting_since`)."""
     today = today or timezone.localdate()
     sent = 0
     User = get_user_model()
@@ -153,12 +161,14 @@ def sla_reminders(today=None) -> int:
             overdue_requests = [
                 r
                 for r in requests_awaiting(user=user)
-                if is_overdue(r.submitted_at, r.allocation.pool.decision_sla_days, today)
+                if is_overdue(request_waiting_since(r), r.allocation.pool.decision_sla_days, today)
             ]
             overdue_claims = [
                 c
                 for c in claims_awaiting(user=user)
-                if is_overdue(c.submitted_at, c.request.allocation.pool.decision_sla_days, today)
+                if is_overdue(
+                    claim_waiting_since(c), c.request.allocation.pool.decision_sla_days, today
+                )
             ]
             if overdue_requests or overdue_claims:
                 sent += _send(

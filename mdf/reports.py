@@ -251,9 +251,16 @@ def claim_cycle_time(*, pool: FundPool | None = None) -> list[CycleRow]:
 
 
 def claim_first_pass(*, pool: FundPool | None = None) -> list[FirstPassRow]:
-    """First-pass acceptance: claims approved without ever being returned, of the claims
-    decided at least once (approved, paid, rejected, or returned — a return is a
-    first-pass decision too, even while the claim awaits its resubmission)."""
+    """First-pass acceptance = claims whose first decision was an approval (in full or
+    in part) ÷ claims decided at least once.
+
+    Decided at least once: approved, paid or rejected, or returned at least once
+    (`times_returned`). A return is a decision, and a first-pass failure: a returned
+    claim counts as decided and not accepted first time, whether it awaits its
+    resubmission, was resubmitted, was approved later or lapsed. Drafts and claims
+    awaiting their first decision are not counted. Approved first time: approved or
+    paid and never returned (a claim's decisions end with approval or rejection, so
+    an approved claim that was never returned was approved on its first decision)."""
     decided = Q(status__in=FINAL_CLAIM_STATUSES) | Q(times_returned__gt=0)
     with scopes_disabled():
         claims = Claim.objects.all()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -17,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce
@@ -127,8 +129,42 @@ def statement_for_partner(*, partner: Partner) -> QuerySet[LedgerEntry]:
     )
 
 
+# --- waiting for a decision (the decision SLA) ------------------------------------
+
+# What a request waits for, and since when: the field that starts the clock of the
+# pool's decision SLA in each waiting state. A request awaiting finance has waited for
+# finance since the channel manager approved it, not since the partner submitted it.
+# The one definition: `request_waiting_since` reads it for a row, `waiting_since_sql`
+# for a query.
+REQUEST_WAITING_SINCE: dict[str, str] = {
+    FundRequest.Status.SUBMITTED: "submitted_at",
+    FundRequest.Status.AWAITING_FINANCE: "manager_decided_at",
+}
+
+
+def request_waiting_since(fund_request: FundRequest) -> datetime | None:
+    """When the request started waiting for the decision it awaits now (None: it awaits
+    none)."""
+    field_name = REQUEST_WAITING_SINCE.get(fund_request.status)
+    return getattr(fund_request, field_name) if field_name else None
+
+
+def waiting_since_sql() -> Case:
+    """`request_waiting_since` as a query expression (NULL for a request awaiting none)."""
+    return Case(
+        *(When(status=status, then=F(name)) for status, name in REQUEST_WAITING_SINCE.items()),
+        default=Value(None),
+    )
+
+
+def claim_waiting_since(claim: Claim) -> datetime | None:
+    """A claim waits for finance from its (latest) submission until decided."""
+    return claim.submitted_at if claim.status == Claim.Status.SUBMITTED else None
+
+
 def requests_awaiting(*, user: User) -> QuerySet[FundRequest]:
-    """Requests waiting for this staff user's decision (callers disable scopes)."""
+    """Requests waiting for this staff user's decision, the longest waiting first
+    (`request_waiting_since`; callers disable scopes)."""
     step = Q()
     if user.has_perm("mdf.decide_any_request"):
         step |= Q(status=FundRequest.Status.SUBMITTED)
@@ -140,7 +176,8 @@ def requests_awaiting(*, user: User) -> QuerySet[FundRequest]:
         FundRequest.objects.filter(step)
         .exclude(Q(created_by=user) | Q(submitted_by=user))
         .select_related("partner", "allocation__pool", "activity_type")
-        .order_by("submitted_at")
+        .annotate(waiting_since=waiting_since_sql())
+        .order_by("waiting_since", "pk")
     )
 
 
@@ -168,11 +205,13 @@ def business_days_between(start: date, end: date) -> int:
     return days
 
 
-def is_overdue(submitted_at, sla_days: int, today: date | None = None) -> bool:
-    if submitted_at is None:
+def is_overdue(waiting_since: datetime | None, sla_days: int, today: date | None = None) -> bool:
+    """Past the decision SLA: more than `sla_days` business days waiting since
+    `waiting_since` (`request_waiting_since`, `claim_waiting_since`; None: not waiting)."""
+    if waiting_since is None:
         return False
     today = today or timezone.localdate()
-    return business_days_between(timezone.localdate(submitted_at), today) > sla_days
+    return business_days_between(timezone.localdate(waiting_since), today) > sla_days
 
 
 # --- portal (/portal/funds/) -----------------------------------------------------

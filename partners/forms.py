@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -79,6 +80,11 @@ class PortalSetPasswordForm(PortalWidgetsMixin, SetPasswordForm):
 
 
 class CobrandingForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.ModelForm):
+    """The co-branding profile. Validation copies the input onto the form's instance
+    (`ModelForm._post_clean`), so the form works on a copy of the partner it is given:
+    a rejected POST leaves the caller's object (`request.partner`, which the page
+    header and navigation show) as saved. The form never saves; the service does."""
+
     logo_upload = forms.FileField(
         label=_("Logo"),
         required=False,
@@ -94,6 +100,9 @@ class CobrandingForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.ModelForm):
         help_texts = {
             "display_name": _("How your company name appears on co-branded material."),
         }
+
+    def __init__(self, *args: Any, instance: Partner | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, instance=copy.copy(instance), **kwargs)
 
 
 class APIKeyCreateForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):

@@ -51,7 +51,19 @@ class LoginView(ProductNameMixin, auth_views.LoginView):
 
 
 class LogoutView(ProductNameMixin, auth_views.LogoutView):
+    """POST logs out (CSRF-protected, as Django's view). GET changes nothing: a signed-in
+    user who follows an old link or types the URL gets a "Log out" button that POSTs,
+    anyone else the logged-out page."""
+
     template_name = "portal/logged_out.html"
+    confirm_template_name = "portal/logout_confirm.html"
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return super().get(request, *args, **kwargs)
+        context = self.get_context_data(next=self.get_redirect_url())
+        return self.response_class(request, [self.confirm_template_name], context)
 
     def get_default_redirect_url(self) -> str:
         # Show the "you are logged out" page rather than LOGOUT_REDIRECT_URL (the

@@ -52,7 +52,7 @@ def claim_blocker(claim: Claim, user: Any) -> str | None:
 def claim_sla(claim: Claim) -> str:
     """The claim's SLA badge while it waits for finance."""
     pool = claim.request.allocation.pool
-    return sla_badge(claim.submitted_at, pool.decision_sla_days, claim.status == CS.SUBMITTED)
+    return sla_badge(selectors.claim_waiting_since(claim), pool.decision_sla_days)
 
 
 class ClaimsAwaitingMe(AwaitingMyDecisionFilter):

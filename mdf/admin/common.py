@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -85,12 +86,15 @@ def button(url: str, label: Any) -> str:
     return format_html('<a class="button" href="{}">{}</a>', url, label)
 
 
-def sla_badge(submitted_at: Any, sla_days: int, waiting: bool) -> str:
-    """'Overdue (N business days)' in red once past the pool's decision SLA."""
-    if not waiting or submitted_at is None:
+def sla_badge(waiting_since: datetime | None, sla_days: int) -> str:
+    """Business days waiting for the current decision (`selectors.request_waiting_since`,
+    `selectors.claim_waiting_since`; None: not waiting), 'Overdue (N business days)' in
+    red once past the pool's decision SLA."""
+    if waiting_since is None:
         return "—"
-    days = selectors.business_days_between(timezone.localdate(submitted_at), timezone.localdate())
-    if selectors.is_overdue(submitted_at, sla_days):
+    today = timezone.localdate()
+    days = selectors.business_days_between(timezone.localdate(waiting_since), today)
+    if selectors.is_overdue(waiting_since, sla_days, today):
         return badge(_("Overdue (%(days)d business days)") % {"days": days}, "#ba2121")
     return _("%(days)d of %(sla)d business days") % {"days": days, "sla": sla_days}
 

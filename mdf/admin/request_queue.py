@@ -46,11 +46,11 @@ def request_blocker(fund_request: FundRequest, user: Any) -> str | None:
 
 
 def request_sla(fund_request: FundRequest) -> str:
-    """The request's SLA badge while it waits for a manager or finance."""
+    """The request's SLA badge while it waits for a manager or finance, counted from
+    when it started waiting for that decision."""
     return sla_badge(
-        fund_request.submitted_at,
+        selectors.request_waiting_since(fund_request),
         fund_request.allocation.pool.decision_sla_days,
-        fund_request.status in (RS.SUBMITTED, RS.AWAITING_FINANCE),
     )
 
 

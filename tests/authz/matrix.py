@@ -263,7 +263,15 @@ ROWS: list[Row] = [
             rest=Redirect("portal:dashboard"),  # already logged in
         ),
     ),
-    Row("portal:logout", actors(rest=405)),  # GET does not log out (CSRF)
+    Row(  # GET logs nobody out: signed in, a button that POSTs (CSRF); else the logged-out page
+        "portal:logout",
+        actors(
+            anonymous=Page(200, "portal/logged_out.html"),
+            partner_key=Page(200, "portal/logged_out.html"),  # keys are anonymous here
+            staff_key=Page(200, "portal/logged_out.html"),
+            rest=Page(200, "portal/logout_confirm.html"),
+        ),
+    ),
     Row("portal:logout", actors(rest=200), method="POST"),
     Row("portal:password_change", PORTAL_PAGE),
     Row("portal:password_reset", PUBLIC_PAGE),

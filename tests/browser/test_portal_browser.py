@@ -146,3 +146,43 @@ def test_screenshots_of_the_main_pages(
     assert heading == "The partner portal is for partner companies"
     screenshot(staff_page, f"staff-notice-{viewport_name}")
     assert_accessible(staff_page, "staff notice")
+
+
+def test_an_old_logout_link_offers_a_log_out_button(live_server, alice, new_page, screenshot):
+    page = new_page(DESKTOP)
+    log_in(page, live_server.url, alice.admin.username)
+    page.wait_for_url(f"{live_server.url}/portal/")
+
+    page.goto(f"{live_server.url}/portal/logout/")  # typed, or an old bookmark
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Log out?"
+    screenshot(page, "logout-confirm-desktop")
+    assert_accessible(page, "log out")
+    page.get_by_role("main").get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{live_server.url}/portal/logout/")
+    assert page.get_by_role("heading", level=1).inner_text() == "You are logged out"
+    page.goto(f"{live_server.url}/portal/")
+    assert page.url.startswith(f"{live_server.url}/portal/login/")
+
+
+def test_a_rejected_profile_keeps_the_saved_name_around_the_form(
+    live_server, alice, new_page, screenshot
+):
+    page = new_page(DESKTOP)
+    log_in(page, live_server.url, alice.admin.username)
+    page.wait_for_url(f"{live_server.url}/portal/")
+    page.goto(f"{live_server.url}/portal/profile/")
+
+    page.get_by_label("Display name").fill("Renamed Ltd")
+    page.get_by_label("Email").fill("not-an-email")
+    # The server's check, not the browser's: turn off the form's built-in validation.
+    page.locator("main form").evaluate("form => { form.noValidate = true; }")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the profile").click()
+
+    assert page.get_by_role("main").get_by_role("alert").is_visible()
+    assert page.locator("#id_contact_email_error").is_visible()
+    assert page.get_by_label("Display name").input_value() == "Renamed Ltd"
+    assert page.locator(".partner-name").inner_text() == "Alice Corp"
+    screenshot(page, "profile-rejected-desktop")
+    assert_accessible(page, "profile with errors")

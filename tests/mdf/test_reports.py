@@ -4,7 +4,9 @@ partner, pre-approval turnaround, claim cycle time and first-pass acceptance."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,6 +25,7 @@ from tests.conftest import make_partner_world, make_user
 from tests.mdf.conftest import (
     D,
     after_activity,
+    approved_request,
     draft_request,
     make_pool,
     png_bytes,
@@ -237,3 +240,71 @@ def test_reports_page_and_csv_exports(client, scenario, staff_users, alice):
     assert client.get(url).status_code == 403
     client.force_login(alice.admin)
     assert client.get(url).status_code == 302  # to the admin login: partners never see it
+
+
+def html_table(body: str, key: str) -> list[list[str]]:
+    """The rows of one report table on the page, as the cells' text."""
+    table = body[body.index(f'<h2 id="{key}">') :]
+    table = table[table.index("<tbody>") : table.index("</tbody>")]
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_first_pass_counts_a_return_as_a_decided_claim_not_accepted_first_time(
+    client, allocation, alice, event_type, proof_kinds, staff_users
+):
+    # given: claims at every step of their life on one approved request
+    finance = staff_users["finance_approver"]
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "4000.00")
+
+    def decide_claim(claim, decision, **extra):
+        return services.claim_decide(
+            claim=claim, actor=finance, decision=decision, note="noted", **extra
+        )
+
+    with after_activity(fund_request):
+        claims = {
+            name: submitted_claim(alice, fund_request, proof_kinds, "100.00")
+            for name in (
+                "approved",
+                "approved_partly",
+                "rejected",
+                "returned_waiting",
+                "returned_resubmitted",
+                "returned_then_approved",
+                "awaiting_first_decision",
+            )
+        }
+        services.claim_create(fund_request=fund_request, amount="100.00", actor=alice.marketer)
+        decide_claim(claims["approved"], "approve")
+        decide_claim(claims["approved_partly"], "approve", approved_amount="60.00")
+        decide_claim(claims["rejected"], "reject")
+        for name in ("returned_waiting", "returned_resubmitted", "returned_then_approved"):
+            decide_claim(claims[name], "return")
+        for name in ("returned_resubmitted", "returned_then_approved"):
+            services.claim_submit(claim=claims[name], actor=alice.marketer)
+        decide_claim(claims["returned_then_approved"], "approve")
+
+    # when
+    rows = reports.claim_first_pass()
+
+    # then: decided = all but the draft and the one awaiting its first decision;
+    # accepted first time = the two approved on their first decision
+    assert [(r.label, r.decided, r.first_pass, r.rate) for r in rows] == [
+        ("FY27 H1", 6, 2, D("33.3")),
+        (reports.ALL_POOLS, 6, 2, D("33.3")),
+    ]
+
+    # and the reports page shows the same figures as its CSV, with the definition
+    client.force_login(staff_users["analyst"])
+    url = reverse("admin:mdf_reports")
+    body = client.get(url).content.decode()
+    assert "First-pass acceptance = claims whose first decision was an approval" in body
+    exported = client.get(url, {"export": "first_pass"})
+    csv_rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert csv_rows[0] == ["pool", "decided_claims", "approved_first_pass", "rate_pct"]
+    expected = [["FY27 H1", "6", "2", "33.3"], ["All pools", "6", "2", "33.3"]]
+    assert html_table(body, "first_pass") == expected
+    assert csv_rows[1:] == expected

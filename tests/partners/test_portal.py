@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template import loader
+from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 from PIL import Image
@@ -94,6 +95,48 @@ def test_logout_shows_the_logged_out_page_and_ends_the_session(client, alice):
     assert "You are logged out" in body
     assert "Alice Corp" not in body  # no partner navigation after logout
     assert client.get(DASHBOARD)["Location"].startswith(LOGIN)
+
+
+def test_logout_link_shows_a_log_out_button_and_does_not_log_out(client, alice):
+    # given: a signed-in partner user follows an old "log out" link
+    client.force_login(alice.admin)
+    url = reverse("portal:logout")
+
+    # when
+    response = client.get(url, {"next": "https://evil.example/"})
+
+    # then: a page in the portal's look with a button that POSTs, still logged in
+    assert response.status_code == 200
+    body = text(response)
+    assert "<title>Log out · PartnerHub</title>" in body
+    assert "/static/css/portal.css" in body
+    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', body, re.S)
+    assert form and form.group(1) == url
+    assert 'name="csrfmiddlewaretoken"' in form.group(2)
+    assert '<button type="submit" class="btn btn-primary w-100 py-2">Log out</button>' in body
+    assert "evil.example" not in body  # an unsafe `next` is dropped
+    assert client.get(DASHBOARD).status_code == 200
+
+    # when: the button is pressed
+    response = client.post(url)
+
+    # then
+    assert "You are logged out" in text(response)
+    assert client.get(DASHBOARD)["Location"].startswith(LOGIN)
+
+
+def test_logout_post_without_the_csrf_token_is_refused(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice.admin)
+    assert client.post(reverse("portal:logout")).status_code == 403
+    assert client.get(DASHBOARD).status_code == 200
+
+
+def test_logout_link_when_logged_out_shows_the_logged_out_page(client):
+    response = client.get(reverse("portal:logout"))
+    assert response.status_code == 200
+    assert "You are logged out" in text(response)
+    assert 'name="csrfmiddlewaretoken"' not in text(response)
 
 
 def test_password_change(client, alice):
@@ -242,6 +285,31 @@ def test_partner_admin_edits_the_profile_and_uploads_a_logo(client, alice):
     assert b"".join(served.streaming_content).startswith(b"\x89PNG")
 
 
+def partner_name_in_header(body: str) -> str:
+    return re.search(r'<span class="partner-name[^"]*">([^<]*)</span>', body).group(1)
+
+
+def test_a_rejected_profile_keeps_the_saved_name_in_the_header(client, alice):
+    # given: a saved display name
+    client.force_login(alice.admin)
+    assert client.post(PROFILE, {"display_name": "Alice & Co"}).status_code == 302
+
+    # when: a new name is posted with an invalid email
+    response = client.post(
+        PROFILE, {"display_name": "Renamed Ltd", "contact_email": "not-an-email"}
+    )
+
+    # then: the form shows the input and its error; the page around it the saved name
+    assert response.status_code == 400
+    body = text(response)
+    assert 'id="id_contact_email_error"' in body
+    assert 'name="display_name" value="Renamed Ltd"' in body
+    assert partner_name_in_header(body) == "Alice &amp; Co"
+    assert '<h2 class="offcanvas-title h6 mb-0" id="portal-nav-title">Alice &amp; Co</h2>' in body
+    assert "Renamed Ltd" not in body.replace('value="Renamed Ltd"', "")
+    assert Partner.objects.get(pk=alice.partner.pk).display_name == "Alice & Co"
+
+
 def test_a_marketer_reads_the_profile_but_cannot_post_it(client, alice):
     client.force_login(alice.marketer)
     page = text(client.get(PROFILE))
@@ -264,6 +332,7 @@ def test_an_svg_renamed_to_png_is_refused_and_nothing_is_saved(client, alice):
     assert "SVG" in error.group(1)
     assert 'aria-describedby="id_logo_upload_helptext id_logo_upload_error"' in body
     assert "<svg onload" not in body
+    assert partner_name_in_header(body) == "Alice Corp"  # the saved name, not the input
     partner = Partner.objects.get(pk=alice.partner.pk)
     assert not partner.logo
     assert partner.display_name == ""

@@ -3,8 +3,14 @@ what is down, without exception messages (they can carry hosts, paths or credent
 
 from __future__ import annotations
 
+import logging
+import socket
+import threading
+import time
+
 import pytest
 
+from config import health
 from config.celery import app
 
 
@@ -63,3 +69,59 @@ def test_storage_down_answers_503_naming_it(client, db, settings, tmp_path):
     assert str(tmp_path) not in text
     assert "errno" not in text.lower()
     assert "not a directory" not in text.lower()
+
+
+def test_a_503_is_one_warning_naming_the_component_not_an_error(client, db, broker_down, caplog):
+    # given: error monitoring listens to ERROR records (django.request logs 5xx there)
+    caplog.set_level(logging.INFO)
+
+    # when
+    response = client.get("/healthz")
+
+    # then: one WARNING from the health view naming the broker, and no ERROR at all
+    assert response.status_code == 503
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [(r.name, r.getMessage().split(":")[:2]) for r in warnings] == [
+        ("config.health", ["healthz", " broker is down"])
+    ]
+
+
+def test_a_refused_broker_is_reported_within_a_second(db, broker_down):
+    started = time.monotonic()
+    with pytest.raises(Exception):  # noqa: B017, PT011 - any failure means "down"
+        health.check_broker()
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_broker_that_never_answers_is_given_up_after_about_a_second(db):
+    # given: something accepts the connection on the broker's port and never replies
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        saved = {name: app.conf[name] for name in ("broker_url", "broker_transport_options")}
+        app.conf.update(
+            broker_url=f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            broker_transport_options={},
+        )
+        outcome: list[object] = []
+
+        def probe() -> None:
+            try:
+                health.check_broker()
+            except Exception as exc:  # noqa: BLE001
+                outcome.append(exc)
+            else:
+                outcome.append(None)
+
+        # when
+        started = time.monotonic()
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+        elapsed = time.monotonic() - started
+        app.conf.update(saved)
+
+    # then
+    assert outcome and outcome[0] is not None, "the check neither failed nor gave up"
+    assert elapsed < 2.0
