@@ -469,6 +469,18 @@ def _refuse_unknown_changes(changes: dict[str, object], editable: Iterable[str])
         raise ValidationError({name: _("This cannot be changed here.") for name in unknown})
 
 
+def _save_changes(
+    locked: FundRequest | Claim, current: dict[str, object], cleaned: dict[str, object]
+) -> dict[str, object]:
+    """Set and save the editable fields whose cleaned value differs; return those."""
+    changed = {name: cleaned[name] for name in current if cleaned[name] != current[name]}
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    if changed:
+        locked.save(update_fields=list(changed))
+    return changed
+
+
 def _change_note(
     obj: FundRequest | Claim, old: dict[str, object], new: dict[str, object], currency: str
 ) -> str:
@@ -511,14 +523,9 @@ def request_update(*, fund_request: FundRequest, actor: User, **changes: object)
         raise ValidationError({"status": _("Only a draft can be changed.")})
     current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
     cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
-    changed = {
-        name: cleaned[name] for name in REQUEST_EDITABLE_FIELDS if cleaned[name] != current[name]
-    }
+    changed = _save_changes(locked, current, cleaned)
     if not changed:
         return locked
-    for name, value in changed.items():
-        setattr(locked, name, value)
-    locked.save(update_fields=list(changed))
     _event(
         partner=locked.partner,
         actor=actor,
@@ -938,9 +945,7 @@ def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
     claims cannot together exceed the request. Recorded as "edited" (old → new).
     """
     _refuse_unknown_changes(changes, CLAIM_EDITABLE_FIELDS)
-    locked = _lock_claim(claim.pk)
-    fund_request = _lock_request(locked.request_id)
-    locked.request = fund_request
+    locked, fund_request = _lock_claim_and_request(claim.pk)
     if locked.status not in (CS.DRAFT, CS.RETURNED):
         raise ValidationError({"status": _("Only a draft or returned claim can be changed.")})
     current = {name: getattr(locked, name) for name in CLAIM_EDITABLE_FIELDS}
@@ -949,14 +954,9 @@ def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
         claim=locked,
         **{**current, **changes},  # type: ignore[arg-type]
     )
-    changed = {
-        name: cleaned[name] for name in CLAIM_EDITABLE_FIELDS if cleaned[name] != current[name]
-    }
+    changed = _save_changes(locked, current, cleaned)
     if not changed:
         return locked
-    for name, value in changed.items():
-        setattr(locked, name, value)
-    locked.save(update_fields=list(changed))
     _event(
         partner=locked.partner,
         actor=actor,

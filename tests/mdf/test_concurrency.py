@@ -66,6 +66,31 @@ def webinar(db):
     return ActivityType.objects.create(slug="webinar", name="Webinar")
 
 
+def submitted_request(alice, staff_users, webinar, *, allocated: str, cost: str, title: str):
+    """A fresh allocation for alice and one request on it, submitted (setup, not raced)."""
+    pool = make_pool(threshold="100000")
+    allocation = services.allocation_create(
+        pool=pool,
+        partner=alice.partner,
+        amount=allocated,
+        actor=staff_users["marketing_admin"],
+        reason="contention",
+    )
+    start = timezone.localdate() + timedelta(days=3)
+    fund_request = services.request_create(
+        partner=alice.partner,
+        allocation=allocation,
+        activity_type=webinar,
+        title=title,
+        description="x",
+        activity_start=start,
+        activity_end=start,
+        requested_amount=cost,
+        actor=alice.marketer,
+    )
+    return services.request_submit(fund_request=fund_request, actor=alice.marketer)
+
+
 def test_parallel_approvals_never_commit_more_than_available(
     alice, staff_users, webinar, is_postgres
 ):
@@ -115,27 +140,10 @@ def test_parallel_approvals_never_commit_more_than_available(
 
 def test_parallel_claims_never_exceed_the_request(alice, staff_users, webinar, is_postgres):
     assert is_postgres, "row locking is tested on PostgreSQL"
-    pool = make_pool(threshold="100000")
-    allocation = services.allocation_create(
-        pool=pool,
-        partner=alice.partner,
-        amount="10000.00",
-        actor=staff_users["marketing_admin"],
-        reason="contention",
+    fund_request = submitted_request(
+        alice, staff_users, webinar, allocated="10000.00", cost="1000.00", title="Roadshow"
     )
-    start = timezone.localdate() + timedelta(days=3)
-    fund_request = services.request_create(
-        partner=alice.partner,
-        allocation=allocation,
-        activity_type=webinar,
-        title="Roadshow",
-        description="x",
-        activity_start=start,
-        activity_end=start,
-        requested_amount="1000.00",
-        actor=alice.marketer,
-    )
-    services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    allocation = fund_request.allocation
     fund_request = services.request_decide(
         fund_request=fund_request, actor=staff_users["channel_manager"], approve=True, note="ok"
     )
@@ -173,27 +181,10 @@ def test_parallel_claims_never_exceed_the_request(alice, staff_users, webinar, i
 
 def test_a_double_clicked_approval_commits_once(alice, staff_users, webinar, is_postgres):
     assert is_postgres, "row locking is tested on PostgreSQL"
-    pool = make_pool(threshold="100000")
-    allocation = services.allocation_create(
-        pool=pool,
-        partner=alice.partner,
-        amount="5000.00",
-        actor=staff_users["marketing_admin"],
-        reason="double click",
+    fund_request = submitted_request(
+        alice, staff_users, webinar, allocated="5000.00", cost="1200.00", title="Launch webinar"
     )
-    start = timezone.localdate() + timedelta(days=3)
-    fund_request = services.request_create(
-        partner=alice.partner,
-        allocation=allocation,
-        activity_type=webinar,
-        title="Launch webinar",
-        description="x",
-        activity_start=start,
-        activity_end=start,
-        requested_amount="1200.00",
-        actor=alice.marketer,
-    )
-    services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    allocation = fund_request.allocation
     manager = staff_users["channel_manager"]
 
     outcomes = run_together(
