@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import skip_or_fail
 
@@ -47,6 +48,9 @@ def browser(transactional_db) -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Connections the test opened while Playwright's loop ran belong to this
+        # context; closed here, or the test database cannot be dropped at the end.
+        connections.close_all()
 
 
 @pytest.fixture
