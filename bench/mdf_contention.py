@@ -506,6 +506,10 @@ def report(result: dict) -> None:
     )
     print(f"figure: mdf_moves_vs_bare {result['service_rate'] / result['bare_rate']:.3f} ratio")
     print(f"figure: mdf_move_p95_ms {result['p95_ms']:.1f} ms")
+    print(
+        "figure: mdf_moves_vs_bare_transaction "
+        f"{result['service_rate'] / result['bare_tx_rate']:.3f} ratio"
+    )
     print(f"figure: mdf_violations {result['violations']} count")
 
 
