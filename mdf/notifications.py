@@ -6,12 +6,14 @@ is true now; deadline reminders are recorded (DeadlineReminder) and sent once.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -27,6 +29,7 @@ from mdf.selectors import (
 from partners.models import Membership
 
 REMINDER_DAYS = (14, 3)
+logger = logging.getLogger(__name__)
 
 
 def _partner_recipients(partner_id: int) -> list[str]:
@@ -78,16 +81,24 @@ def send_pending_decision_emails(limit: int = 500) -> int:
                 if kind == "claim"
                 else due.filter(request_id=object_id, claim__isnull=True)
             )
-            with transaction.atomic():
-                events = list(
-                    of_object.select_for_update(skip_locked=True, of=("self",)).values_list(
-                        "pk", flat=True
-                    )
-                )
-                if not events:
-                    continue  # another worker has them
-                sent += 1 if decision_email(kind, object_id) else 0
-                MDFEvent.objects.filter(pk__in=events).update(emailed_at=timezone.now())
+            try:
+                sent += _send_due(kind, object_id, of_object)
+            except Exception:
+                # One email that cannot go (a refused address, a template error) must not
+                # hold up the others: it stays due, is retried next run, and is logged.
+                logger.exception("MDF decision email for %s %s not sent", kind, object_id)
+    return sent
+
+
+def _send_due(kind: str, object_id: int, of_object: QuerySet[MDFEvent]) -> int:
+    with transaction.atomic():
+        events = list(
+            of_object.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)
+        )
+        if not events:
+            return 0  # another worker has them
+        sent = 1 if decision_email(kind, object_id) else 0
+        MDFEvent.objects.filter(pk__in=events).update(emailed_at=timezone.now())
     return sent
 
 

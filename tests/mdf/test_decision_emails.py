@@ -70,3 +70,35 @@ def test_decisions_due_together_make_one_email_with_the_state_now(
     bodies = sorted(message.body for message in mail.outbox)
     assert any("Wrong invoice" in body for body in bodies)
     assert any("Blurry photo" in body for body in bodies)
+
+
+def test_an_email_that_fails_stays_due_and_does_not_hold_up_the_others(
+    allocation, alice, event_type, staff_users, monkeypatch, caplog
+):
+    from mdf import notifications
+
+    first = draft_request(alice, allocation, event_type, "1000.00")
+    second = draft_request(alice, allocation, event_type, "900.00")
+    for fund_request in (first, second):
+        services.request_submit(fund_request=fund_request, actor=alice.marketer)
+        services.request_decide(
+            fund_request=fund_request,
+            actor=staff_users["channel_manager"],
+            approve=False,
+            note="Not this quarter",
+        )
+    real_email = notifications.decision_email
+
+    def refused_for_the_first(kind, object_id):
+        if object_id == first.pk:
+            raise ConnectionError("SMTP server refused the message")
+        return real_email(kind, object_id)
+
+    monkeypatch.setattr(notifications, "decision_email", refused_for_the_first)
+    assert send_pending_decision_emails() == 1  # the second went out
+    assert "not sent" in caplog.text
+
+    monkeypatch.setattr(notifications, "decision_email", real_email)
+    assert send_pending_decision_emails() == 1  # the first, on the next run
+    assert send_pending_decision_emails() == 0
+    assert len(mail.outbox) == 2
