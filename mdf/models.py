@@ -242,6 +242,9 @@ class FundRequest(models.Model):
         CLOSED = "closed", _("Closed")
         EXPIRED = "expired", _("Expired")
 
+    # Not decided yet: the partner may still withdraw it. Only a draft can be changed.
+    UNDECIDED = (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_FINANCE)
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="fund_requests")
     allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="requests")
@@ -350,6 +353,8 @@ class Claim(models.Model):
 
     # Claims in these states hold part of the request's approved amount.
     RESERVING = (Status.SUBMITTED, Status.RETURNED, Status.APPROVED, Status.PAID)
+    # Claims whose amount, results and proof files may still change.
+    CHANGEABLE = (Status.DRAFT, Status.RETURNED)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="claims")

@@ -27,22 +27,17 @@ from mdf.selectors import (
     requests_awaiting,
 )
 from partners.models import Membership
+from partners.selectors import partner_emails
 
 REMINDER_DAYS = (14, 3)
 logger = logging.getLogger(__name__)
 
 
 def _partner_recipients(partner_id: int) -> list[str]:
-    with scopes_disabled():
-        return list(
-            Membership.objects.filter(
-                partner_id=partner_id,
-                role__in=(Membership.Role.ADMIN, Membership.Role.MARKETER),
-                user__is_active=True,
-            )
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
+    # Fund decisions and deadlines concern the people who request and claim funds.
+    return partner_emails(
+        partner_id=partner_id, roles=[Membership.Role.ADMIN, Membership.Role.MARKETER]
+    )
 
 
 def _send(template: str, context: dict, recipients: list[str]) -> int:

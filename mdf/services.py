@@ -590,7 +590,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
 def request_cancel(*, fund_request: FundRequest, actor: User) -> FundRequest:
     """Withdraw a request before it is decided. Nothing was committed, nothing moves."""
     locked = _lock_request(fund_request.pk)
-    if locked.status not in (RS.DRAFT, RS.SUBMITTED, RS.AWAITING_FINANCE):
+    if locked.status not in FundRequest.UNDECIDED:
         raise ValidationError({"status": _("Only undecided requests can be cancelled.")})
     old = locked.status
     locked.status = RS.CANCELLED
@@ -946,7 +946,7 @@ def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
     """
     _refuse_unknown_changes(changes, CLAIM_EDITABLE_FIELDS)
     locked, fund_request = _lock_claim_and_request(claim.pk)
-    if locked.status not in (CS.DRAFT, CS.RETURNED):
+    if locked.status not in Claim.CHANGEABLE:
         raise ValidationError({"status": _("Only a draft or returned claim can be changed.")})
     current = {name: getattr(locked, name) for name in CLAIM_EDITABLE_FIELDS}
     cleaned = _clean_claim_fields(
@@ -1012,7 +1012,7 @@ def claim_attach_proof(
     )
     with transaction.atomic():
         locked = _lock_claim(claim.pk)
-        if locked.status not in (CS.DRAFT, CS.RETURNED):
+        if locked.status not in Claim.CHANGEABLE:
             raise ValidationError(
                 {"file": _("Proof can only be added to a draft or returned claim.")}
             )
@@ -1038,7 +1038,7 @@ def claim_remove_proof(*, proof: ClaimProof, actor: User) -> Claim:
     """
     with transaction.atomic():
         locked = _lock_claim(proof.claim_id)
-        if locked.status not in (CS.DRAFT, CS.RETURNED):
+        if locked.status not in Claim.CHANGEABLE:
             raise ValidationError(
                 {"status": _("Proof can only be removed from a draft or returned claim.")}
             )
@@ -1078,7 +1078,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     """
     with transaction.atomic():
         locked, fund_request = _lock_claim_and_request(claim.pk)
-        if locked.status not in (CS.DRAFT, CS.RETURNED):
+        if locked.status not in Claim.CHANGEABLE:
             raise ValidationError({"status": _("This claim has already been submitted.")})
         missing = missing_proof(locked)
         if missing:

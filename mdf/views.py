@@ -174,7 +174,7 @@ class OverviewView(FundsPageMixin, TemplateView):
             allocations=allocations,
             draft_requests=list(requests.filter(status=RS.DRAFT).order_by("-created_at")[:10]),
             open_claims=list(
-                claims.filter(status__in=(CS.DRAFT, CS.RETURNED)).order_by("-created_at")[:10]
+                claims.filter(status__in=Claim.CHANGEABLE).order_by("-created_at")[:10]
             ),
             to_claim=to_claim,
             waiting_requests=list(
@@ -250,7 +250,7 @@ class RequestDetailView(FundsPageMixin, PartnerScopedObjectMixin, DetailView):
             claims=claims,
             claimable=claimable,
             timeline=timeline(fund_request.events.all()),
-            is_undecided=fund_request.status in (RS.DRAFT, RS.SUBMITTED, RS.AWAITING_FINANCE),
+            is_undecided=fund_request.status in FundRequest.UNDECIDED,
             can_edit=fund_request.status == RS.DRAFT,
             claim_not_yet=approved and today < fund_request.activity_end,
             claim_too_late=approved and today > pool.claim_deadline,
@@ -378,7 +378,7 @@ class RequestCancelView(RequestActionMixin, View):
             self.template_name,
             self.funds_context(
                 fund_request=fund_request,
-                cancellable=fund_request.status in (RS.DRAFT, RS.SUBMITTED, RS.AWAITING_FINANCE),
+                cancellable=fund_request.status in FundRequest.UNDECIDED,
             ),
         )
 
@@ -596,7 +596,7 @@ class ClaimMixin(FundsPageMixin, PartnerScopedObjectMixin):
     ) -> HttpResponse:
         pool = claim.request.allocation.pool
         proofs = list(claim.proofs.select_related("proof_kind").order_by("uploaded_at"))
-        editable = claim.status in (CS.DRAFT, CS.RETURNED)
+        editable = claim.status in Claim.CHANGEABLE
         checklist = []
         for kind in services.required_proof(claim):
             files = [proof for proof in proofs if proof.proof_kind_id == kind.pk]
@@ -727,7 +727,7 @@ class ClaimEditView(ActingMixin, ClaimMixin, View):
                 currency=pool.currency,
                 form=form,
                 editing=True,
-                editable=claim.status in (CS.DRAFT, CS.RETURNED),
+                editable=claim.status in Claim.CHANGEABLE,
                 claimable=services.claimable(fund_request, exclude=claim),
                 required_proof=list(fund_request.activity_type.proof_kinds.all()),
                 claim_not_yet=today < fund_request.activity_end,
@@ -759,7 +759,7 @@ class ProofRemoveView(ActingMixin, PartnerScopedObjectMixin, View):
                 proof=proof,
                 claim=claim,
                 fund_request=claim.request,
-                removable=claim.status in (CS.DRAFT, CS.RETURNED),
+                removable=claim.status in Claim.CHANGEABLE,
                 leaves_missing=proof.proof_kind in services.required_proof(claim)
                 and not others.exists(),
             ),

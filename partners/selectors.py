@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django_scopes import scopes_disabled
 
-from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Tier
+from partners.models import Membership, Partner
 
 
 def membership_for_user(*, user: User | AnonymousUser) -> Membership | None:
@@ -34,26 +36,15 @@ def partners_visible(*, partner: Partner | None) -> QuerySet[Partner]:
     return qs
 
 
-def tiers_list() -> QuerySet[Tier]:
-    return Tier.objects.all()
-
-
-def partner_audit_trail(*, partner: Partner) -> QuerySet[PartnerAuditEntry]:
-    with scopes_disabled():
-        return PartnerAuditEntry.objects.filter(partner=partner).select_related("actor")
-
-
-def api_keys_for_partner(*, partner: Partner) -> QuerySet[PartnerAPIKey]:
-    """The partner's own keys, newest first (callers run inside the partner's scope)."""
-    return PartnerAPIKey.objects.filter(partner=partner).select_related("created_by")
-
-
-def partner_admin_emails(*, partner: Partner) -> list[str]:
+def partner_emails(*, partner_id: int, roles: Iterable[str]) -> list[str]:
+    """The email addresses of the partner's active users in these roles (for notices)."""
     with scopes_disabled():
         return list(
-            Membership.objects.filter(
-                partner=partner, role=Membership.Role.ADMIN, user__is_active=True
-            )
+            Membership.objects.filter(partner_id=partner_id, role__in=roles, user__is_active=True)
             .exclude(user__email="")
             .values_list("user__email", flat=True)
         )
+
+
+def partner_admin_emails(*, partner: Partner) -> list[str]:
+    return partner_emails(partner_id=partner.pk, roles=[Membership.Role.ADMIN])
