@@ -304,8 +304,7 @@ class FundRequestViewSet(
         )
         serializer.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
-                fund_request = services.request_create(actor=actor, **serializer.validated_data)
+            fund_request = services.request_create(actor=actor, **serializer.validated_data)
         except DjangoValidationError as exc:
             raise _service_error(exc) from exc
         return Response(self._show(fund_request), status=status.HTTP_201_CREATED)

@@ -418,10 +418,12 @@ def request_create(
     actor: User,
     expected_leads: int = 0,
     expected_pipeline: object = ZERO,
+    submit: bool = False,
 ) -> FundRequest:
     """Draft a fund request. The allocation must be the partner's own; the fields pass
     `_clean_request_fields`. Staff drafting for a partner are recorded as acting on
-    its behalf ("created_on_behalf"); they then cannot decide it."""
+    its behalf ("created_on_behalf"); they then cannot decide it. With `submit`, it is
+    submitted in the same transaction (`request_submit`'s rules): all or nothing."""
     if allocation.partner_id != partner.pk:
         # Another partner's allocation: answer as if it did not exist.
         raise ValidationError({"allocation": _("Choose one of your allocations.")})
@@ -447,7 +449,7 @@ def request_create(
         request=fund_request,
         new_status=RS.DRAFT,
     )
-    return fund_request
+    return request_submit(fund_request=fund_request, actor=actor) if submit else fund_request
 
 
 REQUEST_EDITABLE_FIELDS = (
@@ -505,7 +507,9 @@ def _change_note(
 
 
 @transaction.atomic
-def request_update(*, fund_request: FundRequest, actor: User, **changes: object) -> FundRequest:
+def request_update(
+    *, fund_request: FundRequest, actor: User, submit: bool = False, **changes: object
+) -> FundRequest:
     """Change a draft request: any of its activity type, title, description, dates,
     requested amount and expected results (`REQUEST_EDITABLE_FIELDS`); the rest stays.
 
@@ -515,7 +519,8 @@ def request_update(*, fund_request: FundRequest, actor: User, **changes: object)
     partner and allocation never change. Deadlines and what is available are checked
     when it is submitted, as for any draft. An edit that changes something is
     recorded ("edited", old → new in the note), by the partner or staff on its
-    behalf; one that changes nothing records nothing.
+    behalf; one that changes nothing records nothing. With `submit`, the request is
+    then submitted in the same transaction (`request_submit`'s rules).
     """
     _refuse_unknown_changes(changes, REQUEST_EDITABLE_FIELDS)
     locked = _lock_request(fund_request.pk)
@@ -524,19 +529,18 @@ def request_update(*, fund_request: FundRequest, actor: User, **changes: object)
     current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
     cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
     changed = _save_changes(locked, current, cleaned)
-    if not changed:
-        return locked
-    _event(
-        partner=locked.partner,
-        actor=actor,
-        action="edited",
-        request=locked,
-        old_status=RS.DRAFT,
-        new_status=RS.DRAFT,
-        amount=locked.requested_amount,
-        note=_change_note(locked, current, changed, locked.allocation.pool.currency),
-    )
-    return locked
+    if changed:
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="edited",
+            request=locked,
+            old_status=RS.DRAFT,
+            new_status=RS.DRAFT,
+            amount=locked.requested_amount,
+            note=_change_note(locked, current, changed, locked.allocation.pool.currency),
+        )
+    return request_submit(fund_request=locked, actor=actor) if submit else locked
 
 
 @transaction.atomic

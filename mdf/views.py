@@ -15,7 +15,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -297,22 +296,20 @@ class RequestCreateView(ActingMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    fund_request = services.request_create(
-                        partner=self.partner,
-                        allocation=data["allocation"],
-                        activity_type=data["activity_type"],
-                        title=data["title"],
-                        description=data["description"],
-                        activity_start=data["activity_start"],
-                        activity_end=data["activity_end"],
-                        requested_amount=data["requested_amount"],
-                        expected_leads=data["expected_leads"] or 0,
-                        expected_pipeline=data["expected_pipeline"] or ZERO,
-                        actor=request.user,  # type: ignore[arg-type]
-                    )
-                    if submit:
-                        services.request_submit(fund_request=fund_request, actor=request.user)  # type: ignore[arg-type]
+                fund_request = services.request_create(
+                    partner=self.partner,
+                    allocation=data["allocation"],
+                    activity_type=data["activity_type"],
+                    title=data["title"],
+                    description=data["description"],
+                    activity_start=data["activity_start"],
+                    activity_end=data["activity_end"],
+                    requested_amount=data["requested_amount"],
+                    expected_leads=data["expected_leads"] or 0,
+                    expected_pipeline=data["expected_pipeline"] or ZERO,
+                    actor=request.user,  # type: ignore[arg-type]
+                    submit=submit,
+                )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
@@ -411,14 +408,12 @@ class RequestEditView(RequestActionMixin, View):
         submit = "submit" in request.POST
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    services.request_update(
-                        fund_request=fund_request,
-                        actor=request.user,  # type: ignore[arg-type]
-                        **form.changes(),
-                    )
-                    if submit:
-                        services.request_submit(fund_request=fund_request, actor=request.user)  # type: ignore[arg-type]
+                services.request_update(
+                    fund_request=fund_request,
+                    actor=request.user,  # type: ignore[arg-type]
+                    submit=submit,
+                    **form.changes(),
+                )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
