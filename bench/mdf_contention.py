@@ -17,17 +17,23 @@ For context (not the bar) a third loop writes the rows a service move writes, in
 SQL from a bare client: lock the request, update it, write its event, move the
 allocation (guarded), append a ledger row, commit.
 
-Where the time goes (2 cores, 50 clients, measured): one move of the services costs
-~1.7 ms on one client (about 1 ms in the database, 0.7 ms of Python), the bare UPDATE
-~0.07 ms. Under 50 clients the allocation row is the queue: sampling the lock holder
-shows it mostly idle in its transaction between the ledger statement and the COMMIT
-its client has yet to send (the client waits for a core), then in the WAL flush.
-Tried and not kept: COMMIT sent with the ledger statement (+33 % on approvals, +12 %
-overall, at the price of committing behind Django's transaction handling), server-side
-prepared statements (-35 % database time on one client, +9 % under 50), PostgreSQL at a
-higher CPU priority (no change), no foreign-key checks (no change), threads instead of
-processes (the bare loops gain more), an approval in one SQL statement (~720/s
-against ~500/s approvals now: still far from a quarter of the bare loop).
+Where the time goes (2 cores, 50 clients, measured): the machine is saturated (over
+90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
+one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
+A bare UPDATE costs ~1 ms of machine CPU; a service move 6–12 ms, of which the Python
+client alone is 2.5–5 ms (locking read, rules, the move), the rest PostgreSQL and the
+kernel per round trip. A quarter of the bare rate needs a move in ~4 ms of CPU: less
+than the client's share alone. What has helped: row locks written once (mdf/locks.py),
+and a decision's own rows written in its ledger statement (mdf/writes.py: an approval
+takes 4 round trips instead of 6, a claim approval 6 instead of 9; +15 % moves/s,
+three runs each way).
+Tried and not kept: COMMIT sent with the ledger statement (+12 % overall, at the price
+of committing behind Django's transaction handling), server-side prepared statements
+(-35 % database time on one client, within the noise under 50), forced generic plans
+(worse), PostgreSQL at a higher CPU priority (no change), no foreign-key checks (no
+change), threads instead of processes (the bare loops gain more), an approval in one
+SQL statement (~720/s against ~500/s approvals on a faster machine: still far from a
+quarter of the bare loop, and the rules would leave services.py).
 
 Usage: .venv/bin/python bench/mdf_contention.py [--quick]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
@@ -70,13 +76,24 @@ def drop_database(server: str, url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all processes on this machine have used since boot (Linux /proc/stat),
+    idle and I/O wait left out: the same clock for the clients and the server."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def run_clients(work, items, rehearse, clients=None):
     """Split items over `clients` processes (each with its own database connection,
     as web workers are), release them together, and time until all are done.
     Before the clock starts each client rehearses one move (`rehearse(item)`, rolled
     back), so it runs warm, as a long-running web worker does: connected, its code
     and data paged in (after a fork, first touches copy memory pages).
-    Returns (wall seconds, per-move latencies in ms, successes)."""
+    Returns (wall seconds, per-move latencies in ms, successes, machine CPU seconds)."""
     import gc
     import multiprocessing
 
@@ -85,9 +102,9 @@ def run_clients(work, items, rehearse, clients=None):
     clients = clients or CLIENTS
     chunks = [items[i::clients] for i in range(clients)]
     if clients == 1:  # inline, so a profiler sees the moves
-        started = time.perf_counter()
+        busy, started = machine_busy_seconds(), time.perf_counter()
         latencies, ok = _run_chunk(work, chunks[0])
-        return time.perf_counter() - started, latencies, ok
+        return time.perf_counter() - started, latencies, ok, machine_busy_seconds() - busy
     context = multiprocessing.get_context("fork")
     gc.freeze()  # what the parent made stays shared (no collection copies it per child)
     barrier = context.Barrier(clients + 1)
@@ -105,13 +122,13 @@ def run_clients(work, items, rehearse, clients=None):
     for process in processes:
         process.start()
     barrier.wait()
-    started = time.perf_counter()
+    busy, started = machine_busy_seconds(), time.perf_counter()
     collected = [results.get(timeout=600) for _ in processes]
-    elapsed = time.perf_counter() - started
+    elapsed, busy = time.perf_counter() - started, machine_busy_seconds() - busy
     for process in processes:
         process.join(timeout=60)
     latencies = [value for chunk_latencies, _ok in collected for value in chunk_latencies]
-    return elapsed, latencies, sum(ok for _latencies, ok in collected)
+    return elapsed, latencies, sum(ok for _latencies, ok in collected), busy
 
 
 class Rehearsal(Exception):  # noqa: N818 - control flow: undo the rehearsed move
@@ -271,7 +288,7 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
         return services.claim_decide(claim=claim, actor=finance, decision="approve", note="bench")
 
     # Phase 1: parallel approvals (commit moves).
-    approve_time, approve_lat, approved = run_clients(
+    approve_time, approve_lat, approved, approve_cpu = run_clients(
         lambda r: attempt(lambda: approve(r)),
         fund_requests,
         rehearse=lambda r: rolled_back(lambda: approve(r)),
@@ -289,7 +306,7 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
         )
         claims.append(services.claim_submit(claim=claim, actor=marketer))
     # Phase 2: parallel claim approvals (spend moves).
-    spend_time, spend_lat, spent = run_clients(
+    spend_time, spend_lat, spent, spend_cpu = run_clients(
         lambda c: attempt(lambda: approve_claim(c)),
         claims,
         rehearse=lambda c: rolled_back(lambda: approve_claim(c)),
@@ -325,10 +342,12 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
         "service_moves": service_moves,
         "service_time": service_time,
         "service_rate": service_moves / service_time,
+        "service_cpu_ms": (approve_cpu + spend_cpu) * 1000 / service_moves,
         "p95_ms": p95(latencies),
         "p50_ms": statistics.median(latencies),
         "bare_rate": bare["moves"] / bare["time"],
         "bare_moves": bare["moves"],
+        "bare_cpu_ms": bare["cpu"] * 1000 / bare["moves"],
         "bare_tx_rate": bare_tx["moves"] / bare_tx["time"],
         "violations": violations,
         "approved": approved,
@@ -382,14 +401,19 @@ def bare_loop(settings_dict: dict, requests_count: int, cost: Decimal, allocated
         )
         return cur.rowcount == 1
 
-    t1, _lat1, committed = run_clients(commit, list(range(requests_count)), rehearse)
-    t2, _lat2, spent = run_clients(spend, list(range(committed)), rehearse)
+    t1, _lat1, committed, cpu1 = run_clients(commit, list(range(requests_count)), rehearse)
+    t2, _lat2, spent, cpu2 = run_clients(spend, list(range(committed)), rehearse)
     with psycopg.connect(dsn, autocommit=True) as conn:
         available, committed_left, spent_total = conn.execute(
             "SELECT available, committed, spent FROM bare_allocation"
         ).fetchone()
     violations = int(available < 0) + int(available + committed_left + spent_total != allocated)
-    return {"moves": committed + spent, "time": t1 + t2, "violations": violations}
+    return {
+        "moves": committed + spent,
+        "time": t1 + t2,
+        "cpu": cpu1 + cpu2,
+        "violations": violations,
+    }
 
 
 def bare_transaction_loop(
@@ -480,8 +504,8 @@ def bare_transaction_loop(
         with conn.transaction(force_rollback=True):
             conn.execute("SELECT status FROM tx_request WHERE id = %s FOR UPDATE", [request_id])
 
-    t1, _lat, committed = run_clients(commit, list(range(1, requests_count + 1)), rehearse)
-    t2, _lat, spent = run_clients(spend, list(range(1, committed + 1)), rehearse)
+    t1, _lat, committed, _cpu = run_clients(commit, list(range(1, requests_count + 1)), rehearse)
+    t2, _lat, spent, _cpu = run_clients(spend, list(range(1, committed + 1)), rehearse)
     with psycopg.connect(dsn, autocommit=True) as conn:
         available, committed_left, spent_total = conn.execute(
             "SELECT available, committed, spent FROM tx_allocation"
@@ -500,6 +524,11 @@ def report(result: dict) -> None:
     )
     print(f"bare SQL: {result['bare_moves']} moves = {result['bare_rate']:.0f} moves/s")
     print(
+        "machine CPU per move (clients + server + kernel; the machine is saturated, so "
+        f"the rate follows it): services {result['service_cpu_ms']:.2f} ms, "
+        f"bare SQL {result['bare_cpu_ms']:.2f} ms"
+    )
+    print(
         f"bare transaction (the same rows in plain SQL, for context): "
         f"{result['bare_tx_rate']:.0f} moves/s; services are "
         f"{result['service_rate'] / result['bare_tx_rate']:.2f}× of it"
@@ -510,6 +539,8 @@ def report(result: dict) -> None:
         "figure: mdf_moves_vs_bare_transaction "
         f"{result['service_rate'] / result['bare_tx_rate']:.3f} ratio"
     )
+    print(f"figure: mdf_cpu_per_move_ms {result['service_cpu_ms']:.2f} ms")
+    print(f"figure: bare_cpu_per_move_ms {result['bare_cpu_ms']:.2f} ms")
     print(f"figure: mdf_violations {result['violations']} count")
 
 

@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
 from mdf.money import CENT
+from mdf.writes import RowWrites
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
@@ -75,6 +76,7 @@ def append(
     claim: Claim | None = None,
     memo: str = "",
     require_available: Decimal | None = None,
+    writes: RowWrites | None = None,
     **deltas: Decimal,
 ) -> LedgerEntry:
     """Move the allocation's buckets by `deltas` and write the ledger entry for it.
@@ -83,6 +85,8 @@ def append(
     caller's transaction: the row every partner's move contends for is held only
     from here to the commit. `require_available` guards the move (available ≥ it);
     when the guard fails nothing is written and NotEnoughAvailable is raised.
+    `writes` are the decision's other rows (its request or claim, its event): they are
+    written with the move, and only if it happens (see mdf/writes.py).
     Check constraints refuse any result that would break an invariant.
     """
     unknown = set(deltas) - {f"d_{bucket}" for bucket in BUCKETS}
@@ -100,15 +104,21 @@ def append(
         created_at=timezone.now(),
         **{f"d_{bucket}": deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS},
     )
+    writes = writes or RowWrites()
     if connection.vendor == "postgresql":
-        row = _move_in_one_statement(allocation, entry, require_available)
+        row = _move_in_one_statement(allocation, entry, require_available, writes)
     else:
         row = _move_step_by_step(allocation, entry, require_available)
+        if row is not None:
+            writes.save()
     if row is None:
         with scopes_disabled():
             current = Allocation.objects.get(pk=allocation.pk)
         raise NotEnoughAvailable(current.available)
-    entry.seq, entry.prev_hash, entry.entry_hash, entry.pk, *buckets = row
+    entry.seq, entry.prev_hash, entry.entry_hash, entry.pk, *rest = row
+    buckets, new_keys = rest[: len(BUCKETS)], rest[len(BUCKETS) :]
+    if connection.vendor == "postgresql":
+        writes.written(new_keys)
     allocation.ledger_seq, allocation.ledger_head = entry.seq, entry.entry_hash
     for bucket, value in zip(BUCKETS, buckets, strict=True):
         setattr(allocation, bucket, _money(value))
@@ -124,7 +134,10 @@ def _content_around_seq(allocation: Allocation, entry: LedgerEntry) -> tuple[str
 
 
 def _move_in_one_statement(
-    allocation: Allocation, entry: LedgerEntry, require_available: Decimal | None
+    allocation: Allocation,
+    entry: LedgerEntry,
+    require_available: Decimal | None,
+    writes: RowWrites,
 ) -> tuple | None:
     """PostgreSQL: lock, check, move the buckets, extend the hash chain and insert the
     entry in ONE statement, so no client round trip happens while the lock waits
@@ -139,6 +152,8 @@ def _move_in_one_statement(
     if require_available is not None:
         guard = AVAILABLE_GUARD
         params.append(require_available)
+    write_ctes, write_params, new_keys = writes.ctes("moved")
+    params += write_params
     params += [
         entry.kind,
         entry.amount,
@@ -162,7 +177,7 @@ def _move_in_one_statement(
                     || (ledger_seq + 1)::text || %s, 'UTF8')), 'hex')
             WHERE id = %s{guard}
             RETURNING *
-        ), inserted AS (
+        ), {"".join(cte + ", " for cte in write_ctes)}inserted AS (
             INSERT INTO {entries} (partner_id, allocation_id, seq, kind, amount, {d_columns},
                 request_id, claim_id, actor_id, memo, created_at, prev_hash, entry_hash)
             SELECT partner_id, id, ledger_seq, %s, %s, {", ".join(["%s"] * len(BUCKETS))},
@@ -171,7 +186,7 @@ def _move_in_one_statement(
             RETURNING id
         )
         SELECT moved.ledger_seq, moved.ledger_prev_head, moved.ledger_head, inserted.id,
-            {bucket_columns}
+            {bucket_columns}{"".join(", " + key for key in new_keys)}
         FROM moved, inserted
     """  # noqa: S608 - identifiers from model metadata; every value is a parameter
     with connection.cursor() as cursor:

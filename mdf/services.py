@@ -5,8 +5,10 @@ Locking order (always this order, so two moves never deadlock):
     claim → request → allocation → pool
 each with `select_for_update(of=("self",))`: from the most specific row to the most
 shared one, so the rows everybody contends for (an allocation, a pool) are locked
-last and held only for the money movement itself; the request's and claim's own
-updates and audit rows are written before. Amounts are Decimal end to end.
+last and held only for the money movement itself. A decision that moves money hands
+its request's or claim's update and its event to the move (`mdf.writes.RowWrites`),
+which writes them in its own statement, only if the money moved. Amounts are Decimal
+end to end.
 Errors are `ValidationError`s keyed by the field they concern; nothing moves
 when one is raised.
 """
@@ -44,6 +46,7 @@ from mdf.models import (
     ProofKind,
 )
 from mdf.money import format_money, fund_share, to_money
+from mdf.writes import RowWrites
 from partners.models import Partner, Tier
 
 Kind = LedgerEntry.Kind
@@ -144,7 +147,7 @@ def _lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
     return claim, fund_request
 
 
-def _event(
+def _event_row(
     *,
     partner: Partner,
     actor: User | None,
@@ -156,23 +159,27 @@ def _event(
     amount: Decimal | None = None,
     note: str = "",
     notify: bool = False,
-) -> None:
-    """Record a step of the decision trail. `notify` marks it for the partner's email:
-    the event row is the outbox (mdf.notifications.send_pending_decision_emails), so
-    the email is due exactly when the decision commits and never without it."""
-    with scopes_disabled():
-        MDFEvent.objects.create(
-            partner=partner,
-            actor=actor,
-            action=action,
-            request=request,
-            claim=claim,
-            old_status=old_status,
-            new_status=new_status,
-            amount=amount,
-            note=note,
-            email_partner=notify,
-        )
+) -> MDFEvent:
+    """A step of the decision trail, not yet saved. `notify` marks it for the partner's
+    email: the event row is the outbox (mdf.notifications.send_pending_decision_emails),
+    so the email is due exactly when the decision commits and never without it."""
+    return MDFEvent(
+        partner=partner,
+        actor=actor,
+        action=action,
+        request=request,
+        claim=claim,
+        old_status=old_status,
+        new_status=new_status,
+        amount=amount,
+        note=note,
+        email_partner=notify,
+    )
+
+
+def _event(**fields) -> None:
+    """Record a step of the decision trail now (see `_event_row`)."""
+    _event_row(**fields).save(force_insert=True)
 
 
 def _check_share(cost: Decimal, pool: FundPool, field: str) -> Decimal:
@@ -721,20 +728,24 @@ def request_decide(
         locked.commitment = share
         locked.status = RS.APPROVED
         locked.decided_at = now
-        locked.save(update_fields=REQUEST_STATE_FIELDS)
-        _event(
-            partner=locked.partner,
-            actor=actor,
-            action="approved" if amount == locked.requested_amount else "approved_partly",
-            request=locked,
-            old_status=old_status,
-            new_status=RS.APPROVED,
-            amount=amount,
-            note=note,
-            notify=True,
+        writes = RowWrites()
+        writes.update(locked, REQUEST_STATE_FIELDS)
+        writes.insert(
+            _event_row(
+                partner=locked.partner,
+                actor=actor,
+                action="approved" if amount == locked.requested_amount else "approved_partly",
+                request=locked,
+                old_status=old_status,
+                new_status=RS.APPROVED,
+                amount=amount,
+                note=note,
+                notify=True,
+            )
         )
-        # Last, the shared row: the allocation is locked by the money movement itself,
-        # which also checks that the share is still available.
+        # The shared row last: the allocation is locked by the money movement itself,
+        # which checks that the share is still available and writes the request and
+        # its event with it (only if it moves).
         try:
             ledger.append(
                 locked.allocation,
@@ -744,6 +755,7 @@ def request_decide(
                 request=locked,
                 memo=locked.title,
                 require_available=share,
+                writes=writes,
                 d_committed=share,
             )
         except ledger.NotEnoughAvailable as exc:
@@ -1211,31 +1223,35 @@ def claim_decide(
         locked.approved_amount = amount
         locked.reimbursement = reimbursement
         locked.status = CS.APPROVED
-        locked.save(update_fields=CLAIM_STATE_FIELDS)
         with scopes_disabled():
-            approved_cost = (
+            approved_before = (
                 fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
                     s=Sum("approved_amount")
                 )["s"]
                 or ZERO
             )
         remainder = ZERO
-        if approved_cost >= fund_request.approved_amount:
+        if approved_before + amount >= fund_request.approved_amount:
             remainder = _take_open_commitment(fund_request)
             fund_request.status = RS.CLOSED
-        fund_request.save(update_fields=REQUEST_STATE_FIELDS)
-        _event(
-            partner=locked.partner,
-            actor=actor,
-            action="approved" if amount == locked.amount else "approved_partly",
-            claim=locked,
-            old_status=CS.SUBMITTED,
-            new_status=CS.APPROVED,
-            amount=reimbursement,
-            note=note,
-            notify=True,
+        writes = RowWrites()
+        writes.update(locked, CLAIM_STATE_FIELDS)
+        writes.update(fund_request, REQUEST_STATE_FIELDS)
+        writes.insert(
+            _event_row(
+                partner=locked.partner,
+                actor=actor,
+                action="approved" if amount == locked.amount else "approved_partly",
+                claim=locked,
+                old_status=CS.SUBMITTED,
+                new_status=CS.APPROVED,
+                amount=reimbursement,
+                note=note,
+                notify=True,
+            )
         )
-        # Last, the shared row: the allocation is locked by the money movement itself.
+        # The shared row last: the allocation is locked by the money movement itself,
+        # which writes the claim, its request and the event with it.
         allocation = fund_request.allocation
         if reimbursement > ZERO:
             ledger.append(
@@ -1246,9 +1262,12 @@ def claim_decide(
                 request=fund_request,
                 claim=locked,
                 memo=fund_request.title,
+                writes=writes,
                 d_committed=-reimbursement,
                 d_spent=reimbursement,
             )
+        else:
+            writes.save()
         _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
         return locked
 
