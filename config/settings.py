@@ -125,7 +125,9 @@ if REDIS_URL:
 else:
     # No server needed: kombu's filesystem transport still runs a real worker and beat.
     _celery_dir = VAR_DIR / "celery"
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host; naming kombu's default keeps it from warning
+    # "No hostname was supplied" on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),

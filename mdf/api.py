@@ -170,7 +170,8 @@ class BalanceView(PartnerScopedAPIMixin, MDFViewMixin, GenericAPIView):
         description=(
             "Every activity type a request can name (by `slug`), with the proof kinds a "
             "claim of that type must include and the multipart field each is sent in "
-            "(`proof_<slug>`)."
+            "(`proof_<slug>`). Partners see the types still offered; staff also see "
+            "retired ones (`active: false`), which requests made earlier keep."
         ),
     )
 )
@@ -188,6 +189,8 @@ class ActivityTypeViewSet(
     filter_backends: list = []
 
     def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.partner is not None:
+            queryset = queryset.filter(active=True)
         return queryset.prefetch_related("proof_kinds").order_by("name", "pk")
 
 

@@ -96,7 +96,7 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     )
     activity_type = forms.ModelChoiceField(
         label=_("Activity type"),
-        queryset=ActivityType.objects.prefetch_related("proof_kinds"),
+        queryset=ActivityType.objects.filter(active=True),
         empty_label=_("Choose a type"),
         help_text=_("It decides which proof you upload when you claim."),
     )
@@ -123,9 +123,18 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(
-        self, *args: Any, allocations: Any = None, editing: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        allocations: Any = None,
+        activity_types: Any = None,
+        editing: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if activity_types is not None:
+            types = self.fields["activity_type"]
+            assert isinstance(types, forms.ModelChoiceField)
+            types.queryset = activity_types
         if editing:
             # A draft keeps its fund (`services.request_update` does not move it).
             del self.fields["allocation"]

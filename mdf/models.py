@@ -203,6 +203,14 @@ class ActivityType(models.Model):
     proof_kinds = models.ManyToManyField(
         "ProofKind", verbose_name=_("required proof"), related_name="activity_types", blank=True
     )
+    active = models.BooleanField(
+        _("offered to partners"),
+        default=True,
+        help_text=_(
+            "Untick to retire the type: requests that have it keep it (and are claimed as "
+            "before), new requests cannot choose it."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -24,7 +24,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry, MDFEvent
+from mdf.models import (
+    ZERO,
+    ActivityType,
+    Allocation,
+    Claim,
+    FundPool,
+    FundRequest,
+    LedgerEntry,
+    MDFEvent,
+)
 from partners.models import Partner
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
@@ -106,6 +115,14 @@ def pool_balance(*, pool: FundPool) -> Balance:
     for bucket in BUCKETS:
         setattr(balance, bucket, totals[bucket] or ZERO)
     return balance
+
+
+def activity_types_offered(*, keeping: int | None = None) -> QuerySet[ActivityType]:
+    """The activity types a request can choose: those not retired, and (`keeping`) the
+    one a draft already has, so its edit form still shows it."""
+    return ActivityType.objects.filter(Q(active=True) | Q(pk=keeping)).prefetch_related(
+        "proof_kinds"
+    )
 
 
 def requests_for_partner(*, partner: Partner) -> QuerySet[FundRequest]:

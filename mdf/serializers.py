@@ -287,7 +287,7 @@ class ActivityTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ActivityType
-        fields = ["slug", "name", "description", "proof_kinds"]
+        fields = ["slug", "name", "description", "active", "proof_kinds"]
         read_only_fields = fields
 
 

@@ -352,6 +352,12 @@ def allocations_bulk_by_tier(
 # --- requests ------------------------------------------------------------------
 
 
+def _retired_type(activity_type: ActivityType) -> str:
+    return _("“%(type)s” is no longer offered: choose another activity type.") % {
+        "type": activity_type.name
+    }
+
+
 def _clean_request_fields(
     *,
     pool: FundPool,
@@ -366,7 +372,8 @@ def _clean_request_fields(
 ) -> dict[str, object]:
     """The checks a request's own fields pass, when it is drafted and on every edit.
 
-    Rules: an activity type; a title (at most 200 characters) and a description;
+    Rules: an activity type still offered (not retired); a title (at most 200
+    characters) and a description;
     expected leads a whole number, 0 or more; a positive amount whose fund share (by
     the pool's percentage) does not round to nothing; a pipeline of 0 or more; the
     activity not ending before it starts. Returns the cleaned values by field name.
@@ -376,6 +383,8 @@ def _clean_request_fields(
     errors = {}
     if not isinstance(activity_type, ActivityType):
         errors["activity_type"] = _("Choose an activity type.")
+    elif not activity_type.active:
+        errors["activity_type"] = _retired_type(activity_type)
     if not title:
         errors["title"] = _("Give the activity a title.")
     elif len(title) > 200:
@@ -554,8 +563,9 @@ def request_update(
 def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
     """Submit a draft for decision.
 
-    Rules: before the pool's request deadline and before the activity starts; the
-    fund's share of the amount must fit in what the allocation has available now.
+    Rules: before the pool's request deadline and before the activity starts; an
+    activity type still offered (a draft whose type was retired since must change it);
+    the fund's share of the amount must fit in what the allocation has available now.
     Staff may submit on the partner's behalf (recorded); they then cannot approve it.
     """
     locked = _lock_request(fund_request.pk)
@@ -574,6 +584,8 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
         raise ValidationError(
             {"activity_start": _("Requests must be submitted before the activity starts.")}
         )
+    if not locked.activity_type.active:
+        raise ValidationError({"activity_type": _retired_type(locked.activity_type)})
     allocation = locked.allocation
     share = _check_share(locked.requested_amount, pool, "requested_amount")
     if share > allocation.available:

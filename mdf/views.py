@@ -26,7 +26,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from mdf import selectors, services
 from mdf.forms import ClaimForm, CloseRequestForm, FundRequestForm, ProofUploadForm
-from mdf.models import ZERO, ActivityType, Allocation, Claim, ClaimProof, FundRequest, MDFEvent
+from mdf.models import ZERO, Allocation, Claim, ClaimProof, FundRequest, MDFEvent
 from mdf.money import format_money, fund_share
 from partners.models import Membership, Partner
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin
@@ -281,7 +281,11 @@ class RequestCreateView(ActingMixin, View):
             match = self.allocations().filter(uuid=wanted).first() if is_uuid(wanted) else None
             if match is not None:
                 initial["allocation"] = match.pk
-        form = FundRequestForm(initial=initial, allocations=self.allocations())
+        form = FundRequestForm(
+            initial=initial,
+            allocations=self.allocations(),
+            activity_types=selectors.activity_types_offered(),
+        )
         return self.render(form, source=source)
 
     def copy_source(self) -> FundRequest | None:
@@ -291,7 +295,11 @@ class RequestCreateView(ActingMixin, View):
         return selectors.requests_for_partner(partner=self.partner).filter(uuid=wanted).first()
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = FundRequestForm(request.POST, allocations=self.allocations())
+        form = FundRequestForm(
+            request.POST,
+            allocations=self.allocations(),
+            activity_types=selectors.activity_types_offered(),
+        )
         submit = "submit" in request.POST
         if form.is_valid():
             data = form.cleaned_data
@@ -331,7 +339,7 @@ class RequestCreateView(ActingMixin, View):
             source=source,
             has_allocations=bool(allocations),
             allocations=allocations,
-            activity_types=ActivityType.objects.prefetch_related("proof_kinds"),
+            activity_types=selectors.activity_types_offered(),
         )
         return render(self.request, self.template_name, context, status=status)
 
@@ -399,12 +407,22 @@ class RequestEditView(RequestActionMixin, View):
 
     def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
         fund_request = self.get_object()
-        form = FundRequestForm(initial=FundRequestForm.initial_for_edit(fund_request), editing=True)
+        form = FundRequestForm(
+            initial=FundRequestForm.initial_for_edit(fund_request),
+            activity_types=self.activity_types(fund_request),
+            editing=True,
+        )
         return self.render(fund_request, form)
+
+    @staticmethod
+    def activity_types(fund_request: FundRequest):
+        return selectors.activity_types_offered(keeping=fund_request.activity_type_id)
 
     def post(self, request: HttpRequest, uuid: str) -> HttpResponse:
         fund_request = self.get_object()
-        form = FundRequestForm(request.POST, editing=True)
+        form = FundRequestForm(
+            request.POST, activity_types=self.activity_types(fund_request), editing=True
+        )
         submit = "submit" in request.POST
         if form.is_valid():
             try:
@@ -436,7 +454,7 @@ class RequestEditView(RequestActionMixin, View):
             editable=fund_request.status == RS.DRAFT,
             has_allocations=True,
             allocations=[fund_request.allocation],
-            activity_types=ActivityType.objects.prefetch_related("proof_kinds"),
+            activity_types=self.activity_types(fund_request),
         )
         return render(self.request, self.template_name, context, status=status)
 

@@ -10,7 +10,8 @@ from mdf.models import ActivityType, ProofKind
 
 @admin.register(ActivityType)
 class ActivityTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "active"]
+    list_filter = ["active"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["proof_kinds"]
 

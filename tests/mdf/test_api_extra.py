@@ -367,6 +367,7 @@ def test_activity_types_list_the_proof_each_needs(
         "slug": "ads",
         "name": "Digital ads",
         "description": "",
+        "active": True,
         "proof_kinds": [
             {
                 "slug": "invoice",
