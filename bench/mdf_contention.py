@@ -33,7 +33,7 @@ of committing behind Django's transaction handling), server-side prepared statem
 (worse), PostgreSQL at a higher CPU priority (no change), no foreign-key checks (no
 change), threads instead of processes (the bare loops gain more), an approval in one
 SQL statement (~720/s against ~500/s approvals on a faster machine: still far from a
-quarter of the bare loop, and the rules would leave services.py).
+quarter of the bare loop, and the rules would leave mdf/services/).
 
 Usage: .venv/bin/python bench/mdf_contention.py [--quick]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):

@@ -9,8 +9,7 @@ and claims must follow it. Idempotent: nothing is created if the demo pools exis
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -22,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from mdf import services
 from mdf.models import ActivityType, FundPool, ProofKind
+from mdf.services.clock import as_of
 from partners.models import Membership, Partner, Tier
 
 PROOF_KINDS = [
@@ -39,17 +39,6 @@ ACTIVITY_TYPES = [
     ("content-syndication", "Content syndication", ["invoice", "leads"]),
 ]
 TIER_AMOUNTS = {"platinum": "40000.00", "gold": "20000.00", "silver": "8000.00"}
-
-
-@contextmanager
-def as_of(day: date):
-    """Run services as if today were `day` (demo history only)."""
-    original = services._today
-    services._today = lambda: day
-    try:
-        yield
-    finally:
-        services._today = original
 
 
 def _pdf(text: str) -> bytes:

@@ -27,6 +27,7 @@ def test_ruff_format_is_clean():
 @pytest.mark.slow
 def test_services_and_selectors_type_check():
     targets = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/services.py"))
+    targets += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/services/*.py"))
     targets += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/selectors.py"))
     targets.append("assets/validation.py")
     result = run(str(BIN / "mypy"), *targets)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
@@ -119,7 +120,7 @@ def test_an_approval_that_does_not_fit_leaves_the_request_undecided(
     for fund_request in fitting:
         services.request_decide(fund_request=fund_request, actor=manager, approve=True, note="ok")
 
-    with pytest.raises(services.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         services.request_decide(fund_request=other, actor=manager, approve=True, note="ok")
 
     assert "2,000.00" in str(refused.value.message_dict["approved_amount"])

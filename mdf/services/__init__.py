@@ -1,0 +1,95 @@
+"""Every MDF write. Money moves only here, one ledger entry per movement, in the
+same transaction as the state change. One module per use case, all imported here,
+so callers write `services.request_decide(...)`:
+
+- `pools`: pool changes, allocations (one, or in bulk by tier);
+- `requests`: fund requests, from draft to decision and release;
+- `claims`: claims, from draft to decision and payment;
+- `proof`: proof of performance files of a claim;
+- `deadlines`: the daily expiry and roll-over of what was not claimed in time;
+- `steps`: what they are built from (amounts, notes, row locks, the decision trail);
+- `clock`: the date the rules check against.
+
+Locking order (always this order, so two moves never deadlock):
+    claim → request → allocation → pool
+each with `select_for_update(of=("self",))`: from the most specific row to the most
+shared one, so the rows everybody contends for (an allocation, a pool) are locked
+last and held only for the money movement itself. A decision that moves money hands
+its request's or claim's update and its event to the move (`mdf.writes.RowWrites`),
+which writes them in its own statement, only if the money moved. Amounts are Decimal
+end to end.
+Errors are `ValidationError`s keyed by the field they concern; nothing moves
+when one is raised.
+"""
+
+from mdf.services.claims import (
+    can_decide_claim,
+    claim_create,
+    claim_decide,
+    claim_record_payment,
+    claim_submit,
+    claim_update,
+    claimable,
+)
+from mdf.services.deadlines import pool_roll_over
+from mdf.services.pools import (
+    allocation_create,
+    allocations_bulk_by_tier,
+    pool_update,
+    pool_update_errors,
+)
+from mdf.services.proof import (
+    claim_attach_proof,
+    claim_remove_proof,
+    missing_proof,
+    proof_files_sweep,
+    required_proof,
+)
+from mdf.services.requests import (
+    can_decide_request,
+    request_cancel,
+    request_create,
+    request_decide,
+    request_release,
+    request_submit,
+    request_update,
+)
+from mdf.services.steps import (
+    ANY_REQUEST_PERMISSION,
+    CLAIM_EDITABLE_FIELDS,
+    DECIDE_PERMISSION,
+    FINANCE_PERMISSION,
+    REQUEST_EDITABLE_FIELDS,
+)
+
+__all__ = [
+    "ANY_REQUEST_PERMISSION",
+    "CLAIM_EDITABLE_FIELDS",
+    "DECIDE_PERMISSION",
+    "FINANCE_PERMISSION",
+    "REQUEST_EDITABLE_FIELDS",
+    "allocation_create",
+    "allocations_bulk_by_tier",
+    "can_decide_claim",
+    "can_decide_request",
+    "claim_attach_proof",
+    "claim_create",
+    "claim_decide",
+    "claim_record_payment",
+    "claim_remove_proof",
+    "claim_submit",
+    "claim_update",
+    "claimable",
+    "missing_proof",
+    "pool_roll_over",
+    "pool_update",
+    "pool_update_errors",
+    "proof_files_sweep",
+    "request_cancel",
+    "request_create",
+    "request_decide",
+    "request_release",
+    "request_submit",
+    "request_update",
+    "required_proof",
+]

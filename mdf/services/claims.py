@@ -1,0 +1,438 @@
+"""Claims against approved requests: drafted after the activity, within what is
+claimable and before the claim deadline, submitted once every required proof is there,
+decided by finance (approve, partly approve, reject, return for more proof), then paid.
+An approval spends the fund's share from the request's commitment."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from mdf import ledger
+from mdf.models import (
+    ZERO,
+    Claim,
+    FundRequest,
+)
+from mdf.money import format_money, fund_share
+from mdf.services import clock
+from mdf.services.proof import missing_proof
+from mdf.services.steps import (
+    CLAIM_EDITABLE_FIELDS,
+    CLAIM_STATE_FIELDS,
+    CS,
+    FINANCE_PERMISSION,
+    REQUEST_STATE_FIELDS,
+    RS,
+    Kind,
+    _amount,
+    _change_note,
+    _check_not_own,
+    _event,
+    _event_row,
+    _ledger_release,
+    _lock_claim,
+    _lock_claim_and_request,
+    _note,
+    _refuse_unknown_changes,
+    _save_changes,
+    _take_open_commitment,
+)
+from mdf.writes import RowWrites
+
+
+def _reserved_cost(fund_request: FundRequest, exclude: Claim | None = None) -> Decimal:
+    """Cost held by claims on the request: pending ones by their amount, decided ones
+    by their approved amount."""
+    with scopes_disabled():
+        claims = fund_request.claims.filter(status__in=Claim.RESERVING)
+        if exclude is not None:
+            claims = claims.exclude(pk=exclude.pk)
+        sums = claims.aggregate(
+            pending=Sum("amount", filter=Q(status__in=(CS.SUBMITTED, CS.RETURNED))),
+            decided=Sum("approved_amount", filter=Q(status__in=(CS.APPROVED, CS.PAID))),
+        )
+    return (sums["pending"] or ZERO) + (sums["decided"] or ZERO)
+
+
+def claimable(fund_request: FundRequest, exclude: Claim | None = None) -> Decimal:
+    """Activity cost still claimable on a request: approved − claims pending or approved."""
+    if fund_request.status != RS.APPROVED:
+        return ZERO
+    return max(fund_request.approved_amount - _reserved_cost(fund_request, exclude), ZERO)
+
+
+def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> None:
+    pool = fund_request.allocation.pool
+    today = clock.today()
+    if today > pool.claim_deadline:
+        raise ValidationError(
+            {
+                field: _("The claim deadline of %(pool)s was %(date)s.")
+                % {"pool": pool.name, "date": pool.claim_deadline.isoformat()}
+            }
+        )
+    if today < fund_request.activity_end:
+        raise ValidationError(
+            {
+                field: _("Claims can be made once the activity has ended (%(date)s).")
+                % {"date": fund_request.activity_end.isoformat()}
+            }
+        )
+
+
+def _clean_claim_fields(
+    *,
+    fund_request: FundRequest,
+    amount: object,
+    actual_leads: int | None,
+    actual_pipeline: object,
+    results_note: str,
+    claim: Claim | None = None,
+) -> dict[str, object]:
+    """The checks a claim's own fields pass, when it is drafted and on every edit.
+
+    Rules: a positive amount and a pipeline of 0 or more; leads a whole number, 0 or
+    more; the request approved; after the activity and before the claim deadline;
+    the amount within what is still claimable on the request, not counting `claim`
+    itself (whose old amount it replaces). Returns the cleaned values by field name.
+    """
+    value = _amount(amount, field="amount")
+    pipeline = (
+        ZERO
+        if actual_pipeline in (None, "", ZERO, 0)
+        else _amount(actual_pipeline, field="actual_pipeline")
+    )
+    leads = actual_leads or 0
+    if not isinstance(leads, int) or leads < 0:
+        raise ValidationError({"actual_leads": _("Leads are a whole number, 0 or more.")})
+    if fund_request.status != RS.APPROVED:
+        raise ValidationError({"request": _("Claims can only be made on approved requests.")})
+    _check_claim_window(fund_request)
+    left = claimable(fund_request, exclude=claim)
+    if value > left:
+        raise ValidationError(
+            {
+                "amount": _("More than is still claimable on this request (claimable: %(left)s).")
+                % {"left": format_money(left, fund_request.allocation.pool.currency)}
+            }
+        )
+    return {
+        "amount": value,
+        "actual_leads": leads,
+        "actual_pipeline": pipeline,
+        "results_note": (results_note or "").strip(),
+    }
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    fund_request: FundRequest,
+    amount: object,
+    actor: User,
+    actual_leads: int = 0,
+    actual_pipeline: object = ZERO,
+    results_note: str = "",
+) -> Claim:
+    """Draft a claim on an approved request, after the activity, before the claim
+    deadline, within what is claimable (`_clean_claim_fields`). Staff drafting for a
+    partner are recorded as acting on its behalf ("created_on_behalf")."""
+    cleaned = _clean_claim_fields(
+        fund_request=fund_request,
+        amount=amount,
+        actual_leads=actual_leads,
+        actual_pipeline=actual_pipeline,
+        results_note=results_note,
+    )
+    with scopes_disabled():
+        claim = Claim.objects.create(
+            partner=fund_request.partner, request=fund_request, created_by=actor, **cleaned
+        )
+    _event(
+        partner=claim.partner,
+        actor=actor,
+        action="created_on_behalf" if actor.is_staff else "created",
+        claim=claim,
+        new_status=CS.DRAFT,
+        amount=claim.amount,
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
+    """Change a draft or returned claim's amount or results (`CLAIM_EDITABLE_FIELDS`).
+
+    Rules: only while the claim can still change (draft, or returned for more proof);
+    the claim as changed passes the same checks as a new one (`_clean_claim_fields`):
+    the request approved, after the activity and before the claim deadline, and the
+    amount within what is still claimable on the request besides this claim. The
+    claim, then its request, are locked (the order of `claim_submit`), so parallel
+    claims cannot together exceed the request. Recorded as "edited" (old → new).
+    """
+    _refuse_unknown_changes(changes, CLAIM_EDITABLE_FIELDS)
+    locked, fund_request = _lock_claim_and_request(claim.pk)
+    if locked.status not in Claim.CHANGEABLE:
+        raise ValidationError({"status": _("Only a draft or returned claim can be changed.")})
+    current = {name: getattr(locked, name) for name in CLAIM_EDITABLE_FIELDS}
+    cleaned = _clean_claim_fields(
+        fund_request=fund_request,
+        claim=locked,
+        **{**current, **changes},  # type: ignore[arg-type]
+    )
+    changed = _save_changes(locked, current, cleaned)
+    if not changed:
+        return locked
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="edited",
+        claim=locked,
+        old_status=locked.status,
+        new_status=locked.status,
+        amount=locked.amount,
+        note=_change_note(locked, current, changed, fund_request.allocation.pool.currency),
+    )
+    return locked
+
+
+def claim_submit(*, claim: Claim, actor: User) -> Claim:
+    """Submit (or resubmit) a claim for finance's decision.
+
+    Rules: every proof its activity type requires has a file; before the claim
+    deadline and after the activity; its amount fits in what is still claimable on
+    the request, counting other pending and approved claims (the request row is
+    locked, so parallel claims cannot together exceed it).
+    """
+    with transaction.atomic():
+        locked, fund_request = _lock_claim_and_request(claim.pk)
+        if locked.status not in Claim.CHANGEABLE:
+            raise ValidationError({"status": _("This claim has already been submitted.")})
+        missing = missing_proof(locked)
+        if missing:
+            raise ValidationError(
+                {
+                    "file": _("Add the missing proof first: %(kinds)s.")
+                    % {"kinds": ", ".join(kind.name for kind in missing)}
+                }
+            )
+        if fund_request.status != RS.APPROVED:
+            raise ValidationError({"request": _("The request is no longer open for claims.")})
+        _check_claim_window(fund_request)
+        left = claimable(fund_request, exclude=locked)
+        if locked.amount > left:
+            raise ValidationError(
+                {
+                    "amount": _(
+                        "More than is still claimable on this request (claimable: %(left)s)."
+                    )
+                    % {"left": format_money(left, fund_request.allocation.pool.currency)}
+                }
+            )
+        old = locked.status
+        now = timezone.now()
+        locked.status = CS.SUBMITTED
+        locked.submitted_by = actor
+        locked.on_behalf = bool(actor.is_staff)
+        locked.submitted_at = now
+        locked.first_submitted_at = locked.first_submitted_at or now
+        locked.save(update_fields=CLAIM_STATE_FIELDS)
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="resubmitted" if old == CS.RETURNED else "submitted",
+            claim=locked,
+            old_status=old,
+            new_status=CS.SUBMITTED,
+            amount=locked.amount,
+        )
+        return locked
+
+
+def can_decide_claim(claim: Claim, user: User) -> bool:
+    return (
+        user.is_staff
+        and claim.status == CS.SUBMITTED
+        and user.pk not in (claim.created_by_id, claim.submitted_by_id)
+        and user.has_perm(FINANCE_PERMISSION)
+    )
+
+
+def claim_decide(
+    *,
+    claim: Claim,
+    actor: User,
+    decision: str,
+    note: str,
+    approved_amount: object | None = None,
+) -> Claim:
+    """Approve (fully or partly), reject, or return a submitted claim for more proof.
+
+    Rules: a finance approver decides, never the person who submitted it; a note is
+    required. Approval spends the fund's share of the approved amount (rounded
+    half-up to the cent, never more than the request's open commitment) from the
+    request's commitment. When the request's approved cost is fully claimed, any
+    rounding remainder of its commitment is released and the request closes.
+    """
+    note = _note(note)
+    if decision not in ("approve", "reject", "return"):
+        raise ValidationError({"decision": _("Approve, reject or return.")})
+    with transaction.atomic():
+        locked, fund_request = _lock_claim_and_request(claim.pk)
+        if locked.status != CS.SUBMITTED:
+            raise ValidationError({"status": _("This claim is not awaiting a decision.")})
+        _check_not_own(locked, actor)
+        if not can_decide_claim(locked, actor):
+            raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
+        now = timezone.now()
+        locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
+        if decision == "return":
+            locked.status = CS.RETURNED
+            locked.times_returned += 1
+            locked.save(update_fields=CLAIM_STATE_FIELDS)
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="returned",
+                claim=locked,
+                old_status=CS.SUBMITTED,
+                new_status=CS.RETURNED,
+                note=note,
+                notify=True,
+            )
+            return locked
+        if decision == "reject":
+            locked.status = CS.REJECTED
+            locked.save(update_fields=CLAIM_STATE_FIELDS)
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="rejected",
+                claim=locked,
+                old_status=CS.SUBMITTED,
+                new_status=CS.REJECTED,
+                note=note,
+                notify=True,
+            )
+            return locked
+        amount = (
+            locked.amount
+            if approved_amount in (None, "")
+            else _amount(approved_amount, field="approved_amount")
+        )
+        pool = fund_request.allocation.pool
+        if amount > locked.amount:
+            raise ValidationError(
+                {
+                    "approved_amount": _("At most the claimed %(max)s can be approved.")
+                    % {"max": format_money(locked.amount, pool.currency)}
+                }
+            )
+        reimbursement = min(
+            fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
+        )
+        fund_request.commitment_spent += reimbursement
+        locked.approved_amount = amount
+        locked.reimbursement = reimbursement
+        locked.status = CS.APPROVED
+        with scopes_disabled():
+            approved_before = (
+                fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
+                    s=Sum("approved_amount")
+                )["s"]
+                or ZERO
+            )
+        remainder = ZERO
+        if approved_before + amount >= fund_request.approved_amount:
+            remainder = _take_open_commitment(fund_request)
+            fund_request.status = RS.CLOSED
+        writes = RowWrites()
+        writes.update(locked, CLAIM_STATE_FIELDS)
+        writes.update(fund_request, REQUEST_STATE_FIELDS)
+        writes.insert(
+            _event_row(
+                partner=locked.partner,
+                actor=actor,
+                action="approved" if amount == locked.amount else "approved_partly",
+                claim=locked,
+                old_status=CS.SUBMITTED,
+                new_status=CS.APPROVED,
+                amount=reimbursement,
+                note=note,
+                notify=True,
+            )
+        )
+        # The shared row last: the allocation is locked by the money movement itself,
+        # which writes the claim, its request and the event with it.
+        allocation = fund_request.allocation
+        if reimbursement > ZERO:
+            ledger.append(
+                allocation,
+                kind=Kind.SPEND,
+                amount=reimbursement,
+                actor=actor,
+                request=fund_request,
+                claim=locked,
+                memo=fund_request.title,
+                writes=writes,
+                d_committed=-reimbursement,
+                d_spent=reimbursement,
+            )
+        else:
+            writes.save()
+        _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
+        return locked
+
+
+def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference: str) -> Claim:
+    """Record that an approved claim's reimbursement was paid (date and reference)."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationError({"reference": _("Enter the payment reference.")})
+    if paid_at > clock.today():
+        raise ValidationError({"paid_at": _("A payment date cannot be in the future.")})
+    with transaction.atomic():
+        locked = _lock_claim(claim.pk)
+        if locked.status != CS.APPROVED:
+            raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
+        if locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
+            raise ValidationError(
+                {"paid_at": _("The payment cannot be dated before the claim's approval.")}
+            )
+        if locked.reimbursement > ZERO:
+            ledger.append(
+                locked.request.allocation,
+                kind=Kind.PAY,
+                amount=locked.reimbursement,
+                actor=actor,
+                request=locked.request,
+                claim=locked,
+                memo=reference,
+                d_paid=locked.reimbursement,
+            )
+        locked.status = CS.PAID
+        locked.paid_at = paid_at
+        locked.payment_reference = reference
+        locked.payment_recorded_by = actor
+        locked.save(update_fields=CLAIM_STATE_FIELDS)
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="paid",
+            claim=locked,
+            old_status=CS.APPROVED,
+            new_status=CS.PAID,
+            amount=locked.reimbursement,
+            note=reference,
+            notify=True,
+        )
+        return locked

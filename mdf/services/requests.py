@@ -1,0 +1,451 @@
+"""Fund requests (pre-approval): drafted and changed by the partner (or staff on its
+behalf), submitted before the deadlines, decided by the channel manager and, above the
+pool's threshold, by finance; an approval commits the fund's share, a close releases
+what was not spent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from mdf import ledger
+from mdf.models import (
+    ZERO,
+    ActivityType,
+    Allocation,
+    FundPool,
+    FundRequest,
+)
+from mdf.money import format_money
+from mdf.services import clock
+from mdf.services.steps import (
+    ANY_REQUEST_PERMISSION,
+    CS,
+    DECIDE_PERMISSION,
+    FINANCE_PERMISSION,
+    REQUEST_EDITABLE_FIELDS,
+    REQUEST_STATE_FIELDS,
+    RS,
+    Kind,
+    _amount,
+    _change_note,
+    _check_not_own,
+    _check_share,
+    _event,
+    _event_row,
+    _ledger_release,
+    _lock_request,
+    _not_available,
+    _note,
+    _refuse_unknown_changes,
+    _save_changes,
+    _take_open_commitment,
+)
+from mdf.writes import RowWrites
+from partners.models import Partner
+
+
+def _retired_type(activity_type: ActivityType) -> str:
+    return _("“%(type)s” is no longer offered: choose another activity type.") % {
+        "type": activity_type.name
+    }
+
+
+def _clean_request_fields(
+    *,
+    pool: FundPool,
+    activity_type: ActivityType | None,
+    title: str,
+    description: str,
+    activity_start: date,
+    activity_end: date,
+    requested_amount: object,
+    expected_leads: int,
+    expected_pipeline: object,
+) -> dict[str, object]:
+    """The checks a request's own fields pass, when it is drafted and on every edit.
+
+    Rules: an activity type still offered (not retired); a title (at most 200
+    characters) and a description;
+    expected leads a whole number, 0 or more; a positive amount whose fund share (by
+    the pool's percentage) does not round to nothing; a pipeline of 0 or more; the
+    activity not ending before it starts. Returns the cleaned values by field name.
+    """
+    title = (title or "").strip()
+    description = (description or "").strip()
+    errors = {}
+    if not isinstance(activity_type, ActivityType):
+        errors["activity_type"] = _("Choose an activity type.")
+    elif not activity_type.active:
+        errors["activity_type"] = _retired_type(activity_type)
+    if not title:
+        errors["title"] = _("Give the activity a title.")
+    elif len(title) > 200:
+        errors["title"] = _("The title is at most 200 characters.")
+    if not description:
+        errors["description"] = _("Describe the activity.")
+    if not isinstance(expected_leads, int) or expected_leads < 0:
+        errors["expected_leads"] = _("Expected leads is a whole number, 0 or more.")
+    if not isinstance(activity_start, date):
+        errors["activity_start"] = _("Enter the date the activity starts.")
+    if not isinstance(activity_end, date):
+        errors["activity_end"] = _("Enter the date the activity ends.")
+    if errors:
+        raise ValidationError(errors)
+    amount = _amount(requested_amount, field="requested_amount")
+    _check_share(amount, pool, "requested_amount")
+    pipeline = (
+        ZERO
+        if expected_pipeline in (None, "", ZERO, 0)
+        else _amount(expected_pipeline, field="expected_pipeline")
+    )
+    if activity_end < activity_start:
+        raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
+    return {
+        "activity_type": activity_type,
+        "title": title,
+        "description": description,
+        "activity_start": activity_start,
+        "activity_end": activity_end,
+        "requested_amount": amount,
+        "expected_leads": expected_leads or 0,
+        "expected_pipeline": pipeline,
+    }
+
+
+@transaction.atomic
+def request_create(
+    *,
+    partner: Partner,
+    allocation: Allocation,
+    activity_type: ActivityType,
+    title: str,
+    description: str,
+    activity_start: date,
+    activity_end: date,
+    requested_amount: object,
+    actor: User,
+    expected_leads: int = 0,
+    expected_pipeline: object = ZERO,
+    submit: bool = False,
+) -> FundRequest:
+    """Draft a fund request. The allocation must be the partner's own; the fields pass
+    `_clean_request_fields`. Staff drafting for a partner are recorded as acting on
+    its behalf ("created_on_behalf"); they then cannot decide it. With `submit`, it is
+    submitted in the same transaction (`request_submit`'s rules): all or nothing."""
+    if allocation.partner_id != partner.pk:
+        # Another partner's allocation: answer as if it did not exist.
+        raise ValidationError({"allocation": _("Choose one of your allocations.")})
+    cleaned = _clean_request_fields(
+        pool=allocation.pool,
+        activity_type=activity_type,
+        title=title,
+        description=description,
+        activity_start=activity_start,
+        activity_end=activity_end,
+        requested_amount=requested_amount,
+        expected_leads=expected_leads,
+        expected_pipeline=expected_pipeline,
+    )
+    with scopes_disabled():
+        fund_request = FundRequest.objects.create(
+            partner=partner, allocation=allocation, created_by=actor, **cleaned
+        )
+    _event(
+        partner=partner,
+        actor=actor,
+        action="created_on_behalf" if actor.is_staff else "created",
+        request=fund_request,
+        new_status=RS.DRAFT,
+    )
+    return request_submit(fund_request=fund_request, actor=actor) if submit else fund_request
+
+
+@transaction.atomic
+def request_update(
+    *, fund_request: FundRequest, actor: User, submit: bool = False, **changes: object
+) -> FundRequest:
+    """Change a draft request: any of its activity type, title, description, dates,
+    requested amount and expected results (`REQUEST_EDITABLE_FIELDS`); the rest stays.
+
+    Rules: only a draft can be changed (a submitted request is being decided and a
+    decided one is history; requests have no "returned" state). The request as
+    changed passes the same checks as a new one (`_clean_request_fields`); its
+    partner and allocation never change. Deadlines and what is available are checked
+    when it is submitted, as for any draft. An edit that changes something is
+    recorded ("edited", old → new in the note), by the partner or staff on its
+    behalf; one that changes nothing records nothing. With `submit`, the request is
+    then submitted in the same transaction (`request_submit`'s rules).
+    """
+    _refuse_unknown_changes(changes, REQUEST_EDITABLE_FIELDS)
+    locked = _lock_request(fund_request.pk)
+    if locked.status != RS.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be changed.")})
+    current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
+    cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
+    changed = _save_changes(locked, current, cleaned)
+    if changed:
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="edited",
+            request=locked,
+            old_status=RS.DRAFT,
+            new_status=RS.DRAFT,
+            amount=locked.requested_amount,
+            note=_change_note(locked, current, changed, locked.allocation.pool.currency),
+        )
+    return request_submit(fund_request=locked, actor=actor) if submit else locked
+
+
+@transaction.atomic
+def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
+    """Submit a draft for decision.
+
+    Rules: before the pool's request deadline and before the activity starts; an
+    activity type still offered (a draft whose type was retired since must change it);
+    the fund's share of the amount must fit in what the allocation has available now.
+    Staff may submit on the partner's behalf (recorded); they then cannot approve it.
+    """
+    locked = _lock_request(fund_request.pk)
+    if locked.status != RS.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be submitted.")})
+    pool = locked.allocation.pool
+    today = clock.today()
+    if today > pool.request_deadline:
+        raise ValidationError(
+            {
+                "activity_start": _("The request deadline of %(pool)s was %(date)s.")
+                % {"pool": pool.name, "date": pool.request_deadline.isoformat()}
+            }
+        )
+    if locked.activity_start <= today:
+        raise ValidationError(
+            {"activity_start": _("Requests must be submitted before the activity starts.")}
+        )
+    if not locked.activity_type.active:
+        raise ValidationError({"activity_type": _retired_type(locked.activity_type)})
+    allocation = locked.allocation
+    share = _check_share(locked.requested_amount, pool, "requested_amount")
+    if share > allocation.available:
+        raise ValidationError(
+            {"requested_amount": _not_available(allocation.available, pool.currency)}
+        )
+    locked.status = RS.SUBMITTED
+    locked.submitted_by = actor
+    locked.on_behalf = bool(actor.is_staff)
+    locked.submitted_at = timezone.now()
+    locked.save(update_fields=["status", "submitted_by", "on_behalf", "submitted_at"])
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="submitted_on_behalf" if locked.on_behalf else "submitted",
+        request=locked,
+        old_status=RS.DRAFT,
+        new_status=RS.SUBMITTED,
+        amount=locked.requested_amount,
+    )
+    return locked
+
+
+@transaction.atomic
+def request_cancel(*, fund_request: FundRequest, actor: User) -> FundRequest:
+    """Withdraw a request before it is decided. Nothing was committed, nothing moves."""
+    locked = _lock_request(fund_request.pk)
+    if locked.status not in FundRequest.UNDECIDED:
+        raise ValidationError({"status": _("Only undecided requests can be cancelled.")})
+    old = locked.status
+    locked.status = RS.CANCELLED
+    locked.save(update_fields=["status"])
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="cancelled",
+        request=locked,
+        old_status=old,
+        new_status=RS.CANCELLED,
+    )
+    return locked
+
+
+def can_decide_request(fund_request: FundRequest, user: User) -> bool:
+    """Who may decide a request in its current step."""
+    if not user.is_staff or user.pk in (fund_request.created_by_id, fund_request.submitted_by_id):
+        return False
+    if fund_request.status == RS.SUBMITTED:
+        # The partner's channel manager, while still holding a deciding role.
+        return (
+            fund_request.partner.channel_manager_id == user.pk and user.has_perm(DECIDE_PERMISSION)
+        ) or user.has_perm(ANY_REQUEST_PERMISSION)
+    if fund_request.status == RS.AWAITING_FINANCE:
+        return user.has_perm(FINANCE_PERMISSION)
+    return False
+
+
+def request_decide(
+    *,
+    fund_request: FundRequest,
+    actor: User,
+    approve: bool,
+    note: str,
+    approved_amount: object | None = None,
+) -> FundRequest:
+    """Approve (fully or partly) or reject a submitted request, always with a note.
+
+    Rules: the partner's channel manager decides first; if the fund's share of the
+    approved amount exceeds the pool's finance threshold, a finance approver must
+    also approve before anything is committed. Nobody decides what they submitted.
+    On final approval the fund's share moves from available to committed; if it
+    is not available any more, nothing moves and the error says what is.
+    """
+    note = _note(note)
+    with transaction.atomic():
+        locked = _lock_request(fund_request.pk)
+        if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
+            raise ValidationError({"status": _("This request is not awaiting a decision.")})
+        _check_not_own(locked, actor)
+        if not can_decide_request(locked, actor):
+            raise ValidationError(
+                {
+                    "decision": _("This request awaits the partner's channel manager.")
+                    if locked.status == RS.SUBMITTED
+                    else _("This request awaits a finance approver.")
+                }
+            )
+        pool = locked.allocation.pool
+        old_status = locked.status
+        now = timezone.now()
+        if old_status == RS.SUBMITTED:
+            locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
+                actor,
+                now,
+                note,
+            )
+        else:
+            locked.finance_decided_by, locked.finance_decided_at, locked.finance_note = (
+                actor,
+                now,
+                note,
+            )
+        if not approve:
+            locked.status = RS.REJECTED
+            locked.decided_at = now
+            locked.save(update_fields=REQUEST_STATE_FIELDS)
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="rejected",
+                request=locked,
+                old_status=old_status,
+                new_status=RS.REJECTED,
+                note=note,
+                notify=True,
+            )
+            return locked
+        ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
+        amount = (
+            ceiling
+            if approved_amount in (None, "")
+            else _amount(approved_amount, field="approved_amount")
+        )
+        if amount > ceiling:
+            raise ValidationError(
+                {
+                    "approved_amount": _("At most %(max)s can be approved.")
+                    % {"max": format_money(ceiling, pool.currency)}
+                }
+            )
+        share = _check_share(amount, pool, "approved_amount")
+        locked.approved_amount = amount
+        if old_status == RS.SUBMITTED and share > pool.finance_threshold:
+            locked.status = RS.AWAITING_FINANCE
+            locked.save(update_fields=REQUEST_STATE_FIELDS)
+            _event(
+                partner=locked.partner,
+                actor=actor,
+                action="approved_by_manager",
+                request=locked,
+                old_status=old_status,
+                new_status=RS.AWAITING_FINANCE,
+                amount=amount,
+                note=note,
+            )
+            return locked
+        locked.commitment = share
+        locked.status = RS.APPROVED
+        locked.decided_at = now
+        writes = RowWrites()
+        writes.update(locked, REQUEST_STATE_FIELDS)
+        writes.insert(
+            _event_row(
+                partner=locked.partner,
+                actor=actor,
+                action="approved" if amount == locked.requested_amount else "approved_partly",
+                request=locked,
+                old_status=old_status,
+                new_status=RS.APPROVED,
+                amount=amount,
+                note=note,
+                notify=True,
+            )
+        )
+        # The shared row last: the allocation is locked by the money movement itself,
+        # which checks that the share is still available and writes the request and
+        # its event with it (only if it moves).
+        try:
+            ledger.append(
+                locked.allocation,
+                kind=Kind.COMMIT,
+                amount=share,
+                actor=actor,
+                request=locked,
+                memo=locked.title,
+                require_available=share,
+                writes=writes,
+                d_committed=share,
+            )
+        except ledger.NotEnoughAvailable as exc:
+            raise ValidationError(
+                {"approved_amount": _not_available(exc.available, pool.currency)}
+            ) from None
+        return locked
+
+
+def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -> FundRequest:
+    """Close an approved request and release what it has not spent back to available.
+
+    Claims still awaiting a decision keep their part: release them first.
+    """
+    with transaction.atomic():
+        locked = _lock_request(fund_request.pk)
+        if locked.status != RS.APPROVED:
+            raise ValidationError({"status": _("Only an approved request can be closed.")})
+        with scopes_disabled():
+            pending = locked.claims.filter(status__in=(CS.SUBMITTED, CS.RETURNED)).exists()
+        if pending:
+            raise ValidationError(
+                {"status": _("A claim on this request awaits a decision; close it afterwards.")}
+            )
+        released = _take_open_commitment(locked)
+        locked.status = RS.CLOSED
+        locked.save(update_fields=REQUEST_STATE_FIELDS)
+        _event(
+            partner=locked.partner,
+            actor=actor,
+            action="closed",
+            request=locked,
+            old_status=RS.APPROVED,
+            new_status=RS.CLOSED,
+            amount=released,
+            note=note,
+        )
+        _ledger_release(
+            locked.allocation, locked, released, actor=actor, memo=note or _("Request closed")
+        )
+        return locked
