@@ -21,15 +21,16 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.models import User
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -45,9 +46,8 @@ from config.idempotency import (
     replayed_header,
 )
 from mdf import services
-from mdf.models import ActivityType, Allocation, Claim, ClaimProof, FundRequest
+from mdf.models import ActivityType, Allocation, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.serializers import (
-    PROOF_PREFIX,
     ActivityTypeSerializer,
     BalancesSerializer,
     ClaimCreateErrorResponse400Serializer,
@@ -114,6 +114,11 @@ def _service_error(exc: DjangoValidationError, rename: dict[str, str] | None = N
     if rename and isinstance(error.detail, dict):
         error.detail = {rename.get(field, field): value for field, value in error.detail.items()}
     return error
+
+
+def proof_uploads(data: dict) -> list[tuple[ProofKind, UploadedFile]]:
+    """The (proof kind, file) pairs of a validated upload, in the order sent."""
+    return [(kind, upload) for _field, kind, uploads in data["proofs"] for upload in uploads]
 
 
 # --- balances -----------------------------------------------------------------------
@@ -475,68 +480,21 @@ class ClaimViewSet(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        written: list[ClaimProof] = []
+        data = serializer.validated_data
         try:
-            with transaction.atomic():
-                claim = self._create_claim(serializer.validated_data, actor, written)
-        except BaseException:
-            # Proof files are written to storage as they are attached; the database
-            # rows went with the rollback, so the files go too.
-            for proof in written:
-                proof.file.delete(save=False)
-            raise
-        return Response(self._show(claim), status=status.HTTP_201_CREATED)
-
-    def _create_claim(self, data: dict, actor: User, written: list[ClaimProof]) -> Claim:
-        try:
-            claim = services.claim_create(
+            claim = services.claim_create_with_proof(
                 fund_request=data["request"],
                 amount=data["amount"],
                 actor=actor,
+                proofs=proof_uploads(data),
+                submit=data["submit"],
                 actual_leads=data["actual_leads"],
                 actual_pipeline=data["actual_pipeline"],
                 results_note=data["results_note"],
             )
         except DjangoValidationError as exc:
-            raise _service_error(exc) from exc
-        self._attach_proofs(claim, data["proofs"], actor, written)
-        if data["submit"]:
-            try:
-                claim = services.claim_submit(claim=claim, actor=actor)
-            except DjangoValidationError as exc:
-                raise self._submit_error(exc, claim) from exc
-        return claim
-
-    def _attach_proofs(
-        self, claim: Claim, proofs: list, actor: User, written: list[ClaimProof]
-    ) -> None:
-        """Attach each file through the upload validator; errors by proof field."""
-        errors: dict[str, list] = {}
-        for field, kind, uploads in proofs:
-            for upload in uploads:
-                try:
-                    written.append(
-                        services.claim_attach_proof(
-                            claim=claim, proof_kind=kind, upload=upload, actor=actor
-                        )
-                    )
-                except DjangoValidationError as exc:
-                    errors.setdefault(field, []).extend(exc.messages)
-        if errors:
-            raise serializers.ValidationError(errors)
-
-    def _submit_error(self, exc: DjangoValidationError, claim: Claim):
-        """The service names missing proof as `file`; here they are proof fields."""
-        error = as_api_validation_error(exc)
-        detail = dict(error.detail) if isinstance(error.detail, dict) else {}
-        if "file" in detail:
-            messages = detail.pop("file")
-            missing = services.missing_proof(claim)
-            for kind in missing:
-                detail[PROOF_PREFIX + kind.slug] = messages
-            if not missing:
-                detail["non_field_errors"] = messages
-        return serializers.ValidationError(detail)
+            raise _service_error(exc, {NON_FIELD_ERRORS: "non_field_errors"}) from exc
+        return Response(self._show(claim), status=status.HTTP_201_CREATED)
 
     @_write_schema(
         "Submit a claim",
@@ -604,15 +562,12 @@ class ClaimViewSet(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        written: list[ClaimProof] = []
         try:
-            with transaction.atomic():
-                self._attach_proofs(claim, serializer.validated_data["proofs"], actor, written)
-        except BaseException:
-            # As on create: the rows went with the rollback, so the files go too.
-            for proof in written:
-                proof.file.delete(save=False)
-            raise
+            services.claim_attach_proofs(
+                claim=claim, proofs=proof_uploads(serializer.validated_data), actor=actor
+            )
+        except DjangoValidationError as exc:
+            raise _service_error(exc) from exc
         return Response(self._show(claim), status=status.HTTP_201_CREATED)
 
     @extend_schema(

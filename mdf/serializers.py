@@ -25,11 +25,12 @@ from rest_framework.settings import api_settings
 from config.api import StrictFieldsMixin
 from mdf.models import ZERO, ActivityType, Allocation, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.selectors import Balance
+from mdf.services.proof import PROOF_FIELD_PREFIX
 from partners.models import Partner
 
 CENT = Decimal("0.01")
 MAX_COUNT = 2_147_483_647  # PositiveIntegerField on PostgreSQL
-PROOF_PREFIX = "proof_"
+PROOF_PREFIX = PROOF_FIELD_PREFIX  # the field of a proof kind's files, as the services name it
 _SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 

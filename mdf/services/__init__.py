@@ -25,6 +25,7 @@ when one is raised.
 from mdf.services.claims import (
     can_decide_claim,
     claim_create,
+    claim_create_with_proof,
     claim_decide,
     claim_record_payment,
     claim_submit,
@@ -39,7 +40,9 @@ from mdf.services.pools import (
     pool_update_errors,
 )
 from mdf.services.proof import (
+    PROOF_FIELD_PREFIX,
     claim_attach_proof,
+    claim_attach_proofs,
     claim_remove_proof,
     missing_proof,
     proof_files_sweep,
@@ -64,6 +67,7 @@ from mdf.services.steps import (
 
 __all__ = [
     "ANY_REQUEST_PERMISSION",
+    "PROOF_FIELD_PREFIX",
     "CLAIM_EDITABLE_FIELDS",
     "DECIDE_PERMISSION",
     "FINANCE_PERMISSION",
@@ -73,7 +77,9 @@ __all__ = [
     "can_decide_claim",
     "can_decide_request",
     "claim_attach_proof",
+    "claim_attach_proofs",
     "claim_create",
+    "claim_create_with_proof",
     "claim_decide",
     "claim_record_payment",
     "claim_remove_proof",

@@ -5,11 +5,13 @@ An approval spends the fund's share from the request's commitment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -17,14 +19,10 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import ledger
-from mdf.models import (
-    ZERO,
-    Claim,
-    FundRequest,
-)
+from mdf.models import ZERO, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.money import format_money, fund_share
 from mdf.services import clock
-from mdf.services.proof import missing_proof
+from mdf.services.proof import PROOF_FIELD_PREFIX, claim_attach_proofs, missing_proof
 from mdf.services.steps import (
     CLAIM_EDITABLE_FIELDS,
     CLAIM_STATE_FIELDS,
@@ -166,6 +164,62 @@ def claim_create(
         amount=claim.amount,
     )
     return claim
+
+
+def claim_create_with_proof(
+    *,
+    fund_request: FundRequest,
+    amount: object,
+    actor: User,
+    proofs: Sequence[tuple[ProofKind, UploadedFile]],
+    submit: bool = False,
+    actual_leads: int = 0,
+    actual_pipeline: object = ZERO,
+    results_note: str = "",
+) -> Claim:
+    """Draft a claim with its proof files and, with `submit`, submit it: all or nothing.
+
+    Rules: those of `claim_create`, `claim_attach_proofs` and `claim_submit`; proof
+    still missing at submission is reported under each missing kind's field
+    (`proof_<slug>`), as refused files are. When anything is refused no claim remains,
+    and the files already stored are deleted (they are written before the transaction
+    commits).
+    """
+    stored: list[ClaimProof] = []
+    try:
+        with transaction.atomic():
+            claim = claim_create(
+                fund_request=fund_request,
+                amount=amount,
+                actor=actor,
+                actual_leads=actual_leads,
+                actual_pipeline=actual_pipeline,
+                results_note=results_note,
+            )
+            stored = claim_attach_proofs(claim=claim, proofs=proofs, actor=actor)
+            if submit:
+                try:
+                    claim = claim_submit(claim=claim, actor=actor)
+                except ValidationError as exc:
+                    raise _missing_proof_by_kind(exc, claim) from None
+    except BaseException:
+        for proof in stored:
+            proof.file.delete(save=False)
+        raise
+    return claim
+
+
+def _missing_proof_by_kind(exc: ValidationError, claim: Claim) -> ValidationError:
+    """`claim_submit` names missing proof under `file`; put it under each missing kind."""
+    errors = {field: list(messages) for field, messages in exc.message_dict.items()}
+    messages = errors.pop("file", None)
+    if messages:
+        missing = missing_proof(claim)
+        for kind in missing:
+            errors[PROOF_FIELD_PREFIX + kind.slug] = messages
+        if not missing:
+            errors[NON_FIELD_ERRORS] = messages
+    return ValidationError(errors)
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ sweep of stored files that no row names (left by rolled-back uploads)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,6 +24,10 @@ from mdf.models import (
     ProofKind,
 )
 from mdf.services.steps import _event, _lock_claim
+
+# The field a proof kind's files are sent in, in forms and the API ("proof_invoice"),
+# and the key its errors come under.
+PROOF_FIELD_PREFIX = "proof_"
 
 
 def required_proof(claim: Claim) -> list[ProofKind]:
@@ -81,6 +85,35 @@ def claim_attach_proof(
             storage.delete(name)
             raise
     return proof
+
+
+def claim_attach_proofs(
+    *, claim: Claim, proofs: Sequence[tuple[ProofKind, UploadedFile]], actor: User
+) -> list[ClaimProof]:
+    """Attach several proof files at once (`claim_attach_proof` for each): all or nothing.
+
+    Refused files are reported together, each under its proof kind's field
+    (`proof_<slug>`). When one is refused none is kept, and the files already stored
+    are deleted: storage does not roll back with the transaction.
+    """
+    stored: list[ClaimProof] = []
+    try:
+        with transaction.atomic():
+            errors: dict[str, list[str]] = {}
+            for kind, upload in proofs:
+                try:
+                    stored.append(
+                        claim_attach_proof(claim=claim, proof_kind=kind, upload=upload, actor=actor)
+                    )
+                except ValidationError as exc:
+                    errors.setdefault(PROOF_FIELD_PREFIX + kind.slug, []).extend(exc.messages)
+            if errors:
+                raise ValidationError(errors)
+    except BaseException:
+        for proof in stored:
+            proof.file.delete(save=False)
+        raise
+    return stored
 
 
 def claim_remove_proof(*, proof: ClaimProof, actor: User) -> Claim:

@@ -25,10 +25,12 @@ from tests.mdf.conftest import (
     fresh,
     full_proof,
     make_pool,
+    pdf_bytes,
     png_bytes,
     submitted_claim,
     upload,
 )
+from tests.mdf.test_api import stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -652,3 +654,36 @@ def test_pool_edits_keep_the_allocated_money(pool, allocation):
     assert (fresh(pool).total, fresh(pool).currency) == (D("100000.00"), "EUR")
     services.pool_update(pool=pool, changes={"total": D("10000.00")})
     assert fresh(pool).total == D("10000.00")
+
+
+# --- a claim with its files in one call ------------------------------------------------
+
+
+def test_a_claim_with_files_is_all_or_nothing_and_leaves_no_file_behind(
+    alice, allocation, event_type, staff_users, proof_kinds
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    files = [
+        (proof_kinds["invoice"], upload("invoice.pdf", pdf_bytes())),
+        (proof_kinds["photo"], upload("booth.png", b"MZ\x90\x00 not a picture", "image/png")),
+    ]
+
+    with after_activity(fund_request):
+        with pytest.raises(ValidationError) as refused:
+            services.claim_create_with_proof(
+                fund_request=fund_request, amount="900.00", actor=alice.marketer, proofs=files
+            )
+        assert set(refused.value.message_dict) == {"proof_photo"}  # the invoice was fine
+        with pytest.raises(ValidationError) as missing:
+            services.claim_create_with_proof(
+                fund_request=fund_request,
+                amount="900.00",
+                actor=alice.marketer,
+                proofs=files[:1],
+                submit=True,
+            )
+        assert set(missing.value.message_dict) == {"proof_attendees", "proof_photo"}
+
+    with scopes_disabled():
+        assert not Claim.objects.exists()
+    assert stored_files() == []  # the invoice stored before each refusal was deleted
