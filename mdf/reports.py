@@ -362,7 +362,9 @@ def report_tables(*, pool: FundPool | None = None) -> dict[str, Table]:
         ),
         "first_pass": (
             str(_("Claim first-pass acceptance")),
-            ["pool", "decided_claims", "approved_first_pass", "rate_pct"],
+            # Claims decided at least once, returns included (the cycle time's
+            # "decided_claims" counts final decisions only).
+            ["pool", "claims_decided_once", "approved_first_pass", "rate_pct"],
             [[r.label, r.decided, r.first_pass, r.rate] for r in first_pass],
         ),
     }

@@ -61,3 +61,10 @@ def available_funds(partner: Any) -> str:
         return ""
     balances = balances_for_partner(partner=partner)
     return " · ".join(format_money(b.available, b.currency) for b in balances.values())
+
+
+@register.filter
+def column_label(name: str) -> str:
+    """A report column's CSV name as a heading: "rate_pct" → "Rate %"."""
+    words = name.replace("_pct", " %").replace("_", " ")
+    return words[:1].upper() + words[1:]

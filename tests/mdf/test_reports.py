@@ -227,7 +227,7 @@ def test_reports_page_and_csv_exports(client, scenario, staff_users, alice):
     assert [r["pool"] for r in rows(export="pools", pool=scenario["dollars"].pk)] == ["FY27 USD"]
     assert rows(export="first_pass")[-1] == {
         "pool": "All pools",
-        "decided_claims": "4",
+        "claims_decided_once": "4",
         "approved_first_pass": "1",
         "rate_pct": "25.0",
     }
@@ -304,7 +304,9 @@ def test_first_pass_counts_a_return_as_a_decided_claim_not_accepted_first_time(
     assert "First-pass acceptance = claims whose first decision was an approval" in body
     exported = client.get(url, {"export": "first_pass"})
     csv_rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
-    assert csv_rows[0] == ["pool", "decided_claims", "approved_first_pass", "rate_pct"]
+    assert csv_rows[0] == ["pool", "claims_decided_once", "approved_first_pass", "rate_pct"]
+    # the page heads the same columns in words
+    assert "<th>Claims decided once</th><th>Approved first pass</th><th>Rate %</th>" in body
     expected = [["FY27 H1", "6", "2", "33.3"], ["All pools", "6", "2", "33.3"]]
     assert html_table(body, "first_pass") == expected
     assert csv_rows[1:] == expected
