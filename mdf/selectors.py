@@ -34,6 +34,7 @@ from mdf.models import (
     LedgerEntry,
     MDFEvent,
 )
+from mdf.money import CENT
 from partners.models import Partner
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
@@ -51,6 +52,12 @@ class Balance:
     expired: Decimal = ZERO
     carried_over: Decimal = ZERO
     expiring: list[tuple[date, Decimal]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Sums come back as int or float from SQLite (the `make run` default): keep
+        # every figure a Decimal in cents, so each screen and export shows "0.00".
+        for bucket in BUCKETS:
+            setattr(self, bucket, Decimal(str(getattr(self, bucket) or 0)).quantize(CENT))
 
     @property
     def available(self) -> Decimal:

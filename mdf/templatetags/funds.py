@@ -68,3 +68,14 @@ def column_label(name: str) -> str:
     """A report column's CSV name as a heading: "rate_pct" → "Rate %"."""
     words = name.replace("_pct", " %").replace("_", " ")
     return words[:1].upper() + words[1:]
+
+
+@register.filter
+def report_cell(value: object) -> object:
+    """A report figure on the page: money grouped by thousands ("252,000.00"); counts
+    and days as they are; none as a dash (the CSV keeps plain numbers)."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+        return f"{value:,.2f}"
+    return value

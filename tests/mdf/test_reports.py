@@ -21,6 +21,7 @@ from mdf import reports, services
 from mdf.models import Claim, FundRequest
 from mdf.reconcile import reconcile
 from mdf.reports import report_tables
+from mdf.selectors import Balance
 from tests.conftest import make_partner_world, make_user
 from tests.mdf.conftest import (
     D,
@@ -224,6 +225,9 @@ def test_reports_page_and_csv_exports(client, scenario, staff_users, alice):
         "carried_over": "0.00",
         "utilisation_pct": "16.7",
     }
+    # the page shows the CSV's figures, money grouped by thousands
+    page_row = html_table(body, "pools")[0]
+    assert page_row[:6] == ["FY27 H1", "EUR", "100,000.00", "85,000.00", "2", "15,000.00"]
     assert [r["pool"] for r in rows(export="pools", pool=scenario["dollars"].pk)] == ["FY27 USD"]
     assert rows(export="first_pass")[-1] == {
         "pool": "All pools",
@@ -310,3 +314,14 @@ def test_first_pass_counts_a_return_as_a_decided_claim_not_accepted_first_time(
     expected = [["FY27 H1", "6", "2", "33.3"], ["All pools", "6", "2", "33.3"]]
     assert html_table(body, "first_pass") == expected
     assert csv_rows[1:] == expected
+
+
+def test_balances_from_sqlite_sums_are_decimals_in_cents():
+    # SQLite sums decimals as int or float; a Balance keeps every figure in cents.
+    balance = Balance(currency="EUR", allocated=252000, committed=0.1 + 0.2, spent=None)
+    assert (balance.allocated, balance.committed, balance.spent) == (
+        D("252000.00"),
+        D("0.30"),
+        D("0.00"),
+    )
+    assert str(balance.available) == "251999.70"
