@@ -20,8 +20,8 @@ from django_scopes import scopes_disabled
 from PIL import Image, ImageDraw
 
 from mdf import services
+from mdf.clock import as_of
 from mdf.models import ActivityType, FundPool, ProofKind
-from mdf.services.clock import as_of
 from partners.models import Membership, Partner, Tier
 
 PROOF_KINDS = [
@@ -119,12 +119,13 @@ def seed_mdf_demo() -> int:
         rollover_policy=FundPool.Rollover.CARRY_OVER,
         rollover_pool=next_pool,
     )
-    services.allocations_bulk_by_tier(
-        pool=pool,
-        amounts={Tier.objects.get(slug=slug): amount for slug, amount in TIER_AMOUNTS.items()},
-        actor=marketing,
-        reason="H1 allocation by tier",
-    )
+    with as_of(pool.period_start):
+        services.allocations_bulk_by_tier(
+            pool=pool,
+            amounts={Tier.objects.get(slug=slug): amount for slug, amount in TIER_AMOUNTS.items()},
+            actor=marketing,
+            reason="H1 allocation by tier",
+        )
     with scopes_disabled():
         for slug in ("northwind", "contoso", "fabrikam"):
             _partner_story(Partner.objects.get(slug=slug), pool, types, finance, today)
@@ -168,67 +169,68 @@ def _last_period(partner, types, marketing, finance, today) -> None:
                 requested_amount=cost,
                 actor=marketer,
             )
-            services.request_submit(fund_request=fund_request, actor=marketer)
-            requests.append(
-                services.request_decide(
-                    fund_request=fund_request,
-                    actor=partner.channel_manager,
-                    approve=True,
-                    note="Approved.",
-                )
+            requests.append(services.request_submit(fund_request=fund_request, actor=marketer))
+    with as_of(start + timedelta(days=2)):
+        requests = [
+            services.request_decide(
+                fund_request=fund_request,
+                actor=partner.channel_manager,
+                approve=True,
+                note="Approved.",
             )
+            for fund_request in requests
+        ]
     with as_of(start + timedelta(days=40)):
         claim = services.claim_create(fund_request=requests[0], amount="8000.00", actor=marketer)
-        for kind in services.required_proof(claim):
-            services.claim_attach_proof(
-                claim=claim,
-                proof_kind=kind,
-                upload=_proof_file(kind.slug, requests[0].title),
-                actor=marketer,
-            )
+        _attach_proof(claim, requests[0].title, marketer)
         services.claim_submit(claim=claim, actor=marketer)
-    services.claim_decide(claim=claim, actor=finance, decision="approve", note="Complete.")
-    services.claim_record_payment(
-        claim=claim, actor=finance, paid_at=today, reference="ACH-2026-0931"
-    )
-    services.pool_roll_over(pool=old_pool)
+    with as_of(start + timedelta(days=45)):
+        services.claim_decide(claim=claim, actor=finance, decision="approve", note="Complete.")
+    paid_on = start + timedelta(days=52)
+    with as_of(paid_on):
+        services.claim_record_payment(
+            claim=claim, actor=finance, paid_at=paid_on, reference="ACH-2026-0931"
+        )
+    # The daily job, the day after the claim deadline.
+    with as_of(old_pool.claim_deadline + timedelta(days=1)):
+        services.pool_roll_over(pool=old_pool)
+
+
+def _attach_proof(claim, title: str, actor) -> None:
+    for kind in services.required_proof(claim):
+        services.claim_attach_proof(
+            claim=claim, proof_kind=kind, upload=_proof_file(kind.slug, title), actor=actor
+        )
 
 
 def _partner_story(partner, pool, types, finance, today) -> None:
-    """Requests and claims in every state for one partner."""
+    """Requests and claims in every state for one partner, in date order (so its
+    statement reads as a history): requests made six weeks ago and approved two days
+    later, activities a month ago, claims a few days after them, decided within a
+    week, one paid today; this week's requests still in progress."""
     allocation = partner.allocations.get(pool=pool)
     marketer = Membership.objects.get(partner=partner, role=Membership.Role.MARKETER).user
     manager = partner.channel_manager
-    past = today - timedelta(days=40)
+    asked, ran = today - timedelta(days=40), today - timedelta(days=30)
+    claimed, decided = ran + timedelta(days=4), ran + timedelta(days=9)
 
-    def request(title, activity, cost, *, starts, days=1, submit=True, day=None):
-        with as_of(day or past):
-            fund_request = services.request_create(
-                partner=partner,
-                allocation=allocation,
-                activity_type=types[activity],
-                title=title,
-                description=f"{title}: joint campaign with {partner.name}.",
-                activity_start=starts,
-                activity_end=starts + timedelta(days=days),
-                requested_amount=cost,
-                expected_leads=60,
-                expected_pipeline="150000.00",
-                actor=marketer,
-            )
-            if submit:
-                services.request_submit(fund_request=fund_request, actor=marketer)
+    def request(title, activity, cost, *, starts, days=1, submit=True):
+        fund_request = services.request_create(
+            partner=partner,
+            allocation=allocation,
+            activity_type=types[activity],
+            title=title,
+            description=f"{title}: joint campaign with {partner.name}.",
+            activity_start=starts,
+            activity_end=starts + timedelta(days=days),
+            requested_amount=cost,
+            expected_leads=60,
+            expected_pipeline="150000.00",
+            actor=marketer,
+        )
+        if submit:
+            services.request_submit(fund_request=fund_request, actor=marketer)
         return fund_request
-
-    def approve(fund_request, amount=None, note="Fits the joint plan."):
-        with as_of(past):
-            return services.request_decide(
-                fund_request=fund_request,
-                actor=manager,
-                approve=True,
-                approved_amount=amount,
-                note=note,
-            )
 
     def claim(fund_request, amount, *, submit=True):
         draft = services.claim_create(
@@ -240,71 +242,84 @@ def _partner_story(partner, pool, types, finance, today) -> None:
             results_note="Good turnout; follow-ups under way.",
         )
         if submit:
-            for kind in services.required_proof(draft):
-                services.claim_attach_proof(
-                    claim=draft,
-                    proof_kind=kind,
-                    upload=_proof_file(kind.slug, fund_request.title),
-                    actor=marketer,
-                )
+            _attach_proof(draft, fund_request.title, marketer)
             services.claim_submit(claim=draft, actor=marketer)
         return draft
 
-    ran = past + timedelta(days=10)
-    # Paid: event, fully claimed and reimbursed.
-    summit = approve(request("Regional partner summit booth", "event", "6000.00", starts=ran))
-    paid = claim(summit, "5800.00")
-    services.claim_decide(claim=paid, actor=finance, decision="approve", note="All proof present.")
-    services.claim_record_payment(
-        claim=paid, actor=finance, paid_at=today, reference="ACH-20271104-118"
-    )
-    # Approved, awaiting payment; partly approved.
-    ads = approve(request("LinkedIn ads: cloud migration", "digital-ads", "4000.00", starts=ran))
-    partly = claim(ads, "4000.00")
-    services.claim_decide(
-        claim=partly,
-        actor=finance,
-        decision="approve",
-        approved_amount="3200.00",
-        note="One invoice line is outside the campaign dates.",
-    )
-    # Returned for more proof.
-    webinar = approve(request("Security webinar series", "webinar", "3000.00", starts=ran))
-    returned = claim(webinar, "2500.00")
-    services.claim_decide(
-        claim=returned, actor=finance, decision="return", note="The attendee list is empty."
-    )
-    # Submitted, waiting for finance; rejected.
-    emails = approve(request("Email nurture: Q1 launch", "email", "2000.00", starts=ran))
-    claim(emails, "1800.00")
-    syndication = approve(
-        request("Content syndication: buyer's guide", "content-syndication", "2500.00", starts=ran)
-    )
-    rejected = claim(syndication, "2500.00")
-    services.claim_decide(
-        claim=rejected, actor=finance, decision="reject", note="The leads are outside the region."
-    )
-    # A draft claim; an approved request with money still to claim.
-    roadshow = approve(request("City roadshow", "event", "5000.00", starts=ran), amount="4000.00")
-    claim(roadshow, "1500.00", submit=False)
-    # Requests in the other states.
+    with as_of(asked):
+        summit = request("Regional partner summit booth", "event", "6000.00", starts=ran)
+        ads = request("LinkedIn ads: cloud migration", "digital-ads", "4000.00", starts=ran)
+        webinar = request("Security webinar series", "webinar", "3000.00", starts=ran)
+        emails = request("Email nurture: Q1 launch", "email", "2000.00", starts=ran)
+        syndication = request(
+            "Content syndication: buyer's guide", "content-syndication", "2500.00", starts=ran
+        )
+        roadshow = request("City roadshow", "event", "5000.00", starts=ran)
+    with as_of(asked + timedelta(days=2)):
+        summit, ads, webinar, emails, syndication = (
+            services.request_decide(
+                fund_request=fund_request, actor=manager, approve=True, note="Fits the joint plan."
+            )
+            for fund_request in (summit, ads, webinar, emails, syndication)
+        )
+        roadshow = services.request_decide(
+            fund_request=roadshow,
+            actor=manager,
+            approve=True,
+            approved_amount="4000.00",
+            note="Fits the joint plan; two cities, not three.",
+        )
+    with as_of(claimed):
+        paid = claim(summit, "5800.00")
+        partly = claim(ads, "4000.00")
+        returned = claim(webinar, "2500.00")
+        rejected = claim(syndication, "2500.00")
+    with as_of(decided):
+        services.claim_decide(
+            claim=paid, actor=finance, decision="approve", note="All proof present."
+        )
+        services.claim_decide(
+            claim=partly,
+            actor=finance,
+            decision="approve",
+            approved_amount="3200.00",
+            note="One invoice line is outside the campaign dates.",
+        )
+        services.claim_decide(
+            claim=returned, actor=finance, decision="return", note="The attendee list is empty."
+        )
+        services.claim_decide(
+            claim=rejected,
+            actor=finance,
+            decision="reject",
+            note="The leads are outside the region.",
+        )
+    # Waiting for finance (submitted two days ago); a draft claim with money still to claim.
+    with as_of(today - timedelta(days=2)):
+        claim(emails, "1800.00")
+    with as_of(today - timedelta(days=1)):
+        claim(roadshow, "1500.00", submit=False)
+    # Paid today; this week's requests in the other states.
     future = today + timedelta(days=20)
-    request("Holiday print mailer", "email", "1500.00", starts=future, submit=False, day=today)
-    request("Partner dinner", "event", "2200.00", starts=future, day=today)
-    big = request("Flagship conference sponsorship", "event", "12000.00", starts=future, day=today)
     with as_of(today):
+        services.claim_record_payment(
+            claim=paid, actor=finance, paid_at=today, reference="ACH-20271104-118"
+        )
+        request("Holiday print mailer", "email", "1500.00", starts=future, submit=False)
+        request("Partner dinner", "event", "2200.00", starts=future)
+        big = request("Flagship conference sponsorship", "event", "12000.00", starts=future)
         services.request_decide(
             fund_request=big,
             actor=manager,
             approve=True,
             note="Strategic; needs finance sign-off.",
         )
-        turned_down = request("Radio spots", "digital-ads", "3000.00", starts=future, day=today)
+        turned_down = request("Radio spots", "digital-ads", "3000.00", starts=future)
         services.request_decide(
             fund_request=turned_down,
             actor=manager,
             approve=False,
             note="Radio is outside the programme's eligible activities.",
         )
-        withdrawn = request("Trade fair booth", "event", "2600.00", starts=future, day=today)
+        withdrawn = request("Trade fair booth", "event", "2600.00", starts=future)
         services.request_cancel(fund_request=withdrawn, actor=marketer)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from mdf import clock
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
 from mdf.money import CENT
 from mdf.writes import RowWrites
@@ -101,7 +101,7 @@ def append(
         claim=claim,
         actor=actor,
         memo=memo[:300],
-        created_at=timezone.now(),
+        created_at=clock.now(),
         **{f"d_{bucket}": deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS},
     )
     writes = writes or RowWrites()

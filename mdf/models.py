@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -156,7 +157,7 @@ class Allocation(models.Model):
     ledger_seq = models.PositiveIntegerField(default=0, editable=False)
     ledger_head = models.CharField(max_length=64, blank=True, editable=False)
     ledger_prev_head = models.CharField(max_length=64, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(partner="partner")
 
@@ -293,7 +294,7 @@ class FundRequest(models.Model):
     finance_decided_at = models.DateTimeField(null=True, blank=True)
     finance_note = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(partner="partner")
 
@@ -394,7 +395,7 @@ class Claim(models.Model):
     payment_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(partner="partner")
 
@@ -524,7 +525,7 @@ class MDFEvent(models.Model):
     new_status = models.CharField(max_length=20, blank=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     # The outbox of decision emails: written with the decision, sent by a periodic task
     # (so a broker outage can neither lose an email nor fail a committed decision).
     email_partner = models.BooleanField(default=False)

@@ -7,8 +7,8 @@ so callers write `services.request_decide(...)`:
 - `claims`: claims, from draft to decision and payment;
 - `proof`: proof of performance files of a claim;
 - `deadlines`: the daily expiry and roll-over of what was not claimed in time;
-- `steps`: what they are built from (amounts, notes, row locks, the decision trail);
-- `clock`: the date the rules check against.
+- `steps`: what they are built from (amounts, notes, row locks, the decision trail).
+The date they check and the time they record come from `mdf.clock`.
 
 Locking order (always this order, so two moves never deadlock):
     claim → request → allocation → pool

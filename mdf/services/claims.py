@@ -18,10 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import ledger
+from mdf import clock, ledger
 from mdf.models import ZERO, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.money import format_money, fund_share
-from mdf.services import clock
 from mdf.services.proof import PROOF_FIELD_PREFIX, claim_attach_proofs, missing_proof
 from mdf.services.steps import (
     CLAIM_EDITABLE_FIELDS,
@@ -153,7 +152,11 @@ def claim_create(
     )
     with scopes_disabled():
         claim = Claim.objects.create(
-            partner=fund_request.partner, request=fund_request, created_by=actor, **cleaned
+            partner=fund_request.partner,
+            request=fund_request,
+            created_by=actor,
+            created_at=clock.now(),
+            **cleaned,
         )
     _event(
         partner=claim.partner,
@@ -293,7 +296,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
                 }
             )
         old = locked.status
-        now = timezone.now()
+        now = clock.now()
         locked.status = CS.SUBMITTED
         locked.submitted_by = actor
         locked.on_behalf = bool(actor.is_staff)
@@ -347,7 +350,7 @@ def claim_decide(
         _check_not_own(locked, actor)
         if not can_decide_claim(locked, actor):
             raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
-        now = timezone.now()
+        now = clock.now()
         locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
         if decision == "return":
             locked.status = CS.RETURNED

@@ -9,11 +9,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import ledger
+from mdf import clock, ledger
 from mdf.models import (
     ZERO,
     Allocation,
@@ -21,7 +20,6 @@ from mdf.models import (
     FundPool,
     FundRequest,
 )
-from mdf.services import clock
 from mdf.services.pools import _allocation_for
 from mdf.services.steps import (
     CS,
@@ -59,7 +57,7 @@ def pool_roll_over(*, pool: FundPool, today: date | None = None) -> dict[str, De
         all_done = _roll_over_allocation(allocation_id, moved) and all_done
     if all_done:
         FundPool.objects.filter(pk=pool.pk, rolled_over_at__isnull=True).update(
-            rolled_over_at=timezone.now()
+            rolled_over_at=clock.now()
         )
     return moved
 

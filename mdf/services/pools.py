@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import ledger
+from mdf import clock, ledger
 from mdf.models import (
     ZERO,
     Allocation,
@@ -78,7 +78,9 @@ def allocation_create(
 
 def _allocation_for(pool_id: int, partner: Partner) -> Allocation:
     with scopes_disabled():
-        allocation, _created = Allocation.objects.get_or_create(pool_id=pool_id, partner=partner)
+        allocation, _created = Allocation.objects.get_or_create(
+            pool_id=pool_id, partner=partner, defaults={"created_at": clock.now()}
+        )
     return allocation
 
 

@@ -10,11 +10,10 @@ from datetime import date
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import ledger
+from mdf import clock, ledger
 from mdf.models import (
     ZERO,
     ActivityType,
@@ -23,7 +22,6 @@ from mdf.models import (
     FundRequest,
 )
 from mdf.money import format_money
-from mdf.services import clock
 from mdf.services.steps import (
     ANY_REQUEST_PERMISSION,
     CS,
@@ -155,7 +153,11 @@ def request_create(
     )
     with scopes_disabled():
         fund_request = FundRequest.objects.create(
-            partner=partner, allocation=allocation, created_by=actor, **cleaned
+            partner=partner,
+            allocation=allocation,
+            created_by=actor,
+            created_at=clock.now(),
+            **cleaned,
         )
     _event(
         partner=partner,
@@ -240,7 +242,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
     locked.status = RS.SUBMITTED
     locked.submitted_by = actor
     locked.on_behalf = bool(actor.is_staff)
-    locked.submitted_at = timezone.now()
+    locked.submitted_at = clock.now()
     locked.save(update_fields=["status", "submitted_by", "on_behalf", "submitted_at"])
     _event(
         partner=locked.partner,
@@ -320,7 +322,7 @@ def request_decide(
             )
         pool = locked.allocation.pool
         old_status = locked.status
-        now = timezone.now()
+        now = clock.now()
         if old_status == RS.SUBMITTED:
             locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
                 actor,

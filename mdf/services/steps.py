@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import ledger
+from mdf import clock, ledger
 from mdf.locks import RowLock
 from mdf.models import (
     ZERO,
@@ -139,6 +139,7 @@ def _event_row(
     email: the event row is the outbox (mdf.notifications.send_pending_decision_emails),
     so the email is due exactly when the decision commits and never without it."""
     return MDFEvent(
+        at=clock.now(),
         partner=partner,
         actor=actor,
         action=action,
