@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest
+from mdf.models import Allocation, Claim, FundPool, FundRequest
 from mdf.selectors import BUCKETS, Balance, annotated_pool_balance, pools_with_balances
 
 ALL_POOLS = "All pools"
@@ -124,10 +124,7 @@ def _grouped_balances(
 
 
 def _balance(row: dict) -> Balance:
-    balance = Balance(row["pool__currency"])
-    for bucket in BUCKETS:
-        setattr(balance, bucket, row[f"sum_{bucket}"] or ZERO)
-    return balance
+    return Balance.from_sums(row["pool__currency"], row, prefix="sum_")
 
 
 def utilisation_by_tier(*, pool: FundPool | None = None) -> list[UtilisationRow]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -40,6 +41,11 @@ from partners.models import Partner
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
 
+def _cents(value: object) -> Decimal:
+    """A summed amount as Decimal cents: SQLite sums to int or float, an empty sum is None."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
 @dataclass
 class Balance:
     """The one definition of the figures every screen shows."""
@@ -57,7 +63,15 @@ class Balance:
         # Sums come back as int or float from SQLite (the `make run` default): keep
         # every figure a Decimal in cents, so each screen and export shows "0.00".
         for bucket in BUCKETS:
-            setattr(self, bucket, Decimal(str(getattr(self, bucket) or 0)).quantize(CENT))
+            setattr(self, bucket, _cents(getattr(self, bucket)))
+
+    @classmethod
+    def from_sums(cls, currency: str, sums: Mapping[str, Any], prefix: str = "") -> Balance:
+        """The balance of database sums of the buckets (named `prefix` + bucket)."""
+        balance = cls(currency)
+        for bucket in BUCKETS:
+            setattr(balance, bucket, _cents(sums.get(prefix + bucket)))
+        return balance
 
     @property
     def available(self) -> Decimal:
@@ -71,7 +85,7 @@ class Balance:
     def utilisation(self) -> Decimal:
         """Share of the allocated money committed or spent, in percent."""
         if not self.allocated:
-            return ZERO
+            return Decimal("0.0")
         return ((self.committed + self.spent) * 100 / self.allocated).quantize(Decimal("0.1"))
 
     def add(self, allocation: Allocation) -> None:
@@ -115,13 +129,10 @@ def balances_for_partner(
 
 
 def pool_balance(*, pool: FundPool) -> Balance:
-    balance = Balance(pool.currency)
     totals = Allocation.objects.filter(pool=pool).aggregate(
         **{bucket: Sum(bucket) for bucket in BUCKETS}
     )
-    for bucket in BUCKETS:
-        setattr(balance, bucket, totals[bucket] or ZERO)
-    return balance
+    return Balance.from_sums(pool.currency, totals)
 
 
 def activity_types_offered(*, keeping: int | None = None) -> QuerySet[ActivityType]:
@@ -291,10 +302,7 @@ def pools_with_balances(queryset: QuerySet[FundPool] | None = None) -> QuerySet[
 
 def annotated_pool_balance(pool: FundPool) -> Balance:
     """The balance of a pool read through `pools_with_balances`."""
-    balance = Balance(pool.currency)
-    for bucket in BUCKETS:
-        setattr(balance, bucket, getattr(pool, f"sum_{bucket}"))
-    return balance
+    return Balance.from_sums(pool.currency, vars(pool), prefix="sum_")
 
 
 def partners_per_tier(*, statuses: Iterable[str], pool: FundPool | None = None) -> dict[int, int]:

@@ -318,7 +318,9 @@ def test_first_pass_counts_a_return_as_a_decided_claim_not_accepted_first_time(
 
 def test_balances_from_sqlite_sums_are_decimals_in_cents():
     # SQLite sums decimals as int or float; a Balance keeps every figure in cents.
-    balance = Balance(currency="EUR", allocated=252000, committed=0.1 + 0.2, spent=None)
+    balance = Balance.from_sums(
+        "EUR", {"sum_allocated": 252000, "sum_committed": 0.1 + 0.2}, "sum_"
+    )
     assert (balance.allocated, balance.committed, balance.spent) == (
         D("252000.00"),
         D("0.30"),
