@@ -13,13 +13,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import (
-    ZERO,
-    Allocation,
-    Claim,
-    FundPool,
-    FundRequest,
-)
+from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest
 from mdf.services.pools import _allocation_for
 from mdf.services.steps import (
     CS,

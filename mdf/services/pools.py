@@ -15,11 +15,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import (
-    ZERO,
-    Allocation,
-    FundPool,
-)
+from mdf.models import ZERO, Allocation, FundPool
 from mdf.money import format_money
 from mdf.services.steps import Kind, _amount, _lock_allocation, _lock_pool
 from partners.models import Partner, Tier

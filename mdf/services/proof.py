@@ -18,11 +18,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from assets.validation import PROOF_KINDS, validate_upload
-from mdf.models import (
-    Claim,
-    ClaimProof,
-    ProofKind,
-)
+from mdf.models import Claim, ClaimProof, ProofKind
 from mdf.services.steps import _event, _lock_claim
 
 # The field a proof kind's files are sent in, in forms and the API ("proof_invoice"),

@@ -14,13 +14,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import (
-    ZERO,
-    ActivityType,
-    Allocation,
-    FundPool,
-    FundRequest,
-)
+from mdf.models import ZERO, ActivityType, Allocation, FundPool, FundRequest
 from mdf.money import format_money
 from mdf.services.steps import (
     ANY_REQUEST_PERMISSION,

@@ -15,15 +15,7 @@ from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
 from mdf.locks import RowLock
-from mdf.models import (
-    ZERO,
-    Allocation,
-    Claim,
-    FundPool,
-    FundRequest,
-    LedgerEntry,
-    MDFEvent,
-)
+from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry, MDFEvent
 from mdf.money import format_money, fund_share, to_money
 from partners.models import Partner
 
