@@ -3,12 +3,14 @@
 `RowLock(FundRequest, "allocation__pool", "partner").get(pk)` does what
 `FundRequest.objects.select_for_update(of=("self",)).select_related(...).get(pk=pk)`
 does: it locks that one row (its own table only) and joins in the rows it points to,
-unlocked, as cached related objects. Every decision that moves money starts with
-such a lock, and Django compiles this four-table join on every call, which costs more
-than the query itself (bench/mdf_contention.py: about 1.2 ms compiled against 0.3 ms
-written once, on each of the 50 clients). The SQL is built from the models' metadata,
-values pass through the same database converters the ORM applies, and the objects
-are made with `Model.from_db`, as querysets make them.
+unlocked, as cached related objects. `also_lock=("request",)` locks joined rows too
+(`of=("self", "request")`), in the same statement: the row first, then those, in
+that order. Every decision that moves money starts with such a lock, and Django
+compiles this four-table join on every call, which costs more than the query itself
+(bench/mdf_contention.py: about 1.2 ms compiled against 0.3 ms written once, on each
+of the 50 clients). The SQL is built from the models' metadata, values pass through
+the same database converters the ORM applies, and the objects are made with
+`Model.from_db`, as querysets make them.
 """
 
 from __future__ import annotations
@@ -30,20 +32,24 @@ class _Table:
     fields: list[Field]
     parent: int | None  # index of the table whose foreign key leads here
     via: str  # the foreign key's name on the parent
+    path: str  # from the locked model, as in select_related ("" for the model itself)
 
 
 class RowLock(Generic[M]):
-    def __init__(self, model: type[M], *paths: str) -> None:
+    def __init__(self, model: type[M], *paths: str, also_lock: tuple[str, ...] = ()) -> None:
         self.model = model
         self.paths = paths
+        self.also_lock = also_lock
         self._compiled: tuple[str, list[_Table], list[tuple[Any, list[Callable]]]] | None = None
         self._vendor = ""
 
     def _tables(self) -> list[_Table]:
-        tables = [_Table(self.model, "t0", list(self.model._meta.concrete_fields), None, "")]
+        tables = [_Table(self.model, "t0", list(self.model._meta.concrete_fields), None, "", "")]
         for path in self.paths:
             parent = 0
             for step in path.split("__"):
+                prefix = tables[parent].path
+                here = f"{prefix}__{step}" if prefix else step
                 known = [i for i, t in enumerate(tables) if t.parent == parent and t.via == step]
                 if known:
                     parent = known[0]
@@ -59,6 +65,7 @@ class RowLock(Generic[M]):
                         list(related._meta.concrete_fields),
                         parent,
                         step,
+                        here,
                     )
                 )
                 parent = len(tables) - 1
@@ -88,7 +95,14 @@ class RowLock(Generic[M]):
                         f"{table.alias}.{quote(table.model._meta.pk.column)} = "
                         f"{parent.alias}.{quote(fk.column)}"
                     )
-            lock = " FOR UPDATE OF t0" if connection.features.has_select_for_update_of else ""
+            locked = ["t0"]
+            for path in self.also_lock:
+                match = [table.alias for table in tables if table.path == path]
+                if not match:
+                    raise ValueError(f"{path}: only rows joined by the paths can be locked")
+                locked += match
+            of = ", ".join(locked)
+            lock = f" FOR UPDATE OF {of}" if connection.features.has_select_for_update_of else ""
             # Identifiers come from model metadata; the key is a parameter.
             table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
             sql = f"SELECT {', '.join(columns)} FROM {table} t0 {' '.join(joins)} WHERE t0.{pk} = %s{lock}"  # noqa: S608, E501

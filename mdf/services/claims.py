@@ -401,15 +401,8 @@ def claim_decide(
         locked.approved_amount = amount
         locked.reimbursement = reimbursement
         locked.status = CS.APPROVED
-        with scopes_disabled():
-            approved_before = (
-                fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
-                    s=Sum("approved_amount")
-                )["s"]
-                or ZERO
-            )
         remainder = ZERO
-        if approved_before + amount >= fund_request.approved_amount:
+        if _fully_claimed(fund_request, amount):
             remainder = _take_open_commitment(fund_request)
             fund_request.status = RS.CLOSED
         writes = RowWrites()
@@ -448,6 +441,18 @@ def claim_decide(
             writes.save()
         _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
         return locked
+
+
+def _fully_claimed(fund_request: FundRequest, approving: Decimal) -> bool:
+    """Whether approving this cost makes the request's approved claims reach its approved
+    cost. One claim for the whole cost (the usual case) needs no sum of the others."""
+    if approving >= fund_request.approved_amount:
+        return True
+    with scopes_disabled():
+        approved_before = fund_request.claims.filter(status__in=(CS.APPROVED, CS.PAID)).aggregate(
+            s=Sum("approved_amount")
+        )["s"]
+    return (approved_before or ZERO) + approving >= fund_request.approved_amount
 
 
 def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference: str) -> Claim:

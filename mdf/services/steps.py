@@ -95,7 +95,9 @@ def _lock_allocation(allocation_id: int) -> Allocation:
 # The locks every decision takes (see mdf/locks.py for why they are not querysets).
 _REQUEST_LOCK = RowLock(FundRequest, "allocation__pool", "partner")
 _CLAIM_LOCK = RowLock(Claim, "request__allocation__pool", "partner")
-_CLAIM_ONLY_LOCK = RowLock(Claim, "partner")
+_CLAIM_AND_REQUEST_LOCK = RowLock(
+    Claim, "request__allocation__pool", "request__partner", "partner", also_lock=("request",)
+)
 
 
 def _lock_request(request_id: int) -> FundRequest:
@@ -107,11 +109,9 @@ def _lock_claim(claim_id: int) -> Claim:
 
 
 def _lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
-    """The claim, then its request (the locking order), each locked once."""
-    claim = _CLAIM_ONLY_LOCK.get(claim_id)
-    fund_request = _lock_request(claim.request_id)
-    claim.request = fund_request
-    return claim, fund_request
+    """The claim, then its request (the locking order), in one statement."""
+    claim = _CLAIM_AND_REQUEST_LOCK.get(claim_id)
+    return claim, claim.request
 
 
 def _event_row(

@@ -60,3 +60,32 @@ def test_a_missing_row_is_does_not_exist():
 def test_only_required_foreign_keys_can_be_joined():
     with pytest.raises(ValueError, match="required foreign keys"):
         RowLock(Claim, "decided_by").get(1)
+
+
+def test_a_claim_and_its_request_are_locked_in_one_statement(
+    allocation, alice, event_type, proof_kinds, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "700.00")
+    lock = RowLock(
+        Claim, "request__allocation__pool", "request__partner", "partner", also_lock=("request",)
+    )
+
+    with transaction.atomic(), scopes_disabled():
+        expected = Claim.objects.select_related("request__allocation__pool", "partner").get(
+            pk=claim.pk
+        )
+        with CaptureQueriesContext(connection) as queries:
+            locked = lock.get(claim.pk)
+            loaded = [values(locked), values(locked.request), values(locked.request.partner)]
+
+    assert len(queries) == 1
+    if connection.features.has_select_for_update_of:
+        assert queries[0]["sql"].endswith("FOR UPDATE OF t0, t1")
+    assert loaded == [values(expected), values(expected.request), values(alice.partner)]
+
+
+def test_only_joined_rows_can_be_locked_too():
+    with pytest.raises(ValueError, match="only rows joined"):
+        RowLock(Claim, "partner", also_lock=("request",)).get(1)

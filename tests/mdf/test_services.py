@@ -448,10 +448,14 @@ def test_split_claims_never_spend_more_than_was_committed(
     fund_request = approved_request(alice, allocation, event_type, staff_users, "100.00")
     assert fresh(fund_request).commitment == D("33.33")
     finance = staff_users["finance_approver"]
+    statuses = []
     with after_activity(fund_request):
         for cost in ("50.00", "50.00"):  # 16.665 → 16.67 twice would be 33.34
             claim = submitted_claim(alice, fund_request, proof_kinds, cost)
             services.claim_decide(claim=claim, actor=finance, decision="approve", note="ok")
+            statuses.append(fresh(fund_request).status)
+    # Half claimed: still open; both halves approved: fully claimed, closed.
+    assert statuses == [FundRequest.Status.APPROVED, FundRequest.Status.CLOSED]
     assert fresh(allocation).spent == D("33.33")
     assert reconcile() == []
 
