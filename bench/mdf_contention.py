@@ -29,12 +29,14 @@ a decision's own rows written in its ledger statement (mdf/writes.py: an approva
 with its request in one statement, without summing the other claims when it covers
 the whole cost (a claim approval: 4 round trips instead of 9; claims +50 %).
 Tried and not kept: COMMIT sent with the ledger statement (+12 % overall, at the price
-of committing behind Django's transaction handling), server-side prepared statements
-(-35 % database time on one client, within the noise under 50), forced generic plans
-(worse), PostgreSQL at a higher CPU priority (no change), no foreign-key checks (no
-change), threads instead of processes (the bare loops gain more), an approval in one
-SQL statement (~720/s against ~500/s approvals on a faster machine: still far from a
-quarter of the bare loop, and the rules would leave mdf/services/).
+of committing behind Django's transaction handling), prepared statements for the lock
+and the move (-35 % database time on one client, within the noise under 50), Django's
+`server_side_binding` for every query (worse: 216–234 against 271–305 moves/s),
+forced generic plans (worse), PostgreSQL at a higher CPU priority (no change), no
+foreign-key checks (no change), threads instead of processes (the bare loops gain
+more), an approval in one SQL statement (~720/s against ~500/s approvals on a faster
+machine: still far from a quarter of the bare loop, and the rules would leave
+mdf/services/).
 
 Usage: .venv/bin/python bench/mdf_contention.py [--quick]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
