@@ -20,10 +20,11 @@ allocation (guarded), append a ledger row, commit.
 Where the time goes (2 cores, 50 clients, measured): the machine is saturated (over
 90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
 one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
-A bare UPDATE costs ~1 ms of machine CPU; a service move 6–12 ms, of which the Python
-client alone is 2.5–5 ms (locking read, rules, the move), the rest PostgreSQL and the
-kernel per round trip. A quarter of the bare rate needs a move in ~4 ms of CPU: less
-than the client's share alone. What has helped: row locks written once (mdf/locks.py),
+A bare UPDATE costs ~1 ms of machine CPU (0.7–1.4 between runs); a service move 5–6
+ms, of which the Python client is ~2 ms (locking read, rules, the move) and PostgreSQL
+and the kernel the rest, ~0.5 ms per round trip at this load plus planning (4 round
+trips: BEGIN, the locking read, the move with its rows, COMMIT). A quarter of the bare
+rate needs a move in ~4 ms of CPU. What has helped: row locks written once (mdf/locks.py),
 a decision's own rows written in its ledger statement (mdf/writes.py: an approval takes
 4 round trips instead of 6; +15 % moves/s, three runs each way), and a claim locked
 with its request in one statement, without summing the other claims when it covers
