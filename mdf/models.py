@@ -438,7 +438,7 @@ class ClaimProof(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(partner="partner")
 

@@ -1,5 +1,6 @@
-"""When requests, claims, allocations and trail events happened is set by the services
-(from mdf.clock), no longer stamped by the ORM on insert. No change in the database."""
+"""When requests, claims, proof files, allocations and trail events happened is set by
+the services (from mdf.clock), no longer stamped by the ORM on insert. No change in the
+database."""
 
 import django.utils.timezone
 from django.db import migrations, models
@@ -20,6 +21,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='claim',
             name='created_at',
+            field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
+        ),
+        migrations.AlterField(
+            model_name='claimproof',
+            name='uploaded_at',
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
         ),
         migrations.AlterField(

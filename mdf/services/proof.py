@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from assets.validation import PROOF_KINDS, validate_upload
+from mdf import clock
 from mdf.models import Claim, ClaimProof, ProofKind
 from mdf.services.steps import _event, _lock_claim
 
@@ -65,6 +66,7 @@ def claim_attach_proof(
         size=checked.size,
         sha256=digest.hexdigest(),
         uploaded_by=actor,
+        uploaded_at=clock.now(),
     )
     with transaction.atomic():
         locked = _lock_claim(claim.pk)

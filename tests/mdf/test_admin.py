@@ -166,6 +166,8 @@ def test_partial_approval_in_the_admin_commits_money_and_keeps_the_note(
     url = reverse("admin:mdf_fundrequest_decide", args=[fund_request.pk])
     page = client.get(url).content.decode()
     assert "10,000.00 EUR" in page  # the allocation's available money
+    assert "allocated 10,000.00 EUR" in page  # every amount in the one money format
+    assert "Requested (activity cost)</th><td>1,000.00 EUR" in page
     assert "submitted" in page  # the history
 
     response = client.post(

@@ -43,6 +43,11 @@ def test_demo_history_is_dated_and_in_time_order(settings, tmp_path):
         paid = Claim.objects.filter(status="paid")
         assert {c.decided_at.date() < today for c in paid} == {True}
         assert {c.created_at <= c.submitted_at <= c.decided_at for c in paid} == {True}
+        assert {
+            proof.uploaded_at <= claim.submitted_at
+            for claim in paid
+            for proof in claim.proofs.all()
+        } == {True}
     assert max(waits) >= 2  # approved two days after submission
     assert min(entry.created_at.date() for entry in entries) < today - timedelta(days=30)
     for earlier, later in zip(entries, entries[1:], strict=False):
