@@ -163,7 +163,9 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
                 return button(url, _("Record payment"))
             return ""
 
-        return [*self.list_display, next_step]
+        # The action next to what it acts on, not past the columns a screen can show.
+        first, *rest = self.list_display
+        return [first, next_step, *rest]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

@@ -157,7 +157,9 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
                 reverse("admin:mdf_fundrequest_decide", args=[fund_request.pk]), _("Decide")
             )
 
-        return [*self.list_display, decide]
+        # The action next to what it acts on, not past the columns a screen can show.
+        first, *rest = self.list_display
+        return [first, decide, *rest]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
