@@ -25,6 +25,7 @@ from mdf.admin.common import (
     ReadOnlyInline,
     StaffPageMixin,
     button,
+    money_column,
     show_errors,
     sla_badge,
 )
@@ -86,6 +87,10 @@ class ProofInline(ReadOnlyInline):
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, proof)
 
 
+def _claim_currency(claim: Claim) -> str:
+    return claim.request.allocation.pool.currency
+
+
 # Read-only: decisions and payments go through their pages and services.
 @admin.register(Claim)
 class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
@@ -94,9 +99,9 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
         "partner",
         "request",
         "pool_name",
-        "amount",
-        "approved_amount",
-        "reimbursement",
+        money_column("amount", _("claimed"), _claim_currency),
+        money_column("approved_amount", _("approved"), _claim_currency),
+        money_column("reimbursement", _("reimbursement"), _claim_currency),
         "status",
         "times_returned",
         "submitted_at",

@@ -5,7 +5,7 @@ layout (with the object lookup behind them)."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,20 @@ from django.utils.translation import gettext_lazy as _
 
 from mdf import selectors
 from mdf.models import FundPool
+from mdf.money import format_money
 
 FINANCE = "mdf.finance_approve"
+
+
+def money_column(field: str, description: Any, currency: Callable[[Any], str]) -> Callable:
+    """A list column showing an amount in the one money format ("2,200.00 USD")."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: Any) -> str:
+        value = getattr(obj, field)
+        return "—" if value is None else format_money(value, currency(obj))
+
+    return column
 
 
 def pools_newest_first() -> QuerySet[FundPool]:

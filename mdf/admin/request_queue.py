@@ -16,7 +16,15 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from mdf import selectors, services
-from mdf.admin.common import FINANCE, ReadOnlyAdmin, StaffPageMixin, button, show_errors, sla_badge
+from mdf.admin.common import (
+    FINANCE,
+    ReadOnlyAdmin,
+    StaffPageMixin,
+    button,
+    money_column,
+    show_errors,
+    sla_badge,
+)
 from mdf.admin.queues import OWN_SUBMISSION, AwaitingMyDecisionFilter, DecisionForm, EventInline
 from mdf.models import FundRequest
 from mdf.money import format_money, fund_share
@@ -84,6 +92,10 @@ class RequestDecisionForm(DecisionForm):
     ]
 
 
+def _request_currency(fund_request: FundRequest) -> str:
+    return fund_request.allocation.pool.currency
+
+
 # Read-only: partners request in the portal, and decisions go through the decision
 # page and `request_decide`.
 @admin.register(FundRequest)
@@ -93,8 +105,8 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
         "partner",
         "pool_name",
         "activity_type",
-        "requested_amount",
-        "approved_amount",
+        money_column("requested_amount", _("requested"), _request_currency),
+        money_column("approved_amount", _("approved"), _request_currency),
         "status",
         "submitted_at",
         "sla",

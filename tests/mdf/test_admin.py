@@ -108,6 +108,8 @@ def test_claim_queue_is_finances(client, allocation, alice, event_type, proof_ki
         claim = submitted_claim(alice, fund_request, proof_kinds, "400.00")
         client.force_login(staff_users["finance_approver"])
         assert queue(client, "claim") == {claim.pk}
+        row = client.get(reverse("admin:mdf_claim_changelist")).content.decode()
+        assert "400.00 EUR" in row and "Decide" in row  # amounts in the one money format
         client.force_login(staff_users["channel_manager"])
         assert queue(client, "claim") == set()
         assert queue(client, "claim", queue="all") == {claim.pk}
