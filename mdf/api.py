@@ -45,7 +45,7 @@ from config.idempotency import (
     idempotent,
     replayed_header,
 )
-from mdf import services
+from mdf import selectors, services
 from mdf.models import ActivityType, Allocation, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.serializers import (
     ActivityTypeSerializer,
@@ -195,7 +195,7 @@ class ActivityTypeViewSet(
 
     def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.partner is not None:
-            queryset = queryset.filter(active=True)
+            return selectors.activity_types_offered().order_by("name", "pk")
         return queryset.prefetch_related("proof_kinds").order_by("name", "pk")
 
 

@@ -96,7 +96,7 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     )
     activity_type = forms.ModelChoiceField(
         label=_("Activity type"),
-        queryset=ActivityType.objects.filter(active=True),
+        queryset=ActivityType.objects.none(),  # the view passes the types offered
         empty_label=_("Choose a type"),
         help_text=_("It decides which proof you upload when you claim."),
     )

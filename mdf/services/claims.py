@@ -352,31 +352,18 @@ def claim_decide(
             raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
         now = clock.now()
         locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
-        if decision == "return":
-            locked.status = CS.RETURNED
-            locked.times_returned += 1
+        if decision in ("return", "reject"):  # no money moves
+            returned = decision == "return"
+            locked.status = CS.RETURNED if returned else CS.REJECTED
+            locked.times_returned += 1 if returned else 0
             locked.save(update_fields=CLAIM_STATE_FIELDS)
             _event(
                 partner=locked.partner,
                 actor=actor,
-                action="returned",
+                action="returned" if returned else "rejected",
                 claim=locked,
                 old_status=CS.SUBMITTED,
-                new_status=CS.RETURNED,
-                note=note,
-                notify=True,
-            )
-            return locked
-        if decision == "reject":
-            locked.status = CS.REJECTED
-            locked.save(update_fields=CLAIM_STATE_FIELDS)
-            _event(
-                partner=locked.partner,
-                actor=actor,
-                action="rejected",
-                claim=locked,
-                old_status=CS.SUBMITTED,
-                new_status=CS.REJECTED,
+                new_status=locked.status,
                 note=note,
                 notify=True,
             )
