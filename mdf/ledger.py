@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from mdf import clock
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
 from mdf.money import CENT
-from mdf.writes import RowWrites
+from mdf.writes import RowWrites, StaleRow
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
@@ -86,7 +86,8 @@ def append(
     from here to the commit. `require_available` guards the move (available ≥ it);
     when the guard fails nothing is written and NotEnoughAvailable is raised.
     `writes` are the decision's other rows (its request or claim, its event): they are
-    written with the move, and only if it happens (see mdf/writes.py).
+    written with the move, and only if it happens; if a row they `expect` unchanged
+    has changed, nothing is written and StaleRow is raised (see mdf/writes.py).
     Check constraints refuse any result that would break an invariant.
     """
     unknown = set(deltas) - {f"d_{bucket}" for bucket in BUCKETS}
@@ -141,13 +142,16 @@ def _move_in_one_statement(
 ) -> tuple | None:
     """PostgreSQL: lock, check, move the buckets, extend the hash chain and insert the
     entry in ONE statement, so no client round trip happens while the lock waits
-    for us (only the commit follows). The hash is computed in SQL exactly as
-    `compute_hash` does, from the row's fresh head (re-read after the lock wait)."""
+    for us (outside a transaction the statement commits by itself). The hash is
+    computed in SQL exactly as `compute_hash` does, from the row's fresh head
+    (re-read after the lock wait). Rows the writes `expect` unchanged are checked and
+    locked first; if one changed, nothing moves and StaleRow is raised."""
     table, entries = Allocation._meta.db_table, LedgerEntry._meta.db_table
     before, after = _content_around_seq(allocation, entry)
     genesis = genesis_hash(allocation)
+    fresh, params = writes.fresh()
     guard = ""
-    params: list[object] = [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
+    params += [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
     params += [genesis, genesis, before, after, allocation.pk]
     if require_available is not None:
         guard = AVAILABLE_GUARD
@@ -168,14 +172,14 @@ def _move_in_one_statement(
     d_columns = ", ".join(f"d_{bucket}" for bucket in BUCKETS)
     bucket_columns = ", ".join(f"moved.{bucket}" for bucket in BUCKETS)
     sql = f"""
-        WITH moved AS (
+        WITH {fresh}, moved AS (
             UPDATE {table} SET {sets},
                 ledger_seq = ledger_seq + 1,
                 ledger_prev_head = COALESCE(NULLIF(ledger_head, ''), %s),
                 ledger_head = encode(sha256(convert_to(
                     COALESCE(NULLIF(ledger_head, ''), %s) || '|' || %s
                     || (ledger_seq + 1)::text || %s, 'UTF8')), 'hex')
-            WHERE id = %s{guard}
+            WHERE id = %s{guard} AND EXISTS (SELECT 1 FROM fresh)
             RETURNING *
         ), {"".join(cte + ", " for cte in write_ctes)}inserted AS (
             INSERT INTO {entries} (partner_id, allocation_id, seq, kind, amount, {d_columns},
@@ -185,13 +189,19 @@ def _move_in_one_statement(
             FROM moved
             RETURNING id
         )
-        SELECT moved.ledger_seq, moved.ledger_prev_head, moved.ledger_head, inserted.id,
-            {bucket_columns}{"".join(", " + key for key in new_keys)}
-        FROM moved, inserted
+        SELECT EXISTS (SELECT 1 FROM fresh), m.*
+        FROM (SELECT 1) AS one LEFT JOIN (
+            SELECT moved.ledger_seq, moved.ledger_prev_head, moved.ledger_head, inserted.id,
+                {bucket_columns}{"".join(", " + key for key in new_keys)}
+            FROM moved, inserted
+        ) AS m ON TRUE
     """  # noqa: S608 - identifiers from model metadata; every value is a parameter
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        is_fresh, *row = cursor.fetchone()
+    if not is_fresh:
+        raise StaleRow
+    return None if row[0] is None else tuple(row)
 
 
 def _move_step_by_step(

@@ -11,13 +11,19 @@ compiles this four-table join on every call, which costs more than the query its
 of the 50 clients). The SQL is built from the models' metadata, values pass through
 the same database converters the ORM applies, and the objects are made with
 `Model.from_db`, as querysets make them.
+
+`read(pk)` loads the same rows without locking them. On PostgreSQL every object of a
+lockable table (the row and `also_lock`) then carries its row version (`xmin`, the
+transaction that wrote the version read) as `_row_version`: a later write can insist
+the row is still that version (mdf/writes.py, `RowWrites.expect`), which is how a
+decision stays correct without holding a lock while it thinks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -35,13 +41,19 @@ class _Table:
     path: str  # from the locked model, as in select_related ("" for the model itself)
 
 
+class _Compiled(NamedTuple):
+    sql: str
+    tables: list[_Table]
+    converters: list[tuple[Any, list[Callable]]]
+    versioned: list[str]  # aliases whose row version ends the row
+
+
 class RowLock(Generic[M]):
     def __init__(self, model: type[M], *paths: str, also_lock: tuple[str, ...] = ()) -> None:
         self.model = model
         self.paths = paths
         self.also_lock = also_lock
-        self._compiled: tuple[str, list[_Table], list[tuple[Any, list[Callable]]]] | None = None
-        self._vendor = ""
+        self._compiled: dict[tuple[str, bool], _Compiled] = {}
 
     def _tables(self) -> list[_Table]:
         tables = [_Table(self.model, "t0", list(self.model._meta.concrete_fields), None, "", "")]
@@ -71,8 +83,9 @@ class RowLock(Generic[M]):
                 parent = len(tables) - 1
         return tables
 
-    def _compile(self) -> tuple[str, list[_Table], list[tuple[Any, list[Callable]]]]:
-        if self._compiled is None or self._vendor != connection.vendor:
+    def _compile(self, lock: bool) -> _Compiled:
+        key = (connection.vendor, lock)
+        if key not in self._compiled:
             quote = connection.ops.quote_name
             tables = self._tables()
             columns, joins, converters = [], [], []
@@ -101,23 +114,33 @@ class RowLock(Generic[M]):
                 if not match:
                     raise ValueError(f"{path}: only rows joined by the paths can be locked")
                 locked += match
-            of = ", ".join(locked)
-            lock = f" FOR UPDATE OF {of}" if connection.features.has_select_for_update_of else ""
+            versioned = locked if connection.vendor == "postgresql" else []
+            columns += [f"{alias}.xmin::text" for alias in versioned]
+            locking = lock and connection.features.has_select_for_update_of
+            of = f" FOR UPDATE OF {', '.join(locked)}" if locking else ""
             # Identifiers come from model metadata; the key is a parameter.
             table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
-            sql = f"SELECT {', '.join(columns)} FROM {table} t0 {' '.join(joins)} WHERE t0.{pk} = %s{lock}"  # noqa: S608, E501
-            self._compiled, self._vendor = (sql, tables, converters), connection.vendor
-        return self._compiled
+            sql = f"SELECT {', '.join(columns)} FROM {table} t0 {' '.join(joins)} WHERE t0.{pk} = %s{of}"  # noqa: S608, E501
+            self._compiled[key] = _Compiled(sql, tables, converters, versioned)
+        return self._compiled[key]
 
     def get(self, pk: Any) -> M:
         """The locked row with its related rows; DoesNotExist when there is none."""
-        sql, tables, converters = self._compile()
+        return self._load(pk, lock=True)
+
+    def read(self, pk: Any) -> M:
+        """The same rows, not locked, each lockable one with its row version."""
+        return self._load(pk, lock=False)
+
+    def _load(self, pk: Any, *, lock: bool) -> M:
+        sql, tables, converters, versioned = self._compile(lock)
         with connection.cursor() as cursor:
             cursor.execute(sql, [pk])
             row = cursor.fetchone()
         if row is None:
             raise self.model.DoesNotExist(f"{self.model.__name__} {pk} does not exist")
-        values = list(row)
+        values = list(row[: len(converters)])
+        versions = dict(zip(versioned, row[len(converters) :], strict=True))
         for index, (col, field_converters) in enumerate(converters):
             for convert in field_converters:
                 values[index] = convert(values[index], col, connection)
@@ -131,6 +154,8 @@ class RowLock(Generic[M]):
             if table.parent is not None:
                 parent = objects[table.parent]
                 parent._meta.get_field(table.via).set_cached_value(parent, obj)
+            if table.alias in versions:
+                obj._row_version = versions[table.alias]  # type: ignore[attr-defined]
             objects.append(obj)
             start = end
         return objects[0]  # type: ignore[return-value]

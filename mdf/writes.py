@@ -9,8 +9,15 @@ on one allocation, every round trip costs the whole queue (bench/mdf_contention.
 
 The values pass through the same `pre_save` / `get_db_prep_save` the ORM applies on
 `save()`, so auto_now fields and defaults behave as in `save(update_fields=…)` and
-`save(force_insert=True)`. Elsewhere (SQLite, or no money to move) `save()` writes
-them with the ORM itself.
+`save(force_insert=True)`. On SQLite `save()` writes them with the ORM itself.
+
+A decision reads its rows without locking them (`RowLock.read`) and `expect`s them
+unchanged: the statement first locks those rows *if they are still the version read*
+(a `fresh` CTE, `FOR UPDATE`, which PostgreSQL re-checks after any lock wait), and
+every write, the money move included, depends on it. If a row changed in between,
+nothing is written and `StaleRow` tells the caller to read again and decide again.
+So a decision costs two round trips, its read and its statement, and holds no lock
+across a round trip to the client: the statement runs and commits by itself.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Model
+
+
+class StaleRow(Exception):  # noqa: N818 - an outcome the caller handles: decide again
+    """A row the decision read has changed since; nothing was written."""
 
 
 @dataclass
@@ -32,6 +43,52 @@ class RowWrites:
     """Updates and inserts to write together with a ledger move, in order."""
 
     writes: list[_Write] = field(default_factory=list)
+    expected: list[Model] = field(default_factory=list)
+
+    def expect(self, obj: Model) -> None:
+        """Write nothing unless `obj`'s row is still the version it was read as."""
+        if connection.vendor == "postgresql" and not hasattr(obj, "_row_version"):
+            raise ValueError(f"{obj!r} was not read with its row version (RowLock)")
+        self.expected.append(obj)
+
+    def fresh(self) -> tuple[str, list[object]]:
+        """The `fresh` CTE: one row, with the expected rows locked, if every one of them
+        is still the version read; no row otherwise. Rows lock in `expect` order."""
+        if not self.expected:
+            return "fresh AS (SELECT 1)", []
+        quote = connection.ops.quote_name
+        tables, conditions, params = [], [], []
+        for number, obj in enumerate(self.expected):
+            meta = obj._meta
+            alias = f"g{number}"
+            tables.append(f"{quote(meta.db_table)} {alias}")
+            conditions.append(f"{alias}.{quote(meta.pk.column)} = %s AND {alias}.xmin = %s::xid")
+            params += [obj.pk, obj._row_version]  # type: ignore[attr-defined]
+        aliases = ", ".join(f"g{number}" for number in range(len(tables)))
+        return (
+            f"fresh AS (SELECT 1 FROM {' CROSS JOIN '.join(tables)} "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)} FOR UPDATE OF {aliases})",
+            params,
+        )
+
+    def apply(self) -> None:
+        """Write them now, with no money move: on PostgreSQL in one statement that
+        writes nothing and raises StaleRow if an expected row changed."""
+        if connection.vendor != "postgresql":
+            self.save()
+            return
+        fresh, params = self.fresh()
+        texts, write_params, new_keys = self.ctes("fresh")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH {fresh}, {', '.join(texts)} "  # noqa: S608 - see ctes()
+                f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}",
+                params + write_params,
+            )
+            is_fresh, *keys = cursor.fetchone()
+        if not is_fresh:
+            raise StaleRow
+        self.written(keys)
 
     def update(self, obj: Model, fields: list[str]) -> None:
         """`obj.save(update_fields=fields)`, deferred to the move."""

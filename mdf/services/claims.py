@@ -6,6 +6,7 @@ An approval spends the fund's share from the request's commitment."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 
@@ -33,17 +34,19 @@ from mdf.services.steps import (
     _amount,
     _change_note,
     _check_not_own,
+    _decide,
+    _decision_writes,
     _event,
     _event_row,
     _ledger_release,
     _lock_claim,
     _lock_claim_and_request,
     _note,
+    _read_claim_and_request,
     _refuse_unknown_changes,
     _save_changes,
     _take_open_commitment,
 )
-from mdf.writes import RowWrites
 
 
 def _reserved_cost(fund_request: FundRequest, exclude: Claim | None = None) -> Decimal:
@@ -343,21 +346,37 @@ def claim_decide(
     note = _note(note)
     if decision not in ("approve", "reject", "return"):
         raise ValidationError({"decision": _("Approve, reject or return.")})
-    with transaction.atomic():
-        locked, fund_request = _lock_claim_and_request(claim.pk)
-        if locked.status != CS.SUBMITTED:
-            raise ValidationError({"status": _("This claim is not awaiting a decision.")})
-        _check_not_own(locked, actor)
-        if not can_decide_claim(locked, actor):
-            raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
-        now = clock.now()
-        locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
-        if decision in ("return", "reject"):  # no money moves
-            returned = decision == "return"
-            locked.status = CS.RETURNED if returned else CS.REJECTED
-            locked.times_returned += 1 if returned else 0
-            locked.save(update_fields=CLAIM_STATE_FIELDS)
-            _event(
+    return _decide(
+        lambda lock: _claim_decision(
+            *_read_claim_and_request(claim.pk, lock=lock), actor, decision, note, approved_amount
+        )
+    )
+
+
+def _claim_decision(
+    locked: Claim,
+    fund_request: FundRequest,
+    actor: User,
+    decision: str,
+    note: str,
+    approved_amount: object | None,
+) -> Claim:
+    if locked.status != CS.SUBMITTED:
+        raise ValidationError({"status": _("This claim is not awaiting a decision.")})
+    _check_not_own(locked, actor)
+    if not can_decide_claim(locked, actor):
+        raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
+    now = clock.now()
+    locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
+    # The claim, then its request: the locking order.
+    writes = _decision_writes(locked, fund_request)
+    writes.update(locked, CLAIM_STATE_FIELDS)
+    if decision in ("return", "reject"):  # no money moves
+        returned = decision == "return"
+        locked.status = CS.RETURNED if returned else CS.REJECTED
+        locked.times_returned += 1 if returned else 0
+        writes.insert(
+            _event_row(
                 partner=locked.partner,
                 actor=actor,
                 action="returned" if returned else "rejected",
@@ -367,50 +386,52 @@ def claim_decide(
                 note=note,
                 notify=True,
             )
-            return locked
-        amount = (
-            locked.amount
-            if approved_amount in (None, "")
-            else _amount(approved_amount, field="approved_amount")
         )
-        pool = fund_request.allocation.pool
-        if amount > locked.amount:
-            raise ValidationError(
-                {
-                    "approved_amount": _("At most the claimed %(max)s can be approved.")
-                    % {"max": format_money(locked.amount, pool.currency)}
-                }
-            )
-        reimbursement = min(
-            fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
+        writes.apply()
+        return locked
+    amount = (
+        locked.amount
+        if approved_amount in (None, "")
+        else _amount(approved_amount, field="approved_amount")
+    )
+    pool = fund_request.allocation.pool
+    if amount > locked.amount:
+        raise ValidationError(
+            {
+                "approved_amount": _("At most the claimed %(max)s can be approved.")
+                % {"max": format_money(locked.amount, pool.currency)}
+            }
         )
-        fund_request.commitment_spent += reimbursement
-        locked.approved_amount = amount
-        locked.reimbursement = reimbursement
-        locked.status = CS.APPROVED
-        remainder = ZERO
-        if _fully_claimed(fund_request, amount):
-            remainder = _take_open_commitment(fund_request)
-            fund_request.status = RS.CLOSED
-        writes = RowWrites()
-        writes.update(locked, CLAIM_STATE_FIELDS)
-        writes.update(fund_request, REQUEST_STATE_FIELDS)
-        writes.insert(
-            _event_row(
-                partner=locked.partner,
-                actor=actor,
-                action="approved" if amount == locked.amount else "approved_partly",
-                claim=locked,
-                old_status=CS.SUBMITTED,
-                new_status=CS.APPROVED,
-                amount=reimbursement,
-                note=note,
-                notify=True,
-            )
+    reimbursement = min(
+        fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
+    )
+    fund_request.commitment_spent += reimbursement
+    locked.approved_amount = amount
+    locked.reimbursement = reimbursement
+    locked.status = CS.APPROVED
+    remainder = ZERO
+    if _fully_claimed(fund_request, amount):
+        remainder = _take_open_commitment(fund_request)
+        fund_request.status = RS.CLOSED
+    writes.update(fund_request, REQUEST_STATE_FIELDS)
+    writes.insert(
+        _event_row(
+            partner=locked.partner,
+            actor=actor,
+            action="approved" if amount == locked.amount else "approved_partly",
+            claim=locked,
+            old_status=CS.SUBMITTED,
+            new_status=CS.APPROVED,
+            amount=reimbursement,
+            note=note,
+            notify=True,
         )
+    )
+    allocation = fund_request.allocation
+    # A rounding remainder to release is a second move: then both are one transaction.
+    with transaction.atomic(savepoint=False) if remainder > ZERO else nullcontext():
         # The shared row last: the allocation is locked by the money movement itself,
         # which writes the claim, its request and the event with it.
-        allocation = fund_request.allocation
         if reimbursement > ZERO:
             ledger.append(
                 allocation,
@@ -425,9 +446,9 @@ def claim_decide(
                 d_spent=reimbursement,
             )
         else:
-            writes.save()
+            writes.apply()
         _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
-        return locked
+    return locked
 
 
 def _fully_claimed(fund_request: FundRequest, approving: Decimal) -> bool:

@@ -29,17 +29,19 @@ from mdf.services.steps import (
     _change_note,
     _check_not_own,
     _check_share,
+    _decide,
+    _decision_writes,
     _event,
     _event_row,
     _ledger_release,
     _lock_request,
     _not_available,
     _note,
+    _read_request,
     _refuse_unknown_changes,
     _save_changes,
     _take_open_commitment,
 )
-from mdf.writes import RowWrites
 from partners.models import Partner
 
 
@@ -298,42 +300,53 @@ def request_decide(
     approved amount exceeds the pool's finance threshold, a finance approver must
     also approve before anything is committed. Nobody decides what they submitted.
     On final approval the fund's share moves from available to committed; if it
-    is not available any more, nothing moves and the error says what is.
+    is not available any more, nothing moves and the error says what is. The rules
+    are checked against the request as it is when the decision is written (`_decide`).
     """
     note = _note(note)
-    with transaction.atomic():
-        locked = _lock_request(fund_request.pk)
-        if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
-            raise ValidationError({"status": _("This request is not awaiting a decision.")})
-        _check_not_own(locked, actor)
-        if not can_decide_request(locked, actor):
-            raise ValidationError(
-                {
-                    "decision": _("This request awaits the partner's channel manager.")
-                    if locked.status == RS.SUBMITTED
-                    else _("This request awaits a finance approver.")
-                }
-            )
-        pool = locked.allocation.pool
-        old_status = locked.status
-        now = clock.now()
-        if old_status == RS.SUBMITTED:
-            locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
-                actor,
-                now,
-                note,
-            )
-        else:
-            locked.finance_decided_by, locked.finance_decided_at, locked.finance_note = (
-                actor,
-                now,
-                note,
-            )
-        if not approve:
-            locked.status = RS.REJECTED
-            locked.decided_at = now
-            locked.save(update_fields=REQUEST_STATE_FIELDS)
-            _event(
+    return _decide(
+        lambda lock: _request_decision(
+            _read_request(fund_request.pk, lock=lock), actor, approve, note, approved_amount
+        )
+    )
+
+
+def _request_decision(
+    locked: FundRequest, actor: User, approve: bool, note: str, approved_amount: object | None
+) -> FundRequest:
+    if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
+        raise ValidationError({"status": _("This request is not awaiting a decision.")})
+    _check_not_own(locked, actor)
+    if not can_decide_request(locked, actor):
+        raise ValidationError(
+            {
+                "decision": _("This request awaits the partner's channel manager.")
+                if locked.status == RS.SUBMITTED
+                else _("This request awaits a finance approver.")
+            }
+        )
+    pool = locked.allocation.pool
+    old_status = locked.status
+    now = clock.now()
+    if old_status == RS.SUBMITTED:
+        locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
+            actor,
+            now,
+            note,
+        )
+    else:
+        locked.finance_decided_by, locked.finance_decided_at, locked.finance_note = (
+            actor,
+            now,
+            note,
+        )
+    writes = _decision_writes(locked)
+    writes.update(locked, REQUEST_STATE_FIELDS)
+    if not approve:
+        locked.status = RS.REJECTED
+        locked.decided_at = now
+        writes.insert(
+            _event_row(
                 partner=locked.partner,
                 actor=actor,
                 action="rejected",
@@ -343,26 +356,28 @@ def request_decide(
                 note=note,
                 notify=True,
             )
-            return locked
-        ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
-        amount = (
-            ceiling
-            if approved_amount in (None, "")
-            else _amount(approved_amount, field="approved_amount")
         )
-        if amount > ceiling:
-            raise ValidationError(
-                {
-                    "approved_amount": _("At most %(max)s can be approved.")
-                    % {"max": format_money(ceiling, pool.currency)}
-                }
-            )
-        share = _check_share(amount, pool, "approved_amount")
-        locked.approved_amount = amount
-        if old_status == RS.SUBMITTED and share > pool.finance_threshold:
-            locked.status = RS.AWAITING_FINANCE
-            locked.save(update_fields=REQUEST_STATE_FIELDS)
-            _event(
+        writes.apply()
+        return locked
+    ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
+    amount = (
+        ceiling
+        if approved_amount in (None, "")
+        else _amount(approved_amount, field="approved_amount")
+    )
+    if amount > ceiling:
+        raise ValidationError(
+            {
+                "approved_amount": _("At most %(max)s can be approved.")
+                % {"max": format_money(ceiling, pool.currency)}
+            }
+        )
+    share = _check_share(amount, pool, "approved_amount")
+    locked.approved_amount = amount
+    if old_status == RS.SUBMITTED and share > pool.finance_threshold:
+        locked.status = RS.AWAITING_FINANCE
+        writes.insert(
+            _event_row(
                 partner=locked.partner,
                 actor=actor,
                 action="approved_by_manager",
@@ -372,45 +387,45 @@ def request_decide(
                 amount=amount,
                 note=note,
             )
-            return locked
-        locked.commitment = share
-        locked.status = RS.APPROVED
-        locked.decided_at = now
-        writes = RowWrites()
-        writes.update(locked, REQUEST_STATE_FIELDS)
-        writes.insert(
-            _event_row(
-                partner=locked.partner,
-                actor=actor,
-                action="approved" if amount == locked.requested_amount else "approved_partly",
-                request=locked,
-                old_status=old_status,
-                new_status=RS.APPROVED,
-                amount=amount,
-                note=note,
-                notify=True,
-            )
         )
-        # The shared row last: the allocation is locked by the money movement itself,
-        # which checks that the share is still available and writes the request and
-        # its event with it (only if it moves).
-        try:
-            ledger.append(
-                locked.allocation,
-                kind=Kind.COMMIT,
-                amount=share,
-                actor=actor,
-                request=locked,
-                memo=locked.title,
-                require_available=share,
-                writes=writes,
-                d_committed=share,
-            )
-        except ledger.NotEnoughAvailable as exc:
-            raise ValidationError(
-                {"approved_amount": _not_available(exc.available, pool.currency)}
-            ) from None
+        writes.apply()
         return locked
+    locked.commitment = share
+    locked.status = RS.APPROVED
+    locked.decided_at = now
+    writes.insert(
+        _event_row(
+            partner=locked.partner,
+            actor=actor,
+            action="approved" if amount == locked.requested_amount else "approved_partly",
+            request=locked,
+            old_status=old_status,
+            new_status=RS.APPROVED,
+            amount=amount,
+            note=note,
+            notify=True,
+        )
+    )
+    # The shared row last: the allocation is locked by the money movement itself,
+    # which checks that the share is still available and writes the request and
+    # its event with it (only if it moves).
+    try:
+        ledger.append(
+            locked.allocation,
+            kind=Kind.COMMIT,
+            amount=share,
+            actor=actor,
+            request=locked,
+            memo=locked.title,
+            require_available=share,
+            writes=writes,
+            d_committed=share,
+        )
+    except ledger.NotEnoughAvailable as exc:
+        raise ValidationError(
+            {"approved_amount": _not_available(exc.available, pool.currency)}
+        ) from None
+    return locked
 
 
 def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -> FundRequest:
