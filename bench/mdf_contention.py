@@ -20,24 +20,23 @@ allocation (guarded), append a ledger row, commit.
 Where the time goes (2 cores, 50 clients, measured): the machine is saturated (over
 90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
 one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
-A bare UPDATE costs ~1 ms of machine CPU (0.7–1.4 between runs); a service move 5–6
-ms, of which the Python client is ~2 ms (locking read, rules, the move) and PostgreSQL
-and the kernel the rest, ~0.5 ms per round trip at this load plus planning (4 round
-trips: BEGIN, the locking read, the move with its rows, COMMIT). A quarter of the bare
-rate needs a move in ~4 ms of CPU. What has helped: row locks written once (mdf/locks.py),
-a decision's own rows written in its ledger statement (mdf/writes.py: an approval takes
-4 round trips instead of 6; +15 % moves/s, three runs each way), and a claim locked
-with its request in one statement, without summing the other claims when it covers
-the whole cost (a claim approval: 4 round trips instead of 9; claims +50 %).
-Tried and not kept: COMMIT sent with the ledger statement (+12 % overall, at the price
-of committing behind Django's transaction handling), prepared statements for the lock
-and the move (-35 % database time on one client, within the noise under 50), Django's
-`server_side_binding` for every query (worse: 216–234 against 271–305 moves/s),
+A bare UPDATE costs 1.5–2.4 ms of machine CPU under 50 clients (0.3 ms alone); a
+service move costs 7.7–9 ms, about half in the Python clients and half in PostgreSQL
+and the kernel. What has helped, in order: row locks written once (mdf/locks.py); a
+decision's own rows written in its ledger statement (mdf/writes.py); a claim locked
+with its request in one statement; decisions that read unlocked and write in one
+statement only if their rows are still the versions read (mdf/services/steps.py,
+`_decide`: two round trips, no BEGIN/COMMIT, no lock held across a round trip; claims
++40 %); and the read and the write prepared once per connection (mdf/prepared.py:
+PostgreSQL spent more on parsing and planning them than on running them; CPU per move
+-30 % with one client, 12.0 → 7.7–9.1 ms under 50).
+The ratio swings with the machine: in one series of runs the bare loop's cost per
+move varied 1.5–2.4 ms, and the ratio with it (0.22–0.29 with the same code).
+Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
+now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans (worse), PostgreSQL at a higher CPU priority (no change), no
 foreign-key checks (no change), threads instead of processes (the bare loops gain
-more), an approval in one SQL statement (~720/s against ~500/s approvals on a faster
-machine: still far from a quarter of the bare loop, and the rules would leave
-mdf/services/).
+more), an approval as one SQL function (the rules would leave mdf/services/).
 
 Usage: .venv/bin/python bench/mdf_contention.py [--quick]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from mdf import clock
+from mdf import clock, prepared
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
 from mdf.money import CENT
 from mdf.writes import RowWrites, StaleRow
@@ -197,7 +197,7 @@ def _move_in_one_statement(
         ) AS m ON TRUE
     """  # noqa: S608 - identifiers from model metadata; every value is a parameter
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params)
         is_fresh, *row = cursor.fetchone()
     if not is_fresh:
         raise StaleRow

@@ -28,6 +28,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from django.db import connection
 from django.db.models import Field, Model
 
+from mdf import prepared
+
 M = TypeVar("M", bound=Model)
 
 
@@ -135,7 +137,7 @@ class RowLock(Generic[M]):
     def _load(self, pk: Any, *, lock: bool) -> M:
         sql, tables, converters, versioned = self._compile(lock)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [pk])
+            prepared.execute(cursor, sql, [pk])
             row = cursor.fetchone()
         if row is None:
             raise self.model.DoesNotExist(f"{self.model.__name__} {pk} does not exist")

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Model
 
+from mdf import prepared
+
 
 class StaleRow(Exception):  # noqa: N818 - an outcome the caller handles: decide again
     """A row the decision read has changed since; nothing was written."""
@@ -80,7 +82,8 @@ class RowWrites:
         fresh, params = self.fresh()
         texts, write_params, new_keys = self.ctes("fresh")
         with connection.cursor() as cursor:
-            cursor.execute(
+            prepared.execute(
+                cursor,
                 f"WITH {fresh}, {', '.join(texts)} "  # noqa: S608 - see ctes()
                 f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}",
                 params + write_params,

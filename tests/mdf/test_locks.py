@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 
 from mdf.locks import RowLock
 from mdf.models import Claim, FundRequest
-from tests.mdf.conftest import after_activity, approved_request, submitted_claim
+from tests.mdf.conftest import after_activity, approved_request, statements, submitted_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,10 @@ def test_a_locked_claim_carries_the_same_rows_as_the_queryset(
                 values(locked.partner),
             ]
 
-    assert len(queries) == 1  # the related rows came with the lock
+    sent = statements(queries)
+    assert len(sent) == 1  # the related rows came with the lock
     if connection.features.has_select_for_update_of:
-        assert "FOR UPDATE OF" in queries[0]["sql"]
+        assert "FOR UPDATE OF" in sent[0]
     assert loaded == [
         values(expected),
         values(expected.request),
@@ -80,12 +81,41 @@ def test_a_claim_and_its_request_are_locked_in_one_statement(
             locked = lock.get(claim.pk)
             loaded = [values(locked), values(locked.request), values(locked.request.partner)]
 
-    assert len(queries) == 1
+    sent = statements(queries)
+    assert len(sent) == 1
     if connection.features.has_select_for_update_of:
-        assert queries[0]["sql"].endswith("FOR UPDATE OF t0, t1")
+        assert sent[0].endswith("FOR UPDATE OF t0, t1")
     assert loaded == [values(expected), values(expected.request), values(alice.partner)]
 
 
 def test_only_joined_rows_can_be_locked_too():
     with pytest.raises(ValueError, match="only rows joined"):
         RowLock(Claim, "partner", also_lock=("request",)).get(1)
+
+
+def test_the_read_is_prepared_once_per_connection(
+    allocation, alice, event_type, proof_kinds, staff_users, is_postgres
+):
+    assert is_postgres, "prepared statements are PostgreSQL's"
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    lock = RowLock(Claim, "request__allocation", "partner")  # a shape no other code reads
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "700.00")
+
+    def sent(queries):
+        return [q["sql"].split()[0] for q in queries if "SAVEPOINT" not in q["sql"]]
+
+    with (
+        CaptureQueriesContext(connection) as first,
+        scopes_disabled(),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        lock.read(claim.pk)
+        raise RuntimeError("rolled back; a prepared statement outlives the transaction")
+    with CaptureQueriesContext(connection) as second, scopes_disabled():
+        again = lock.read(claim.pk)
+
+    assert sent(first) == ["PREPARE", "EXECUTE"]
+    assert sent(second) == ["EXECUTE"]
+    assert again.pk == claim.pk and again.request.allocation.pool_id == allocation.pool_id

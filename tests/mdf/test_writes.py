@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 from mdf import ledger, services
 from mdf.models import FundRequest, LedgerEntry, MDFEvent
 from mdf.writes import RowWrites
-from tests.mdf.conftest import draft_request, fresh
+from tests.mdf.conftest import draft_request, fresh, statements
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,8 @@ def test_rows_written_with_the_move_are_what_save_writes(
             )
 
     if connection.vendor == "postgresql":
-        assert len(queries) == 1  # the move, the update and the insert: one statement
+        # The move, the update and the insert: one statement.
+        assert len(statements(queries)) == 1
     assert with_move.pk is not None and with_move.pk != by_orm.pk
     with scopes_disabled():
         stored = MDFEvent.objects.get(pk=with_move.pk)
