@@ -428,8 +428,9 @@ def _claim_decision(
         )
     )
     allocation = fund_request.allocation
-    # A rounding remainder to release is a second move: then both are one transaction.
-    with transaction.atomic(savepoint=False) if remainder > ZERO else nullcontext():
+    # A rounding remainder to release is a second move: then both are one transaction
+    # (a savepoint inside a caller's transaction, which a lost race leaves usable).
+    with transaction.atomic() if remainder > ZERO else nullcontext():
         # The shared row last: the allocation is locked by the money movement itself,
         # which writes the claim, its request and the event with it.
         if reimbursement > ZERO:

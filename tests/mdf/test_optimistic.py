@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django_scopes import scopes_disabled
 
 from mdf import ledger, services
@@ -29,6 +29,7 @@ from tests.mdf.conftest import (
     approved_request,
     draft_request,
     fresh,
+    make_pool,
     submitted_claim,
 )
 
@@ -214,3 +215,51 @@ def finance_permissions():
     return Permission.objects.filter(
         content_type__app_label="mdf", codename__in=("finance_approve",)
     )
+
+
+def test_a_raced_two_move_claim_approval_inside_a_callers_transaction_decides_again(
+    is_postgres, alice, event_type, proof_kinds, staff_users, after_each_read
+):
+    """A claim that fully claims its request with a rounding remainder moves money twice
+    (spend, then release the remainder); when it loses a race inside a caller's own
+    transaction (as the API's idempotent calls run it), the caller's transaction must
+    stay usable for the second attempt."""
+    assert is_postgres, "row versions are PostgreSQL's"
+    pool = make_pool(name="Thirds", percentage="33.33")
+    allocation = services.allocation_create(
+        pool=pool,
+        partner=alice.partner,
+        amount="5000",
+        actor=staff_users["marketing_admin"],
+        reason="thirds",
+    )
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "3.00")
+    assert fresh(fund_request).commitment == Decimal("1.00")  # 33.33 % of 3.00 = 0.9999
+    finance = staff_users["finance_approver"]
+    with after_activity(fund_request):
+        claims = [submitted_claim(alice, fund_request, proof_kinds, "1.00") for _ in range(3)]
+        for claim in claims[:2]:
+            services.claim_decide(claim=claim, actor=finance, decision="approve", note="ok")
+        reads = after_each_read(
+            lambda: FundRequest.objects.filter(pk=fund_request.pk).update(
+                description="Edited by a colleague"
+            ),
+            times=1,
+            lock=steps._CLAIM_AND_REQUEST_LOCK,
+        )
+        with transaction.atomic():
+            services.claim_decide(claim=claims[2], actor=finance, decision="approve", note="ok")
+
+    assert reads == [False, False]
+    fund_request = fresh(fund_request)
+    assert fund_request.status == FundRequest.Status.CLOSED
+    assert fund_request.description == "Edited by a colleague"
+    with scopes_disabled():
+        allocation = Allocation.objects.get(pk=allocation.pk)
+        kinds = list(
+            LedgerEntry.objects.filter(allocation=allocation).values_list("kind", flat=True)
+        )
+    # 0.33 three times is spent; the cent the rounding left over goes back to available.
+    assert (allocation.spent, allocation.committed) == (Decimal("0.99"), Decimal("0.00"))
+    assert kinds[-2:] == ["spend", "release"]
+    assert reconcile() == []
