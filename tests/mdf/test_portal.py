@@ -672,6 +672,23 @@ def test_the_statement_csv_has_one_row_per_ledger_entry(
     assert "−1,000.00 EUR" in page
 
 
+def test_the_statement_says_why_money_moved_at_the_deadline(
+    client, pool, alice, allocation, event_type, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "1000.00")
+    services.pool_roll_over(pool=pool, today=pool.claim_deadline + timedelta(days=1))
+
+    client.force_login(alice.marketer)
+    rows = squash(text(client.get(STATEMENT))).split("<tr>")[2:]
+
+    # Newest first: the money left expired; before it, the unclaimed commitment came back.
+    assert "Expired" in rows[0] and "Claim deadline passed" in rows[0]
+    assert "Released" in rows[1] and fund_request.title in rows[1]
+    assert "· <span" in rows[1] and "Claim deadline passed" in rows[1]
+    # A commitment's memo is only the request's title: not repeated.
+    assert "Committed" in rows[2] and rows[2].count(fund_request.title) == 1
+
+
 def test_the_statement_filters_by_fund(client, alice, allocation, staff_users):
     other = make_pool(name="FY27 H2")
     second = services.allocation_create(
