@@ -112,6 +112,17 @@ def make_pool(
     )
 
 
+def thirds_allocation(alice, staff_users):
+    """alice's allocation in a pool that reimburses 33.33 %: shares that round."""
+    return services.allocation_create(
+        pool=make_pool(name="Thirds", percentage="33.33"),
+        partner=alice.partner,
+        amount="5000",
+        actor=staff_users["marketing_admin"],
+        reason="x",
+    )
+
+
 @pytest.fixture
 def pool(db) -> FundPool:
     return make_pool()

@@ -29,8 +29,8 @@ from tests.mdf.conftest import (
     approved_request,
     draft_request,
     fresh,
-    make_pool,
     submitted_claim,
+    thirds_allocation,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -225,14 +225,7 @@ def test_a_raced_two_move_claim_approval_inside_a_callers_transaction_decides_ag
     transaction (as the API's idempotent calls run it), the caller's transaction must
     stay usable for the second attempt."""
     assert is_postgres, "row versions are PostgreSQL's"
-    pool = make_pool(name="Thirds", percentage="33.33")
-    allocation = services.allocation_create(
-        pool=pool,
-        partner=alice.partner,
-        amount="5000",
-        actor=staff_users["marketing_admin"],
-        reason="thirds",
-    )
+    allocation = thirds_allocation(alice, staff_users)
     fund_request = approved_request(alice, allocation, event_type, staff_users, "3.00")
     assert fresh(fund_request).commitment == Decimal("1.00")  # 33.33 % of 3.00 = 0.9999
     finance = staff_users["finance_approver"]

@@ -28,6 +28,7 @@ from tests.mdf.conftest import (
     pdf_bytes,
     png_bytes,
     submitted_claim,
+    thirds_allocation,
     upload,
 )
 from tests.mdf.test_api import stored_files
@@ -437,14 +438,7 @@ def test_reimbursement_rounds_half_up_to_the_cent(
 def test_split_claims_never_spend_more_than_was_committed(
     alice, event_type, proof_kinds, staff_users
 ):
-    pool = make_pool(name="Thirds", percentage="33.33")
-    allocation = services.allocation_create(
-        pool=pool,
-        partner=alice.partner,
-        amount="5000",
-        actor=staff_users["marketing_admin"],
-        reason="x",
-    )
+    allocation = thirds_allocation(alice, staff_users)
     fund_request = approved_request(alice, allocation, event_type, staff_users, "100.00")
     assert fresh(fund_request).commitment == D("33.33")
     finance = staff_users["finance_approver"]
