@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mdf.admin.common import ReadOnlyAdmin, ReadOnlyInline
+from mdf.admin.common import ReadOnlyAdmin, ReadOnlyInline, money_column
 from mdf.models import MDFEvent
 
 # Shown to someone who opens the decision page of what they submitted themselves.
@@ -50,11 +50,21 @@ class AwaitingMyDecisionFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _event_currency(event: MDFEvent) -> str:
+    fund_request = event.request if event.request_id else event.claim.request  # type: ignore[union-attr]
+    return fund_request.allocation.pool.currency
+
+
 class EventInline(ReadOnlyInline):
     model = MDFEvent
     verbose_name_plural = _("history")
-    fields = ["at", "actor", "action", "old_status", "new_status", "amount", "note"]
+    fields = ["at", "actor", "action", "old_status", "new_status", "amount_shown", "note"]
     readonly_fields = fields
+    amount_shown = staticmethod(money_column("amount", _("amount"), _event_currency))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        pools = ("request__allocation__pool", "claim__request__allocation__pool")
+        return super().get_queryset(request).select_related("actor", *pools)
 
 
 class DecisionForm(forms.Form):

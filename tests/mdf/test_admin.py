@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -185,6 +186,8 @@ def test_partial_approval_in_the_admin_commits_money_and_keeps_the_note(
     assert buckets(allocation)["available"] == D("9200.00")
     history = client.get(reverse("admin:mdf_fundrequest_change", args=[fund_request.pk]))
     assert "Booth only" in history.content.decode()
+    amounts = re.findall(r'field-amount_shown">\s*<p>([^<]*)</p>', history.content.decode())
+    assert "800.00 EUR" in amounts  # the history's amounts in the one money format
     assert reconcile() == []
 
 
