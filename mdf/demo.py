@@ -303,7 +303,7 @@ def _partner_story(partner, pool, types, finance, today) -> None:
     future = today + timedelta(days=20)
     with as_of(today):
         services.claim_record_payment(
-            claim=paid, actor=finance, paid_at=today, reference="ACH-20271104-118"
+            claim=paid, actor=finance, paid_at=today, reference=f"ACH-{today:%Y%m%d}-118"
         )
         request("Holiday print mailer", "email", "1500.00", starts=future, submit=False)
         request("Partner dinner", "event", "2200.00", starts=future)
