@@ -102,7 +102,8 @@ class RowWrites:
         self.writes.append(_Write(obj, None))
 
     def save(self) -> None:
-        """Write them now through the ORM (no money move to join them to)."""
+        """Write them now through the ORM, one statement each (SQLite, where one
+        writer runs at a time and the caller's transaction holds them together)."""
         for write in self.writes:
             if write.fields is None:
                 write.obj.save(force_insert=True)

@@ -32,7 +32,6 @@ from mdf.services.steps import (
     RS,
     Kind,
     _amount,
-    _change_note,
     _check_not_own,
     _decide,
     _decision_writes,
@@ -44,7 +43,7 @@ from mdf.services.steps import (
     _note,
     _read_claim_and_request,
     _refuse_unknown_changes,
-    _save_changes,
+    _save_edit,
     _take_open_commitment,
 )
 
@@ -249,18 +248,8 @@ def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
         claim=locked,
         **{**current, **changes},  # type: ignore[arg-type]
     )
-    changed = _save_changes(locked, current, cleaned)
-    if not changed:
-        return locked
-    _event(
-        partner=locked.partner,
-        actor=actor,
-        action="edited",
-        claim=locked,
-        old_status=locked.status,
-        new_status=locked.status,
-        amount=locked.amount,
-        note=_change_note(locked, current, changed, fund_request.allocation.pool.currency),
+    _save_edit(
+        locked, current, cleaned, actor=actor, currency=fund_request.allocation.pool.currency
     )
     return locked
 
@@ -371,22 +360,28 @@ def _claim_decision(
     # The claim, then its request: the locking order.
     writes = _decision_writes(locked, fund_request)
     writes.update(locked, CLAIM_STATE_FIELDS)
-    if decision in ("return", "reject"):  # no money moves
-        returned = decision == "return"
-        locked.status = CS.RETURNED if returned else CS.REJECTED
-        locked.times_returned += 1 if returned else 0
+
+    def trail(action: str, amount: Decimal | None = None) -> None:
+        """This decision's step of the trail (the partner is emailed), written with it."""
         writes.insert(
             _event_row(
                 partner=locked.partner,
                 actor=actor,
-                action="returned" if returned else "rejected",
+                action=action,
                 claim=locked,
                 old_status=CS.SUBMITTED,
                 new_status=locked.status,
+                amount=amount,
                 note=note,
                 notify=True,
             )
         )
+
+    if decision in ("return", "reject"):  # no money moves
+        returned = decision == "return"
+        locked.status = CS.RETURNED if returned else CS.REJECTED
+        locked.times_returned += 1 if returned else 0
+        trail("returned" if returned else "rejected")
         writes.apply()
         return locked
     amount = (
@@ -414,19 +409,7 @@ def _claim_decision(
         remainder = _take_open_commitment(fund_request)
         fund_request.status = RS.CLOSED
     writes.update(fund_request, REQUEST_STATE_FIELDS)
-    writes.insert(
-        _event_row(
-            partner=locked.partner,
-            actor=actor,
-            action="approved" if amount == locked.amount else "approved_partly",
-            claim=locked,
-            old_status=CS.SUBMITTED,
-            new_status=CS.APPROVED,
-            amount=reimbursement,
-            note=note,
-            notify=True,
-        )
-    )
+    trail("approved" if amount == locked.amount else "approved_partly", reimbursement)
     allocation = fund_request.allocation
     # A rounding remainder to release is a second move: then both are one transaction
     # (a savepoint inside a caller's transaction, which a lost race leaves usable).

@@ -6,6 +6,7 @@ what was not spent."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -26,7 +27,6 @@ from mdf.services.steps import (
     RS,
     Kind,
     _amount,
-    _change_note,
     _check_not_own,
     _check_share,
     _decide,
@@ -39,7 +39,7 @@ from mdf.services.steps import (
     _note,
     _read_request,
     _refuse_unknown_changes,
-    _save_changes,
+    _save_edit,
     _take_open_commitment,
 )
 from partners.models import Partner
@@ -187,18 +187,7 @@ def request_update(
         raise ValidationError({"status": _("Only a draft can be changed.")})
     current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
     cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
-    changed = _save_changes(locked, current, cleaned)
-    if changed:
-        _event(
-            partner=locked.partner,
-            actor=actor,
-            action="edited",
-            request=locked,
-            old_status=RS.DRAFT,
-            new_status=RS.DRAFT,
-            amount=locked.requested_amount,
-            note=_change_note(locked, current, changed, locked.allocation.pool.currency),
-        )
+    _save_edit(locked, current, cleaned, actor=actor, currency=locked.allocation.pool.currency)
     return request_submit(fund_request=locked, actor=actor) if submit else locked
 
 
@@ -342,21 +331,27 @@ def _request_decision(
         )
     writes = _decision_writes(locked)
     writes.update(locked, REQUEST_STATE_FIELDS)
-    if not approve:
-        locked.status = RS.REJECTED
-        locked.decided_at = now
+
+    def trail(action: str, *, amount: Decimal | None = None, notify: bool = False) -> None:
+        """This decision's step of the trail, written with the request."""
         writes.insert(
             _event_row(
                 partner=locked.partner,
                 actor=actor,
-                action="rejected",
+                action=action,
                 request=locked,
                 old_status=old_status,
-                new_status=RS.REJECTED,
+                new_status=locked.status,
+                amount=amount,
                 note=note,
-                notify=True,
+                notify=notify,
             )
         )
+
+    if not approve:
+        locked.status = RS.REJECTED
+        locked.decided_at = now
+        trail("rejected", notify=True)
         writes.apply()
         return locked
     ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
@@ -376,35 +371,16 @@ def _request_decision(
     locked.approved_amount = amount
     if old_status == RS.SUBMITTED and share > pool.finance_threshold:
         locked.status = RS.AWAITING_FINANCE
-        writes.insert(
-            _event_row(
-                partner=locked.partner,
-                actor=actor,
-                action="approved_by_manager",
-                request=locked,
-                old_status=old_status,
-                new_status=RS.AWAITING_FINANCE,
-                amount=amount,
-                note=note,
-            )
-        )
+        trail("approved_by_manager", amount=amount)
         writes.apply()
         return locked
     locked.commitment = share
     locked.status = RS.APPROVED
     locked.decided_at = now
-    writes.insert(
-        _event_row(
-            partner=locked.partner,
-            actor=actor,
-            action="approved" if amount == locked.requested_amount else "approved_partly",
-            request=locked,
-            old_status=old_status,
-            new_status=RS.APPROVED,
-            amount=amount,
-            note=note,
-            notify=True,
-        )
+    trail(
+        "approved" if amount == locked.requested_amount else "approved_partly",
+        amount=amount,
+        notify=True,
     )
     # The shared row last: the allocation is locked by the money movement itself,
     # which checks that the share is still available and writes the request and

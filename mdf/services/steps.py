@@ -240,15 +240,37 @@ def _refuse_unknown_changes(changes: dict[str, object], editable: Iterable[str])
         raise ValidationError({name: _("This cannot be changed here.") for name in unknown})
 
 
-def _save_changes(
-    locked: FundRequest | Claim, current: dict[str, object], cleaned: dict[str, object]
+def _save_edit(
+    locked: FundRequest | Claim,
+    current: dict[str, object],
+    cleaned: dict[str, object],
+    *,
+    actor: User,
+    currency: str,
 ) -> dict[str, object]:
-    """Set and save the editable fields whose cleaned value differs; return those."""
+    """Set and save the editable fields whose cleaned value differs, and record the edit
+    in the trail (old → new); return the changed fields (none: nothing is written)."""
     changed = {name: cleaned[name] for name in current if cleaned[name] != current[name]}
+    if not changed:
+        return changed
     for name, value in changed.items():
         setattr(locked, name, value)
-    if changed:
-        locked.save(update_fields=list(changed))
+    locked.save(update_fields=list(changed))
+    target: dict[str, FundRequest | Claim]
+    if isinstance(locked, FundRequest):
+        target, amount = {"request": locked}, locked.requested_amount
+    else:
+        target, amount = {"claim": locked}, locked.amount
+    _event(
+        partner=locked.partner,
+        actor=actor,
+        action="edited",
+        old_status=locked.status,
+        new_status=locked.status,
+        amount=amount,
+        note=_change_note(locked, current, changed, currency),
+        **target,
+    )
     return changed
 
 
