@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection
 from django_scopes import scopes_disabled
@@ -113,9 +114,7 @@ def append(
         if row is not None:
             writes.save()
     if row is None:
-        with scopes_disabled():
-            current = Allocation.objects.get(pk=allocation.pk)
-        raise NotEnoughAvailable(current.available)
+        raise NotEnoughAvailable(_available_now(allocation.pk))
     entry.seq, entry.prev_hash, entry.entry_hash, entry.pk, *rest = row
     buckets, new_keys = rest[: len(BUCKETS)], rest[len(BUCKETS) :]
     if connection.vendor == "postgresql":
@@ -124,6 +123,20 @@ def append(
     for bucket, value in zip(BUCKETS, buckets, strict=True):
         setattr(allocation, bucket, _money(value))
     return entry
+
+
+_AVAILABLE_NOW = (
+    f"SELECT allocated - committed - spent - expired - carried_over "  # noqa: S608
+    f"FROM {Allocation._meta.db_table} WHERE id = %s"
+)
+
+
+def _available_now(allocation_id: int) -> Decimal:
+    """What the allocation has available now (after a refused move: for its message)."""
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, _AVAILABLE_NOW, [allocation_id])
+        (available,) = cursor.fetchone()
+    return _money(available)
 
 
 def _content_around_seq(allocation: Allocation, entry: LedgerEntry) -> tuple[str, str]:
@@ -146,15 +159,12 @@ def _move_in_one_statement(
     computed in SQL exactly as `compute_hash` does, from the row's fresh head
     (re-read after the lock wait). Rows the writes `expect` unchanged are checked and
     locked first; if one changed, nothing moves and StaleRow is raised."""
-    table, entries = Allocation._meta.db_table, LedgerEntry._meta.db_table
     before, after = _content_around_seq(allocation, entry)
     genesis = genesis_hash(allocation)
     fresh, params = writes.fresh()
-    guard = ""
     params += [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
     params += [genesis, genesis, before, after, allocation.pk]
     if require_available is not None:
-        guard = AVAILABLE_GUARD
         params.append(require_available)
     write_ctes, write_params, new_keys = writes.ctes("moved")
     params += write_params
@@ -168,10 +178,26 @@ def _move_in_one_statement(
         entry.memo,
         entry.created_at,
     ]
+    sql = _move_text(fresh, tuple(write_ctes), tuple(new_keys), require_available is not None)
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, sql, params)
+        is_fresh, *row = cursor.fetchone()
+    if not is_fresh:
+        raise StaleRow
+    return None if row[0] is None else tuple(row)
+
+
+@lru_cache(maxsize=64)
+def _move_text(
+    fresh: str, write_ctes: tuple[str, ...], new_keys: tuple[str, ...], guarded: bool
+) -> str:
+    """The move's statement (`_move_in_one_statement`), built once per shape."""
+    table, entries = Allocation._meta.db_table, LedgerEntry._meta.db_table
+    guard = AVAILABLE_GUARD if guarded else ""
     sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
     d_columns = ", ".join(f"d_{bucket}" for bucket in BUCKETS)
     bucket_columns = ", ".join(f"moved.{bucket}" for bucket in BUCKETS)
-    sql = f"""
+    return f"""
         WITH {fresh}, moved AS (
             UPDATE {table} SET {sets},
                 ledger_seq = ledger_seq + 1,
@@ -196,12 +222,6 @@ def _move_in_one_statement(
             FROM moved, inserted
         ) AS m ON TRUE
     """  # noqa: S608 - identifiers from model metadata; every value is a parameter
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, sql, params)
-        is_fresh, *row = cursor.fetchone()
-    if not is_fresh:
-        raise StaleRow
-    return None if row[0] is None else tuple(row)
 
 
 def _move_step_by_step(

@@ -17,6 +17,9 @@ lockable table (the row and `also_lock`) then carries its row version (`xmin`, t
 transaction that wrote the version read) as `_row_version`: a later write can insist
 the row is still that version (mdf/writes.py, `RowWrites.expect`), which is how a
 decision stays correct without holding a lock while it thinks.
+
+Each object also keeps the values it was loaded with (`_loaded_values`), so that a
+decision writes only the fields it changed (`RowWrites.update`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
 from mdf import prepared
@@ -136,7 +139,8 @@ class RowLock(Generic[M]):
 
     def _load(self, pk: Any, *, lock: bool) -> M:
         sql, tables, converters, versioned = self._compile(lock)
-        with connection.cursor() as cursor:
+        db = connections[DEFAULT_DB_ALIAS]  # once, not through the per-thread proxy
+        with db.cursor() as cursor:
             prepared.execute(cursor, sql, [pk])
             row = cursor.fetchone()
         if row is None:
@@ -145,14 +149,14 @@ class RowLock(Generic[M]):
         versions = dict(zip(versioned, row[len(converters) :], strict=True))
         for index, (col, field_converters) in enumerate(converters):
             for convert in field_converters:
-                values[index] = convert(values[index], col, connection)
+                values[index] = convert(values[index], col, db)
         objects: list[Model] = []
         start = 0
         for table in tables:
             end = start + len(table.fields)
-            obj = table.model.from_db(
-                connection.alias, [f.attname for f in table.fields], values[start:end]
-            )
+            attnames = [f.attname for f in table.fields]
+            obj = table.model.from_db(db.alias, attnames, values[start:end])
+            obj._loaded_values = dict(zip(attnames, values[start:end], strict=True))  # type: ignore[attr-defined]
             if table.parent is not None:
                 parent = objects[table.parent]
                 parent._meta.get_field(table.via).set_cached_value(parent, obj)

@@ -23,9 +23,10 @@ across a round trip to the client: the statement runs and commits by itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from django.db import connection
-from django.db.models import Model
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Field, Model
 
 from mdf import prepared
 
@@ -38,6 +39,92 @@ class StaleRow(Exception):  # noqa: N818 - an outcome the caller handles: decide
 class _Write:
     obj: Model
     fields: list[str] | None  # None: insert
+
+
+def _changed(obj: Model, name: str, loaded: dict[str, object]) -> bool:
+    model_field = obj._meta.get_field(name)
+    if getattr(model_field, "auto_now", False):  # set by pre_save: always written
+        return True
+    attname = model_field.attname  # type: ignore[union-attr]
+    return attname not in loaded or getattr(obj, attname) != loaded[attname]
+
+
+# The statements' texts depend only on which models and fields they write (their
+# shape): they are built once per shape, the values are converted on every call.
+
+
+def _shape(write: _Write) -> tuple[type[Model], tuple[str, ...] | None, bool]:
+    return (
+        type(write.obj),
+        None if write.fields is None else tuple(write.fields),
+        write.obj.pk is None,
+    )
+
+
+@lru_cache(maxsize=64)
+def _fields(model: type[Model], names: tuple[str, ...]) -> list[Field]:
+    return [model._meta.get_field(name) for name in names]  # type: ignore[misc]
+
+
+@lru_cache(maxsize=64)
+def _insert_columns(model: type[Model], new_key: bool) -> list[Field]:
+    meta = model._meta
+    return [f for f in meta.local_concrete_fields if not (f is meta.auto_field and new_key)]
+
+
+@lru_cache(maxsize=64)
+def _fresh_text(models: tuple[type[Model], ...]) -> str:
+    if not models:
+        return "fresh AS (SELECT 1)"
+    quote = connection.ops.quote_name
+    tables, conditions = [], []
+    for number, model in enumerate(models):
+        alias = f"g{number}"
+        tables.append(f"{quote(model._meta.db_table)} {alias}")
+        conditions.append(f"{alias}.{quote(model._meta.pk.column)} = %s AND {alias}.xmin = %s::xid")
+    aliases = ", ".join(f"g{number}" for number in range(len(models)))
+    return (
+        f"fresh AS (SELECT 1 FROM {' CROSS JOIN '.join(tables)} "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)} FOR UPDATE OF {aliases})"
+    )
+
+
+@lru_cache(maxsize=64)
+def _cte_texts(
+    shapes: tuple[tuple[type[Model], tuple[str, ...] | None, bool], ...], source: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # Identifiers come from model metadata; every value is a parameter.
+    quote = connection.ops.quote_name
+    texts: list[str] = []
+    new_keys: list[str] = []
+    for number, (model, fields, new_key) in enumerate(shapes):
+        meta = model._meta
+        name = f"w{number}"
+        table, pk = quote(meta.db_table), quote(meta.pk.column)
+        if fields is not None:
+            sets = ", ".join(f"{quote(f.column)} = %s" for f in _fields(model, fields))
+            texts.append(
+                f"{name} AS (UPDATE {table} SET {sets} "  # noqa: S608
+                f"FROM {source} WHERE {table}.{pk} = %s)"
+            )
+            continue
+        columns = _insert_columns(model, new_key)
+        names = ", ".join(quote(f.column) for f in columns)
+        texts.append(
+            f"{name} AS (INSERT INTO {table} ({names}) "  # noqa: S608
+            f"SELECT {', '.join(['%s'] * len(columns))} FROM {source} RETURNING {pk})"
+        )
+        new_keys.append(f"(SELECT {pk} FROM {name})")  # noqa: S608
+    return tuple(texts), tuple(new_keys)
+
+
+def _now_loaded(obj: Model, fields: list[str]) -> None:
+    """After an update: what the row now holds is what the object holds."""
+    loaded = getattr(obj, "_loaded_values", None)
+    if loaded is not None:
+        for name in fields:
+            attname = obj._meta.get_field(name).attname  # type: ignore[union-attr]
+            loaded[attname] = getattr(obj, attname)
 
 
 @dataclass
@@ -56,22 +143,10 @@ class RowWrites:
     def fresh(self) -> tuple[str, list[object]]:
         """The `fresh` CTE: one row, with the expected rows locked, if every one of them
         is still the version read; no row otherwise. Rows lock in `expect` order."""
-        if not self.expected:
-            return "fresh AS (SELECT 1)", []
-        quote = connection.ops.quote_name
-        tables, conditions, params = [], [], []
-        for number, obj in enumerate(self.expected):
-            meta = obj._meta
-            alias = f"g{number}"
-            tables.append(f"{quote(meta.db_table)} {alias}")
-            conditions.append(f"{alias}.{quote(meta.pk.column)} = %s AND {alias}.xmin = %s::xid")
+        params: list[object] = []
+        for obj in self.expected:
             params += [obj.pk, obj._row_version]  # type: ignore[attr-defined]
-        aliases = ", ".join(f"g{number}" for number in range(len(tables)))
-        return (
-            f"fresh AS (SELECT 1 FROM {' CROSS JOIN '.join(tables)} "  # noqa: S608
-            f"WHERE {' AND '.join(conditions)} FOR UPDATE OF {aliases})",
-            params,
-        )
+        return _fresh_text(tuple(type(obj) for obj in self.expected)), params
 
     def apply(self) -> None:
         """Write them now, with no money move: on PostgreSQL in one statement that
@@ -84,7 +159,7 @@ class RowWrites:
         with connection.cursor() as cursor:
             prepared.execute(
                 cursor,
-                f"WITH {fresh}, {', '.join(texts)} "  # noqa: S608 - see ctes()
+                f"WITH {', '.join([fresh, *texts])} "  # noqa: S608 - see ctes()
                 f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}",
                 params + write_params,
             )
@@ -94,8 +169,25 @@ class RowWrites:
         self.written(keys)
 
     def update(self, obj: Model, fields: list[str]) -> None:
-        """`obj.save(update_fields=fields)`, deferred to the move."""
+        """`obj.save(update_fields=fields)`, deferred to the move (see `_to_write`)."""
         self.writes.append(_Write(obj, list(fields)))
+
+    def _to_write(self) -> list[_Write]:
+        """The writes as they stand now; of an update of an object read by RowLock only
+        the fields that differ from what was read (each is a value to convert and
+        send, and maybe an index entry to maintain), and none if nothing differs.
+        Leaving the others out writes the same row: it is still the version read
+        (`expect`), or, when the caller holds its lock, the row cannot have changed."""
+        result = []
+        for write in self.writes:
+            loaded = getattr(write.obj, "_loaded_values", None)
+            if write.fields is not None and loaded is not None:
+                fields = [name for name in write.fields if _changed(write.obj, name, loaded)]
+                if not fields:
+                    continue
+                write = _Write(write.obj, fields)
+            result.append(write)
+        return result
 
     def insert(self, obj: Model) -> None:
         """`obj.save(force_insert=True)`, deferred to the move; `obj.pk` is set after."""
@@ -104,52 +196,35 @@ class RowWrites:
     def save(self) -> None:
         """Write them now through the ORM, one statement each (SQLite, where one
         writer runs at a time and the caller's transaction holds them together)."""
-        for write in self.writes:
+        for write in self._to_write():
             if write.fields is None:
                 write.obj.save(force_insert=True)
             else:
                 write.obj.save(update_fields=write.fields)
+                _now_loaded(write.obj, write.fields)
 
     def ctes(self, source: str) -> tuple[list[str], list[object], list[str]]:
         """The writes as CTEs that run once per row of `source` (the move: one row,
         or none when it was refused). Returns (CTE texts, their parameters in order,
         the expressions giving each insert's new primary key)."""
-        # Identifiers come from model metadata; every value is a parameter.
-        quote = connection.ops.quote_name
-        texts: list[str] = []
+        db = connections[DEFAULT_DB_ALIAS]
+        writes = self._to_write()
         params: list[object] = []
-        new_keys: list[str] = []
-        for number, write in enumerate(self.writes):
+        for write in writes:
             obj, meta = write.obj, write.obj._meta
-            name = f"w{number}"
-            table, pk = quote(meta.db_table), quote(meta.pk.column)
             if write.fields is not None:
-                sets = []
-                for field_name in write.fields:
-                    model_field = meta.get_field(field_name)
-                    sets.append(f"{quote(model_field.column)} = %s")
+                for model_field in _fields(type(obj), tuple(write.fields)):
                     params.append(
-                        model_field.get_db_prep_save(model_field.pre_save(obj, False), connection)
+                        model_field.get_db_prep_save(model_field.pre_save(obj, False), db)
                     )
-                params.append(meta.pk.get_db_prep_value(obj.pk, connection))
-                texts.append(
-                    f"{name} AS (UPDATE {table} SET {', '.join(sets)} "  # noqa: S608
-                    f"FROM {source} WHERE {table}.{pk} = %s)"
-                )
-                continue
-            columns = [
-                f
-                for f in meta.local_concrete_fields
-                if not (f is meta.auto_field and obj.pk is None)
-            ]
-            params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in columns]
-            names = ", ".join(quote(f.column) for f in columns)
-            texts.append(
-                f"{name} AS (INSERT INTO {table} ({names}) "  # noqa: S608
-                f"SELECT {', '.join(['%s'] * len(columns))} FROM {source} RETURNING {pk})"
-            )
-            new_keys.append(f"(SELECT {pk} FROM {name})")  # noqa: S608
-        return texts, params, new_keys
+                params.append(meta.pk.get_db_prep_value(obj.pk, db))
+            else:
+                params += [
+                    f.get_db_prep_save(f.pre_save(obj, True), db)
+                    for f in _insert_columns(type(obj), obj.pk is None)
+                ]
+        texts, new_keys = _cte_texts(tuple(_shape(write) for write in writes), source)
+        return list(texts), params, list(new_keys)
 
     def written(self, new_keys: list[object]) -> None:
         """Mark the objects saved, as `save()` would, with the inserts' new keys."""
@@ -161,4 +236,6 @@ class RowWrites:
                 else:
                     next(keys)
                 write.obj._state.adding = False
+            else:
+                _now_loaded(write.obj, write.fields)
             write.obj._state.db = connection.alias

@@ -100,8 +100,9 @@ def _lock_allocation(allocation_id: int) -> Allocation:
 # The locks every decision takes (see mdf/locks.py for why they are not querysets).
 _REQUEST_LOCK = RowLock(FundRequest, "allocation__pool", "partner")
 _CLAIM_LOCK = RowLock(Claim, "request__allocation__pool", "partner")
+# A claim's partner is its request's: it is read once and given to both (below).
 _CLAIM_AND_REQUEST_LOCK = RowLock(
-    Claim, "request__allocation__pool", "request__partner", "partner", also_lock=("request",)
+    Claim, "request__allocation__pool", "partner", also_lock=("request",)
 )
 
 
@@ -113,10 +114,16 @@ def _lock_claim(claim_id: int) -> Claim:
     return _CLAIM_LOCK.get(claim_id)
 
 
+def _with_request_partner(claim: Claim) -> tuple[Claim, FundRequest]:
+    request = claim.request
+    if request.partner_id == claim.partner_id:
+        FundRequest.partner.field.set_cached_value(request, claim.partner)
+    return claim, request
+
+
 def _lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
     """The claim, then its request (the locking order), in one statement."""
-    claim = _CLAIM_AND_REQUEST_LOCK.get(claim_id)
-    return claim, claim.request
+    return _with_request_partner(_CLAIM_AND_REQUEST_LOCK.get(claim_id))
 
 
 def _read_request(request_id: int, *, lock: bool) -> FundRequest:
@@ -127,8 +134,7 @@ def _read_claim_and_request(claim_id: int, *, lock: bool) -> tuple[Claim, FundRe
     """The claim and its request, locked in that order when `lock`."""
     if lock:
         return _lock_claim_and_request(claim_id)
-    claim = _CLAIM_AND_REQUEST_LOCK.read(claim_id)
-    return claim, claim.request
+    return _with_request_partner(_CLAIM_AND_REQUEST_LOCK.read(claim_id))
 
 
 # Races a decision retries before it waits for locks instead (see `_decide`).

@@ -10,7 +10,13 @@ from django_scopes import scopes_disabled
 
 from mdf.locks import RowLock
 from mdf.models import Claim, FundRequest
-from tests.mdf.conftest import after_activity, approved_request, statements, submitted_claim
+from tests.mdf.conftest import (
+    after_activity,
+    approved_request,
+    fresh,
+    statements,
+    submitted_claim,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +125,54 @@ def test_the_read_is_prepared_once_per_connection(
     assert sent(first) == ["PREPARE", "EXECUTE"]
     assert sent(second) == ["EXECUTE"]
     assert again.pk == claim.pk and again.request.allocation.pool_id == allocation.pool_id
+
+
+def test_a_claim_read_shares_its_partner_with_its_request(
+    allocation, alice, event_type, proof_kinds, staff_users
+):
+    from mdf.services import steps
+
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "700.00")
+
+    with scopes_disabled(), CaptureQueriesContext(connection) as queries:
+        read, request = steps._read_claim_and_request(claim.pk, lock=False)
+        partners = (read.partner, request.partner)
+
+    assert len(statements(queries)) == 1  # the request's partner came with the read
+    assert partners[0] is partners[1] and partners[0].pk == alice.partner.pk
+    assert request.pk == fund_request.pk
+
+
+def test_a_decision_writes_only_the_fields_it_changed(
+    allocation, alice, event_type, staff_users, is_postgres
+):
+    from mdf.services import steps
+    from mdf.writes import RowWrites
+
+    assert is_postgres, "the decision's write is one statement on PostgreSQL"
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    read = steps._read_request(fund_request.pk, lock=False)
+    read.manager_note = "Changed after the decision"
+    read.finance_note = read.finance_note  # set, but to what was read
+    writes = RowWrites()
+    writes.expect(read)
+    writes.update(read, ["manager_note", "finance_note", "status"])
+
+    with CaptureQueriesContext(connection) as queries:
+        writes.apply()
+
+    (sent,) = statements(queries)
+    assert '"manager_note" = ' in sent
+    assert '"finance_note"' not in sent and '"status"' not in sent
+    assert fresh(fund_request).manager_note == "Changed after the decision"
+    assert fresh(fund_request).status == "approved"
+
+    unchanged = RowWrites()
+    unchanged.expect(read)
+    unchanged.update(read, ["manager_note", "status"])  # now as the row holds them
+    with CaptureQueriesContext(connection) as queries:
+        unchanged.apply()
+    (sent,) = statements(queries)
+    assert " SET " not in sent  # nothing differs: only the version is checked
