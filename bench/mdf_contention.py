@@ -290,12 +290,34 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
     def approve_claim(claim):
         return services.claim_decide(claim=claim, actor=finance, decision="approve", note="bench")
 
+    # This machine's speed drifts by ±20 % within seconds (a pure-Python loop timed
+    # every few seconds, idle otherwise), and the short bare loop's rate swings with
+    # how its 50 clients happen to queue on its one row. So the two take turns: the
+    # whole bare loop (its own fresh row, all its moves) runs before, between and
+    # after the service rounds, and each side's rate is all its moves over all its
+    # time. (A bare loop cut into small rounds is not comparable: with a few moves
+    # per client its clients barely meet on the row.)
+    service, bare = Side(), Side()
+    bare_runs: list[dict] = []
+
+    def bare_turn() -> None:
+        run = bare_loop(connection.settings_dict, requests_count, request_cost, allocated)
+        bare_runs.append(run)
+        bare.add((run["time"], [], run["moves"], run["cpu"]))
+
+    rounds = 1 if requests_count < 1000 else 2
+    bare_turn()
     # Phase 1: parallel approvals (commit moves).
-    approve_time, approve_lat, approved, approve_cpu = run_clients(
-        lambda r: attempt(lambda: approve(r)),
-        fund_requests,
-        rehearse=lambda r: rolled_back(lambda: approve(r)),
-    )
+    approved = 0
+    for chunk in split(fund_requests, rounds):
+        took = run_clients(
+            lambda r: attempt(lambda: approve(r)),
+            chunk,
+            rehearse=lambda r: rolled_back(lambda: approve(r)),
+        )
+        service.add(took)
+        approved += took[2]
+        bare_turn()
     # Claims need the activity to be over: move the activity dates into the past (setup).
     with scopes_disabled():
         FundRequest.objects.filter(status="approved").update(
@@ -309,19 +331,23 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
         )
         claims.append(services.claim_submit(claim=claim, actor=marketer))
     # Phase 2: parallel claim approvals (spend moves).
-    spend_time, spend_lat, spent, spend_cpu = run_clients(
-        lambda c: attempt(lambda: approve_claim(c)),
-        claims,
-        rehearse=lambda c: rolled_back(lambda: approve_claim(c)),
-    )
+    spent = 0
+    for chunk in split(claims, rounds):
+        took = run_clients(
+            lambda c: attempt(lambda: approve_claim(c)),
+            chunk,
+            rehearse=lambda c: rolled_back(lambda: approve_claim(c)),
+        )
+        service.add(took)
+        spent += took[2]
+        bare_turn()
     print(
-        f"phase 1, request approvals: {len(fund_requests) / approve_time:.0f} attempts/s "
-        f"({approved} approved); phase 2, claim approvals: {len(claims) / spend_time:.0f}/s",
+        f"service rounds: {', '.join(f'{rate:.0f}' for rate in service.rates)} moves/s "
+        f"(approvals, then claims); bare loops: "
+        f"{', '.join(f'{rate:.0f}' for rate in bare.rates)} moves/s",
         flush=True,
     )
     service_moves = approved + spent
-    service_time = approve_time + spend_time
-    latencies = approve_lat + spend_lat
 
     violations = 0
     with scopes_disabled():
@@ -335,22 +361,22 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
     for problem in problems:
         print("RECONCILE:", problem)
 
-    bare = bare_loop(connection.settings_dict, requests_count, request_cost, allocated)
-    violations += bare["violations"]
+    violations += sum(run["violations"] for run in bare_runs)
     bare_tx = bare_transaction_loop(
         connection.settings_dict, requests_count, request_cost, allocated
     )
     violations += bare_tx["violations"]
     return {
         "service_moves": service_moves,
-        "service_time": service_time,
-        "service_rate": service_moves / service_time,
-        "service_cpu_ms": (approve_cpu + spend_cpu) * 1000 / service_moves,
-        "p95_ms": p95(latencies),
-        "p50_ms": statistics.median(latencies),
-        "bare_rate": bare["moves"] / bare["time"],
-        "bare_moves": bare["moves"],
-        "bare_cpu_ms": bare["cpu"] * 1000 / bare["moves"],
+        "service_time": service.time,
+        "service_rate": service.rate,
+        "service_cpu_ms": service.cpu * 1000 / service_moves,
+        "p95_ms": p95(service.latencies),
+        "p50_ms": statistics.median(service.latencies),
+        "bare_rate": bare.rate,
+        "bare_moves": bare.moves,
+        "bare_cpu_ms": bare.cpu * 1000 / bare.moves,
+        "bare_runs": len(bare_runs),
         "bare_tx_rate": bare_tx["moves"] / bare_tx["time"],
         "violations": violations,
         "approved": approved,
@@ -358,13 +384,50 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
     }
 
 
-def bare_loop(settings_dict: dict, requests_count: int, cost: Decimal, allocated: Decimal):
-    """The same commits and spends as bare UPDATEs guarded by the amount left."""
-    dsn = (
+def split(items: list, parts: int) -> list[list]:
+    """`items` in `parts` consecutive runs of (nearly) equal length."""
+    size, extra = divmod(len(items), parts)
+    runs, start = [], 0
+    for part in range(parts):
+        end = start + size + (1 if part < extra else 0)
+        runs.append(items[start:end])
+        start = end
+    return runs
+
+
+class Side:
+    """One side's rounds: moves, wall time, machine CPU and latencies, added up."""
+
+    def __init__(self) -> None:
+        self.moves, self.time, self.cpu = 0, 0.0, 0.0
+        self.latencies: list[float] = []
+        self.rates: list[float] = []
+
+    def add(self, took: tuple) -> None:
+        elapsed, latencies, ok, cpu = took
+        self.moves += ok
+        self.time += elapsed
+        self.cpu += cpu
+        self.latencies += latencies
+        self.rates.append(ok / elapsed)
+
+    @property
+    def rate(self) -> float:
+        return self.moves / self.time
+
+
+def _dsn(settings_dict: dict) -> str:
+    return (
         f"host={settings_dict['HOST']} port={settings_dict['PORT'] or 5432} "
         f"dbname={settings_dict['NAME']} user={settings_dict['USER']}"
     )
+
+
+def bare_loop(settings_dict: dict, requests_count: int, cost: Decimal, allocated: Decimal):
+    """The same commits and spends as bare UPDATEs guarded by the amount left."""
+    dsn = _dsn(settings_dict)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bare_allocation")  # a fresh row each turn
         conn.execute(
             "CREATE TABLE bare_allocation (id int PRIMARY KEY, available numeric(14,2),"
             " committed numeric(14,2), spent numeric(14,2))"
@@ -425,10 +488,7 @@ def bare_transaction_loop(
     """For context, not the bar: the rows a service move writes, as plain SQL from a bare
     client: per move one transaction that locks the request, updates it, writes its
     event, moves the allocation (guarded) and appends a ledger row, then commits."""
-    dsn = (
-        f"host={settings_dict['HOST']} port={settings_dict['PORT'] or 5432} "
-        f"dbname={settings_dict['NAME']} user={settings_dict['USER']}"
-    )
+    dsn = _dsn(settings_dict)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE tx_allocation (id int PRIMARY KEY, available numeric(14,2),"
@@ -525,7 +585,10 @@ def report(result: dict) -> None:
         f"services: {result['service_moves']} moves in {result['service_time']:.2f} s = "
         f"{result['service_rate']:.0f} moves/s, p50 {result['p50_ms']:.1f} ms"
     )
-    print(f"bare SQL: {result['bare_moves']} moves = {result['bare_rate']:.0f} moves/s")
+    print(
+        f"bare SQL: {result['bare_moves']} moves = {result['bare_rate']:.0f} moves/s "
+        f"(the whole bare loop {result['bare_runs']} times, in turns with the services)"
+    )
     print(
         "machine CPU per move (clients + server + kernel; the machine is saturated, so "
         f"the rate follows it): services {result['service_cpu_ms']:.2f} ms, "

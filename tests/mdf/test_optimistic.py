@@ -150,6 +150,38 @@ def test_an_approval_raced_by_a_rejection_decides_again_and_moves_nothing(
     assert reconcile() == []
 
 
+def test_an_approval_whose_funds_go_after_its_read_is_refused_by_its_write(
+    is_postgres, alice, allocation, event_type, submitted, staff_users, after_each_read
+):
+    assert is_postgres, "row versions are PostgreSQL's"
+    manager = staff_users["channel_manager"]
+    others = [
+        services.request_submit(
+            fund_request=draft_request(alice, allocation, event_type, amount="4750.00"),
+            actor=alice.marketer,
+        )
+        for _ in range(2)
+    ]
+
+    def colleague_approves_the_others():
+        for other in others:
+            services.request_decide(fund_request=other, actor=manager, approve=True, note="go")
+
+    # Right after our read (10,000.00 available), 9,500.00 is approved elsewhere.
+    reads = after_each_read(colleague_approves_the_others, times=1)
+
+    with pytest.raises(ValidationError) as refused:
+        services.request_decide(fund_request=submitted, actor=manager, approve=True, note="ok")
+
+    assert "available: 500.00 EUR" in str(refused.value)
+    assert reads == [False]  # refused by the move's own check, not a lost race
+    assert fresh(submitted).status == FundRequest.Status.SUBMITTED
+    with scopes_disabled():
+        assert Allocation.objects.get(pk=allocation.pk).committed == Decimal("9500.00")
+        assert LedgerEntry.objects.filter(kind="commit").count() == 2
+    assert reconcile() == []
+
+
 def test_a_decision_that_keeps_losing_races_takes_the_locks(
     is_postgres, submitted, staff_users, after_each_read
 ):
