@@ -23,6 +23,7 @@ import hashlib
 import re
 import weakref
 from collections.abc import Sequence
+from functools import lru_cache
 
 from psycopg.adapt import Transformer
 
@@ -39,6 +40,12 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _match: f"${next(counter)}", sql)
 
 
+@lru_cache(maxsize=256)
+def _name(sql: str) -> str:
+    """The statement's name, from its text (hashed once per text, not per call)."""
+    return "mdf_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+
+
 def execute(cursor, sql: str, params: Sequence[object]) -> None:
     """`cursor.execute(sql, params)`, as a statement prepared on this connection."""
     db = cursor.db  # Django's connection of this cursor (not the per-thread proxy)
@@ -46,7 +53,7 @@ def execute(cursor, sql: str, params: Sequence[object]) -> None:
         cursor.execute(sql, params)
         return
     names = _prepared.setdefault(db.connection, set())
-    name = "mdf_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    name = _name(sql)
     if name not in names:
         cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
         names.add(name)

@@ -57,6 +57,8 @@ def test_a_locked_claim_carries_the_same_rows_as_the_queryset(
         values(expected.partner),
     ]
     assert locked.request.allocation.available == expected.request.allocation.available
+    for obj in (locked, locked.request, locked.request.allocation.pool, locked.partner):
+        assert (obj._state.adding, obj._state.db) == (False, "default")  # as loaded by the ORM
 
 
 def test_a_missing_row_is_does_not_exist():
