@@ -29,6 +29,9 @@ CLIENTS = 50
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Each test opens CLIENTS connections: two at once on two workers would exceed
+    # PostgreSQL's default of 100 ("too many clients already"). One worker runs them.
+    pytest.mark.xdist_group("fifty_connections"),
 ]
 
 
