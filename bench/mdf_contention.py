@@ -12,6 +12,12 @@ overspent, `mdf_reconcile` clean); every failure counts as a violation.
 Both sides run warm: each client rehearses one move, rolled back, before the clock
 starts (a web worker has long been connected and paged in), and Django runs with
 DEBUG off, as in production.
+The two take turns: the whole bare loop (a fresh row, all its moves) runs before,
+between and after the service rounds (full: two rounds per phase; --quick: one), and
+each side's rate is all its moves over all its time. This shared two-core machine's
+speed drifts by ±20 % within seconds (a pure-Python loop, timed every few seconds on
+an idle machine), and one short bare loop, measured once, swung the ratio from 0.17
+to 0.29 with the same code. Turns brought successive quick runs within ±0.03.
 
 For context (not the bar) a third loop writes the rows a service move writes, in plain
 SQL from a bare client: lock the request, update it, write its event, move the
@@ -20,18 +26,21 @@ allocation (guarded), append a ledger row, commit.
 Where the time goes (2 cores, 50 clients, measured): the machine is saturated (over
 90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
 one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
-A bare UPDATE costs 1.5–2.4 ms of machine CPU under 50 clients (0.3 ms alone); a
-service move costs 7.7–9 ms, about half in the Python clients and half in PostgreSQL
-and the kernel. What has helped, in order: row locks written once (mdf/locks.py); a
-decision's own rows written in its ledger statement (mdf/writes.py); a claim locked
+A bare UPDATE costs 1.1–2.2 ms of machine CPU under 50 clients (0.25 ms alone); a
+service move 4.7–6 ms (2.6 ms alone: 1.4 in the Python client, 0.9 in its PostgreSQL
+backend), and under 50 clients the backends' share grows most. What has helped, in
+order: row locks written once (mdf/locks.py); a decision's own rows written in its
+ledger statement (mdf/writes.py); a claim locked
 with its request in one statement; decisions that read unlocked and write in one
 statement only if their rows are still the versions read (mdf/services/steps.py,
 `_decide`: two round trips, no BEGIN/COMMIT, no lock held across a round trip; claims
 +40 %); and the read and the write prepared once per connection (mdf/prepared.py:
 PostgreSQL spent more on parsing and planning them than on running them; CPU per move
--30 % with one client, 12.0 → 7.7–9.1 ms under 50).
-The ratio swings with the machine: in one series of runs the bare loop's cost per
-move varied 1.5–2.4 ms, and the ratio with it (0.22–0.29 with the same code).
+-30 % with one client, 12.0 → 7.7–9.1 ms under 50); then, in the client, 40 % fewer
+instructions per decision (callgrind, one client: 938M → 562M for 200 decisions):
+values bound without psycopg re-parsing the statement (it caches that only up to 50
+values), only changed fields written, statement texts built once per shape, the read's
+objects made without Model.__init__, a refused approval decided on the balances read.
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans (worse), PostgreSQL at a higher CPU priority (no change), no

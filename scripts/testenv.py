@@ -252,8 +252,7 @@ def xdist_args(pytest_args: list[str]) -> list[str]:
     if chosen or "no:xdist" in pytest_args:
         return []
     workers = os.environ.get("PYTEST_WORKERS") or str(min(os.cpu_count() or 1, 4))
-    # loadgroup: tests marked with one xdist_group run on one worker, one at a time.
-    return [] if workers in {"0", "1"} else ["-n", workers, "--dist", "loadgroup"]
+    return [] if workers in {"0", "1"} else ["-n", workers]
 
 
 def run_pytest(pytest_args: list[str], env: dict[str, str]) -> int:

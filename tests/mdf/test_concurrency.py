@@ -8,6 +8,7 @@ never exceed what was available.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -29,10 +30,18 @@ CLIENTS = 50
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    # Each test opens CLIENTS connections: two at once on two workers would exceed
-    # PostgreSQL's default of 100 ("too many clients already"). One worker runs them.
-    pytest.mark.xdist_group("fifty_connections"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def one_at_a_time(tmp_path_factory):
+    """Each test opens CLIENTS connections: two at once, on two xdist workers, would
+    exceed PostgreSQL's default of 100 ("too many clients already"), so they take
+    turns (a lock file in the directory the workers share)."""
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "fifty-connections.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def run_together(work, items):
