@@ -27,8 +27,9 @@ Where the time goes (2 cores, 50 clients, measured): the machine is saturated (o
 90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
 one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
 A bare UPDATE costs 1.1–2.2 ms of machine CPU under 50 clients (0.25 ms alone); a
-service move 4.7–6 ms (2.6 ms alone: 1.4 in the Python client, 0.9 in its PostgreSQL
-backend), and under 50 clients the backends' share grows most. What has helped, in
+service move 4.7–6 ms (2.0 ms alone: 0.9 in the Python client, 0.75 in its PostgreSQL
+backend; 2.6–3.4 before the client work below), and under 50 clients the backends'
+share grows most. What has helped, in
 order: row locks written once (mdf/locks.py); a decision's own rows written in its
 ledger statement (mdf/writes.py); a claim locked
 with its request in one statement; decisions that read unlocked and write in one
