@@ -26,6 +26,7 @@ from mdf.admin.common import (
     StaffPageMixin,
     button,
     money_column,
+    money_record,
     show_errors,
     sla_badge,
 )
@@ -117,30 +118,35 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
     list_select_related = ["partner", "request__allocation__pool"]
     search_fields = ["request__title", "partner__name", "payment_reference"]
     inlines = [ProofInline, ClaimEventInline]
-    readonly_fields = [
-        "uuid",
-        "partner",
-        "request",
-        "amount",
-        "approved_amount",
-        "reimbursement",
-        "actual_leads",
-        "actual_pipeline",
-        "results_note",
-        "status",
-        "created_by",
-        "submitted_by",
-        "on_behalf",
-        "first_submitted_at",
-        "submitted_at",
-        "times_returned",
-        "decided_by",
-        "decided_at",
-        "decision_note",
-        "paid_at",
-        "payment_reference",
-        "payment_recorded_by",
-    ]
+    readonly_fields = money_record(
+        Claim,
+        [
+            "uuid",
+            "partner",
+            "request",
+            "amount",
+            "approved_amount",
+            "reimbursement",
+            "actual_leads",
+            "actual_pipeline",
+            "results_note",
+            "status",
+            "created_by",
+            "submitted_by",
+            "on_behalf",
+            "first_submitted_at",
+            "submitted_at",
+            "times_returned",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "paid_at",
+            "payment_reference",
+            "payment_recorded_by",
+        ],
+        money=("amount", "approved_amount", "reimbursement", "actual_pipeline"),
+        currency=_claim_currency,
+    )
     fields = readonly_fields
     change_form_template = "admin/mdf/decidable_change_form.html"
 

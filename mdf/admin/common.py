@@ -38,6 +38,20 @@ def money_column(field: str, description: Any, currency: Callable[[Any], str]) -
     return column
 
 
+def money_record(
+    model: Any, fields: list[str], money: Iterable[str], currency: Callable[[Any], str]
+) -> list[Any]:
+    """A read-only record's fields, with its amounts in the one money format (the admin
+    shows a bare DecimalField as "1000.00"), labelled as the model labels them."""
+    money = set(money)
+    return [
+        money_column(name, model._meta.get_field(name).verbose_name, currency)
+        if name in money
+        else name
+        for name in fields
+    ]
+
+
 def pools_newest_first() -> QuerySet[FundPool]:
     """Pools as every pool picker lists them: the latest period first."""
     return FundPool.objects.order_by("-period_start", "name")

@@ -22,6 +22,7 @@ from mdf.admin.common import (
     StaffPageMixin,
     button,
     money_column,
+    money_record,
     show_errors,
     sla_badge,
 )
@@ -121,32 +122,37 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
     list_select_related = ["partner", "allocation__pool", "activity_type"]
     search_fields = ["title", "partner__name"]
     inlines = [RequestEventInline]
-    readonly_fields = [
-        "partner",
-        "allocation",
-        "activity_type",
-        "title",
-        "description",
-        "activity_start",
-        "activity_end",
-        "requested_amount",
-        "expected_leads",
-        "expected_pipeline",
-        "status",
-        "approved_amount",
-        "commitment",
-        "created_by",
-        "submitted_by",
-        "on_behalf",
-        "submitted_at",
-        "manager_decided_by",
-        "manager_decided_at",
-        "manager_note",
-        "finance_decided_by",
-        "finance_decided_at",
-        "finance_note",
-        "decided_at",
-    ]
+    readonly_fields = money_record(
+        FundRequest,
+        [
+            "partner",
+            "allocation",
+            "activity_type",
+            "title",
+            "description",
+            "activity_start",
+            "activity_end",
+            "requested_amount",
+            "expected_leads",
+            "expected_pipeline",
+            "status",
+            "approved_amount",
+            "commitment",
+            "created_by",
+            "submitted_by",
+            "on_behalf",
+            "submitted_at",
+            "manager_decided_by",
+            "manager_decided_at",
+            "manager_note",
+            "finance_decided_by",
+            "finance_decided_at",
+            "finance_note",
+            "decided_at",
+        ],
+        money=("requested_amount", "expected_pipeline", "approved_amount", "commitment"),
+        currency=_request_currency,
+    )
     fields = readonly_fields
     change_form_template = "admin/mdf/decidable_change_form.html"
 

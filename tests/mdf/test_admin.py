@@ -158,6 +158,11 @@ def test_queue_queries_do_not_grow_with_rows(client, allocation, alice, event_ty
     assert [count(url) for url in urls] == before
 
 
+def full_record(page: str) -> dict[str, str]:
+    """The read-only fields of an admin record page, label → shown value."""
+    return dict(re.findall(r'<label>([^<]*):</label>\s*<div class="readonly">([^<]*)</div>', page))
+
+
 # --- request decisions ------------------------------------------------------------------
 
 
@@ -188,6 +193,9 @@ def test_partial_approval_in_the_admin_commits_money_and_keeps_the_note(
     assert "Booth only" in history.content.decode()
     amounts = re.findall(r'field-amount_shown">\s*<p>([^<]*)</p>', history.content.decode())
     assert "800.00 EUR" in amounts  # the history's amounts in the one money format
+    record = full_record(history.content.decode())
+    assert record["Requested amount"] == "1,000.00 EUR"  # the record's amounts too
+    assert (record["Approved amount"], record["Commitment"]) == ("800.00 EUR", "800.00 EUR")
     assert reconcile() == []
 
 
@@ -284,6 +292,10 @@ def test_claim_decisions_in_the_admin(
             "paid": D("0.00"),
             "available": D("8000.00"),
         }
+        page = client.get(reverse("admin:mdf_claim_change", args=[first.pk])).content.decode()
+        shown = full_record(page).values()
+        assert {"1,500.00 EUR", "1,200.00 EUR"} <= set(shown)  # claimed; approved, reimbursed
+        assert not {"1500.00", "1200.00"} & set(shown)
 
         url = reverse("admin:mdf_claim_decide", args=[second.pk])
         response = client.post(url, {"decision": "return", "note": "Photo is blurry"})
