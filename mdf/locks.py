@@ -173,9 +173,14 @@ def _from_row(model: type[M], alias: str, attnames: list[str], values: list[Any]
     """What `model.from_db(alias, attnames, values)` makes of a row of all its concrete
     fields, with the values set straight into the instance: Model.__init__ passes each
     through its field's descriptor, and making the read's five objects that way cost a
-    decision more client CPU than building and sending its write. A model with
-    pre_init or post_init receivers (which that would skip) is made the ORM's way."""
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+    decision more client CPU than building and sending its write. A model with its own
+    __init__ or with pre_init or post_init receivers (which this would skip) is made the
+    ORM's way."""
+    if (
+        model.__init__ is not Model.__init__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
         return model.from_db(alias, attnames, values)
     obj = model.__new__(model)
     obj._state = ModelState()
