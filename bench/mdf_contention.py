@@ -316,18 +316,24 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
         bare.add((run["time"], [], run["moves"], run["cpu"]))
 
     rounds = 1 if requests_count < 1000 else 2
+
+    def service_rounds(items: list, move) -> int:
+        """`move` on every item, in rounds, a bare turn after each; returns successes."""
+        done = 0
+        for chunk in split(items, rounds):
+            took = run_clients(
+                lambda item: attempt(lambda: move(item)),
+                chunk,
+                rehearse=lambda item: rolled_back(lambda: move(item)),
+            )
+            service.add(took)
+            done += took[2]
+            bare_turn()
+        return done
+
     bare_turn()
     # Phase 1: parallel approvals (commit moves).
-    approved = 0
-    for chunk in split(fund_requests, rounds):
-        took = run_clients(
-            lambda r: attempt(lambda: approve(r)),
-            chunk,
-            rehearse=lambda r: rolled_back(lambda: approve(r)),
-        )
-        service.add(took)
-        approved += took[2]
-        bare_turn()
+    approved = service_rounds(fund_requests, approve)
     # Claims need the activity to be over: move the activity dates into the past (setup).
     with scopes_disabled():
         FundRequest.objects.filter(status="approved").update(
@@ -341,16 +347,7 @@ def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> d
         )
         claims.append(services.claim_submit(claim=claim, actor=marketer))
     # Phase 2: parallel claim approvals (spend moves).
-    spent = 0
-    for chunk in split(claims, rounds):
-        took = run_clients(
-            lambda c: attempt(lambda: approve_claim(c)),
-            chunk,
-            rehearse=lambda c: rolled_back(lambda: approve_claim(c)),
-        )
-        service.add(took)
-        spent += took[2]
-        bare_turn()
+    spent = service_rounds(claims, approve_claim)
     print(
         f"service rounds: {', '.join(f'{rate:.0f}' for rate in service.rates)} moves/s "
         f"(approvals, then claims); bare loops: "

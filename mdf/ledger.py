@@ -85,7 +85,11 @@ def append(
     The allocation row is locked by this movement itself, as late as possible in the
     caller's transaction: the row every partner's move contends for is held only
     from here to the commit. `require_available` guards the move (available ≥ it);
-    when the guard fails nothing is written and NotEnoughAvailable is raised.
+    when the guard fails nothing is written and NotEnoughAvailable is raised. The
+    guard is checked first on `allocation` as the caller read it, with the rows of its
+    decision (locked, or as one snapshot): if that already falls short, the move is
+    refused without a statement, as if decided when read (a refusal writes nothing);
+    otherwise the statement checks it again on the row as it is when it writes.
     `writes` are the decision's other rows (its request or claim, its event): they are
     written with the move, and only if it happens; if a row they `expect` unchanged
     has changed, nothing is written and StaleRow is raised (see mdf/writes.py).
@@ -106,6 +110,8 @@ def append(
         created_at=clock.now(),
         **{f"d_{bucket}": deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS},
     )
+    if require_available is not None and allocation.available < require_available:
+        raise NotEnoughAvailable(allocation.available)
     writes = writes or RowWrites()
     if connection.vendor == "postgresql":
         row = _move_in_one_statement(allocation, entry, require_available, writes)

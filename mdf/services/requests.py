@@ -374,13 +374,6 @@ def _request_decision(
         trail("approved_by_manager", amount=amount)
         writes.apply()
         return locked
-    allocation = locked.allocation
-    if share > allocation.available:
-        # Refused on the balances read with the request: it writes nothing, so it is
-        # as if decided when they were read; the move below re-checks when it writes.
-        raise ValidationError(
-            {"approved_amount": _not_available(allocation.available, pool.currency)}
-        )
     locked.commitment = share
     locked.status = RS.APPROVED
     locked.decided_at = now
@@ -394,7 +387,7 @@ def _request_decision(
     # its event with it (only if it moves).
     try:
         ledger.append(
-            allocation,
+            locked.allocation,
             kind=Kind.COMMIT,
             amount=share,
             actor=actor,

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from mdf import ledger, services
-from mdf.models import FundRequest, LedgerEntry, MDFEvent
+from mdf.models import Allocation, FundRequest, LedgerEntry, MDFEvent
 from mdf.writes import RowWrites
 from tests.mdf.conftest import draft_request, fresh, statements
 
@@ -105,6 +105,44 @@ def test_a_refused_move_writes_none_of_its_rows(alice, allocation, event_type, s
             assert MDFEvent.objects.count() == events_before
 
     assert refused.value.available == Decimal("10000.00")
+
+
+def test_a_move_its_read_allows_but_the_row_no_longer_does_writes_none_of_its_rows(
+    alice, allocation, event_type, staff_users
+):
+    manager = staff_users["channel_manager"]
+    fund_request = draft_request(alice, allocation, event_type)
+    with scopes_disabled():
+        events_before = MDFEvent.objects.count()
+        # Someone else commits 0.01 after `allocation` was read: it still shows 10,000.00.
+        ledger.append(
+            Allocation.objects.get(pk=allocation.pk),
+            kind=LedgerEntry.Kind.COMMIT,
+            amount=Decimal("0.01"),
+            actor=manager,
+            d_committed=Decimal("0.01"),
+        )
+    fund_request.title = "Must not be written"
+    writes = RowWrites()
+    writes.update(fund_request, ["title"])
+    writes.insert(event(alice, fund_request, manager, "refused"))
+
+    with pytest.raises(ledger.NotEnoughAvailable) as refused:
+        ledger.append(
+            allocation,
+            kind=LedgerEntry.Kind.COMMIT,
+            amount=Decimal("10000.00"),
+            actor=manager,
+            request=fund_request,
+            require_available=Decimal("10000.00"),
+            writes=writes,
+            d_committed=Decimal("10000.00"),
+        )
+
+    assert refused.value.available == Decimal("9999.99")  # the row's, not the stale read's
+    assert fresh(fund_request).title == "Partner summit booth"
+    with scopes_disabled():
+        assert MDFEvent.objects.count() == events_before
 
 
 def test_an_approval_that_does_not_fit_leaves_the_request_undecided(
