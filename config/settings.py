@@ -103,6 +103,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The money path's prepared statements (mdf/prepared.py) run on their generic plan,
+    # planned once per connection: a fresh plan per execution re-planned each and locked
+    # every index of every table it names (bench/mdf_contention.py). Django binds its
+    # own queries client-side, so nothing else of ours is prepared.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(
+        filter(None, [_options.get("options", ""), "-c plan_cache_mode=force_generic_plan"])
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, login lockouts) ---------------------------------------

@@ -40,6 +40,22 @@ def money_field(verbose_name: str | None = None, **kwargs) -> models.DecimalFiel
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 
 
+def actor_field(*, null: bool = False) -> models.ForeignKey:
+    """Who created, submitted, decided or paid: a user, shown with the row, never
+    searched by. So no index: a decision updates its request or claim (a status
+    change, which writes every index of the row) and inserts its event and ledger
+    entry, and each index on these columns cost every decision a write and a lock
+    (bench/mdf_contention.py). Deleting a user, a rare act, scans these tables for the
+    rows that protect it (on_delete=PROTECT) instead."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=null,
+        db_index=False,
+    )
+
+
 class FundPool(models.Model):
     """A budget for one fiscal period, in one currency."""
 
@@ -144,7 +160,10 @@ class Allocation(models.Model):
     """Part of a pool given to one partner. Its bucket columns equal the ledger's sums."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    pool = models.ForeignKey(FundPool, on_delete=models.PROTECT, related_name="allocations")
+    # No index of its own on pool: the (pool, partner) constraint's index leads with it.
+    pool = models.ForeignKey(
+        FundPool, on_delete=models.PROTECT, related_name="allocations", db_index=False
+    )
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="allocations")
     allocated = money_field(_("allocated"), editable=False)
     committed = money_field(_("committed"), editable=False)
@@ -273,24 +292,16 @@ class FundRequest(models.Model):
     commitment_spent = money_field(editable=False)
     commitment_released = money_field(editable=False)
     commitment_expired = money_field(editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
+    created_by = actor_field()
+    submitted_by = actor_field(null=True)
     on_behalf = models.BooleanField(
         default=False, help_text=_("Submitted by vendor staff on the partner's behalf.")
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
-    manager_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
+    manager_decided_by = actor_field(null=True)
     manager_decided_at = models.DateTimeField(null=True, blank=True)
     manager_note = models.TextField(blank=True)
-    finance_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
+    finance_decided_by = actor_field(null=True)
     finance_decided_at = models.DateTimeField(null=True, blank=True)
     finance_note = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -375,26 +386,18 @@ class Claim(models.Model):
     actual_pipeline = money_field(_("pipeline achieved"))
     results_note = models.TextField(_("results"), blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
+    created_by = actor_field()
+    submitted_by = actor_field(null=True)
     on_behalf = models.BooleanField(default=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     first_submitted_at = models.DateTimeField(null=True, blank=True)
     times_returned = models.PositiveSmallIntegerField(default=0)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
+    decided_by = actor_field(null=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
     paid_at = models.DateField(null=True, blank=True)
     payment_reference = models.CharField(max_length=100, blank=True)
-    payment_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
+    payment_recorded_by = actor_field(null=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(partner="partner")
@@ -467,7 +470,10 @@ class LedgerEntry(models.Model):
         CARRY_IN = "carry_in", _("Carried in from the previous pool")
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
-    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="ledger")
+    # No index of its own on allocation: the (allocation, seq) constraint's leads with it.
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = money_field(_("amount"))
@@ -484,13 +490,11 @@ class LedgerEntry(models.Model):
     claim = models.ForeignKey(
         Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    actor = actor_field(null=True)
     memo = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    entry_hash = models.CharField(max_length=64)  # unique: see Meta
 
     objects = ScopedManager(partner="partner")
 
@@ -500,6 +504,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger")
         constraints = [
             models.UniqueConstraint(fields=["allocation", "seq"], name="mdf_ledger_seq_unique"),
+            # A constraint, not unique=True, which adds a prefix-search index on PostgreSQL
+            # that no query uses and every ledger entry would pay for.
+            models.UniqueConstraint(fields=["entry_hash"], name="mdf_ledger_entry_hash_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="mdf_ledger_amount_positive"),
         ]
 
@@ -517,9 +524,7 @@ class MDFEvent(models.Model):
     claim = models.ForeignKey(
         Claim, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    actor = actor_field(null=True)
     action = models.CharField(max_length=40)
     old_status = models.CharField(max_length=20, blank=True)
     new_status = models.CharField(max_length=20, blank=True)

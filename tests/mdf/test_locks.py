@@ -129,6 +129,26 @@ def test_the_read_is_prepared_once_per_connection(
     assert again.pk == claim.pk and again.request.allocation.pool_id == allocation.pool_id
 
 
+def test_the_read_runs_on_one_plan_per_connection(
+    allocation, alice, event_type, staff_users, is_postgres
+):
+    """PostgreSQL plans the money path's statements once per connection (a generic
+    plan), not again on each execution (see config/settings.py)."""
+    assert is_postgres, "prepared statements are PostgreSQL's"
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    lock = RowLock(FundRequest, "allocation__pool", "partner", "activity_type")  # its own shape
+    with scopes_disabled(), CaptureQueriesContext(connection) as queries:
+        for _ in range(7):  # past the five custom plans PostgreSQL would try first
+            lock.read(fund_request.pk)
+    name = queries[-1]["sql"].split()[1].split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+            [name],
+        )
+        assert cursor.fetchone() == (7, 0)
+
+
 def test_a_claim_read_shares_its_partner_with_its_request(
     allocation, alice, event_type, proof_kinds, staff_users
 ):

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -547,6 +547,24 @@ def test_the_database_refuses_update_and_delete_of_ledger_rows(allocation):
         ):
             cursor.execute(statement, [entry.pk])
     assert fresh(entry).amount == D("10000.00")
+
+
+def test_the_database_refuses_a_second_entry_with_the_same_hash(allocation):
+    """A row copied into the chain (same content, same hash) is refused outright."""
+    with scopes_disabled():
+        entry = LedgerEntry.objects.get(allocation=allocation)
+    copy = LedgerEntry(
+        **{
+            f.attname: getattr(entry, f.attname)
+            for f in LedgerEntry._meta.concrete_fields
+            if not f.primary_key
+        }
+    )
+    copy.seq = entry.seq + 1
+    with pytest.raises(IntegrityError, match="entry_hash"), transaction.atomic():
+        copy.save(force_insert=True)
+    with scopes_disabled():
+        assert LedgerEntry.objects.filter(allocation=allocation).count() == 1
 
 
 def test_a_row_changed_behind_our_back_is_named_by_reconcile(
