@@ -27,7 +27,7 @@ Where the time goes (2 cores, 50 clients, measured): the machine is saturated (o
 90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
 one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
 A bare UPDATE costs 1.1–2.2 ms of machine CPU under 50 clients (0.25 ms alone); a
-service move 4.7–6 ms (2.0 ms alone: 0.9 in the Python client, 0.75 in its PostgreSQL
+service move 4.6–5.4 ms (2.0 ms alone: 0.9 in the Python client, 0.75 in its PostgreSQL
 backend; 2.6–3.4 before the client work below), and under 50 clients the backends'
 share grows most. What has helped, in
 order: row locks written once (mdf/locks.py); a decision's own rows written in its
@@ -42,9 +42,21 @@ instructions per decision (callgrind, one client: 938M → 562M for 200 decision
 values bound without psycopg re-parsing the statement (it caches that only up to 50
 values), only changed fields written, statement texts built once per shape, the read's
 objects made without Model.__init__, a refused approval decided on the balances read.
+Then the lock manager: sampled during the service rounds, about ten of the fifty backends
+were waiting on its partition locks (LWLock:LockManager), and a decision took some
+fifty relation locks beyond the sixteen a backend keeps for itself (fast path): a fresh
+plan locks every index of every table it names, and each connection planned afresh its
+first five executions (a client's connection makes about twenty moves per round) and
+the write always. So the money path runs on one generic plan per connection
+(config/settings.py), and fourteen indexes nothing searched by are gone (who created,
+submitted, decided, paid; two covered by a constraint's index; a hash-prefix index):
+CPU per move 6.0–6.2 → 4.6–5.4 ms (perf, `perf record -a` during the rounds, showed
+where the rest goes: a third in the Python clients, an eighth in the backends' waits
+for the row, the rest spread thin over PostgreSQL's executor).
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
-forced generic plans (worse), PostgreSQL at a higher CPU priority (no change), no
+forced generic plans alone, early on (worse then; with today's statements and turns
+they help), PostgreSQL at a higher CPU priority (no change), no
 foreign-key checks (no change), threads instead of processes (the bare loops gain
 more), an approval as one SQL function (the rules would leave mdf/services/).
 
