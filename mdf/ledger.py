@@ -113,7 +113,8 @@ def append(
     if require_available is not None and allocation.available < require_available:
         raise NotEnoughAvailable(allocation.available)
     writes = writes or RowWrites()
-    if connection.vendor == "postgresql":
+    on_postgresql = prepared.on_postgresql()
+    if on_postgresql:
         row = _move_in_one_statement(allocation, entry, require_available, writes)
     else:
         row = _move_step_by_step(allocation, entry, require_available)
@@ -123,7 +124,7 @@ def append(
         raise NotEnoughAvailable(_available_now(allocation.pk))
     entry.seq, entry.prev_hash, entry.entry_hash, entry.pk, *rest = row
     buckets, new_keys = rest[: len(BUCKETS)], rest[len(BUCKETS) :]
-    if connection.vendor == "postgresql":
+    if on_postgresql:
         writes.written(new_keys)
     allocation.ledger_seq, allocation.ledger_head = entry.seq, entry.entry_hash
     for bucket, value in zip(BUCKETS, buckets, strict=True):
@@ -139,9 +140,7 @@ _AVAILABLE_NOW = (
 
 def _available_now(allocation_id: int) -> Decimal:
     """What the allocation has available now (after a refused move: for its message)."""
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, _AVAILABLE_NOW, [allocation_id])
-        (available,) = cursor.fetchone()
+    (available,) = prepared.fetchone(_AVAILABLE_NOW, [allocation_id])
     return _money(available)
 
 
@@ -185,9 +184,7 @@ def _move_in_one_statement(
         entry.created_at,
     ]
     sql = _move_text(fresh, tuple(write_ctes), tuple(new_keys), require_available is not None)
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, sql, params)
-        is_fresh, *row = cursor.fetchone()
+    is_fresh, *row = prepared.fetchone(sql, params)
     if not is_fresh:
         raise StaleRow
     return None if row[0] is None else tuple(row)

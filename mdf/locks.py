@@ -142,9 +142,7 @@ class RowLock(Generic[M]):
     def _load(self, pk: Any, *, lock: bool) -> M:
         sql, tables, converters, versioned = self._compile(lock)
         db = connections[DEFAULT_DB_ALIAS]  # once, not through the per-thread proxy
-        with db.cursor() as cursor:
-            prepared.execute(cursor, sql, [pk])
-            row = cursor.fetchone()
+        row = prepared.fetchone(sql, [pk])
         if row is None:
             raise self.model.DoesNotExist(f"{self.model.__name__} {pk} does not exist")
         values = list(row[: len(converters)])

@@ -136,7 +136,7 @@ class RowWrites:
 
     def expect(self, obj: Model) -> None:
         """Write nothing unless `obj`'s row is still the version it was read as."""
-        if connection.vendor == "postgresql" and not hasattr(obj, "_row_version"):
+        if prepared.on_postgresql() and not hasattr(obj, "_row_version"):
             raise ValueError(f"{obj!r} was not read with its row version (RowLock)")
         self.expected.append(obj)
 
@@ -151,19 +151,16 @@ class RowWrites:
     def apply(self) -> None:
         """Write them now, with no money move: on PostgreSQL in one statement that
         writes nothing and raises StaleRow if an expected row changed."""
-        if connection.vendor != "postgresql":
+        if not prepared.on_postgresql():
             self.save()
             return
         fresh, params = self.fresh()
         texts, write_params, new_keys = self.ctes("fresh")
-        with connection.cursor() as cursor:
-            prepared.execute(
-                cursor,
-                f"WITH {', '.join([fresh, *texts])} "  # noqa: S608 - see ctes()
-                f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}",
-                params + write_params,
-            )
-            is_fresh, *keys = cursor.fetchone()
+        is_fresh, *keys = prepared.fetchone(
+            f"WITH {', '.join([fresh, *texts])} "  # noqa: S608 - see ctes()
+            f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}",
+            params + write_params,
+        )
         if not is_fresh:
             raise StaleRow
         self.written(keys)
@@ -238,4 +235,4 @@ class RowWrites:
                 write.obj._state.adding = False
             else:
                 _now_loaded(write.obj, write.fields)
-            write.obj._state.db = connection.alias
+            write.obj._state.db = DEFAULT_DB_ALIAS

@@ -11,11 +11,11 @@ from typing import TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import clock, ledger
+from mdf import clock, ledger, prepared
 from mdf.locks import RowLock
 from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry, MDFEvent
 from mdf.money import format_money, fund_share, to_money
@@ -154,7 +154,7 @@ def _decide(run: Callable[[bool], T]) -> T:
     After OPTIMISTIC_ATTEMPTS lost races (a hot row: fifty claims on one request) it
     locks its rows first, in one transaction, so no decision starves. SQLite runs one
     writer at a time: there a decision is simply one transaction."""
-    if connection.vendor == "postgresql":
+    if prepared.on_postgresql():
         for _attempt in range(OPTIMISTIC_ATTEMPTS):
             try:
                 return run(False)

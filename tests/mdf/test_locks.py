@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from mdf.locks import RowLock
 from mdf.models import Claim, FundRequest
+from mdf.reconcile import reconcile
 from tests.mdf.conftest import (
     after_activity,
     approved_request,
@@ -127,6 +128,43 @@ def test_the_read_is_prepared_once_per_connection(
     assert sent(first) == ["PREPARE", "EXECUTE"]
     assert sent(second) == ["EXECUTE"]
     assert again.pk == claim.pk and again.request.allocation.pool_id == allocation.pool_id
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_decisions_go_on_when_the_connection_is_replaced(
+    allocation, alice, event_type, staff_users, is_postgres
+):
+    """The money path keeps one cursor per connection (mdf.prepared.fetchone): after
+    the connection is closed (as CONN_MAX_AGE closes it) the next decision gets a new
+    connection, its own cursor and its statements prepared again."""
+    assert is_postgres, "the cursor is kept on PostgreSQL"
+    first = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    connection.close()
+    second = approved_request(alice, allocation, event_type, staff_users, "700.00")
+
+    assert fresh(first).status == fresh(second).status == FundRequest.Status.APPROVED
+    assert fresh(allocation).committed == first.commitment + second.commitment
+    assert reconcile() == []
+
+
+def test_the_read_gives_the_same_aware_datetimes_as_the_orm(
+    allocation, alice, event_type, staff_users
+):
+    """The money path reads timestamps with psycopg's own loader (mdf.prepared): the
+    same instants, in the same time zone object, as Django's queries give."""
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    with scopes_disabled():
+        read = RowLock(FundRequest, "allocation__pool", "partner").read(fund_request.pk)
+        orm = FundRequest.objects.select_related("allocation", "partner").get(pk=fund_request.pk)
+    pairs = [
+        (getattr(read, name), getattr(orm, name))
+        for name in ("created_at", "submitted_at", "manager_decided_at", "decided_at")
+    ]
+    pairs.append((read.allocation.created_at, orm.allocation.created_at))
+    pairs.append((read.partner.updated_at, orm.partner.updated_at))
+    for ours, django in pairs:
+        assert ours == django
+        assert ours.tzinfo == django.tzinfo
 
 
 def test_the_read_runs_on_one_plan_per_connection(
