@@ -23,7 +23,12 @@ BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
 
 def genesis_hash(allocation: Allocation) -> str:
-    return hashlib.sha256(f"mdf-allocation:{allocation.uuid}".encode()).hexdigest()
+    return _genesis_hash(allocation.uuid)
+
+
+@lru_cache(maxsize=1024)
+def _genesis_hash(allocation_uuid: object) -> str:
+    return hashlib.sha256(f"mdf-allocation:{allocation_uuid}".encode()).hexdigest()
 
 
 def entry_content(entry: LedgerEntry, allocation_uuid: object) -> str:

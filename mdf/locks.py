@@ -91,7 +91,7 @@ class RowLock(Generic[M]):
         return tables
 
     def _compile(self, lock: bool) -> _Compiled:
-        key = (connection.vendor, lock)
+        key = (prepared.on_postgresql(), lock)
         if key not in self._compiled:
             quote = connection.ops.quote_name
             tables = self._tables()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 import psycopg
@@ -35,6 +35,7 @@ PREPARED = True
 _PLACEHOLDER = re.compile(r"%s")
 _prepared: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
 _cursors: weakref.WeakKeyDictionary[object, object] = weakref.WeakKeyDictionary()
+_binders: weakref.WeakKeyDictionary[object, Callable[[object], bytes]] = weakref.WeakKeyDictionary()
 
 
 def _numbered(sql: str) -> str:
@@ -63,9 +64,18 @@ def execute(cursor, sql: str, params: Sequence[object]) -> None:
         cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
         names.add(name)
     raw = cursor.cursor  # psycopg's, under Django's wrapper
-    bind = Transformer.from_context(raw).as_literal
+    bind = _binder(raw)
     values = b", ".join(b"NULL" if value is None else bind(value) for value in params)
     cursor.execute(f"EXECUTE {name}({values.decode(raw.connection.info.encoding)})")
+
+
+def _binder(raw) -> Callable[[object], bytes]:
+    """psycopg's literal binding for this cursor, kept with it (a kept cursor's
+    transformer remembers the adapter of each type it has bound)."""
+    bind = _binders.get(raw)
+    if bind is None:
+        bind = _binders[raw] = Transformer.from_context(raw).as_literal
+    return bind
 
 
 def fetchone(sql: str, params: Sequence[object]) -> tuple | None:

@@ -431,7 +431,10 @@ def _claim_decision(
             )
         else:
             writes.apply()
-        _ledger_release(allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed"))
+        if remainder > ZERO:
+            _ledger_release(
+                allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed")
+            )
     return locked
 
 
