@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 import psycopg
@@ -34,8 +34,6 @@ from psycopg.pq import Format
 PREPARED = True
 _PLACEHOLDER = re.compile(r"%s")
 _prepared: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
-_cursors: weakref.WeakKeyDictionary[object, object] = weakref.WeakKeyDictionary()
-_binders: weakref.WeakKeyDictionary[object, Callable[[object], bytes]] = weakref.WeakKeyDictionary()
 
 
 def _numbered(sql: str) -> str:
@@ -64,18 +62,9 @@ def execute(cursor, sql: str, params: Sequence[object]) -> None:
         cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
         names.add(name)
     raw = cursor.cursor  # psycopg's, under Django's wrapper
-    bind = _binder(raw)
+    bind = cursor.__dict__.get("bind_literal") or Transformer.from_context(raw).as_literal
     values = b", ".join(b"NULL" if value is None else bind(value) for value in params)
     cursor.execute(f"EXECUTE {name}({values.decode(raw.connection.info.encoding)})")
-
-
-def _binder(raw) -> Callable[[object], bytes]:
-    """psycopg's literal binding for this cursor, kept with it (a kept cursor's
-    transformer remembers the adapter of each type it has bound)."""
-    bind = _binders.get(raw)
-    if bind is None:
-        bind = _binders[raw] = Transformer.from_context(raw).as_literal
-    return bind
 
 
 def fetchone(sql: str, params: Sequence[object]) -> tuple | None:
@@ -94,9 +83,10 @@ def fetchone(sql: str, params: Sequence[object]) -> tuple | None:
             return cursor.fetchone()
     db.close_if_health_check_failed()
     db.ensure_connection()
-    cursor = _cursors.get(db.connection)
-    if cursor is None:
-        cursor = _cursors[db.connection] = _kept_cursor(db)
+    # Kept on Django's connection wrapper (one per thread), replaced with the connection.
+    cursor = getattr(db, "mdf_kept_cursor", None)
+    if cursor is None or cursor.cursor.connection is not db.connection:
+        cursor = db.mdf_kept_cursor = _kept_cursor(db)
     execute(cursor, sql, params)
     return cursor.fetchone()
 
@@ -105,12 +95,14 @@ def _kept_cursor(db):
     """The connection's cursor for the money path. Its timestamps are read by psycopg's
     own (compiled) loader: Django's, which stamps the connection's time zone on each,
     runs in Python, and a decision's read has eight; with the session's time zone
-    the one Django sets (it does so on connect), both give the same aware datetime."""
+    the one Django sets (it does so on connect), both give the same aware datetime.
+    It keeps psycopg's binder too, which remembers the adapter of each type it bound."""
     cursor = db.make_cursor(db.create_cursor())
     raw = cursor.cursor
     if raw.connection.info.parameter_status("TimeZone") == db.timezone_name:
         oid = postgres.types["timestamptz"].oid
         raw.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
+    cursor.bind_literal = Transformer.from_context(raw).as_literal
     return cursor
 
 

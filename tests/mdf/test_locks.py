@@ -143,6 +143,8 @@ def test_decisions_go_on_when_the_connection_is_replaced(
     second = approved_request(alice, allocation, event_type, staff_users, "700.00")
 
     assert fresh(first).status == fresh(second).status == FundRequest.Status.APPROVED
+    # the one kept cursor is the new connection's (the closed one's is let go)
+    assert connection.mdf_kept_cursor.cursor.connection is connection.connection
     assert fresh(allocation).committed == first.commitment + second.commitment
     assert reconcile() == []
 
