@@ -121,7 +121,7 @@ class RowLock(Generic[M]):
                 if not match:
                     raise ValueError(f"{path}: only rows joined by the paths can be locked")
                 locked += match
-            versioned = locked if connection.vendor == "postgresql" else []
+            versioned = locked if prepared.on_postgresql() else []
             columns += [f"{alias}.xmin::text" for alias in versioned]
             locking = lock and connection.features.has_select_for_update_of
             of = f" FOR UPDATE OF {', '.join(locked)}" if locking else ""
