@@ -17,7 +17,7 @@ from django_scopes import scopes_disabled
 from mdf import clock, prepared
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
 from mdf.money import CENT
-from mdf.writes import RowWrites, StaleRow
+from mdf.writes import RowWrites, StaleRow, saved_pk
 
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
@@ -105,16 +105,17 @@ def append(
         raise ValueError(f"unknown ledger buckets: {sorted(unknown)}")
     entry = LedgerEntry(
         partner_id=allocation.partner_id,
-        allocation=allocation,
+        allocation_id=saved_pk(allocation),
         kind=kind,
         amount=amount,
-        request=request,
-        claim=claim,
-        actor=actor,
+        request_id=saved_pk(request),
+        claim_id=saved_pk(claim),
+        actor_id=saved_pk(actor),
         memo=memo[:300],
         created_at=clock.now(),
         **{f"d_{bucket}": deltas.get(f"d_{bucket}", ZERO) for bucket in BUCKETS},
     )
+    LedgerEntry.allocation.field.set_cached_value(entry, allocation)
     if require_available is not None and allocation.available < require_available:
         raise NotEnoughAvailable(allocation.available)
     writes = writes or RowWrites()

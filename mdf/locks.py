@@ -46,12 +46,18 @@ class _Table:
     parent: int | None  # index of the table whose foreign key leads here
     via: str  # the foreign key's name on the parent
     path: str  # from the locked model, as in select_related ("" for the model itself)
+    link: Field | None = None  # that foreign key (None for the model itself)
+
+    @property
+    def attnames(self) -> tuple[str, ...]:
+        return tuple(f.attname for f in self.fields)
 
 
 class _Compiled(NamedTuple):
     sql: str
-    tables: list[_Table]
-    converters: list[tuple[Any, list[Callable]]]
+    tables: list[tuple[_Table, tuple[str, ...], int, int]]  # with attnames, start, end
+    columns: int  # of the models' fields (the row versions follow)
+    converters: list[tuple[int, Any, list[Callable]]]  # (column, col, converters): not all
     versioned: list[str]  # aliases whose row version ends the row
 
 
@@ -85,6 +91,7 @@ class RowLock(Generic[M]):
                         parent,
                         step,
                         here,
+                        field,
                     )
                 )
                 parent = len(tables) - 1
@@ -96,17 +103,19 @@ class RowLock(Generic[M]):
             quote = connection.ops.quote_name
             tables = self._tables()
             columns, joins, converters = [], [], []
+            spans = []
             for table in tables:
+                spans.append(
+                    (table, table.attnames, len(columns), len(columns) + len(table.fields))
+                )
                 for field in table.fields:
-                    columns.append(f"{table.alias}.{quote(field.column)}")
                     col = field.get_col(table.alias)
-                    converters.append(
-                        (
-                            col,
-                            connection.ops.get_db_converters(col)
-                            + col.get_db_converters(connection),
-                        )
-                    )
+                    field_converters = connection.ops.get_db_converters(
+                        col
+                    ) + col.get_db_converters(connection)
+                    if field_converters:
+                        converters.append((len(columns), col, field_converters))
+                    columns.append(f"{table.alias}.{quote(field.column)}")
                 if table.parent is not None:
                     parent = tables[table.parent]
                     fk = parent.model._meta.get_field(table.via)
@@ -122,13 +131,14 @@ class RowLock(Generic[M]):
                     raise ValueError(f"{path}: only rows joined by the paths can be locked")
                 locked += match
             versioned = locked if prepared.on_postgresql() else []
+            width = len(columns)
             columns += [f"{alias}.xmin::text" for alias in versioned]
             locking = lock and connection.features.has_select_for_update_of
             of = f" FOR UPDATE OF {', '.join(locked)}" if locking else ""
             # Identifiers come from model metadata; the key is a parameter.
             table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
             sql = f"SELECT {', '.join(columns)} FROM {table} t0 {' '.join(joins)} WHERE t0.{pk} = %s{of}"  # noqa: S608, E501
-            self._compiled[key] = _Compiled(sql, tables, converters, versioned)
+            self._compiled[key] = _Compiled(sql, spans, width, converters, versioned)
         return self._compiled[key]
 
     def get(self, pk: Any) -> M:
@@ -140,34 +150,30 @@ class RowLock(Generic[M]):
         return self._load(pk, lock=False)
 
     def _load(self, pk: Any, *, lock: bool) -> M:
-        sql, tables, converters, versioned = self._compile(lock)
+        sql, tables, width, converters, versioned = self._compile(lock)
         db = connections[DEFAULT_DB_ALIAS]  # once, not through the per-thread proxy
         row = prepared.fetchone(sql, [pk])
         if row is None:
             raise self.model.DoesNotExist(f"{self.model.__name__} {pk} does not exist")
-        values = list(row[: len(converters)])
-        versions = dict(zip(versioned, row[len(converters) :], strict=True))
-        for index, (col, field_converters) in enumerate(converters):
+        values = list(row[:width])
+        versions = dict(zip(versioned, row[width:], strict=True))
+        for index, col, field_converters in converters:
             for convert in field_converters:
                 values[index] = convert(values[index], col, db)
         objects: list[Model] = []
-        start = 0
-        for table in tables:
-            end = start + len(table.fields)
-            attnames = [f.attname for f in table.fields]
-            obj = _from_row(table.model, db.alias, attnames, values[start:end])
-            obj._loaded_values = dict(zip(attnames, values[start:end], strict=True))  # type: ignore[attr-defined]
-            if table.parent is not None:
-                parent = objects[table.parent]
-                parent._meta.get_field(table.via).set_cached_value(parent, obj)
+        for table, attnames, start, end in tables:
+            loaded = dict(zip(attnames, values[start:end], strict=True))
+            obj = _from_row(table.model, db.alias, loaded)
+            obj._loaded_values = loaded  # type: ignore[attr-defined]
+            if table.link is not None:
+                table.link.set_cached_value(objects[table.parent], obj)  # type: ignore[index]
             if table.alias in versions:
                 obj._row_version = versions[table.alias]  # type: ignore[attr-defined]
             objects.append(obj)
-            start = end
         return objects[0]  # type: ignore[return-value]
 
 
-def _from_row(model: type[M], alias: str, attnames: list[str], values: list[Any]) -> M:
+def _from_row(model: type[M], alias: str, loaded: dict[str, Any]) -> M:
     """What `model.from_db(alias, attnames, values)` makes of a row of all its concrete
     fields, with the values set straight into the instance: Model.__init__ passes each
     through its field's descriptor, and making the read's five objects that way cost a
@@ -179,10 +185,10 @@ def _from_row(model: type[M], alias: str, attnames: list[str], values: list[Any]
         or pre_init.has_listeners(model)
         or post_init.has_listeners(model)
     ):
-        return model.from_db(alias, attnames, values)
+        return model.from_db(alias, list(loaded), list(loaded.values()))
     obj = model.__new__(model)
     obj._state = ModelState()
     obj._state.adding = False
     obj._state.db = alias
-    obj.__dict__.update(zip(attnames, values, strict=True))
+    obj.__dict__.update(loaded)
     return obj

@@ -63,7 +63,7 @@ def execute(cursor, sql: str, params: Sequence[object]) -> None:
         names.add(name)
     raw = cursor.cursor  # psycopg's, under Django's wrapper
     bind = cursor.__dict__.get("bind_literal") or Transformer.from_context(raw).as_literal
-    values = b", ".join(b"NULL" if value is None else bind(value) for value in params)
+    values = b", ".join(map(bind, params))  # None binds as NULL
     cursor.execute(f"EXECUTE {name}({values.decode(raw.connection.info.encoding)})")
 
 

@@ -41,11 +41,30 @@ class _Write:
     fields: list[str] | None  # None: insert
 
 
+def saved_pk(obj: Model | None) -> object:
+    """The key of a row to point a foreign key at (None for none), as `save()` would
+    store it for a related object, and, as `save()` does, refused for an object that
+    is not saved yet. Making a row with keys (`partner_id=…`) rather than objects
+    skips the related-object descriptors: a decision makes two such rows, and setting
+    their five objects cost more client CPU than the rest of making them."""
+    if obj is None:
+        return None
+    if obj.pk is None:
+        raise ValueError(f"{obj!r} is not saved: nothing can point at it yet")
+    return obj.pk
+
+
+@lru_cache(maxsize=256)
+def _attname(model: type[Model], name: str) -> tuple[str, bool]:
+    """The field's attribute name, and whether `pre_save` sets it (auto_now)."""
+    model_field = model._meta.get_field(name)
+    return model_field.attname, getattr(model_field, "auto_now", False)  # type: ignore[union-attr]
+
+
 def _changed(obj: Model, name: str, loaded: dict[str, object]) -> bool:
-    model_field = obj._meta.get_field(name)
-    if getattr(model_field, "auto_now", False):  # set by pre_save: always written
+    attname, auto_now = _attname(type(obj), name)
+    if auto_now:  # set by pre_save: always written
         return True
-    attname = model_field.attname  # type: ignore[union-attr]
     return attname not in loaded or getattr(obj, attname) != loaded[attname]
 
 
@@ -123,7 +142,7 @@ def _now_loaded(obj: Model, fields: list[str]) -> None:
     loaded = getattr(obj, "_loaded_values", None)
     if loaded is not None:
         for name in fields:
-            attname = obj._meta.get_field(name).attname  # type: ignore[union-attr]
+            attname = _attname(type(obj), name)[0]
             loaded[attname] = getattr(obj, attname)
 
 

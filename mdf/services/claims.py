@@ -154,14 +154,14 @@ def claim_create(
     )
     with scopes_disabled():
         claim = Claim.objects.create(
-            partner=fund_request.partner,
+            partner_id=fund_request.partner_id,
             request=fund_request,
             created_by=actor,
             created_at=clock.now(),
             **cleaned,
         )
     _event(
-        partner=claim.partner,
+        partner_id=claim.partner_id,
         actor=actor,
         action="created_on_behalf" if actor.is_staff else "created",
         claim=claim,
@@ -296,7 +296,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         locked.first_submitted_at = locked.first_submitted_at or now
         locked.save(update_fields=CLAIM_STATE_FIELDS)
         _event(
-            partner=locked.partner,
+            partner_id=locked.partner_id,
             actor=actor,
             action="resubmitted" if old == CS.RETURNED else "submitted",
             claim=locked,
@@ -365,7 +365,7 @@ def _claim_decision(
         """This decision's step of the trail (the partner is emailed), written with it."""
         writes.insert(
             _event_row(
-                partner=locked.partner,
+                partner_id=locked.partner_id,
                 actor=actor,
                 action=action,
                 claim=locked,
@@ -482,7 +482,7 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
         locked.payment_recorded_by = actor
         locked.save(update_fields=CLAIM_STATE_FIELDS)
         _event(
-            partner=locked.partner,
+            partner_id=locked.partner_id,
             actor=actor,
             action="paid",
             claim=locked,

@@ -128,7 +128,7 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
         claim.decision_note = _("Lapsed: not resubmitted before the claim deadline.")
         claim.save(update_fields=["status", "decision_note"])
         _event(
-            partner=locked.partner,
+            partner_id=locked.partner_id,
             actor=None,
             action="lapsed",
             claim=claim,
@@ -143,7 +143,7 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
     locked.status = RS.CLOSED if spent_any else RS.EXPIRED
     locked.save(update_fields=REQUEST_STATE_FIELDS)
     _event(
-        partner=locked.partner,
+        partner_id=locked.partner_id,
         actor=None,
         action="expired",
         request=locked,

@@ -58,7 +58,7 @@ def claim_attach_proof(
         digest.update(chunk)
     upload.seek(0)
     proof = ClaimProof(
-        partner=claim.partner,
+        partner_id=claim.partner_id,
         claim=claim,
         proof_kind=proof_kind,
         original_name=(getattr(upload, "name", "") or "file")[-200:],
@@ -140,7 +140,7 @@ def claim_remove_proof(*, proof: ClaimProof, actor: User) -> Claim:
             storage, name = row.file.storage, row.file.name or ""
             row.delete()
         _event(
-            partner=locked.partner,
+            partner_id=locked.partner_id,
             actor=actor,
             action="proof_removed",
             claim=locked,

@@ -156,7 +156,7 @@ def request_create(
             **cleaned,
         )
     _event(
-        partner=partner,
+        partner_id=partner.pk,
         actor=actor,
         action="created_on_behalf" if actor.is_staff else "created",
         request=fund_request,
@@ -230,7 +230,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
     locked.submitted_at = clock.now()
     locked.save(update_fields=["status", "submitted_by", "on_behalf", "submitted_at"])
     _event(
-        partner=locked.partner,
+        partner_id=locked.partner_id,
         actor=actor,
         action="submitted_on_behalf" if locked.on_behalf else "submitted",
         request=locked,
@@ -251,7 +251,7 @@ def request_cancel(*, fund_request: FundRequest, actor: User) -> FundRequest:
     locked.status = RS.CANCELLED
     locked.save(update_fields=["status"])
     _event(
-        partner=locked.partner,
+        partner_id=locked.partner_id,
         actor=actor,
         action="cancelled",
         request=locked,
@@ -336,7 +336,7 @@ def _request_decision(
         """This decision's step of the trail, written with the request."""
         writes.insert(
             _event_row(
-                partner=locked.partner,
+                partner_id=locked.partner_id,
                 actor=actor,
                 action=action,
                 request=locked,
@@ -423,7 +423,7 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
         locked.status = RS.CLOSED
         locked.save(update_fields=REQUEST_STATE_FIELDS)
         _event(
-            partner=locked.partner,
+            partner_id=locked.partner_id,
             actor=actor,
             action="closed",
             request=locked,

@@ -3,6 +3,8 @@ objects, no extra queries afterwards) and names a missing row as the ORM does.""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -189,7 +191,25 @@ def test_the_read_runs_on_one_plan_per_connection(
         assert cursor.fetchone() == (7, 0)
 
 
-def test_a_claim_read_shares_its_partner_with_its_request(
+def test_a_claim_lock_shares_its_partner_with_its_request(
+    allocation, alice, event_type, proof_kinds, staff_users
+):
+    from mdf.services import steps
+
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "700.00")
+
+    with scopes_disabled(), transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        locked, request = steps._lock_claim_and_request(claim.pk)
+        partners = (locked.partner, request.partner)
+
+    assert len(statements(queries)) == 1  # the request's partner came with the lock
+    assert partners[0] is partners[1] and partners[0].pk == alice.partner.pk
+    assert request.pk == fund_request.pk
+
+
+def test_a_claim_decision_reads_what_it_decides_on_in_one_statement(
     allocation, alice, event_type, proof_kinds, staff_users
 ):
     from mdf.services import steps
@@ -200,11 +220,14 @@ def test_a_claim_read_shares_its_partner_with_its_request(
 
     with scopes_disabled(), CaptureQueriesContext(connection) as queries:
         read, request = steps._read_claim_and_request(claim.pk, lock=False)
-        partners = (read.partner, request.partner)
+        pool = request.allocation.pool
+        seen = (read.amount, request.open_commitment, pool.reimbursement_percentage)
 
-    assert len(statements(queries)) == 1  # the request's partner came with the read
-    assert partners[0] is partners[1] and partners[0].pk == alice.partner.pk
-    assert request.pk == fund_request.pk
+    assert len(statements(queries)) == 1
+    assert seen == (Decimal("700.00"), Decimal("800.00"), allocation.pool.reimbursement_percentage)
+    assert read.request is request and pool.pk == allocation.pool_id
+    with scopes_disabled():  # the partner's row was left out: loaded when asked for
+        assert read.partner.pk == alice.partner.pk
 
 
 def test_a_decision_writes_only_the_fields_it_changed(

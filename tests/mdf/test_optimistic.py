@@ -224,7 +224,7 @@ def test_a_claim_approval_raced_by_a_return_spends_nothing(
                 claim=claim, actor=other_finance, decision="return", note="Add the invoice"
             ),
             times=1,
-            lock=steps._CLAIM_AND_REQUEST_LOCK,
+            lock=steps._CLAIM_DECISION_LOCK,
         )
 
         with pytest.raises(ValidationError) as refused:
@@ -270,7 +270,7 @@ def test_a_raced_two_move_claim_approval_inside_a_callers_transaction_decides_ag
                 description="Edited by a colleague"
             ),
             times=1,
-            lock=steps._CLAIM_AND_REQUEST_LOCK,
+            lock=steps._CLAIM_DECISION_LOCK,
         )
         with transaction.atomic():
             services.claim_decide(claim=claims[2], actor=finance, decision="approve", note="ok")
