@@ -12,6 +12,9 @@ of the 50 clients). The SQL is built from the models' metadata, values pass thro
 the same database converters the ORM applies, and the objects are made with
 `Model.from_db`, as querysets make them.
 
+`only={"partner": ("channel_manager",)}` reads just those fields (and the key) of a
+joined row that is not locked, as `.only()` would: the others load when first used.
+
 `read(pk)` loads the same rows without locking them. On PostgreSQL every object of a
 lockable table (the row and `also_lock`) then carries its row version (`xmin`, the
 transaction that wrote the version read) as `_row_version`: a later write can insist
@@ -62,10 +65,17 @@ class _Compiled(NamedTuple):
 
 
 class RowLock(Generic[M]):
-    def __init__(self, model: type[M], *paths: str, also_lock: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        model: type[M],
+        *paths: str,
+        also_lock: tuple[str, ...] = (),
+        only: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.model = model
         self.paths = paths
         self.also_lock = also_lock
+        self.only = only or {}
         self._compiled: dict[tuple[str, bool], _Compiled] = {}
 
     def _tables(self) -> list[_Table]:
@@ -83,11 +93,17 @@ class RowLock(Generic[M]):
                 if not field.many_to_one or field.null:
                     raise ValueError(f"{path}: only required foreign keys can be joined")
                 related = field.related_model
+                fields = list(related._meta.concrete_fields)
+                if here in self.only:
+                    if here in self.also_lock:
+                        raise ValueError(f"{here}: a locked row is read whole")
+                    named = {related._meta.get_field(name) for name in self.only[here]}
+                    fields = [f for f in fields if f.primary_key or f in named]
                 tables.append(
                     _Table(
                         related,
                         f"t{len(tables)}",
-                        list(related._meta.concrete_fields),
+                        fields,
                         parent,
                         step,
                         here,

@@ -125,8 +125,17 @@ def _lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
     return _with_request_partner(_CLAIM_AND_REQUEST_LOCK.get(claim_id))
 
 
+# A request's decision needs of its partner only who its channel manager is.
+_REQUEST_DECISION_LOCK = RowLock(
+    FundRequest, "allocation__pool", "partner", only={"partner": ("channel_manager",)}
+)
+
+
 def _read_request(request_id: int, *, lock: bool) -> FundRequest:
-    return _REQUEST_LOCK.get(request_id) if lock else _REQUEST_LOCK.read(request_id)
+    """The request (for a decision), locked when `lock`."""
+    if lock:
+        return _REQUEST_DECISION_LOCK.get(request_id)
+    return _REQUEST_DECISION_LOCK.read(request_id)
 
 
 # A claim's decision needs no more of its partner than the key: its read leaves the

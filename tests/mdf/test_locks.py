@@ -16,6 +16,7 @@ from mdf.reconcile import reconcile
 from tests.mdf.conftest import (
     after_activity,
     approved_request,
+    draft_request,
     fresh,
     statements,
     submitted_claim,
@@ -261,3 +262,23 @@ def test_a_decision_writes_only_the_fields_it_changed(
         unchanged.apply()
     (sent,) = statements(queries)
     assert " SET " not in sent  # nothing differs: only the version is checked
+
+
+def test_a_request_decision_reads_of_the_partner_only_its_channel_manager(
+    alice, allocation, event_type, staff_users
+):
+    from mdf import services
+    from mdf.services import steps
+
+    draft = draft_request(alice, allocation, event_type, amount="1000.00")
+    submitted = services.request_submit(fund_request=draft, actor=alice.marketer)
+    with scopes_disabled(), CaptureQueriesContext(connection) as queries:
+        read = steps._read_request(submitted.pk, lock=False)
+        manager_id = read.partner.channel_manager_id
+
+    (sent,) = statements(queries)
+    assert '"channel_manager_id"' in sent and '"contact_email"' not in sent
+    assert manager_id == staff_users["channel_manager"].pk
+    assert "contact_email" in read.partner.get_deferred_fields()
+    with scopes_disabled():  # the rest loads when asked for, as after .only()
+        assert read.partner.name == submitted.partner.name

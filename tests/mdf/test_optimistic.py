@@ -69,7 +69,7 @@ def after_each_read(monkeypatch):
     thread's next `times` unlocked reads of a request; returns the list of this thread's
     reads (True: locked)."""
 
-    def install(work, times, lock=steps._REQUEST_LOCK):
+    def install(work, times, lock=steps._REQUEST_DECISION_LOCK):
         reads: list[bool] = []
         read, get = lock.read, lock.get
         ours = threading.current_thread()
