@@ -33,9 +33,11 @@ def _genesis_hash(allocation_uuid: object) -> str:
 
 def entry_content(entry: LedgerEntry, allocation_uuid: object) -> str:
     """The canonical text an entry's hash covers: every field that carries meaning."""
+    return f"{allocation_uuid}|{entry.seq}|{_content_after_seq(entry)}"
+
+
+def _content_after_seq(entry: LedgerEntry) -> str:
     parts = [
-        str(allocation_uuid),
-        str(entry.seq),
         entry.kind,
         f"{entry.amount:.2f}",
         *(f"{getattr(entry, 'd_' + bucket):.2f}" for bucket in BUCKETS),
@@ -153,9 +155,7 @@ def _available_now(allocation_id: int) -> Decimal:
 def _content_around_seq(allocation: Allocation, entry: LedgerEntry) -> tuple[str, str]:
     """The canonical content split around the sequence number, which only the database
     knows once it holds the lock: content = before + str(seq) + after."""
-    entry.seq = 0
-    parts = entry_content(entry, allocation.uuid).split("|")
-    return parts[0] + "|", "|" + "|".join(parts[2:])
+    return f"{allocation.uuid}|", f"|{_content_after_seq(entry)}"
 
 
 def _move_in_one_statement(
