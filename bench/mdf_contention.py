@@ -60,13 +60,21 @@ for the row, the rest spread thin over PostgreSQL's executor). Then the client a
 one cursor kept per connection, timestamps read by psycopg's compiled loader (Django's
 runs in Python), psycopg's binder kept with that cursor: callgrind, one client, 100
 approvals and 80 claims, 489M → 371M instructions (−24 %), a gain this machine's noise
-hides (quick runs alternating the code before and after: 0.16–0.22 for both).
+hides (quick runs alternating the code before and after: 0.16–0.22 for both). Then
+(2026-11-23) the reads' objects built from spans worked out once, the event and ledger rows
+made with keys rather than objects, and each decision's read narrowed to what it decides on
+(a claim's without its partner's row, a request's with only the partner's channel manager):
+375M → 326M (−13 %); full runs 0.245–0.258 (five), against 0.23–0.26 before. perf during
+the rounds then: PostgreSQL 55 % of the machine (a fifth of it waiting for the allocation
+row, a tenth starting executors, foreign-key checks and releasing locks at commit),
+the Python clients 36 %, idle 8 %.
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans alone, early on (worse then; with today's statements and turns
 they help), PostgreSQL at a higher CPU priority (no change), no
 foreign-key checks (no change), threads instead of processes (the bare loops gain
-more), an approval as one SQL function (the rules would leave mdf/services/).
+more), an approval as one SQL function (the rules would leave mdf/services/), both sides
+over a Unix socket instead of loopback TCP (no change beyond noise).
 
 Usage: .venv/bin/python bench/mdf_contention.py [--quick]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
