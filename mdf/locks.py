@@ -190,8 +190,9 @@ class RowLock(Generic[M]):
 
 
 def _from_row(model: type[M], alias: str, loaded: dict[str, Any]) -> M:
-    """What `model.from_db(alias, attnames, values)` makes of a row of all its concrete
-    fields, with the values set straight into the instance: Model.__init__ passes each
+    """What `model.from_db(alias, attnames, values)` makes of a row of its concrete
+    fields (all, or those `only` names: the others are deferred, as there), with the
+    values (by attname) set straight into the instance: Model.__init__ passes each
     through its field's descriptor, and making the read's five objects that way cost a
     decision more client CPU than building and sending its write. A model with its own
     __init__ or with pre_init or post_init receivers (which this would skip) is made the
