@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
@@ -41,7 +42,7 @@ class _Write:
     fields: list[str] | None  # None: insert
 
 
-def saved_pk(obj: Model | None) -> object:
+def saved_pk(obj: Model | None) -> Any:
     """The key of a row to point a foreign key at (None for none), as `save()` would
     store it for a related object, and, as `save()` does, refused for an object that
     is not saved yet. Making a row with keys (`partner_id=…`) rather than objects
