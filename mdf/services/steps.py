@@ -125,9 +125,16 @@ def _lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
     return _with_request_partner(_CLAIM_AND_REQUEST_LOCK.get(claim_id))
 
 
-# A request's decision needs of its partner only who its channel manager is.
+# What a decision decides on, and no more (every column is work for the server and the
+# client, fifty clients over): of the pool its currency, reimbursement percentage and
+# finance threshold; of a request's partner who its channel manager is. The rest loads
+# when first used, as after `.only()`.
+_POOL_RULES = ("currency", "reimbursement_percentage", "finance_threshold")
 _REQUEST_DECISION_LOCK = RowLock(
-    FundRequest, "allocation__pool", "partner", only={"partner": ("channel_manager",)}
+    FundRequest,
+    "allocation__pool",
+    "partner",
+    only={"allocation__pool": _POOL_RULES, "partner": ("channel_manager",)},
 )
 
 
@@ -138,9 +145,14 @@ def _read_request(request_id: int, *, lock: bool) -> FundRequest:
     return _REQUEST_DECISION_LOCK.read(request_id)
 
 
-# A claim's decision needs no more of its partner than the key: its read leaves the
-# partner's row out (a fifth of the columns; loaded on first use if anything asks).
-_CLAIM_DECISION_LOCK = RowLock(Claim, "request__allocation__pool", also_lock=("request",))
+# A claim's decision needs no more of its partner than the key: the partner's row is left
+# out (loaded on first use if anything asks).
+_CLAIM_DECISION_LOCK = RowLock(
+    Claim,
+    "request__allocation__pool",
+    also_lock=("request",),
+    only={"request__allocation__pool": _POOL_RULES},
+)
 
 
 def _read_claim_and_request(claim_id: int, *, lock: bool) -> tuple[Claim, FundRequest]:

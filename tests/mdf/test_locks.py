@@ -224,11 +224,13 @@ def test_a_claim_decision_reads_what_it_decides_on_in_one_statement(
         pool = request.allocation.pool
         seen = (read.amount, request.open_commitment, pool.reimbursement_percentage)
 
-    assert len(statements(queries)) == 1
+    (sent,) = statements(queries)
+    assert '"partners_partner"' not in sent and '"claim_deadline"' not in sent
     assert seen == (Decimal("700.00"), Decimal("800.00"), allocation.pool.reimbursement_percentage)
     assert read.request is request and pool.pk == allocation.pool_id
-    with scopes_disabled():  # the partner's row was left out: loaded when asked for
+    with scopes_disabled():  # the rows left out load when asked for
         assert read.partner.pk == alice.partner.pk
+        assert pool.claim_deadline == allocation.pool.claim_deadline
 
 
 def test_a_decision_writes_only_the_fields_it_changed(
@@ -278,6 +280,7 @@ def test_a_request_decision_reads_of_the_partner_only_its_channel_manager(
 
     (sent,) = statements(queries)
     assert '"channel_manager_id"' in sent and '"contact_email"' not in sent
+    assert '"finance_threshold"' in sent and '"request_deadline"' not in sent  # of the pool
     assert manager_id == staff_users["channel_manager"].pk
     assert "contact_email" in read.partner.get_deferred_fields()
     with scopes_disabled():  # the rest loads when asked for, as after .only()
