@@ -3,6 +3,7 @@ objects, no extra queries afterwards) and names a missing row as the ORM does.""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from mdf import services
 from mdf.locks import RowLock
 from mdf.models import Claim, FundRequest
 from mdf.reconcile import reconcile
@@ -105,7 +107,20 @@ def test_only_joined_rows_can_be_locked_too():
         RowLock(Claim, "partner", also_lock=("request",)).get(1)
 
 
-def test_the_read_is_prepared_once_per_connection(
+def prepared_plans(sql: str) -> list[tuple[int, int]]:
+    """(generic plans, custom plans) of each statement this connection has prepared with
+    the text psycopg sends for `sql` (its placeholders numbered)."""
+    numbers = iter(range(1, sql.count("%s") + 1))
+    text = re.sub("%s", lambda _match: f"${next(numbers)}", sql)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = %s",
+            [text],
+        )
+        return cursor.fetchall()
+
+
+def test_the_read_is_prepared_once_per_connection_and_again_after_a_rollback(
     allocation, alice, event_type, proof_kinds, staff_users, is_postgres
 ):
     assert is_postgres, "prepared statements are PostgreSQL's"
@@ -113,24 +128,51 @@ def test_the_read_is_prepared_once_per_connection(
     lock = RowLock(Claim, "request__allocation", "partner")  # a shape no other code reads
     with after_activity(fund_request):
         claim = submitted_claim(alice, fund_request, proof_kinds, "700.00")
+    sql = lock._compile(False).sql
 
-    def sent(queries):
-        return [q["sql"].split()[0] for q in queries if "SAVEPOINT" not in q["sql"]]
-
-    with (
-        CaptureQueriesContext(connection) as first,
-        scopes_disabled(),
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
+    with scopes_disabled():
         lock.read(claim.pk)
-        raise RuntimeError("rolled back; a prepared statement outlives the transaction")
-    with CaptureQueriesContext(connection) as second, scopes_disabled():
-        again = lock.read(claim.pk)
+        lock.read(claim.pk)
+    assert prepared_plans(sql) == [(2, 0)]  # one statement, run twice
 
-    assert sent(first) == ["PREPARE", "EXECUTE"]
-    assert sent(second) == ["EXECUTE"]
+    with scopes_disabled(), pytest.raises(RuntimeError), transaction.atomic():
+        lock.read(claim.pk)
+        raise RuntimeError("rolled back: psycopg lets its prepared statements go")
+    with scopes_disabled():
+        again = lock.read(claim.pk)
+    assert len(prepared_plans(sql)) == 1
     assert again.pk == claim.pk and again.request.allocation.pool_id == allocation.pool_id
+
+
+def test_a_decisions_statements_stay_within_psycopgs_parse_cache(
+    allocation, alice, event_type, proof_kinds, staff_users, monkeypatch
+):
+    """psycopg parses a statement's placeholders again on every call when it has more
+    than 50 values or 4,096 bytes (mdf/prepared.py): the approvals of a request and of a
+    claim, the moves every partner makes, stay within that."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+
+    from mdf import prepared
+
+    sent: list[tuple[int, int]] = []
+    fetchone = prepared.fetchone
+
+    def recording(sql, params):
+        sent.append((len(params), len(sql.encode())))
+        return fetchone(sql, params)
+
+    monkeypatch.setattr(prepared, "fetchone", recording)
+    fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "800.00")
+        services.claim_decide(
+            claim=claim, actor=staff_users["finance_approver"], decision="approve", note="ok"
+        )
+
+    assert fresh(claim).status == Claim.Status.APPROVED
+    assert len(sent) >= 4  # the request's read and write, the claim's read and write
+    for values, length in sent:
+        assert values <= MAX_CACHED_STATEMENT_PARAMS and length <= MAX_CACHED_STATEMENT_LENGTH
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -147,7 +189,7 @@ def test_decisions_go_on_when_the_connection_is_replaced(
 
     assert fresh(first).status == fresh(second).status == FundRequest.Status.APPROVED
     # the one kept cursor is the new connection's (the closed one's is let go)
-    assert connection.mdf_kept_cursor.cursor.connection is connection.connection
+    assert connection.mdf_kept_cursor.connection is connection.connection
     assert fresh(allocation).committed == first.commitment + second.commitment
     assert reconcile() == []
 
@@ -180,16 +222,10 @@ def test_the_read_runs_on_one_plan_per_connection(
     assert is_postgres, "prepared statements are PostgreSQL's"
     fund_request = approved_request(alice, allocation, event_type, staff_users, "800.00")
     lock = RowLock(FundRequest, "allocation__pool", "partner", "activity_type")  # its own shape
-    with scopes_disabled(), CaptureQueriesContext(connection) as queries:
+    with scopes_disabled():
         for _ in range(7):  # past the five custom plans PostgreSQL would try first
             lock.read(fund_request.pk)
-    name = queries[-1]["sql"].split()[1].split("(")[0]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
-            [name],
-        )
-        assert cursor.fetchone() == (7, 0)
+    assert prepared_plans(lock._compile(False).sql) == [(7, 0)]
 
 
 def test_a_claim_lock_shares_its_partner_with_its_request(
@@ -269,7 +305,7 @@ def test_a_decision_writes_only_the_fields_it_changed(
 def test_a_request_decision_reads_of_the_partner_only_its_channel_manager(
     alice, allocation, event_type, staff_users
 ):
-    from mdf import services
+
     from mdf.services import steps
 
     draft = draft_request(alice, allocation, event_type, amount="1000.00")
