@@ -52,10 +52,12 @@ class _PreparingCursor(psycopg.Cursor):
 def fetchone(sql: str, params: Sequence[object]) -> tuple | None:
     """Run the statement (prepared, on PostgreSQL) and return its one row, or None.
 
-    On PostgreSQL one cursor per database connection serves every call: making a
-    cursor (Django's wrapper, psycopg's cursor, their checks) cost a decision more
-    client CPU than binding its values. It is kept on Django's connection wrapper (one
-    per thread) and replaced with the connection."""
+    On PostgreSQL each statement has a cursor of its own, kept for the connection: making
+    a cursor (Django's wrapper, psycopg's cursor, their checks) cost a decision more
+    client CPU than binding its values, and psycopg keeps the adapters it looked up for
+    a statement's values and columns only while its cursor runs that same statement
+    again. They are kept on Django's connection wrapper (one per thread) and replaced
+    with the connection."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         with db.cursor() as cursor:
@@ -63,9 +65,10 @@ def fetchone(sql: str, params: Sequence[object]) -> tuple | None:
             return cursor.fetchone()
     db.close_if_health_check_failed()
     db.ensure_connection()
-    cursor = getattr(db, "mdf_kept_cursor", None)
-    if cursor is None or cursor.connection is not db.connection:
-        cursor = db.mdf_kept_cursor = _kept_cursor(db)
+    kept = getattr(db, "mdf_kept_cursors", None)
+    if kept is None or kept.connection is not db.connection:
+        kept = db.mdf_kept_cursors = _KeptCursors(db.connection)
+    cursor = kept.get(sql) or kept.add(sql, _kept_cursor(db))
     if db.queries_logged:
         # Logged with its values in place, as Django logs its own queries (its debug
         # wrapper asks the cursor for the text it sent, which a prepared one has not).
@@ -84,8 +87,25 @@ def fetchone(sql: str, params: Sequence[object]) -> tuple | None:
         return cursor.fetchone()
 
 
+class _KeptCursors(dict):
+    """A connection's cursors by the statement each runs (a statement's text is one
+    object, built once per shape: see mdf/locks.py and mdf/writes.py)."""
+
+    LIMIT = 64  # shapes; past it (texts built afresh per call) start again
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def add(self, sql: str, cursor: _PreparingCursor) -> _PreparingCursor:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[sql] = cursor
+        return cursor
+
+
 def _kept_cursor(db) -> _PreparingCursor:
-    """The connection's cursor for the money path. Its timestamps are read by psycopg's
+    """A cursor for the money path. Its timestamps are read by psycopg's
     own (compiled) loader: Django's, which stamps the connection's time zone on each,
     runs in Python, and a decision's read has several; with the session's time zone
     the one Django sets (it does so on connect), both give the same aware datetime."""

@@ -179,17 +179,19 @@ def test_a_decisions_statements_stay_within_psycopgs_parse_cache(
 def test_decisions_go_on_when_the_connection_is_replaced(
     allocation, alice, event_type, staff_users, is_postgres
 ):
-    """The money path keeps one cursor per connection (mdf.prepared.fetchone): after
+    """The money path keeps its cursors per connection (mdf.prepared.fetchone): after
     the connection is closed (as CONN_MAX_AGE closes it) the next decision gets a new
-    connection, its own cursor and its statements prepared again."""
-    assert is_postgres, "the cursor is kept on PostgreSQL"
+    connection, cursors of its own and its statements prepared again."""
+    assert is_postgres, "the cursors are kept on PostgreSQL"
     first = approved_request(alice, allocation, event_type, staff_users, "800.00")
     connection.close()
     second = approved_request(alice, allocation, event_type, staff_users, "700.00")
 
     assert fresh(first).status == fresh(second).status == FundRequest.Status.APPROVED
-    # the one kept cursor is the new connection's (the closed one's is let go)
-    assert connection.mdf_kept_cursor.connection is connection.connection
+    # the kept cursors are the new connection's (the closed one's are let go)
+    kept = connection.mdf_kept_cursors
+    assert kept and kept.connection is connection.connection
+    assert all(cursor.connection is connection.connection for cursor in kept.values())
     assert fresh(allocation).committed == first.commitment + second.commitment
     assert reconcile() == []
 
