@@ -67,7 +67,11 @@ made with keys rather than objects, and each decision's read narrowed to what it
 375M → 326M (−13 %); full runs 0.245–0.258 (five), against 0.23–0.26 before. perf during
 the rounds then: PostgreSQL 55 % of the machine (a fifth of it waiting for the allocation
 row, a tenth starting executors, foreign-key checks and releasing locks at commit),
-the Python clients 36 %, idle 8 %.
+the Python clients 36 %, idle 8 %. Then the pool read for its rules only (318M), and the
+statements prepared by psycopg itself, values bound server-side (mdf/prepared.py: the
+server parsed every `EXECUTE` and its literals; server CPU per decision −12 %, one
+client), each on a cursor of its own so psycopg keeps its adapters: 281M (−25 % for the
+day); full runs 0.251, 0.257, 0.261, 0.262, 0.260, 0.230.
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans alone, early on (worse then; with today's statements and turns
