@@ -173,8 +173,8 @@ def _move_in_one_statement(
     before, after = _content_around_seq(allocation, entry)
     genesis = genesis_hash(allocation)
     fresh, params = writes.fresh()
-    params += [getattr(entry, f"d_{bucket}") for bucket in BUCKETS]
-    params += [genesis, genesis, before, after, allocation.pk]
+    params += [before, after, [getattr(entry, f"d_{bucket}") for bucket in BUCKETS], genesis]
+    params.append(allocation.pk)
     if require_available is not None:
         params.append(require_available)
     write_ctes, write_params, new_keys = writes.ctes("moved")
@@ -182,7 +182,6 @@ def _move_in_one_statement(
     params += [
         entry.kind,
         entry.amount,
-        *(getattr(entry, f"d_{bucket}") for bucket in BUCKETS),
         entry.request_id,
         entry.claim_id,
         entry.actor_id,
@@ -200,26 +199,32 @@ def _move_in_one_statement(
 def _move_text(
     fresh: str, write_ctes: tuple[str, ...], new_keys: tuple[str, ...], guarded: bool
 ) -> str:
-    """The move's statement (`_move_in_one_statement`), built once per shape."""
+    """The move's statement (`_move_in_one_statement`), built once per shape. The bucket
+    deltas travel once, as one array the update and the entry both read (psycopg parses a
+    statement's placeholders once only for statements of at most 50 values)."""
     table, entries = Allocation._meta.db_table, LedgerEntry._meta.db_table
-    guard = AVAILABLE_GUARD if guarded else ""
-    sets = ", ".join(f"{bucket} = {bucket} + %s" for bucket in BUCKETS)
+    guard = AVAILABLE_GUARD if guarded else ""  # its columns are the allocation's only
+    sets = ", ".join(
+        f"{bucket} = {table}.{bucket} + d.deltas[{n}]" for n, bucket in enumerate(BUCKETS, 1)
+    )
     d_columns = ", ".join(f"d_{bucket}" for bucket in BUCKETS)
+    d_values = ", ".join(f"deltas[{n}]" for n in range(1, len(BUCKETS) + 1))
     bucket_columns = ", ".join(f"moved.{bucket}" for bucket in BUCKETS)
     return f"""
         WITH {fresh}, moved AS (
             UPDATE {table} SET {sets},
-                ledger_seq = ledger_seq + 1,
-                ledger_prev_head = COALESCE(NULLIF(ledger_head, ''), %s),
+                ledger_seq = {table}.ledger_seq + 1,
+                ledger_prev_head = COALESCE(NULLIF({table}.ledger_head, ''), d.genesis),
                 ledger_head = encode(sha256(convert_to(
-                    COALESCE(NULLIF(ledger_head, ''), %s) || '|' || %s
-                    || (ledger_seq + 1)::text || %s, 'UTF8')), 'hex')
-            WHERE id = %s{guard} AND EXISTS (SELECT 1 FROM fresh)
-            RETURNING *
+                    COALESCE(NULLIF({table}.ledger_head, ''), d.genesis) || '|' || %s
+                    || ({table}.ledger_seq + 1)::text || %s, 'UTF8')), 'hex')
+            FROM (SELECT %s::numeric[] AS deltas, %s::text AS genesis) AS d
+            WHERE {table}.id = %s{guard} AND EXISTS (SELECT 1 FROM fresh)
+            RETURNING {table}.*, d.deltas
         ), {"".join(cte + ", " for cte in write_ctes)}inserted AS (
             INSERT INTO {entries} (partner_id, allocation_id, seq, kind, amount, {d_columns},
                 request_id, claim_id, actor_id, memo, created_at, prev_hash, entry_hash)
-            SELECT partner_id, id, ledger_seq, %s, %s, {", ".join(["%s"] * len(BUCKETS))},
+            SELECT partner_id, id, ledger_seq, %s, %s, {d_values},
                 %s, %s, %s, %s, %s, ledger_prev_head, ledger_head
             FROM moved
             RETURNING id
