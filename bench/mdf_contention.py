@@ -71,7 +71,8 @@ the Python clients 36 %, idle 8 %. Then the pool read for its rules only (318M),
 statements prepared by psycopg itself, values bound server-side (mdf/prepared.py: the
 server parsed every `EXECUTE` and its literals; server CPU per decision −12 %, one
 client), each on a cursor of its own so psycopg keeps its adapters: 281M (−25 % for the
-day); full runs 0.251, 0.257, 0.261, 0.262, 0.260, 0.230.
+day); full runs 0.251, 0.257, 0.261, 0.262, 0.260, 0.230, and with the ledger move's
+deltas sent once (fewer values, no speed change) 0.258, 0.248, 0.258.
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans alone, early on (worse then; with today's statements and turns
