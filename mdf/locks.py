@@ -111,6 +111,9 @@ class RowLock(Generic[M]):
                     )
                 )
                 parent = len(tables) - 1
+        unjoined = set(self.only) - {table.path for table in tables}
+        if unjoined:
+            raise ValueError(f"{sorted(unjoined)}: only rows joined by the paths can be narrowed")
         return tables
 
     def _compile(self, lock: bool) -> _Compiled:

@@ -138,6 +138,15 @@ def _cte_texts(
     return tuple(texts), tuple(new_keys)
 
 
+@lru_cache(maxsize=64)
+def _apply_text(fresh: str, texts: tuple[str, ...], new_keys: tuple[str, ...]) -> str:
+    """`RowWrites.apply`'s statement, built once per shape (see `_cte_texts`)."""
+    return (
+        f"WITH {', '.join([fresh, *texts])} "  # noqa: S608 - identifiers from metadata
+        f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}"
+    )
+
+
 def _now_loaded(obj: Model, fields: list[str]) -> None:
     """After an update: what the row now holds is what the object holds."""
     loaded = getattr(obj, "_loaded_values", None)
@@ -176,11 +185,8 @@ class RowWrites:
             return
         fresh, params = self.fresh()
         texts, write_params, new_keys = self.ctes("fresh")
-        is_fresh, *keys = prepared.fetchone(
-            f"WITH {', '.join([fresh, *texts])} "  # noqa: S608 - see ctes()
-            f"SELECT EXISTS (SELECT 1 FROM fresh){''.join(', ' + key for key in new_keys)}",
-            params + write_params,
-        )
+        sql = _apply_text(fresh, tuple(texts), tuple(new_keys))
+        is_fresh, *keys = prepared.fetchone(sql, params + write_params)
         if not is_fresh:
             raise StaleRow
         self.written(keys)

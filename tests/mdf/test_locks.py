@@ -107,6 +107,11 @@ def test_only_joined_rows_can_be_locked_too():
         RowLock(Claim, "partner", also_lock=("request",)).get(1)
 
 
+def test_only_joined_rows_can_be_narrowed():
+    with pytest.raises(ValueError, match="only rows joined by the paths can be narrowed"):
+        RowLock(Claim, "partner", only={"request": ("status",)}).get(1)
+
+
 def prepared_plans(sql: str) -> list[tuple[int, int]]:
     """(generic plans, custom plans) of each statement this connection has prepared with
     the text psycopg sends for `sql` (its placeholders numbered)."""
