@@ -72,7 +72,16 @@ statements prepared by psycopg itself, values bound server-side (mdf/prepared.py
 server parsed every `EXECUTE` and its literals; server CPU per decision −12 %, one
 client), each on a cursor of its own so psycopg keeps its adapters: 281M (−25 % for the
 day); full runs 0.251, 0.257, 0.261, 0.262, 0.260, 0.230, and with the ledger move's
-deltas sent once (fewer values, no speed change) 0.258, 0.248, 0.258.
+deltas sent once (fewer values, no speed change) 0.258, 0.248, 0.258; 0.232 the next day,
+the machine slower (bare loop 1,500–1,770 moves/s against 2,100–2,900).
+Then the allocation's queue (mdf/ledger.py, ALLOCATION_QUEUE). Counting context switches
+(/proc/stat) showed a bare move costing some 55 and a service move some 100: waiters on a
+row all wake at each commit (PostgreSQL queues them on a lock of the row's version, which
+the commit replaces), so under 50 clients the CPU went to waking processes that found the
+row taken again. A decision's statement now waits on an advisory lock per allocation,
+whose waiters wake one at a time, before it touches the row: some 30 switches per move,
+fewer than the bare loop's, and p95 430 → 200–240 ms; the ratio, same day, same machine
+(bare loop 1,070–1,550 moves/s): quick 0.207, 0.215 before, 0.282 after; full 0.316.
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans alone, early on (worse then; with today's statements and turns
