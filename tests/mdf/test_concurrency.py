@@ -219,15 +219,28 @@ def test_a_double_clicked_approval_commits_once(alice, staff_users, webinar, is_
     connection.close()
 
 
-def _waiting_for(locktype: str, *, classid: int | None = None, objid: int | None = None) -> bool:
-    """Whether some backend of this database waits for a lock of `locktype` (pg_locks)."""
+def _one_row(sql: str, params: list[object]) -> tuple:
     with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = %s"
-            " AND (%s::oid IS NULL OR classid = %s::oid) AND (%s::oid IS NULL OR objid = %s::oid)",
-            [locktype, classid, classid, objid, objid],
-        )
-        return cursor.fetchone()[0] > 0
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _queued_for(allocation_id: int) -> bool:
+    """Whether a backend of this (test) database waits in the allocation's queue."""
+    return _one_row(
+        "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid = %s AND objid = %s",
+        [ledger.ALLOCATION_QUEUE, allocation_id],
+    )[0]
+
+
+def _someone_waits_for_this_connection() -> bool:
+    return _one_row(
+        "SELECT count(*) > 0 FROM pg_locks"
+        " WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))",
+        [],
+    )[0]
 
 
 def _wait_until(condition, what: str, timeout: float = 15) -> None:
@@ -282,7 +295,7 @@ def test_a_decision_waits_its_turn_in_the_allocations_queue(
             outcomes,
         )
         _wait_until(
-            lambda: _waiting_for("advisory", classid=ledger.ALLOCATION_QUEUE, objid=allocation.pk),
+            lambda: _queued_for(allocation.pk),
             "the decision queues",
         )
         with scopes_disabled():
@@ -313,7 +326,7 @@ def test_a_top_up_holding_the_allocation_does_not_deadlock_with_a_queued_decisio
     def lock_pool_once_the_decision_waits(pool_id):
         if threading.current_thread().name == "top-up":
             top_up_thread_holds_row.set()
-            _wait_until(lambda: _waiting_for("transactionid"), "the decision waits for the row")
+            _wait_until(_someone_waits_for_this_connection, "the decision waits for the row")
         return lock_pool(pool_id)
 
     monkeypatch.setattr(pools, "_lock_pool", lock_pool_once_the_decision_waits)
