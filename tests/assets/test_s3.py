@@ -49,9 +49,10 @@ def moto_endpoint():
         deadline = time.monotonic() + 20
         while True:
             try:
-                requests.get(endpoint, timeout=0.5)
+                requests.get(endpoint, timeout=2)
                 break
-            except requests.ConnectionError:
+            # Not up yet: refused, or (a loaded machine) accepted but not answered in time.
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline or process.poll() is not None:
                     skip_or_fail("moto_server did not start")
                 time.sleep(0.1)
