@@ -278,9 +278,8 @@ def test_a_decision_waits_its_turn_in_the_allocations_queue(
     allocation = fund_request.allocation
     params = connection.settings_dict
     dsn = f"host={params['HOST']} port={params['PORT'] or 5432} dbname={params['NAME']}"
-    with psycopg.connect(
-        dsn, user=params["USER"]
-    ) as other_move:  # a transaction: holds its turn until commit
+    # Another move has the turn: a transaction holding the queue's lock until it ends.
+    with psycopg.connect(dsn, user=params["USER"]) as other_move:
         other_move.execute(
             "SELECT pg_advisory_xact_lock(%s, %s)", [ledger.ALLOCATION_QUEUE, allocation.pk]
         )
@@ -294,10 +293,7 @@ def test_a_decision_waits_its_turn_in_the_allocations_queue(
             ),
             outcomes,
         )
-        _wait_until(
-            lambda: _queued_for(allocation.pk),
-            "the decision queues",
-        )
+        _wait_until(lambda: _queued_for(allocation.pk), "the decision queues")
         with scopes_disabled():
             assert Allocation.objects.get(pk=allocation.pk).committed == Decimal("0.00")
         other_move.rollback()  # its turn ends
