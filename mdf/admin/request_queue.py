@@ -101,16 +101,18 @@ def _request_currency(fund_request: FundRequest) -> str:
 # page and `request_decide`.
 @admin.register(FundRequest)
 class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
+    # What a decider scans first (state, age, money) before the rest: at 1280 px, with the
+    # menu and the filter open, only the first five or six columns show.
     list_display = [
         "title",
+        "status",
+        "sla",
+        money_column("requested_amount", _("requested"), _request_currency),
         "partner",
+        money_column("approved_amount", _("approved"), _request_currency),
         "pool_name",
         "activity_type",
-        money_column("requested_amount", _("requested"), _request_currency),
-        money_column("approved_amount", _("approved"), _request_currency),
-        "status",
         "submitted_at",
-        "sla",
     ]
     list_filter = [
         RequestsAwaitingMe,
@@ -167,7 +169,7 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         user: Any = request.user
 
-        @admin.display(description="")
+        @admin.display(description="", empty_value="")  # no button: nothing, not "-"
         def decide(fund_request: FundRequest) -> str:
             if not services.can_decide_request(fund_request, user):
                 return ""
