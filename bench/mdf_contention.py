@@ -80,8 +80,9 @@ row all wake at each commit (PostgreSQL queues them on a lock of the row's versi
 the commit replaces), so under 50 clients the CPU went to waking processes that found the
 row taken again. A decision's statement now waits on an advisory lock per allocation,
 whose waiters wake one at a time, before it touches the row: some 30 switches per move,
-fewer than the bare loop's, and p95 430 → 200–240 ms; the ratio, same day, same machine
-(bare loop 1,070–1,550 moves/s): quick 0.207, 0.215 before, 0.282 after; full 0.316.
+fewer than the bare loop's, and p95 370–430 → 170–220 ms; the ratio, same day, same
+machine (bare loop 1,070–1,550 moves/s): quick 0.207, 0.215 before, 0.282, 0.307 after;
+full 0.316, 0.294, 0.311, 0.314 after.
 Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
 now commits by itself), Django's `server_side_binding` for every query (worse),
 forced generic plans alone, early on (worse then; with today's statements and turns

@@ -163,10 +163,8 @@ def _content_around_seq(allocation: Allocation, entry: LedgerEntry) -> tuple[str
 # touches the allocation row, and holds to its commit. Fifty moves waiting on the row
 # itself all wake at each commit: PostgreSQL queues row lockers on a lock of the row's
 # version, and a commit makes a new version, so every waiter is woken to find it gone
-# and queue again on the next (bench/mdf_contention.py: about a hundred context
-# switches per move, and the machine's CPU with them). Waiters on a lock are woken one
-# at a time, in turn: some thirty switches per move, and the bench's ratio to the bare
-# loop 0.21–0.25 → 0.28–0.32 (the bare loop's own waits still cost 55). Moves inside a
+# and queue again on the next; waiters on a lock are woken one at a time, in turn
+# (context switches per move and the figures: bench/mdf_contention.py). Moves inside a
 # transaction do not queue: it may already hold the allocation row (a staff action that
 # locked it first), and waiting for the queue while holding the row would deadlock with
 # a queued move waiting for the row; they wait on the row as before, which the queued
