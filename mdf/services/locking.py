@@ -40,8 +40,10 @@ def lock_request(request_id: int) -> FundRequest:
 
 
 def lock_claim_and_request(claim_id: int) -> tuple[Claim, FundRequest]:
-    """The claim, then its request: both locked, in that order."""
-    claim = lock_claim(claim_id)
+    """The claim, then its request: both locked, in that order (the request with its
+    allocation, pool and partner read along, given to the claim as its request)."""
+    with scopes_disabled():
+        claim = Claim.objects.select_for_update(of=("self",)).get(pk=claim_id)
     fund_request = lock_request(claim.request_id)
     claim.request = fund_request
     return claim, fund_request
