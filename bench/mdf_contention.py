@@ -1,6 +1,7 @@
 """MDF under contention: 50 clients moving money on ONE allocation at once.
 
-Compares, in the same run on the same PostgreSQL server:
+A guard, not a target: it fails (exit status 1) on any violation. It compares, in the
+same run on the same PostgreSQL server:
 - the services: request approvals (commit) and claim approvals (spend) through
   mdf.services, each in its own transaction with row locks, ledger entry and hash
   chain, from 50 client processes with their own connections (as web workers);
@@ -9,91 +10,26 @@ Compares, in the same run on the same PostgreSQL server:
 The allocation is over-subscribed (more is asked than allocated), so both sides must
 refuse some moves. At the end the invariants are checked (nothing negative, nothing
 overspent, `mdf_reconcile` clean); every failure counts as a violation.
+
 Both sides run warm: each client rehearses one move, rolled back, before the clock
-starts (a web worker has long been connected and paged in), and Django runs with
-DEBUG off, as in production. Nor does a client exit before the clock stops (a web
-worker lives on): until 2026-11-23 each exited as soon as its moves were done, and the
-teardown of early finishers (their memory, their PostgreSQL backend) ran inside the
-window, costing the bare loop 10–25 % more CPU per move and the services next to
-nothing: the ratio read 0.03–0.06 higher than it is (same code, back to back).
-The two take turns: the whole bare loop (a fresh row, all its moves) runs before,
-between and after the service rounds (full: two rounds per phase; --quick: one), and
-each side's rate is all its moves over all its time. This shared two-core machine's
-speed drifts by ±20 % within seconds (a pure-Python loop, timed every few seconds on
-an idle machine), and one short bare loop, measured once, swung the ratio from 0.17
-to 0.29 with the same code. Turns brought successive quick runs within ±0.03.
+starts (a web worker has long been connected and paged in), Django runs with DEBUG
+off, as in production, and no client exits before the clock stops (a web worker lives
+on; an exiting process's teardown would be counted in the window). The two take
+turns: the whole bare loop (a fresh row, all its moves) runs before, between and after
+the service rounds (full: two rounds per phase; --quick: one), and each side's rate is
+all its moves over all its time, so that a shared machine's drifting speed weighs on
+both alike. For context (not the bar) a third loop writes the rows a service move
+writes, in plain SQL from a bare client: lock the request, update it, write its event,
+move the allocation (guarded), append a ledger row, commit.
 
-For context (not the bar) a third loop writes the rows a service move writes, in plain
-SQL from a bare client: lock the request, update it, write its event, move the
-allocation (guarded), append a ledger row, commit.
-
-Where the time goes (2 cores, 50 clients, measured): the machine is saturated (over
-90 % busy in every loop), so each loop's rate is the machine's CPU divided by the CPU
-one move costs, clients, server and kernel together (printed as `*_cpu_per_move_ms`).
-A bare UPDATE costs 1.0–1.3 ms of machine CPU under 50 clients (0.25 ms alone); a
-service move 4.4–5.9 ms (2.0 ms alone: 0.9 in the Python client, 0.75 in its PostgreSQL
-backend; 2.6–3.4 before the client work below), and under 50 clients the backends'
-share grows most. What has helped, in
-order: row locks written once (mdf/locks.py); a decision's own rows written in its
-ledger statement (mdf/writes.py); a claim locked
-with its request in one statement; decisions that read unlocked and write in one
-statement only if their rows are still the versions read (mdf/services/steps.py,
-`_decide`: two round trips, no BEGIN/COMMIT, no lock held across a round trip; claims
-+40 %); and the read and the write prepared once per connection (mdf/prepared.py:
-PostgreSQL spent more on parsing and planning them than on running them; CPU per move
--30 % with one client, 12.0 → 7.7–9.1 ms under 50); then, in the client, 40 % fewer
-instructions per decision (callgrind, one client: 938M → 562M for 200 decisions):
-values bound without psycopg re-parsing the statement (it caches that only up to 50
-values), only changed fields written, statement texts built once per shape, the read's
-objects made without Model.__init__, a refused approval decided on the balances read.
-Then the lock manager: sampled during the service rounds, about ten of the fifty backends
-were waiting on its partition locks (LWLock:LockManager), and a decision took some
-fifty relation locks beyond the sixteen a backend keeps for itself (fast path): a fresh
-plan locks every index of every table it names, and each connection planned afresh its
-first five executions (a client's connection makes about twenty moves per round) and
-the write always. So the money path runs on one generic plan per connection
-(config/settings.py), and thirteen indexes nothing searched by are gone (who created,
-submitted, decided, paid; two covered by a constraint's index; a hash-prefix index):
-CPU per move 6.0–6.2 → 4.6–5.4 ms (perf, `perf record -a` during the rounds, showed
-where the rest goes: a third in the Python clients, an eighth in the backends' waits
-for the row, the rest spread thin over PostgreSQL's executor). Then the client again:
-one cursor kept per connection, timestamps read by psycopg's compiled loader (Django's
-runs in Python), psycopg's binder kept with that cursor: callgrind, one client, 100
-approvals and 80 claims, 489M → 371M instructions (−24 %), a gain this machine's noise
-hides (quick runs alternating the code before and after: 0.16–0.22 for both). Then
-(2026-11-23) the reads' objects built from spans worked out once, the event and ledger rows
-made with keys rather than objects, and each decision's read narrowed to what it decides on
-(a claim's without its partner's row, a request's with only the partner's channel manager):
-375M → 326M (−13 %); full runs 0.245–0.258 (five), against 0.23–0.26 before. perf during
-the rounds then: PostgreSQL 55 % of the machine (a fifth of it waiting for the allocation
-row, a tenth starting executors, foreign-key checks and releasing locks at commit),
-the Python clients 36 %, idle 8 %. Then the pool read for its rules only (318M), and the
-statements prepared by psycopg itself, values bound server-side (mdf/prepared.py: the
-server parsed every `EXECUTE` and its literals; server CPU per decision −12 %, one
-client), each on a cursor of its own so psycopg keeps its adapters: 281M (−25 % for the
-day); full runs 0.251, 0.257, 0.261, 0.262, 0.260, 0.230, and with the ledger move's
-deltas sent once (fewer values, no speed change) 0.258, 0.248, 0.258; 0.232 the next day,
-the machine slower (bare loop 1,500–1,770 moves/s against 2,100–2,900).
-Then the allocation's queue (mdf/ledger.py, ALLOCATION_QUEUE). Counting context switches
-(/proc/stat) showed a bare move costing some 55 and a service move some 100: waiters on a
-row all wake at each commit (PostgreSQL queues them on a lock of the row's version, which
-the commit replaces), so under 50 clients the CPU went to waking processes that found the
-row taken again. A decision's statement now waits on an advisory lock per allocation,
-whose waiters wake one at a time, before it touches the row: some 30 switches per move,
-fewer than the bare loop's, and p95 370–430 → 170–220 ms; the ratio, same day, same
-machine (bare loop 1,070–1,550 moves/s): quick 0.207, 0.215 before, 0.282, 0.307 after;
-full 0.316, 0.294, 0.311, 0.314 after.
-Tried and not kept: COMMIT sent with the ledger statement (superseded: the statement
-now commits by itself), Django's `server_side_binding` for every query (worse),
-forced generic plans alone, early on (worse then; with today's statements and turns
-they help), PostgreSQL at a higher CPU priority (no change), no
-foreign-key checks (no change), threads instead of processes (the bare loops gain
-more), an approval as one SQL function (the rules would leave mdf/services/), both sides
-over a Unix socket instead of loopback TCP (no change beyond noise).
+The machine is saturated during the rounds, so each loop's rate is the machine's CPU
+divided by the CPU one move costs, clients, server and kernel together (printed as
+`*_cpu_per_move_ms`).
 
 Usage: .venv/bin/python bench/mdf_contention.py [--quick]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
-a scratch database is created and dropped.
+a scratch database is created and dropped. The figures come last, one per line:
+`figure: NAME VALUE UNIT`.
 """
 
 from __future__ import annotations
@@ -256,6 +192,8 @@ def main() -> None:
         connections.close_all()
         drop_database(server, url)
     report(result)
+    if result["violations"]:
+        sys.exit(1)
 
 
 def measure(requests_count: int, request_cost: Decimal, allocated: Decimal) -> dict:
@@ -652,6 +590,7 @@ def report(result: dict) -> None:
         f"{result['bare_tx_rate']:.0f} moves/s; services are "
         f"{result['service_rate'] / result['bare_tx_rate']:.2f}× of it"
     )
+    print(f"figure: mdf_moves_per_s {result['service_rate']:.0f} moves/s")
     print(f"figure: mdf_moves_vs_bare {result['service_rate'] / result['bare_rate']:.3f} ratio")
     print(f"figure: mdf_move_p95_ms {result['p95_ms']:.1f} ms")
     print(

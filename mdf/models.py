@@ -14,7 +14,9 @@ Buckets of an allocation (README, "Balances"):
     carried_over  left unused at the claim deadline, moved into the next pool
     available   = allocated − committed − spent − expired − carried_over
 Database check constraints hold the invariants that one row can express; the
-services lock rows (pool → allocation → request → claim) for the rest.
+services hold the rest, each move in one transaction with its rows locked in one
+order, the most specific first and the shared rows last: claim → request →
+allocation → pool (mdf.services, docs/decisions/0001-money-path.md).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from django_scopes import ScopedManager
 from partners.models import Partner
 
 ZERO = Decimal("0.00")
+# An allocation's bucket columns, each moved by a ledger entry's `d_<bucket>`.
+BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
 
 
 def money_field(verbose_name: str | None = None, **kwargs) -> models.DecimalField:
@@ -41,18 +45,11 @@ def money_field(verbose_name: str | None = None, **kwargs) -> models.DecimalFiel
 
 
 def actor_field(*, null: bool = False) -> models.ForeignKey:
-    """Who created, submitted, decided or paid: a user, shown with the row, never
-    searched by. So no index: a decision updates its request or claim (a status
-    change, which writes every index of the row) and inserts its event and ledger
-    entry, and each index on these columns cost every decision a write and a lock
-    (bench/mdf_contention.py). Deleting a user, a rare act, scans these tables for the
-    rows that protect it (on_delete=PROTECT) instead."""
+    """Who created, submitted, decided or paid: a user, shown with the row. Indexed, as
+    every foreign key: deleting a user looks up the rows that protect it
+    (on_delete=PROTECT) in each of these columns."""
     return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=null,
-        db_index=False,
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=null
     )
 
 

@@ -1,4 +1,5 @@
-"""Money arithmetic: one quantize helper with explicit rounding, and formatting."""
+"""Money arithmetic: parsing amounts, rounding to the cent, the fund's share, and
+the one way amounts are shown to people ("3,200.00 USD")."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ def to_money(value: object, *, field: str = "amount") -> Decimal:
     return amount.quantize(CENT)
 
 
+def cents(value: object) -> Decimal:
+    """An amount the database summed or stored, as Decimal cents. SQLite keeps decimals
+    as binary floats and sums to int or float, and an empty sum is None (zero): every
+    amount is whole cents, so this rounds off float noise and hides no real difference."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
 def fund_share(cost: Decimal, percentage: Decimal) -> Decimal:
     """The fund's part of an activity cost: cost × percentage / 100, rounded half-up
     to the cent (e.g. 33.33 % of 100.01 = 33.333333 → 33.33; 50 % of 0.05 → 0.03)."""
@@ -51,3 +59,9 @@ def fund_share(cost: Decimal, percentage: Decimal) -> Decimal:
 def format_money(amount: Decimal, currency: str) -> str:
     """1250 → '1,250.00 EUR'."""
     return f"{amount.quantize(CENT):,.2f} {currency}"
+
+
+def format_percentage(percentage: Decimal) -> str:
+    """A pool's reimbursement percentage as people write it: 50.00 → '50 %',
+    33.33 → '33.33 %'."""
+    return f"{percentage.normalize():f} %"

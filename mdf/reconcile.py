@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 
 from mdf import ledger
 from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry
-from mdf.money import CENT
+from mdf.money import cents
 
 
 def reconcile(pool: FundPool | None = None) -> list[str]:
@@ -47,12 +47,6 @@ def reconcile(pool: FundPool | None = None) -> list[str]:
     return problems
 
 
-def _cents(value: Decimal | None) -> Decimal:
-    """A sum from the database to the cent (SQLite adds decimals as floats; every amount
-    is whole cents, so this rounds off float noise and hides no real difference)."""
-    return (value or ZERO).quantize(CENT)
-
-
 def _state_problems(allocation: Allocation) -> list[str]:
     """The requests' and claims' amounts must match the ledger's entries for them."""
     problems = []
@@ -67,16 +61,16 @@ def _state_problems(allocation: Allocation) -> list[str]:
     }
     for fund_request in requests:
         row = ledger_by_request.get(fund_request.pk, {"committed": ZERO, "spent": ZERO})
-        open_in_ledger = _cents(row["committed"])
+        open_in_ledger = cents(row["committed"])
         if fund_request.open_commitment != open_in_ledger:
             problems.append(
                 f"{label}: request {fund_request.uuid} has {fund_request.open_commitment} "
                 f"committed but the ledger holds {open_in_ledger} for it"
             )
-        if fund_request.commitment_spent != _cents(row["spent"]):
+        if fund_request.commitment_spent != cents(row["spent"]):
             problems.append(
                 f"{label}: request {fund_request.uuid} spent {fund_request.commitment_spent} "
-                f"but the ledger spent {_cents(row['spent'])} on it"
+                f"but the ledger spent {cents(row['spent'])} on it"
             )
         committed += fund_request.open_commitment
     if committed != allocation.committed:
@@ -85,12 +79,12 @@ def _state_problems(allocation: Allocation) -> list[str]:
             f"allocation says {allocation.committed}"
         )
     claims = Claim.objects.filter(request__allocation=allocation)
-    spent = _cents(
+    spent = cents(
         claims.filter(status__in=(Claim.Status.APPROVED, Claim.Status.PAID)).aggregate(
             s=Sum("reimbursement")
         )["s"]
     )
-    paid = _cents(claims.filter(status=Claim.Status.PAID).aggregate(s=Sum("reimbursement"))["s"])
+    paid = cents(claims.filter(status=Claim.Status.PAID).aggregate(s=Sum("reimbursement"))["s"])
     if spent != allocation.spent:
         problems.append(
             f"{label}: approved claims sum to {spent}, allocation spent is {allocation.spent}"

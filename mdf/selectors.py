@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mdf.models import (
+    BUCKETS,
     ZERO,
     ActivityType,
     Allocation,
@@ -35,15 +36,8 @@ from mdf.models import (
     LedgerEntry,
     MDFEvent,
 )
-from mdf.money import CENT
+from mdf.money import cents
 from partners.models import Partner
-
-BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
-
-
-def _cents(value: object) -> Decimal:
-    """A summed amount as Decimal cents: SQLite sums to int or float, an empty sum is None."""
-    return Decimal(str(value or 0)).quantize(CENT)
 
 
 @dataclass
@@ -63,14 +57,14 @@ class Balance:
         # Sums come back as int or float from SQLite (the `make run` default): keep
         # every figure a Decimal in cents, so each screen and export shows "0.00".
         for bucket in BUCKETS:
-            setattr(self, bucket, _cents(getattr(self, bucket)))
+            setattr(self, bucket, cents(getattr(self, bucket)))
 
     @classmethod
     def from_sums(cls, currency: str, sums: Mapping[str, Any], prefix: str = "") -> Balance:
         """The balance of database sums of the buckets (named `prefix` + bucket)."""
         balance = cls(currency)
         for bucket in BUCKETS:
-            setattr(balance, bucket, _cents(sums.get(prefix + bucket)))
+            setattr(balance, bucket, cents(sums.get(prefix + bucket)))
         return balance
 
     @property

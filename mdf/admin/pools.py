@@ -1,6 +1,6 @@
 """Fund pools for marketing admins: the pools with their balances from the ledger,
-pool edits through `pool_update`, and bulk allocation by partner tier (with a
-preview before anything is allocated)."""
+new pools through `pool_create` and pool edits through `pool_update`, and bulk
+allocation by partner tier (with a preview before anything is allocated)."""
 
 from __future__ import annotations
 
@@ -215,7 +215,7 @@ class FundPoolAdmin(ReportPages, StaffPageMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: FundPool, form: Any, change: bool) -> None:
         if not change:
-            obj.save()
+            services.pool_create(pool=obj)
             return
         changed = [name for name in form.changed_data if name in FundPoolForm.Meta.fields]
         if changed:

@@ -2,22 +2,25 @@
 same transaction as the state change. One module per use case, all imported here,
 so callers write `services.request_decide(...)`:
 
-- `pools`: pool changes, allocations (one, or in bulk by tier);
+- `pools`: pool creation and changes, allocations (one, or in bulk by tier);
 - `requests`: fund requests, from draft to decision and release;
 - `claims`: claims, from draft to decision and payment;
 - `proof`: proof of performance files of a claim;
 - `deadlines`: the daily expiry and roll-over of what was not claimed in time;
-- `steps`: what they are built from (amounts, notes, row locks, the decision trail).
+and what they share: `amounts` (parsing, the fund's share, what is available),
+`decisions` (who decides, notes, releasing a commitment), `edits` (what a draft may
+change), `trail` (the decision trail), `locking` (the row locks).
 The date they check and the time they record come from `mdf.clock`.
 
-Locking order (always this order, so two moves never deadlock):
+How a move runs: in one `transaction.atomic()`, it locks its rows, checks its rules
+on them, saves them (`save(update_fields=...)`) and its event, and calls
+`mdf.ledger.append` last, which locks the allocation, checks what is available and
+writes the entry. Locking order (always this order, so two moves never deadlock):
     claim → request → allocation → pool
 each with `select_for_update(of=("self",))`: from the most specific row to the most
 shared one, so the rows everybody contends for (an allocation, a pool) are locked
-last and held only for the money movement itself. A decision that moves money hands
-its request's or claim's update and its event to the move (`mdf.writes.RowWrites`),
-which writes them in its own statement, only if the money moved. Amounts are Decimal
-end to end.
+last and held only for the money movement itself (mdf/services/locking.py,
+docs/decisions/0001-money-path.md). Amounts are Decimal end to end.
 Errors are `ValidationError`s keyed by the field they concern; nothing moves
 when one is raised.
 """
@@ -33,9 +36,16 @@ from mdf.services.claims import (
     claimable,
 )
 from mdf.services.deadlines import pool_roll_over
+from mdf.services.decisions import (
+    ANY_REQUEST_PERMISSION,
+    DECIDE_PERMISSION,
+    FINANCE_PERMISSION,
+)
+from mdf.services.edits import CLAIM_EDITABLE_FIELDS, REQUEST_EDITABLE_FIELDS
 from mdf.services.pools import (
     allocation_create,
     allocations_bulk_by_tier,
+    pool_create,
     pool_update,
     pool_update_errors,
 )
@@ -56,13 +66,6 @@ from mdf.services.requests import (
     request_release,
     request_submit,
     request_update,
-)
-from mdf.services.steps import (
-    ANY_REQUEST_PERMISSION,
-    CLAIM_EDITABLE_FIELDS,
-    DECIDE_PERMISSION,
-    FINANCE_PERMISSION,
-    REQUEST_EDITABLE_FIELDS,
 )
 
 __all__ = [
@@ -87,6 +90,7 @@ __all__ = [
     "claim_update",
     "claimable",
     "missing_proof",
+    "pool_create",
     "pool_roll_over",
     "pool_update",
     "pool_update_errors",

@@ -6,7 +6,6 @@ An approval spends the fund's share from the request's commitment."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 
@@ -20,32 +19,26 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import ZERO, Claim, ClaimProof, FundRequest, ProofKind
+from mdf.models import ZERO, Claim, ClaimProof, FundRequest, LedgerEntry, ProofKind
 from mdf.money import format_money, fund_share
-from mdf.services.proof import PROOF_FIELD_PREFIX, claim_attach_proofs, missing_proof
-from mdf.services.steps import (
-    CLAIM_EDITABLE_FIELDS,
+from mdf.services.amounts import parse_amount
+from mdf.services.decisions import (
     CLAIM_STATE_FIELDS,
-    CS,
     FINANCE_PERMISSION,
     REQUEST_STATE_FIELDS,
-    RS,
-    Kind,
-    _amount,
-    _check_not_own,
-    _decide,
-    _decision_writes,
-    _event,
-    _event_row,
-    _ledger_release,
-    _lock_claim,
-    _lock_claim_and_request,
-    _note,
-    _read_claim_and_request,
-    _refuse_unknown_changes,
-    _save_edit,
-    _take_open_commitment,
+    check_not_own,
+    release_commitment,
+    require_note,
+    take_open_commitment,
 )
+from mdf.services.edits import CLAIM_EDITABLE_FIELDS, refuse_unknown_changes, save_edit
+from mdf.services.locking import lock_claim, lock_claim_and_request
+from mdf.services.proof import PROOF_FIELD_PREFIX, claim_attach_proofs, missing_proof
+from mdf.services.trail import record_event
+
+RS = FundRequest.Status
+CS = Claim.Status
+Kind = LedgerEntry.Kind
 
 
 def _reserved_cost(fund_request: FundRequest, exclude: Claim | None = None) -> Decimal:
@@ -104,11 +97,11 @@ def _clean_claim_fields(
     the amount within what is still claimable on the request, not counting `claim`
     itself (whose old amount it replaces). Returns the cleaned values by field name.
     """
-    value = _amount(amount, field="amount")
+    value = parse_amount(amount, field="amount")
     pipeline = (
         ZERO
         if actual_pipeline in (None, "", ZERO, 0)
-        else _amount(actual_pipeline, field="actual_pipeline")
+        else parse_amount(actual_pipeline, field="actual_pipeline")
     )
     leads = actual_leads or 0
     if not isinstance(leads, int) or leads < 0:
@@ -160,7 +153,7 @@ def claim_create(
             created_at=clock.now(),
             **cleaned,
         )
-    _event(
+    record_event(
         partner_id=claim.partner_id,
         actor=actor,
         action="created_on_behalf" if actor.is_staff else "created",
@@ -238,8 +231,8 @@ def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
     claim, then its request, are locked (the order of `claim_submit`), so parallel
     claims cannot together exceed the request. Recorded as "edited" (old → new).
     """
-    _refuse_unknown_changes(changes, CLAIM_EDITABLE_FIELDS)
-    locked, fund_request = _lock_claim_and_request(claim.pk)
+    refuse_unknown_changes(changes, CLAIM_EDITABLE_FIELDS)
+    locked, fund_request = lock_claim_and_request(claim.pk)
     if locked.status not in Claim.CHANGEABLE:
         raise ValidationError({"status": _("Only a draft or returned claim can be changed.")})
     current = {name: getattr(locked, name) for name in CLAIM_EDITABLE_FIELDS}
@@ -248,9 +241,7 @@ def claim_update(*, claim: Claim, actor: User, **changes: object) -> Claim:
         claim=locked,
         **{**current, **changes},  # type: ignore[arg-type]
     )
-    _save_edit(
-        locked, current, cleaned, actor=actor, currency=fund_request.allocation.pool.currency
-    )
+    save_edit(locked, current, cleaned, actor=actor, currency=fund_request.allocation.pool.currency)
     return locked
 
 
@@ -263,7 +254,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     locked, so parallel claims cannot together exceed it).
     """
     with transaction.atomic():
-        locked, fund_request = _lock_claim_and_request(claim.pk)
+        locked, fund_request = lock_claim_and_request(claim.pk)
         if locked.status not in Claim.CHANGEABLE:
             raise ValidationError({"status": _("This claim has already been submitted.")})
         missing = missing_proof(locked)
@@ -295,7 +286,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         locked.submitted_at = now
         locked.first_submitted_at = locked.first_submitted_at or now
         locked.save(update_fields=CLAIM_STATE_FIELDS)
-        _event(
+        record_event(
             partner_id=locked.partner_id,
             actor=actor,
             action="resubmitted" if old == CS.RETURNED else "submitted",
@@ -330,41 +321,27 @@ def claim_decide(
     required. Approval spends the fund's share of the approved amount (rounded
     half-up to the cent, never more than the request's open commitment) from the
     request's commitment. When the request's approved cost is fully claimed, any
-    rounding remainder of its commitment is released and the request closes.
+    rounding remainder of its commitment is released and the request closes. The
+    claim, then its request, then (by the money movement) the allocation are locked:
+    the lock order.
     """
-    note = _note(note)
+    note = require_note(note)
     if decision not in ("approve", "reject", "return"):
         raise ValidationError({"decision": _("Approve, reject or return.")})
-    return _decide(
-        lambda lock: _claim_decision(
-            *_read_claim_and_request(claim.pk, lock=lock), actor, decision, note, approved_amount
-        )
-    )
+    with transaction.atomic():
+        locked, fund_request = lock_claim_and_request(claim.pk)
+        if locked.status != CS.SUBMITTED:
+            raise ValidationError({"status": _("This claim is not awaiting a decision.")})
+        check_not_own(locked, actor)
+        if not can_decide_claim(locked, actor):
+            raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
+        locked.decided_by, locked.decided_at, locked.decision_note = actor, clock.now(), note
 
-
-def _claim_decision(
-    locked: Claim,
-    fund_request: FundRequest,
-    actor: User,
-    decision: str,
-    note: str,
-    approved_amount: object | None,
-) -> Claim:
-    if locked.status != CS.SUBMITTED:
-        raise ValidationError({"status": _("This claim is not awaiting a decision.")})
-    _check_not_own(locked, actor)
-    if not can_decide_claim(locked, actor):
-        raise ValidationError({"decision": _("Claims are decided by a finance approver.")})
-    now = clock.now()
-    locked.decided_by, locked.decided_at, locked.decision_note = actor, now, note
-    # The claim, then its request: the locking order.
-    writes = _decision_writes(locked, fund_request)
-    writes.update(locked, CLAIM_STATE_FIELDS)
-
-    def trail(action: str, amount: Decimal | None = None) -> None:
-        """This decision's step of the trail (the partner is emailed), written with it."""
-        writes.insert(
-            _event_row(
+        def save(action: str, amount: Decimal | None = None) -> None:
+            """The claim as decided, and this decision's step of the trail (the partner
+            is emailed)."""
+            locked.save(update_fields=CLAIM_STATE_FIELDS)
+            record_event(
                 partner_id=locked.partner_id,
                 actor=actor,
                 action=action,
@@ -375,47 +352,40 @@ def _claim_decision(
                 note=note,
                 notify=True,
             )
-        )
 
-    if decision in ("return", "reject"):  # no money moves
-        returned = decision == "return"
-        locked.status = CS.RETURNED if returned else CS.REJECTED
-        locked.times_returned += 1 if returned else 0
-        trail("returned" if returned else "rejected")
-        writes.apply()
-        return locked
-    amount = (
-        locked.amount
-        if approved_amount in (None, "")
-        else _amount(approved_amount, field="approved_amount")
-    )
-    pool = fund_request.allocation.pool
-    if amount > locked.amount:
-        raise ValidationError(
-            {
-                "approved_amount": _("At most the claimed %(max)s can be approved.")
-                % {"max": format_money(locked.amount, pool.currency)}
-            }
+        if decision in ("return", "reject"):  # no money moves
+            returned = decision == "return"
+            locked.status = CS.RETURNED if returned else CS.REJECTED
+            locked.times_returned += 1 if returned else 0
+            save("returned" if returned else "rejected")
+            return locked
+        amount = (
+            locked.amount
+            if approved_amount in (None, "")
+            else parse_amount(approved_amount, field="approved_amount")
         )
-    reimbursement = min(
-        fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
-    )
-    fund_request.commitment_spent += reimbursement
-    locked.approved_amount = amount
-    locked.reimbursement = reimbursement
-    locked.status = CS.APPROVED
-    remainder = ZERO
-    if _fully_claimed(fund_request, amount):
-        remainder = _take_open_commitment(fund_request)
-        fund_request.status = RS.CLOSED
-    writes.update(fund_request, REQUEST_STATE_FIELDS)
-    trail("approved" if amount == locked.amount else "approved_partly", reimbursement)
-    allocation = fund_request.allocation
-    # A rounding remainder to release is a second move: then both are one transaction
-    # (a savepoint inside a caller's transaction, which a lost race leaves usable).
-    with transaction.atomic() if remainder > ZERO else nullcontext():
-        # The shared row last: the allocation is locked by the money movement itself,
-        # which writes the claim, its request and the event with it.
+        pool = fund_request.allocation.pool
+        if amount > locked.amount:
+            raise ValidationError(
+                {
+                    "approved_amount": _("At most the claimed %(max)s can be approved.")
+                    % {"max": format_money(locked.amount, pool.currency)}
+                }
+            )
+        reimbursement = min(
+            fund_share(amount, pool.reimbursement_percentage), fund_request.open_commitment
+        )
+        fund_request.commitment_spent += reimbursement
+        locked.approved_amount = amount
+        locked.reimbursement = reimbursement
+        locked.status = CS.APPROVED
+        remainder = ZERO
+        if _fully_claimed(fund_request, amount):
+            remainder = take_open_commitment(fund_request)
+            fund_request.status = RS.CLOSED
+        fund_request.save(update_fields=REQUEST_STATE_FIELDS)
+        save("approved" if amount == locked.amount else "approved_partly", reimbursement)
+        allocation = fund_request.allocation
         if reimbursement > ZERO:
             ledger.append(
                 allocation,
@@ -425,17 +395,13 @@ def _claim_decision(
                 request=fund_request,
                 claim=locked,
                 memo=fund_request.title,
-                writes=writes,
                 d_committed=-reimbursement,
                 d_spent=reimbursement,
             )
-        else:
-            writes.apply()
-        if remainder > ZERO:
-            _ledger_release(
-                allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed")
-            )
-    return locked
+        release_commitment(
+            allocation, fund_request, remainder, actor=actor, memo=_("Fully claimed")
+        )
+        return locked
 
 
 def _fully_claimed(fund_request: FundRequest, approving: Decimal) -> bool:
@@ -451,20 +417,40 @@ def _fully_claimed(fund_request: FundRequest, approving: Decimal) -> bool:
 
 
 def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference: str) -> Claim:
-    """Record that an approved claim's reimbursement was paid (date and reference)."""
+    """Record that an approved claim's reimbursement was paid (date and reference).
+
+    Rules: a reference; a date neither in the future nor before the claim's approval;
+    only an approved, unpaid claim. The claim, then (by the money movement) its
+    allocation are locked: the lock order."""
     reference = (reference or "").strip()
     if not reference:
         raise ValidationError({"reference": _("Enter the payment reference.")})
     if paid_at > clock.today():
         raise ValidationError({"paid_at": _("A payment date cannot be in the future.")})
     with transaction.atomic():
-        locked = _lock_claim(claim.pk)
+        locked = lock_claim(claim.pk)
         if locked.status != CS.APPROVED:
             raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
         if locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
             raise ValidationError(
                 {"paid_at": _("The payment cannot be dated before the claim's approval.")}
             )
+        locked.status = CS.PAID
+        locked.paid_at = paid_at
+        locked.payment_reference = reference
+        locked.payment_recorded_by = actor
+        locked.save(update_fields=CLAIM_STATE_FIELDS)
+        record_event(
+            partner_id=locked.partner_id,
+            actor=actor,
+            action="paid",
+            claim=locked,
+            old_status=CS.APPROVED,
+            new_status=CS.PAID,
+            amount=locked.reimbursement,
+            note=reference,
+            notify=True,
+        )
         if locked.reimbursement > ZERO:
             ledger.append(
                 locked.request.allocation,
@@ -476,20 +462,4 @@ def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference:
                 memo=reference,
                 d_paid=locked.reimbursement,
             )
-        locked.status = CS.PAID
-        locked.paid_at = paid_at
-        locked.payment_reference = reference
-        locked.payment_recorded_by = actor
-        locked.save(update_fields=CLAIM_STATE_FIELDS)
-        _event(
-            partner_id=locked.partner_id,
-            actor=actor,
-            action="paid",
-            claim=locked,
-            old_status=CS.APPROVED,
-            new_status=CS.PAID,
-            amount=locked.reimbursement,
-            note=reference,
-            notify=True,
-        )
         return locked

@@ -8,25 +8,23 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest
-from mdf.services.pools import _allocation_for
-from mdf.services.steps import (
-    CS,
+from mdf.models import ZERO, Allocation, Claim, FundPool, FundRequest, LedgerEntry
+from mdf.services.decisions import (
     REQUEST_STATE_FIELDS,
-    RS,
-    Kind,
-    _event,
-    _ledger_release,
-    _lock_allocation,
-    _lock_pool,
-    _lock_request,
-    _take_open_commitment,
+    release_commitment,
+    take_open_commitment,
 )
+from mdf.services.locking import lock_allocation, lock_pool, lock_request
+from mdf.services.pools import allocation_for
+from mdf.services.trail import record_event
+
+RS = FundRequest.Status
+CS = Claim.Status
+Kind = LedgerEntry.Kind
 
 
 def pool_roll_over(*, pool: FundPool, today: date | None = None) -> dict[str, Decimal]:
@@ -58,7 +56,8 @@ def pool_roll_over(*, pool: FundPool, today: date | None = None) -> dict[str, De
 
 def _roll_over_allocation(allocation_id: int, moved: dict[str, Decimal]) -> bool:
     """Expire each open request (one transaction each), then, when none waits for a
-    claim decision, expire or carry over what the allocation has left."""
+    claim decision, expire or carry over what the allocation has left (the allocation,
+    the next pool's allocation, then the next pool are locked: the lock order)."""
     with scopes_disabled():
         request_ids = list(
             FundRequest.objects.filter(allocation_id=allocation_id, status=RS.APPROVED)
@@ -72,24 +71,24 @@ def _roll_over_allocation(allocation_id: int, moved: dict[str, Decimal]) -> bool
     if not done:
         return False
     with transaction.atomic():
-        allocation = _lock_allocation(allocation_id)
+        allocation = lock_allocation(allocation_id)
         pool = allocation.pool
         left = allocation.available
         if left <= ZERO:
             return True
         if pool.rollover_policy == FundPool.Rollover.CARRY_OVER and pool.rollover_pool_id:
+            target = lock_allocation(allocation_for(pool.rollover_pool_id, allocation.partner).pk)
+            next_pool = lock_pool(pool.rollover_pool_id)
+            # The budget moves with the money: the next pool grows by what it receives.
+            next_pool.total += left
+            next_pool.allocated += left
+            next_pool.save(update_fields=["total", "allocated"])
             ledger.append(
                 allocation,
                 kind=Kind.CARRY_OVER,
                 amount=left,
-                memo=str(pool.rollover_pool),
+                memo=str(next_pool),
                 d_carried_over=left,
-            )
-            target = _lock_allocation(_allocation_for(pool.rollover_pool_id, allocation.partner).pk)
-            _lock_pool(pool.rollover_pool_id)
-            # The budget moves with the money: the next pool grows by what it receives.
-            FundPool.objects.filter(pk=pool.rollover_pool_id).update(
-                total=F("total") + left, allocated=F("allocated") + left
             )
             ledger.append(
                 target,
@@ -120,14 +119,14 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
             .filter(request_id=request_id, status=CS.RETURNED)
             .order_by("pk")
         )
-    locked = _lock_request(request_id)
+    locked = lock_request(request_id)
     if locked.status != RS.APPROVED:
         return True
     for claim in returned:
         claim.status = CS.REJECTED
         claim.decision_note = _("Lapsed: not resubmitted before the claim deadline.")
         claim.save(update_fields=["status", "decision_note"])
-        _event(
+        record_event(
             partner_id=locked.partner_id,
             actor=None,
             action="lapsed",
@@ -139,10 +138,10 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
         if locked.claims.filter(status=CS.SUBMITTED).exists():
             return False
     spent_any = locked.commitment_spent > ZERO
-    released = _take_open_commitment(locked, expired=True)
+    released = take_open_commitment(locked, expired=True)
     locked.status = RS.CLOSED if spent_any else RS.EXPIRED
     locked.save(update_fields=REQUEST_STATE_FIELDS)
-    _event(
+    record_event(
         partner_id=locked.partner_id,
         actor=None,
         action="expired",
@@ -151,7 +150,7 @@ def _expire_request(request_id: int, moved: dict[str, Decimal]) -> bool:
         new_status=locked.status,
         amount=released,
     )
-    _ledger_release(
+    release_commitment(
         locked.allocation, locked, released, actor=None, memo=_("Claim deadline passed")
     )
     moved["released"] += released

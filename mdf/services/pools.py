@@ -1,6 +1,7 @@
-"""Fund pools and allocations: changing a pool within what it has given out, and
-allocating part of it to a partner, one at a time or in bulk by tier. Allocations of a
-pool never exceed its total: the pool row is locked while one is made."""
+"""Fund pools and allocations: creating a pool, changing it within what it has given
+out, and allocating part of it to a partner, one at a time or in bulk by tier.
+Allocations of a pool never exceed its total: the allocations, then the pool, are
+locked while one is made (the lock order: mdf/services/locking.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,33 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import ZERO, Allocation, FundPool
+from mdf.models import ZERO, Allocation, FundPool, LedgerEntry
 from mdf.money import format_money
-from mdf.services.steps import Kind, _amount, _lock_allocation, _lock_pool
+from mdf.services.amounts import parse_amount
+from mdf.services.locking import lock_allocation, lock_pool
 from partners.models import Partner, Tier
+
+
+@transaction.atomic
+def pool_create(*, pool: FundPool) -> FundPool:
+    """Save a new pool, built (unsaved) from the staff member's input.
+
+    Rules: the model's own (a positive total; the period and the deadlines in order; a
+    percentage above 0 and at most 100; a carry-over names a pool of the same currency,
+    not itself); nothing is allocated yet: allocations give money out, never the pool's
+    creation. Errors are keyed by field; nothing is saved when one is raised.
+    """
+    if pool.pk is not None:
+        raise ValidationError(_("This pool exists already; change it instead."))
+    if pool.allocated != ZERO or pool.rolled_over_at is not None:
+        raise ValidationError({"allocated": _("Allocations change this, not edits.")})
+    pool.full_clean()
+    pool.save(force_insert=True)
+    return pool
 
 
 def pool_update_errors(*, pool_id: int, changes: dict[str, object]) -> dict[str, str]:
@@ -27,7 +46,7 @@ def pool_update_errors(*, pool_id: int, changes: dict[str, object]) -> dict[str,
     Rules: the total never drops below what is already allocated; the currency is
     fixed once money has been allocated in it. (Call inside a transaction.)
     """
-    locked = _lock_pool(pool_id)
+    locked = lock_pool(pool_id)
     errors: dict[str, str] = {}
     total = changes.get("total")
     if isinstance(total, Decimal) and total < locked.allocated:
@@ -64,7 +83,7 @@ def allocation_create(
     Rule: a pool's allocations never exceed its total. The pool row is locked, so
     concurrent allocations cannot both take the last of it.
     """
-    value = _amount(amount, field="amount")
+    value = parse_amount(amount, field="amount")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why this partner gets this amount.")})
@@ -72,7 +91,8 @@ def allocation_create(
         return _allocate(pool.pk, partner, value, actor=actor, reason=reason)
 
 
-def _allocation_for(pool_id: int, partner: Partner) -> Allocation:
+def allocation_for(pool_id: int, partner: Partner) -> Allocation:
+    """The partner's allocation in the pool, made (empty) if it has none yet."""
     with scopes_disabled():
         allocation, _created = Allocation.objects.get_or_create(
             pool_id=pool_id, partner=partner, defaults={"created_at": clock.now()}
@@ -98,13 +118,19 @@ def _allocate(
     actor: User | None,
     reason: str,
 ) -> Allocation:
-    allocation = _lock_allocation(_allocation_for(pool_id, partner).pk)
-    locked_pool = _lock_pool(pool_id)
+    allocation = lock_allocation(allocation_for(pool_id, partner).pk)
+    locked_pool = lock_pool(pool_id)
     _check_unallocated(locked_pool, value)
+    locked_pool.allocated += value
+    locked_pool.save(update_fields=["allocated"])
     ledger.append(
-        allocation, kind=Kind.ALLOCATE, amount=value, actor=actor, memo=reason, d_allocated=value
+        allocation,
+        kind=LedgerEntry.Kind.ALLOCATE,
+        amount=value,
+        actor=actor,
+        memo=reason,
+        d_allocated=value,
     )
-    FundPool.objects.filter(pk=pool_id).update(allocated=F("allocated") + value)
     return allocation
 
 
@@ -125,7 +151,7 @@ def allocations_bulk_by_tier(
     if not reason:
         raise ValidationError({"reason": _("Say why these partners get these amounts.")})
     per_tier = {
-        tier: _amount(value, field=f"tier_{tier.slug}")
+        tier: parse_amount(value, field=f"tier_{tier.slug}")
         for tier, value in amounts.items()
         if value not in (None, "", 0, ZERO)
     }
@@ -137,11 +163,11 @@ def allocations_bulk_by_tier(
     needed = sum((per_tier[p.tier] for p in partners), ZERO)
     with transaction.atomic():
         allocations = sorted(
-            ((_allocation_for(pool.pk, partner), partner) for partner in partners),
+            ((allocation_for(pool.pk, partner), partner) for partner in partners),
             key=lambda pair: pair[0].pk,
         )
-        locked = [(_lock_allocation(allocation.pk), partner) for allocation, partner in allocations]
-        locked_pool = _lock_pool(pool.pk)
+        locked = [(lock_allocation(allocation.pk), partner) for allocation, partner in allocations]
+        locked_pool = lock_pool(pool.pk)
         if needed > locked_pool.unallocated:
             raise ValidationError(
                 {
@@ -152,15 +178,16 @@ def allocations_bulk_by_tier(
                     }
                 }
             )
+        locked_pool.allocated += needed
+        locked_pool.save(update_fields=["allocated"])
         for allocation, partner in locked:
             value = per_tier[partner.tier]
             ledger.append(
                 allocation,
-                kind=Kind.ALLOCATE,
+                kind=LedgerEntry.Kind.ALLOCATE,
                 amount=value,
                 actor=actor,
                 memo=reason,
                 d_allocated=value,
             )
-        FundPool.objects.filter(pk=pool.pk).update(allocated=F("allocated") + needed)
         return [allocation for allocation, _partner in locked]

@@ -20,7 +20,8 @@ from django_scopes import scopes_disabled
 from assets.validation import PROOF_KINDS, validate_upload
 from mdf import clock
 from mdf.models import Claim, ClaimProof, ProofKind
-from mdf.services.steps import _event, _lock_claim
+from mdf.services.locking import lock_claim
+from mdf.services.trail import record_event
 
 # The field a proof kind's files are sent in, in forms and the API ("proof_invoice"),
 # and the key its errors come under.
@@ -69,7 +70,7 @@ def claim_attach_proof(
         uploaded_at=clock.now(),
     )
     with transaction.atomic():
-        locked = _lock_claim(claim.pk)
+        locked = lock_claim(claim.pk)
         if locked.status not in Claim.CHANGEABLE:
             raise ValidationError(
                 {"file": _("Proof can only be added to a draft or returned claim.")}
@@ -124,7 +125,7 @@ def claim_remove_proof(*, proof: ClaimProof, actor: User) -> Claim:
     ("proof_removed", naming the kind and file).
     """
     with transaction.atomic():
-        locked = _lock_claim(proof.claim_id)
+        locked = lock_claim(proof.claim_id)
         if locked.status not in Claim.CHANGEABLE:
             raise ValidationError(
                 {"status": _("Proof can only be removed from a draft or returned claim.")}
@@ -139,7 +140,7 @@ def claim_remove_proof(*, proof: ClaimProof, actor: User) -> Claim:
                 raise ValidationError({"proof": _("This file has already been removed.")})
             storage, name = row.file.storage, row.file.name or ""
             row.delete()
-        _event(
+        record_event(
             partner_id=locked.partner_id,
             actor=actor,
             action="proof_removed",

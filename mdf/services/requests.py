@@ -15,34 +15,27 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from mdf import clock, ledger
-from mdf.models import ZERO, ActivityType, Allocation, FundPool, FundRequest
+from mdf.models import ZERO, ActivityType, Allocation, Claim, FundPool, FundRequest, LedgerEntry
 from mdf.money import format_money
-from mdf.services.steps import (
+from mdf.services.amounts import check_share, not_available_message, parse_amount
+from mdf.services.decisions import (
     ANY_REQUEST_PERMISSION,
-    CS,
     DECIDE_PERMISSION,
     FINANCE_PERMISSION,
-    REQUEST_EDITABLE_FIELDS,
     REQUEST_STATE_FIELDS,
-    RS,
-    Kind,
-    _amount,
-    _check_not_own,
-    _check_share,
-    _decide,
-    _decision_writes,
-    _event,
-    _event_row,
-    _ledger_release,
-    _lock_request,
-    _not_available,
-    _note,
-    _read_request,
-    _refuse_unknown_changes,
-    _save_edit,
-    _take_open_commitment,
+    check_not_own,
+    release_commitment,
+    require_note,
+    take_open_commitment,
 )
+from mdf.services.edits import REQUEST_EDITABLE_FIELDS, refuse_unknown_changes, save_edit
+from mdf.services.locking import lock_request
+from mdf.services.trail import record_event
 from partners.models import Partner
+
+RS = FundRequest.Status
+CS = Claim.Status
+Kind = LedgerEntry.Kind
 
 
 def _retired_type(activity_type: ActivityType) -> str:
@@ -92,12 +85,12 @@ def _clean_request_fields(
         errors["activity_end"] = _("Enter the date the activity ends.")
     if errors:
         raise ValidationError(errors)
-    amount = _amount(requested_amount, field="requested_amount")
-    _check_share(amount, pool, "requested_amount")
+    amount = parse_amount(requested_amount, field="requested_amount")
+    check_share(amount, pool, "requested_amount")
     pipeline = (
         ZERO
         if expected_pipeline in (None, "", ZERO, 0)
-        else _amount(expected_pipeline, field="expected_pipeline")
+        else parse_amount(expected_pipeline, field="expected_pipeline")
     )
     if activity_end < activity_start:
         raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
@@ -155,7 +148,7 @@ def request_create(
             created_at=clock.now(),
             **cleaned,
         )
-    _event(
+    record_event(
         partner_id=partner.pk,
         actor=actor,
         action="created_on_behalf" if actor.is_staff else "created",
@@ -181,13 +174,13 @@ def request_update(
     behalf; one that changes nothing records nothing. With `submit`, the request is
     then submitted in the same transaction (`request_submit`'s rules).
     """
-    _refuse_unknown_changes(changes, REQUEST_EDITABLE_FIELDS)
-    locked = _lock_request(fund_request.pk)
+    refuse_unknown_changes(changes, REQUEST_EDITABLE_FIELDS)
+    locked = lock_request(fund_request.pk)
     if locked.status != RS.DRAFT:
         raise ValidationError({"status": _("Only a draft can be changed.")})
     current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
     cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
-    _save_edit(locked, current, cleaned, actor=actor, currency=locked.allocation.pool.currency)
+    save_edit(locked, current, cleaned, actor=actor, currency=locked.allocation.pool.currency)
     return request_submit(fund_request=locked, actor=actor) if submit else locked
 
 
@@ -200,7 +193,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
     the fund's share of the amount must fit in what the allocation has available now.
     Staff may submit on the partner's behalf (recorded); they then cannot approve it.
     """
-    locked = _lock_request(fund_request.pk)
+    locked = lock_request(fund_request.pk)
     if locked.status != RS.DRAFT:
         raise ValidationError({"status": _("Only a draft can be submitted.")})
     pool = locked.allocation.pool
@@ -219,17 +212,17 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
     if not locked.activity_type.active:
         raise ValidationError({"activity_type": _retired_type(locked.activity_type)})
     allocation = locked.allocation
-    share = _check_share(locked.requested_amount, pool, "requested_amount")
+    share = check_share(locked.requested_amount, pool, "requested_amount")
     if share > allocation.available:
         raise ValidationError(
-            {"requested_amount": _not_available(allocation.available, pool.currency)}
+            {"requested_amount": not_available_message(share, allocation.available, pool)}
         )
     locked.status = RS.SUBMITTED
     locked.submitted_by = actor
     locked.on_behalf = bool(actor.is_staff)
     locked.submitted_at = clock.now()
     locked.save(update_fields=["status", "submitted_by", "on_behalf", "submitted_at"])
-    _event(
+    record_event(
         partner_id=locked.partner_id,
         actor=actor,
         action="submitted_on_behalf" if locked.on_behalf else "submitted",
@@ -244,13 +237,13 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
 @transaction.atomic
 def request_cancel(*, fund_request: FundRequest, actor: User) -> FundRequest:
     """Withdraw a request before it is decided. Nothing was committed, nothing moves."""
-    locked = _lock_request(fund_request.pk)
+    locked = lock_request(fund_request.pk)
     if locked.status not in FundRequest.UNDECIDED:
         raise ValidationError({"status": _("Only undecided requests can be cancelled.")})
     old = locked.status
     locked.status = RS.CANCELLED
     locked.save(update_fields=["status"])
-    _event(
+    record_event(
         partner_id=locked.partner_id,
         actor=actor,
         action="cancelled",
@@ -289,53 +282,43 @@ def request_decide(
     approved amount exceeds the pool's finance threshold, a finance approver must
     also approve before anything is committed. Nobody decides what they submitted.
     On final approval the fund's share moves from available to committed; if it
-    is not available any more, nothing moves and the error says what is. The rules
-    are checked against the request as it is when the decision is written (`_decide`).
+    is not available any more, nothing moves and the error says what is. The request
+    is locked, then (by the money movement) its allocation: the lock order.
     """
-    note = _note(note)
-    return _decide(
-        lambda lock: _request_decision(
-            _read_request(fund_request.pk, lock=lock), actor, approve, note, approved_amount
-        )
-    )
+    note = require_note(note)
+    with transaction.atomic():
+        locked = lock_request(fund_request.pk)
+        if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
+            raise ValidationError({"status": _("This request is not awaiting a decision.")})
+        check_not_own(locked, actor)
+        if not can_decide_request(locked, actor):
+            raise ValidationError(
+                {
+                    "decision": _("This request awaits the partner's channel manager.")
+                    if locked.status == RS.SUBMITTED
+                    else _("This request awaits a finance approver.")
+                }
+            )
+        pool = locked.allocation.pool
+        old_status = locked.status
+        now = clock.now()
+        if old_status == RS.SUBMITTED:
+            locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
+                actor,
+                now,
+                note,
+            )
+        else:
+            locked.finance_decided_by, locked.finance_decided_at, locked.finance_note = (
+                actor,
+                now,
+                note,
+            )
 
-
-def _request_decision(
-    locked: FundRequest, actor: User, approve: bool, note: str, approved_amount: object | None
-) -> FundRequest:
-    if locked.status not in (RS.SUBMITTED, RS.AWAITING_FINANCE):
-        raise ValidationError({"status": _("This request is not awaiting a decision.")})
-    _check_not_own(locked, actor)
-    if not can_decide_request(locked, actor):
-        raise ValidationError(
-            {
-                "decision": _("This request awaits the partner's channel manager.")
-                if locked.status == RS.SUBMITTED
-                else _("This request awaits a finance approver.")
-            }
-        )
-    pool = locked.allocation.pool
-    old_status = locked.status
-    now = clock.now()
-    if old_status == RS.SUBMITTED:
-        locked.manager_decided_by, locked.manager_decided_at, locked.manager_note = (
-            actor,
-            now,
-            note,
-        )
-    else:
-        locked.finance_decided_by, locked.finance_decided_at, locked.finance_note = (
-            actor,
-            now,
-            note,
-        )
-    writes = _decision_writes(locked)
-    writes.update(locked, REQUEST_STATE_FIELDS)
-
-    def trail(action: str, *, amount: Decimal | None = None, notify: bool = False) -> None:
-        """This decision's step of the trail, written with the request."""
-        writes.insert(
-            _event_row(
+        def save(action: str, *, amount: Decimal | None = None, notify: bool = False) -> None:
+            """The request as decided, and this decision's step of the trail."""
+            locked.save(update_fields=REQUEST_STATE_FIELDS)
+            record_event(
                 partner_id=locked.partner_id,
                 actor=actor,
                 action=action,
@@ -346,62 +329,56 @@ def _request_decision(
                 note=note,
                 notify=notify,
             )
-        )
 
-    if not approve:
-        locked.status = RS.REJECTED
+        if not approve:
+            locked.status = RS.REJECTED
+            locked.decided_at = now
+            save("rejected", notify=True)
+            return locked
+        ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
+        amount = (
+            ceiling
+            if approved_amount in (None, "")
+            else parse_amount(approved_amount, field="approved_amount")
+        )
+        if amount > ceiling:
+            raise ValidationError(
+                {
+                    "approved_amount": _("At most %(max)s can be approved.")
+                    % {"max": format_money(ceiling, pool.currency)}
+                }
+            )
+        share = check_share(amount, pool, "approved_amount")
+        locked.approved_amount = amount
+        if old_status == RS.SUBMITTED and share > pool.finance_threshold:
+            locked.status = RS.AWAITING_FINANCE
+            save("approved_by_manager", amount=amount)
+            return locked
+        locked.commitment = share
+        locked.status = RS.APPROVED
         locked.decided_at = now
-        trail("rejected", notify=True)
-        writes.apply()
-        return locked
-    ceiling = locked.requested_amount if old_status == RS.SUBMITTED else locked.approved_amount
-    amount = (
-        ceiling
-        if approved_amount in (None, "")
-        else _amount(approved_amount, field="approved_amount")
-    )
-    if amount > ceiling:
-        raise ValidationError(
-            {
-                "approved_amount": _("At most %(max)s can be approved.")
-                % {"max": format_money(ceiling, pool.currency)}
-            }
+        save(
+            "approved" if amount == locked.requested_amount else "approved_partly",
+            amount=amount,
+            notify=True,
         )
-    share = _check_share(amount, pool, "approved_amount")
-    locked.approved_amount = amount
-    if old_status == RS.SUBMITTED and share > pool.finance_threshold:
-        locked.status = RS.AWAITING_FINANCE
-        trail("approved_by_manager", amount=amount)
-        writes.apply()
+        try:
+            ledger.append(
+                locked.allocation,
+                kind=Kind.COMMIT,
+                amount=share,
+                actor=actor,
+                request=locked,
+                memo=locked.title,
+                require_available=share,
+                d_committed=share,
+            )
+        except ledger.NotEnoughAvailable as exc:
+            # Leaving the block rolls back the request and its event: nothing moved.
+            raise ValidationError(
+                {"approved_amount": not_available_message(share, exc.available, pool)}
+            ) from None
         return locked
-    locked.commitment = share
-    locked.status = RS.APPROVED
-    locked.decided_at = now
-    trail(
-        "approved" if amount == locked.requested_amount else "approved_partly",
-        amount=amount,
-        notify=True,
-    )
-    # The shared row last: the allocation is locked by the money movement itself,
-    # which checks that the share is still available and writes the request and
-    # its event with it (only if it moves).
-    try:
-        ledger.append(
-            locked.allocation,
-            kind=Kind.COMMIT,
-            amount=share,
-            actor=actor,
-            request=locked,
-            memo=locked.title,
-            require_available=share,
-            writes=writes,
-            d_committed=share,
-        )
-    except ledger.NotEnoughAvailable as exc:
-        raise ValidationError(
-            {"approved_amount": _not_available(exc.available, pool.currency)}
-        ) from None
-    return locked
 
 
 def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -> FundRequest:
@@ -410,7 +387,7 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
     Claims still awaiting a decision keep their part: release them first.
     """
     with transaction.atomic():
-        locked = _lock_request(fund_request.pk)
+        locked = lock_request(fund_request.pk)
         if locked.status != RS.APPROVED:
             raise ValidationError({"status": _("Only an approved request can be closed.")})
         with scopes_disabled():
@@ -419,10 +396,10 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
             raise ValidationError(
                 {"status": _("A claim on this request awaits a decision; close it afterwards.")}
             )
-        released = _take_open_commitment(locked)
+        released = take_open_commitment(locked)
         locked.status = RS.CLOSED
         locked.save(update_fields=REQUEST_STATE_FIELDS)
-        _event(
+        record_event(
             partner_id=locked.partner_id,
             actor=actor,
             action="closed",
@@ -432,7 +409,7 @@ def request_release(*, fund_request: FundRequest, actor: User, note: str = "") -
             amount=released,
             note=note,
         )
-        _ledger_release(
+        release_commitment(
             locked.allocation, locked, released, actor=actor, memo=note or _("Request closed")
         )
         return locked

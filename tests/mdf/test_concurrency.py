@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import fcntl
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
@@ -23,10 +21,9 @@ from django.db import connection, connections
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from mdf import ledger, services
+from mdf import services
 from mdf.models import ActivityType, Allocation, Claim, FundRequest, LedgerEntry
 from mdf.reconcile import reconcile
-from mdf.services import pools
 from tests.mdf.conftest import make_pool
 
 CLIENTS = 50
@@ -215,141 +212,5 @@ def test_a_double_clicked_approval_commits_once(alice, staff_users, webinar, is_
         allocation = Allocation.objects.get(pk=allocation.pk)
         commits = LedgerEntry.objects.filter(allocation=allocation, kind="commit").count()
     assert (allocation.committed, commits) == (Decimal("1200.00"), 1)
-    assert reconcile() == []
-    connection.close()
-
-
-def _one_row(sql: str, params: list[object]) -> tuple:
-    with connections["default"].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _queued_for(allocation_id: int) -> bool:
-    """Whether a backend of this (test) database waits in the allocation's queue."""
-    return _one_row(
-        "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'advisory'"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        " AND classid = %s AND objid = %s",
-        [ledger.ALLOCATION_QUEUE, allocation_id],
-    )[0]
-
-
-def _someone_waits_for_this_connection() -> bool:
-    return _one_row(
-        "SELECT count(*) > 0 FROM pg_locks"
-        " WHERE NOT granted AND pg_backend_pid() = ANY (pg_blocking_pids(pid))",
-        [],
-    )[0]
-
-
-def _wait_until(condition, what: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.02)
-
-
-def _in_thread(work, outcomes: list[str], name: str = "") -> threading.Thread:
-    def target():
-        try:
-            with scopes_disabled():
-                work()
-            outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001 - reported, then asserted on
-            outcomes.append(f"error: {type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=target, name=name or None)
-    thread.start()
-    return thread
-
-
-def test_a_decision_waits_its_turn_in_the_allocations_queue(
-    alice, staff_users, webinar, is_postgres
-):
-    """A decision's move queues for the allocation (ledger.ALLOCATION_QUEUE) before it
-    touches the row; while another move has the turn it waits and moves nothing."""
-    assert is_postgres, "the queue is a PostgreSQL advisory lock"
-    fund_request = submitted_request(
-        alice, staff_users, webinar, allocated="5000.00", cost="1200.00", title="Queued"
-    )
-    allocation = fund_request.allocation
-    params = connection.settings_dict
-    dsn = f"host={params['HOST']} port={params['PORT'] or 5432} dbname={params['NAME']}"
-    # Another move has the turn: a transaction holding the queue's lock until it ends.
-    with psycopg.connect(dsn, user=params["USER"]) as other_move:
-        other_move.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [ledger.ALLOCATION_QUEUE, allocation.pk]
-        )
-        outcomes: list[str] = []
-        thread = _in_thread(
-            lambda: services.request_decide(
-                fund_request=fund_request,
-                actor=staff_users["channel_manager"],
-                approve=True,
-                note="ok",
-            ),
-            outcomes,
-        )
-        _wait_until(lambda: _queued_for(allocation.pk), "the decision queues")
-        with scopes_disabled():
-            assert Allocation.objects.get(pk=allocation.pk).committed == Decimal("0.00")
-        other_move.rollback()  # its turn ends
-        thread.join(timeout=30)
-    assert outcomes == ["ok"]
-    with scopes_disabled():
-        assert Allocation.objects.get(pk=allocation.pk).committed == Decimal("1200.00")
-    assert reconcile() == []
-    connection.close()
-
-
-def test_a_top_up_holding_the_allocation_does_not_deadlock_with_a_queued_decision(
-    alice, staff_users, webinar, is_postgres, monkeypatch
-):
-    """A top-up locks the allocation row first, in its transaction; a decision that
-    meanwhile took its turn in the queue waits for that row. The top-up's own move must
-    then not wait for the queue (the decision holds it): both finish, no deadlock."""
-    assert is_postgres, "row and advisory locks are PostgreSQL's"
-    fund_request = submitted_request(
-        alice, staff_users, webinar, allocated="5000.00", cost="1200.00", title="Queued"
-    )
-    allocation = fund_request.allocation
-    top_up_thread_holds_row = threading.Event()
-    lock_pool = pools._lock_pool
-
-    def lock_pool_once_the_decision_waits(pool_id):
-        if threading.current_thread().name == "top-up":
-            top_up_thread_holds_row.set()
-            _wait_until(_someone_waits_for_this_connection, "the decision waits for the row")
-        return lock_pool(pool_id)
-
-    monkeypatch.setattr(pools, "_lock_pool", lock_pool_once_the_decision_waits)
-    outcomes: list[str] = []
-    top_up = _in_thread(
-        lambda: services.allocation_create(
-            pool=allocation.pool,
-            partner=alice.partner,
-            amount="800.00",
-            actor=staff_users["marketing_admin"],
-            reason="top-up",
-        ),
-        outcomes,
-        name="top-up",
-    )
-    assert top_up_thread_holds_row.wait(timeout=15)
-    decision = _in_thread(
-        lambda: services.request_decide(
-            fund_request=fund_request, actor=staff_users["channel_manager"], approve=True, note="ok"
-        ),
-        outcomes,
-    )
-    top_up.join(timeout=30)
-    decision.join(timeout=30)
-    assert outcomes == ["ok", "ok"]
-    with scopes_disabled():
-        allocation = Allocation.objects.get(pk=allocation.pk)
-    assert (allocation.allocated, allocation.committed) == (Decimal("5800.00"), Decimal("1200.00"))
     assert reconcile() == []
     connection.close()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from mdf import services
-from mdf.models import Allocation, Claim, FundPool, FundRequest, LedgerEntry
+from mdf.models import Allocation, Claim, FundPool, FundRequest, LedgerEntry, MDFEvent
 from mdf.notifications import send_pending_decision_emails
 from mdf.reconcile import reconcile
 from tests.conftest import skip_or_fail
@@ -528,6 +528,78 @@ def test_pending_claims_hold_their_money_past_the_deadline(
     assert buckets(allocation)["spent"] == D("1000.00")
     assert buckets(allocation)["expired"] == D("9000.00")
     assert reconcile() == []
+
+
+def test_an_approval_that_does_not_fit_leaves_the_request_undecided(
+    alice, allocation, event_type, staff_users
+):
+    manager = staff_users["channel_manager"]
+    requests = [
+        draft_request(alice, allocation, event_type, amount=amount)
+        for amount in ("4000.00", "4000.00", "3000.00")
+    ]
+    for fund_request in requests:
+        services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    *fitting, other = requests
+    for fund_request in fitting:
+        services.request_decide(fund_request=fund_request, actor=manager, approve=True, note="ok")
+
+    with pytest.raises(ValidationError) as refused:
+        services.request_decide(fund_request=other, actor=manager, approve=True, note="ok")
+
+    assert "2,000.00" in str(refused.value.message_dict["approved_amount"])
+    other = fresh(other)
+    assert other.status == FundRequest.Status.SUBMITTED
+    assert other.manager_decided_by_id is None
+    with scopes_disabled():
+        assert not MDFEvent.objects.filter(request=other, action__startswith="approved").exists()
+
+
+def test_more_than_available_names_the_funds_share_when_the_fund_pays_part(
+    alice, event_type, staff_users
+):
+    """The check is on the fund's share, not the cost: at 50 % the message says both."""
+    half = services.allocation_create(
+        pool=make_pool(name="Half", currency="USD", percentage="50.00", threshold="1000000"),
+        partner=alice.partner,
+        amount="9250.00",
+        actor=staff_users["marketing_admin"],
+        reason="x",
+    )
+    too_big = draft_request(alice, half, event_type, amount="1000000.00")
+
+    with pytest.raises(ValidationError) as refused:
+        services.request_submit(fund_request=too_big, actor=alice.marketer)
+
+    assert refused.value.message_dict["requested_amount"] == [
+        "The fund would pay 500,000.00 USD at 50 %; available: 9,250.00 USD"
+    ]
+    assert fresh(too_big).status == FundRequest.Status.DRAFT
+
+
+def test_an_approval_refused_for_the_funds_share_says_what_the_fund_would_pay(
+    alice, event_type, staff_users
+):
+    half = services.allocation_create(
+        pool=make_pool(name="Half", currency="USD", percentage="50.00", threshold="1000000"),
+        partner=alice.partner,
+        amount="3000.00",
+        actor=staff_users["marketing_admin"],
+        reason="x",
+    )
+    manager = staff_users["channel_manager"]
+    first, second = (draft_request(alice, half, event_type, amount="4000.00") for _ in "ab")
+    for fund_request in (first, second):
+        services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    services.request_decide(fund_request=first, actor=manager, approve=True, note="ok")
+
+    with pytest.raises(ValidationError) as refused:
+        services.request_decide(fund_request=second, actor=manager, approve=True, note="ok")
+
+    assert refused.value.message_dict["approved_amount"] == [
+        "The fund would pay 2,000.00 USD at 50 %; available: 1,000.00 USD"
+    ]
+    assert fresh(second).status == FundRequest.Status.SUBMITTED
 
 
 # --- the ledger ---------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""Edits of a draft request or claim: which fields may change, and the edit recorded
+in the trail (old → new)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from mdf.models import Claim, FundRequest
+from mdf.money import format_money
+from mdf.services.trail import record_event
+
+REQUEST_EDITABLE_FIELDS = (
+    "activity_type",
+    "title",
+    "description",
+    "activity_start",
+    "activity_end",
+    "requested_amount",
+    "expected_leads",
+    "expected_pipeline",
+)
+CLAIM_EDITABLE_FIELDS = ("amount", "actual_leads", "actual_pipeline", "results_note")
+
+
+def refuse_unknown_changes(changes: dict[str, object], editable: Iterable[str]) -> None:
+    """A field error for each change of a field that cannot be edited."""
+    unknown = sorted(set(changes) - set(editable))
+    if unknown:
+        raise ValidationError({name: _("This cannot be changed here.") for name in unknown})
+
+
+def save_edit(
+    locked: FundRequest | Claim,
+    current: dict[str, object],
+    cleaned: dict[str, object],
+    *,
+    actor: User,
+    currency: str,
+) -> dict[str, object]:
+    """Set and save the editable fields whose cleaned value differs, and record the edit
+    in the trail (old → new); return the changed fields (none: nothing is written)."""
+    changed = {name: cleaned[name] for name in current if cleaned[name] != current[name]}
+    if not changed:
+        return changed
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(changed))
+    target: dict[str, FundRequest | Claim]
+    if isinstance(locked, FundRequest):
+        target, amount = {"request": locked}, locked.requested_amount
+    else:
+        target, amount = {"claim": locked}, locked.amount
+    record_event(
+        partner_id=locked.partner_id,
+        actor=actor,
+        action="edited",
+        old_status=locked.status,
+        new_status=locked.status,
+        amount=amount,
+        note=change_note(locked, current, changed, currency),
+        **target,
+    )
+    return changed
+
+
+def change_note(
+    obj: FundRequest | Claim, old: dict[str, object], new: dict[str, object], currency: str
+) -> str:
+    """What an edit changed, old → new, for the trail (long texts only by name)."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, Decimal):
+            return format_money(value, currency)
+        if isinstance(value, date):
+            return value.isoformat()
+        return f"“{value}”" if isinstance(value, str) else str(value)
+
+    parts = []
+    for name in new:
+        label = str(getattr(type(obj)._meta.get_field(name), "verbose_name", name))
+        label = label[:1].upper() + label[1:]
+        if name in ("description", "results_note"):
+            parts.append(_("%(field)s changed") % {"field": label})
+        else:
+            parts.append(f"{label}: {shown(old[name])} → {shown(new[name])}")
+    return "; ".join(parts)
