@@ -5,7 +5,7 @@ and on the append-only `LedgerEntry`; the two must always agree (`mdf_reconcile`
 Requests and claims are in activity-cost terms: the fund pays the pool's
 reimbursement percentage of them (see `mdf.money.fund_share`).
 
-Buckets of an allocation (README, "Balances"):
+Buckets of an allocation (docs/mdf.md, "Balances"):
     allocated     money given to the partner
     committed     approved requests not yet claimed, released or expired
     spent         approved claims (paid or not)
