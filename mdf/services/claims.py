@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import clock, ledger
+from mdf import clock, ledger, selectors
 from mdf.models import ZERO, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.money import format_money, fund_share
 from mdf.services.proof import PROOF_FIELD_PREFIX, claim_attach_proofs, missing_proof
@@ -71,15 +71,15 @@ def claimable(fund_request: FundRequest, exclude: Claim | None = None) -> Decima
 
 def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> None:
     pool = fund_request.allocation.pool
-    today = clock.today()
-    if today > pool.claim_deadline:
+    window = selectors.claim_window(fund_request)
+    if window.too_late:
         raise ValidationError(
             {
                 field: _("The claim deadline of %(pool)s was %(date)s.")
                 % {"pool": pool.name, "date": pool.claim_deadline.isoformat()}
             }
         )
-    if today < fund_request.activity_end:
+    if window.not_yet:
         raise ValidationError(
             {
                 field: _("Claims can be made once the activity has ended (%(date)s).")

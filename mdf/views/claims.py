@@ -10,12 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
-from mdf import services
+from mdf import selectors, services
 from mdf.forms import ClaimForm, ProofUploadForm
 from mdf.models import ZERO, Claim, ClaimProof, FundRequest
 from mdf.money import format_money, fund_share
@@ -71,7 +70,7 @@ class ClaimCreateView(RequestActionMixin, View):
 
     def render(self, fund_request: FundRequest, form: ClaimForm, status: int = 200):
         pool = fund_request.allocation.pool
-        today = timezone.localdate()
+        window = selectors.claim_window(fund_request)
         claimable = services.claimable(fund_request)
         return render(
             self.request,
@@ -83,8 +82,8 @@ class ClaimCreateView(RequestActionMixin, View):
                 form=form,
                 claimable=claimable,
                 required_proof=list(fund_request.activity_type.proof_kinds.all()),
-                claim_not_yet=today < fund_request.activity_end,
-                claim_too_late=today > pool.claim_deadline,
+                claim_not_yet=window.not_yet,
+                claim_too_late=window.too_late,
                 open_for_claims=fund_request.status == RS.APPROVED and claimable > ZERO,
             ),
             status=status,
@@ -252,7 +251,7 @@ class ClaimEditView(ActingMixin, ClaimMixin, View):
     def render_form(self, claim: Claim, form: ClaimForm, status: int = 200) -> HttpResponse:
         fund_request = claim.request
         pool = fund_request.allocation.pool
-        today = timezone.localdate()
+        window = selectors.claim_window(fund_request)
         return render(
             self.request,
             self.form_template,
@@ -266,8 +265,8 @@ class ClaimEditView(ActingMixin, ClaimMixin, View):
                 editable=claim.status in Claim.CHANGEABLE,
                 claimable=services.claimable(fund_request, exclude=claim),
                 required_proof=list(fund_request.activity_type.proof_kinds.all()),
-                claim_not_yet=today < fund_request.activity_end,
-                claim_too_late=today > pool.claim_deadline,
+                claim_not_yet=window.not_yet,
+                claim_too_late=window.too_late,
                 open_for_claims=fund_request.status == RS.APPROVED,
             ),
             status=status,

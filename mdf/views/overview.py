@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.views.generic import TemplateView
 
-from mdf import selectors
+from mdf import clock, selectors
 from mdf.models import Claim, FundRequest
 from mdf.views.common import FundsPageMixin
 
@@ -25,7 +24,7 @@ class OverviewView(FundsPageMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         partner = self.partner
-        today = timezone.localdate()
+        today = clock.today()
         period = "all" if self.request.GET.get("period") == "all" else "current"
         allocations = list(selectors.allocations_for_partner(partner=partner))
         open_ids = set(
@@ -41,9 +40,7 @@ class OverviewView(FundsPageMixin, TemplateView):
         to_claim = list(requests.filter(status=RS.APPROVED).order_by("activity_end", "pk")[:10])
         for fund_request in to_claim:
             fund_request.claim_opens = fund_request.activity_end
-            fund_request.claim_open_now = (
-                fund_request.activity_end <= today <= fund_request.allocation.pool.claim_deadline
-            )
+            fund_request.claim_open_now = selectors.claim_window(fund_request, today=today).is_open
         context.update(
             today=today,
             period=period,

@@ -9,13 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from mdf import selectors, services
+from mdf import clock, selectors, services
 from mdf.forms import CloseRequestForm, FundRequestForm
 from mdf.models import ZERO, Allocation, Claim, FundRequest
 from mdf.money import fund_share
@@ -78,7 +77,8 @@ class RequestDetailView(FundsPageMixin, PartnerScopedObjectMixin, DetailView):
         context = super().get_context_data(**kwargs)
         fund_request: FundRequest = self.object
         pool = fund_request.allocation.pool
-        today = timezone.localdate()
+        today = clock.today()
+        window = selectors.claim_window(fund_request, today=today)
         claims = list(fund_request.claims.order_by("-created_at"))
         claimable = services.claimable(fund_request)
         pending_claims = any(claim.status in (CS.SUBMITTED, CS.RETURNED) for claim in claims)
@@ -95,11 +95,9 @@ class RequestDetailView(FundsPageMixin, PartnerScopedObjectMixin, DetailView):
             timeline=timeline(fund_request.events.all()),
             is_undecided=fund_request.status in FundRequest.UNDECIDED,
             can_edit=fund_request.status == RS.DRAFT,
-            claim_not_yet=approved and today < fund_request.activity_end,
-            claim_too_late=approved and today > pool.claim_deadline,
-            can_claim=approved
-            and claimable > ZERO
-            and fund_request.activity_end <= today <= pool.claim_deadline,
+            claim_not_yet=approved and window.not_yet,
+            claim_too_late=approved and window.too_late,
+            can_claim=approved and claimable > ZERO and window.is_open,
             can_close=approved and not pending_claims,
             pending_claims=pending_claims,
         )
