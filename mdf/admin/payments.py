@@ -35,7 +35,12 @@ CS = Claim.Status
 
 
 class PaymentForm(forms.Form):
-    paid_at = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    """Parses the date and the reference; whether they are missing or acceptable is
+    `claim_record_payment`'s rule, which reports every field's error at once."""
+
+    paid_at = forms.DateField(
+        required=False, label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     reference = forms.CharField(required=False, max_length=100, label=_("Payment reference"))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -104,15 +105,24 @@ def _clean_claim_fields(
     the amount within what is still claimable on the request, not counting `claim`
     itself (whose old amount it replaces). Returns the cleaned values by field name.
     """
-    value = _amount(amount, field="amount")
-    pipeline = (
-        ZERO
-        if actual_pipeline in (None, "", ZERO, 0)
-        else _amount(actual_pipeline, field="actual_pipeline")
-    )
+    errors: dict[str, Any] = {}
+    try:
+        value = _amount(amount, field="amount")
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    try:
+        pipeline = (
+            ZERO
+            if actual_pipeline in (None, "", ZERO, 0)
+            else _amount(actual_pipeline, field="actual_pipeline")
+        )
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
     leads = actual_leads or 0
     if not isinstance(leads, int) or leads < 0:
-        raise ValidationError({"actual_leads": _("Leads are a whole number, 0 or more.")})
+        errors["actual_leads"] = [_("Leads are a whole number, 0 or more.")]
+    if errors:
+        raise ValidationError(errors)
     if fund_request.status != RS.APPROVED:
         raise ValidationError({"request": _("Claims can only be made on approved requests.")})
     _check_claim_window(fund_request)
@@ -450,21 +460,29 @@ def _fully_claimed(fund_request: FundRequest, approving: Decimal) -> bool:
     return (approved_before or ZERO) + approving >= fund_request.approved_amount
 
 
-def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference: str) -> Claim:
-    """Record that an approved claim's reimbursement was paid (date and reference)."""
+def claim_record_payment(
+    *, claim: Claim, actor: User, paid_at: date | None, reference: str
+) -> Claim:
+    """Record that an approved claim's reimbursement was paid (date and reference).
+
+    Rules: only an approved, unpaid claim; a reference; a date, neither in the future
+    nor before the approval. Every field's error is raised at once."""
     reference = (reference or "").strip()
-    if not reference:
-        raise ValidationError({"reference": _("Enter the payment reference.")})
-    if paid_at > clock.today():
-        raise ValidationError({"paid_at": _("A payment date cannot be in the future.")})
     with transaction.atomic():
         locked = _lock_claim(claim.pk)
         if locked.status != CS.APPROVED:
             raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
-        if locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
-            raise ValidationError(
-                {"paid_at": _("The payment cannot be dated before the claim's approval.")}
-            )
+        errors = {}
+        if not reference:
+            errors["reference"] = _("Enter the payment reference.")
+        if paid_at is None:
+            errors["paid_at"] = _("Enter the payment date.")
+        elif paid_at > clock.today():
+            errors["paid_at"] = _("A payment date cannot be in the future.")
+        elif locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
+            errors["paid_at"] = _("The payment cannot be dated before the claim's approval.")
+        if errors:
+            raise ValidationError(errors)
         if locked.reimbursement > ZERO:
             ledger.append(
                 locked.request.allocation,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -73,7 +74,7 @@ def _clean_request_fields(
     """
     title = (title or "").strip()
     description = (description or "").strip()
-    errors = {}
+    errors: dict[str, Any] = {}
     if not isinstance(activity_type, ActivityType):
         errors["activity_type"] = _("Choose an activity type.")
     elif not activity_type.active:
@@ -90,17 +91,24 @@ def _clean_request_fields(
         errors["activity_start"] = _("Enter the date the activity starts.")
     if not isinstance(activity_end, date):
         errors["activity_end"] = _("Enter the date the activity ends.")
+    elif isinstance(activity_start, date) and activity_end < activity_start:
+        errors["activity_end"] = _("The activity cannot end before it starts.")
+    # Every field's error at once: the amounts are checked even when others failed.
+    try:
+        amount = _amount(requested_amount, field="requested_amount")
+        _check_share(amount, pool, "requested_amount")
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    try:
+        pipeline = (
+            ZERO
+            if expected_pipeline in (None, "", ZERO, 0)
+            else _amount(expected_pipeline, field="expected_pipeline")
+        )
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    amount = _amount(requested_amount, field="requested_amount")
-    _check_share(amount, pool, "requested_amount")
-    pipeline = (
-        ZERO
-        if expected_pipeline in (None, "", ZERO, 0)
-        else _amount(expected_pipeline, field="expected_pipeline")
-    )
-    if activity_end < activity_start:
-        raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
     return {
         "activity_type": activity_type,
         "title": title,
