@@ -17,10 +17,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mdf import selectors, services
+from mdf import clock, selectors, services
 from mdf.admin.common import (
     FINANCE,
     StaffPageMixin,
@@ -123,7 +122,7 @@ class PaymentPages(StaffPageMixin):
         if not user.has_perm(FINANCE):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
-        form = PaymentForm(data, initial={"paid_at": timezone.localdate()})
+        form = PaymentForm(data, initial={"paid_at": clock.today()})
         if data is not None and form.is_valid():
             try:
                 services.claim_record_payment(

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -77,14 +78,14 @@ def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> Non
         raise ValidationError(
             {
                 field: _("The claim deadline of %(pool)s was %(date)s.")
-                % {"pool": pool.name, "date": pool.claim_deadline.isoformat()}
+                % {"pool": pool.name, "date": date_format(pool.claim_deadline)}
             }
         )
     if window.not_yet:
         raise ValidationError(
             {
                 field: _("Claims can be made once the activity has ended (%(date)s).")
-                % {"date": fund_request.activity_end.isoformat()}
+                % {"date": date_format(fund_request.activity_end)}
             }
         )
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -217,7 +218,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
         raise ValidationError(
             {
                 "activity_start": _("The request deadline of %(pool)s was %(date)s.")
-                % {"pool": pool.name, "date": pool.request_deadline.isoformat()}
+                % {"pool": pool.name, "date": date_format(pool.request_deadline)}
             }
         )
     if locked.activity_start <= today:

@@ -1,11 +1,18 @@
-"""Template helpers of the funds pages: money in the one format, status colours."""
+"""Template helpers of the funds pages, the admin's MDF pages and the MDF emails: money
+in the one format ("3,200.00 USD"), dates in the one format (the locale's DATE_FORMAT,
+"Dec. 5, 2026"), an activity's dates as one period, status colours. CSV exports keep
+plain numbers and ISO dates."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from mdf.money import format_money
 from mdf.selectors import balances_for_partner
@@ -34,6 +41,35 @@ def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return ""
     return format_money(amount, currency)
+
+
+@register.filter
+def day(value: date | datetime | None) -> str:
+    """A date (or a moment's local date) as people read it everywhere: 'Dec. 5, 2026'."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return date_format(value, "DATE_FORMAT")
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    """A moment with its time of day: 'Dec. 5, 2026, 4:10 p.m.' (local time)."""
+    if value is None or value == "":
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "DATETIME_FORMAT")
+
+
+@register.simple_tag
+def period(start: date | None, end: date | None) -> str:
+    """An activity's dates: one date for a one-day activity ('Dec. 5, 2026'), else
+    'Dec. 5, 2026 – Dec. 7, 2026'."""
+    if start is None or end is None or start == end:
+        return day(start or end)
+    return _("%(start)s – %(end)s") % {"start": day(start), "end": day(end)}
 
 
 @register.filter

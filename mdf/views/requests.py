@@ -61,6 +61,10 @@ class RequestListView(FundsPageMixin, PartnerScopedObjectMixin, ListView):
             query=params.get("q", "").strip()[:100],
         )
         context["filtered"] = bool(context["current_status"] or context["query"])
+        for fund_request in context["fund_requests"]:
+            percentage = fund_request.allocation.pool.reimbursement_percentage
+            fund_request.share = fund_share(fund_request.requested_amount, percentage)
+            fund_request.decided_share = fund_share(fund_request.approved_amount, percentage)
         return context
 
 

@@ -46,8 +46,12 @@ class StatementView(StatementMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self) -> QuerySet:
+        """Newest first within each fund, one fund after the other (as the fund filter
+        lists them): each fund's running balance reads down its own rows."""
         self.allocation = self.chosen_allocation()
-        return self.entries(self.allocation)
+        return self.entries(self.allocation).order_by(
+            "-allocation__pool__period_start", "allocation__pool__name", "-created_at", "-seq"
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
