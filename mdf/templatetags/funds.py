@@ -69,7 +69,9 @@ def period(start: date | None, end: date | None) -> str:
     'Dec. 5, 2026 – Dec. 7, 2026'."""
     if start is None or end is None or start == end:
         return day(start or end)
-    return _("%(start)s – %(end)s") % {"start": day(start), "end": day(end)}
+    # Each date kept on one line (no-break spaces), so a narrow column wraps between them.
+    start_text, end_text = (day(value).replace(" ", "\u00a0") for value in (start, end))
+    return _("%(start)s – %(end)s") % {"start": start_text, "end": end_text}
 
 
 @register.filter
@@ -82,6 +84,13 @@ def signed_money(amount: Decimal | None, currency: str) -> str:
     if amount < 0:
         return f"\u2212{format_money(-amount, currency)}"
     return format_money(amount, currency)
+
+
+@register.filter
+def event_action(action: str) -> str:
+    """A trail entry's action for staff: "approved_by_manager" → "Approved by manager"."""
+    words = action.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 @register.filter

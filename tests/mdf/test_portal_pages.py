@@ -90,11 +90,11 @@ def test_the_request_list_shows_the_funds_share_and_what_is_decided_so_far(
 
     # then: no column calls the cost "Approved" before finance has decided
     headings = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', response.content.decode())
-    assert headings == ["Activity", "Status", "Dates", "Cost", "Fund's share", "Decided so far"]
-    assert "6,000.00 EUR 50 % of the cost" in page
+    assert headings == ["Activity", "Status", "Dates", "Fund's share", "Decided so far"]
+    assert "6,000.00 EUR 50 % of 12,000.00 EUR" in page
     assert "Channel manager approved 6,000.00 EUR; finance decides next" in page
     assert "Approved: 1,500.00 EUR" in page
-    assert "400.00 EUR 50 % of the cost Nothing yet: the channel manager decides first" in page
+    assert "400.00 EUR 50 % of 800.00 EUR Nothing yet: the channel manager decides first" in page
 
 
 def test_a_one_day_activity_reads_as_one_date(client, alice, allocation, event_type):
