@@ -550,6 +550,13 @@ class MDFEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.old_status}→{self.new_status}"
 
+    def status_change_display(self) -> str:
+        """'Draft → Awaiting channel manager': the statuses by their model's labels, the
+        names the portal and the admin show."""
+        labels = dict((Claim if self.claim_id else FundRequest).Status.choices)
+        old, new = (labels.get(value, value) or "—" for value in (self.old_status, self.new_status))
+        return f"{old} → {new}"
+
 
 class DeadlineReminder(models.Model):
     """A deadline reminder already sent, so the daily job sends each one once."""

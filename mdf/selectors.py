@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from mdf import clock
 from mdf.models import (
     BUCKETS,
     ZERO,
@@ -107,7 +108,7 @@ def balances_for_partner(
     """Balances per currency, summed over the partner's allocations (with `open_only`,
     only those in open pools: `open_pools_q`), with the available money expiring
     within 30 days (by claim deadline)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     balances: dict[str, Balance] = {}
     allocations = allocations_for_partner(partner=partner)
     if open_only:
@@ -246,11 +247,44 @@ def is_overdue(waiting_since: datetime | None, sla_days: int, today: date | None
 # --- portal (/portal/funds/) -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ClaimWindow:
+    """When claims on an approved request can be made: from the day its activity ends
+    through its pool's claim deadline, both included, as of `today` (`mdf.clock`)."""
+
+    opens: date
+    closes: date
+    today: date
+
+    @property
+    def not_yet(self) -> bool:
+        return self.today < self.opens
+
+    @property
+    def too_late(self) -> bool:
+        return self.today > self.closes
+
+    @property
+    def is_open(self) -> bool:
+        return not self.not_yet and not self.too_late
+
+
+def claim_window(fund_request: FundRequest, *, today: date | None = None) -> ClaimWindow:
+    """The claim window of a request (the rule `services.claims` enforces, read by the
+    pages that show it), on the services' clock unless `today` is given."""
+    return ClaimWindow(
+        opens=fund_request.activity_end,
+        closes=fund_request.allocation.pool.claim_deadline,
+        today=today or clock.today(),
+    )
+
+
 def allocations_open_for_requests(
     *, partner: Partner, today: date | None = None
 ) -> QuerySet[Allocation]:
-    """The partner's allocations whose pool still accepts requests (deadline not past)."""
-    today = today or timezone.localdate()
+    """The partner's allocations whose pool still accepts requests (deadline not past,
+    on the services' clock)."""
+    today = today or clock.today()
     return allocations_for_partner(partner=partner).filter(pool__request_deadline__gte=today)
 
 

@@ -21,11 +21,17 @@ from partners.services import membership_create, partner_create
 
 DEMO_PASSWORD = "partnerhub-demo"  # noqa: S105 - published demo credential
 
+# What each tier gets today (each later feature adds its own words).
 TIERS = [
-    ("registered", "Registered", 10, "Portal access, content library, deal registration."),
-    ("silver", "Silver", 20, "Co-branded content, campaign kits, MDF on request."),
-    ("gold", "Gold", 30, "Quarterly MDF allocation, joint marketing plans, lead sharing."),
-    ("platinum", "Platinum", 40, "Dedicated channel manager, highest MDF, executive briefings."),
+    ("registered", "Registered", 10, "Portal access and the content library."),
+    ("silver", "Silver", 20, "Co-branded content and market development funds when allocated."),
+    ("gold", "Gold", 30, "Co-branded content and a market development fund allocation."),
+    (
+        "platinum",
+        "Platinum",
+        40,
+        "A dedicated channel manager and the largest market development fund allocation.",
+    ),
 ]
 REGIONS = [("na", "North America"), ("emea", "EMEA"), ("apac", "APAC"), ("latam", "Latin America")]
 LANGUAGES = [

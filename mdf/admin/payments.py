@@ -17,10 +17,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mdf import selectors, services
+from mdf import clock, selectors, services
 from mdf.admin.common import (
     FINANCE,
     StaffPageMixin,
@@ -35,7 +34,12 @@ CS = Claim.Status
 
 
 class PaymentForm(forms.Form):
-    paid_at = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    """Parses the date and the reference; whether they are missing or acceptable is
+    `claim_record_payment`'s rule, which reports every field's error at once."""
+
+    paid_at = forms.DateField(
+        required=False, label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     reference = forms.CharField(required=False, max_length=100, label=_("Payment reference"))
 
 
@@ -118,7 +122,7 @@ class PaymentPages(StaffPageMixin):
         if not user.has_perm(FINANCE):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
-        form = PaymentForm(data, initial={"paid_at": timezone.localdate()})
+        form = PaymentForm(data, initial={"paid_at": clock.today()})
         if data is not None and form.is_valid():
             try:
                 services.claim_record_payment(

@@ -110,4 +110,4 @@ class MDFEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("status"))
     def status_change(self, event: MDFEvent) -> str:
-        return f"{event.old_status or '—'} → {event.new_status or '—'}"
+        return event.status_change_display()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -15,10 +16,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from mdf import clock, ledger
+from mdf import clock, ledger, selectors
 from mdf.models import ZERO, Claim, ClaimProof, FundRequest, LedgerEntry, ProofKind
 from mdf.money import format_money, fund_share
 from mdf.services.amounts import parse_amount
@@ -64,19 +66,19 @@ def claimable(fund_request: FundRequest, exclude: Claim | None = None) -> Decima
 
 def _check_claim_window(fund_request: FundRequest, field: str = "amount") -> None:
     pool = fund_request.allocation.pool
-    today = clock.today()
-    if today > pool.claim_deadline:
+    window = selectors.claim_window(fund_request)
+    if window.too_late:
         raise ValidationError(
             {
                 field: _("The claim deadline of %(pool)s was %(date)s.")
-                % {"pool": pool.name, "date": pool.claim_deadline.isoformat()}
+                % {"pool": pool.name, "date": date_format(pool.claim_deadline)}
             }
         )
-    if today < fund_request.activity_end:
+    if window.not_yet:
         raise ValidationError(
             {
                 field: _("Claims can be made once the activity has ended (%(date)s).")
-                % {"date": fund_request.activity_end.isoformat()}
+                % {"date": date_format(fund_request.activity_end)}
             }
         )
 
@@ -97,15 +99,24 @@ def _clean_claim_fields(
     the amount within what is still claimable on the request, not counting `claim`
     itself (whose old amount it replaces). Returns the cleaned values by field name.
     """
-    value = parse_amount(amount, field="amount")
-    pipeline = (
-        ZERO
-        if actual_pipeline in (None, "", ZERO, 0)
-        else parse_amount(actual_pipeline, field="actual_pipeline")
-    )
+    errors: dict[str, Any] = {}
+    try:
+        value = parse_amount(amount, field="amount")
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    try:
+        pipeline = (
+            ZERO
+            if actual_pipeline in (None, "", ZERO, 0)
+            else parse_amount(actual_pipeline, field="actual_pipeline")
+        )
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
     leads = actual_leads or 0
     if not isinstance(leads, int) or leads < 0:
-        raise ValidationError({"actual_leads": _("Leads are a whole number, 0 or more.")})
+        errors["actual_leads"] = [_("Leads are a whole number, 0 or more.")]
+    if errors:
+        raise ValidationError(errors)
     if fund_request.status != RS.APPROVED:
         raise ValidationError({"request": _("Claims can only be made on approved requests.")})
     _check_claim_window(fund_request)
@@ -416,25 +427,30 @@ def _fully_claimed(fund_request: FundRequest, approving: Decimal) -> bool:
     return (approved_before or ZERO) + approving >= fund_request.approved_amount
 
 
-def claim_record_payment(*, claim: Claim, actor: User, paid_at: date, reference: str) -> Claim:
+def claim_record_payment(
+    *, claim: Claim, actor: User, paid_at: date | None, reference: str
+) -> Claim:
     """Record that an approved claim's reimbursement was paid (date and reference).
 
-    Rules: a reference; a date neither in the future nor before the claim's approval;
-    only an approved, unpaid claim. The claim, then (by the money movement) its
-    allocation are locked: the lock order."""
+    Rules: only an approved, unpaid claim; a reference; a date, neither in the future
+    nor before the approval. Every field's error is raised at once. The claim, then (by the money
+    movement) its allocation are locked: the lock order."""
     reference = (reference or "").strip()
-    if not reference:
-        raise ValidationError({"reference": _("Enter the payment reference.")})
-    if paid_at > clock.today():
-        raise ValidationError({"paid_at": _("A payment date cannot be in the future.")})
     with transaction.atomic():
         locked = lock_claim(claim.pk)
         if locked.status != CS.APPROVED:
             raise ValidationError({"status": _("Only an approved, unpaid claim can be paid.")})
-        if locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
-            raise ValidationError(
-                {"paid_at": _("The payment cannot be dated before the claim's approval.")}
-            )
+        errors = {}
+        if not reference:
+            errors["reference"] = _("Enter the payment reference.")
+        if paid_at is None:
+            errors["paid_at"] = _("Enter the payment date.")
+        elif paid_at > clock.today():
+            errors["paid_at"] = _("A payment date cannot be in the future.")
+        elif locked.decided_at and paid_at < timezone.localdate(locked.decided_at):
+            errors["paid_at"] = _("The payment cannot be dated before the claim's approval.")
+        if errors:
+            raise ValidationError(errors)
         locked.status = CS.PAID
         locked.paid_at = paid_at
         locked.payment_reference = reference

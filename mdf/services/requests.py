@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -66,7 +68,7 @@ def _clean_request_fields(
     """
     title = (title or "").strip()
     description = (description or "").strip()
-    errors = {}
+    errors: dict[str, Any] = {}
     if not isinstance(activity_type, ActivityType):
         errors["activity_type"] = _("Choose an activity type.")
     elif not activity_type.active:
@@ -83,17 +85,24 @@ def _clean_request_fields(
         errors["activity_start"] = _("Enter the date the activity starts.")
     if not isinstance(activity_end, date):
         errors["activity_end"] = _("Enter the date the activity ends.")
+    elif isinstance(activity_start, date) and activity_end < activity_start:
+        errors["activity_end"] = _("The activity cannot end before it starts.")
+    # Every field's error at once: the amounts are checked even when others failed.
+    try:
+        amount = parse_amount(requested_amount, field="requested_amount")
+        check_share(amount, pool, "requested_amount")
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    try:
+        pipeline = (
+            ZERO
+            if expected_pipeline in (None, "", ZERO, 0)
+            else parse_amount(expected_pipeline, field="expected_pipeline")
+        )
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    amount = parse_amount(requested_amount, field="requested_amount")
-    check_share(amount, pool, "requested_amount")
-    pipeline = (
-        ZERO
-        if expected_pipeline in (None, "", ZERO, 0)
-        else parse_amount(expected_pipeline, field="expected_pipeline")
-    )
-    if activity_end < activity_start:
-        raise ValidationError({"activity_end": _("The activity cannot end before it starts.")})
     return {
         "activity_type": activity_type,
         "title": title,
@@ -202,7 +211,7 @@ def request_submit(*, fund_request: FundRequest, actor: User) -> FundRequest:
         raise ValidationError(
             {
                 "activity_start": _("The request deadline of %(pool)s was %(date)s.")
-                % {"pool": pool.name, "date": pool.request_deadline.isoformat()}
+                % {"pool": pool.name, "date": date_format(pool.request_deadline)}
             }
         )
     if locked.activity_start <= today:

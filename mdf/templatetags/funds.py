@@ -1,11 +1,18 @@
-"""Template helpers of the funds pages: money in the one format, status colours."""
+"""Template helpers of the funds pages, the admin's MDF pages and the MDF emails: money
+in the one format ("3,200.00 USD"), dates in the one format (the locale's DATE_FORMAT,
+"Dec. 5, 2026"), an activity's dates as one period, status colours. CSV exports keep
+plain numbers and ISO dates."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from mdf.money import format_money
 from mdf.selectors import balances_for_partner
@@ -37,6 +44,37 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 
 @register.filter
+def day(value: date | datetime | None) -> str:
+    """A date (or a moment's local date) as people read it everywhere: 'Dec. 5, 2026'."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return date_format(value, "DATE_FORMAT")
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    """A moment with its time of day: 'Dec. 5, 2026, 4:10 p.m.' (local time)."""
+    if value is None or value == "":
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "DATETIME_FORMAT")
+
+
+@register.simple_tag
+def period(start: date | None, end: date | None) -> str:
+    """An activity's dates: one date for a one-day activity ('Dec. 5, 2026'), else
+    'Dec. 5, 2026 – Dec. 7, 2026'."""
+    if start is None or end is None or start == end:
+        return day(start or end)
+    # Each date kept on one line (no-break spaces), so a narrow column wraps between them.
+    start_text, end_text = (day(value).replace(" ", "\u00a0") for value in (start, end))
+    return _("%(start)s – %(end)s") % {"start": start_text, "end": end_text}
+
+
+@register.filter
 def signed_money(amount: Decimal | None, currency: str) -> str:
     """A change: '+1,250.00 EUR', '−500.00 EUR' (a real minus sign), '0.00 EUR'."""
     if amount is None:
@@ -46,6 +84,13 @@ def signed_money(amount: Decimal | None, currency: str) -> str:
     if amount < 0:
         return f"\u2212{format_money(-amount, currency)}"
     return format_money(amount, currency)
+
+
+@register.filter
+def event_action(action: str) -> str:
+    """A trail entry's action for staff: "approved_by_manager" → "Approved by manager"."""
+    words = action.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 @register.filter

@@ -156,6 +156,10 @@ def test_a_marketer_requests_funds_and_sees_claims_and_the_statement(
     page.goto(f"{base}/portal/funds/statement/")
     rows = page.locator("tbody tr")
     assert rows.count() == 2  # allocated, committed
+    # The running balance stays in view on a phone too (not scrolled off to the right).
+    balance = page.get_by_role("columnheader", name="Available after")
+    box = balance.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= viewport["width"]
     screenshot(page, f"funds-statement-{viewport_name}")
     assert_accessible(page, "statement")
 

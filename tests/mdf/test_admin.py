@@ -176,7 +176,7 @@ def test_partial_approval_in_the_admin_commits_money_and_keeps_the_note(
     assert "10,000.00 EUR" in page  # the allocation's available money
     assert "allocated 10,000.00 EUR" in page  # every amount in the one money format
     assert "Requested (activity cost)</th><td>1,000.00 EUR" in page
-    assert "submitted" in page  # the history, its amounts in the money format too
+    assert "Draft → Awaiting channel manager" in page  # the history, by status names
     assert '<td class="num">1,000.00 EUR</td>' in page and "1000.00" not in page
 
     response = client.post(

@@ -12,6 +12,7 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django_scopes import scopes_disabled
 
 from mdf import selectors, services
@@ -105,7 +106,8 @@ def test_finance_sla_reminder_counts_from_the_managers_approval(
         sla_reminders()
     assert [m.to for m in mail.outbox] == [[finance.email]]
     assert fund_request.title in mail.outbox[0].body
-    waiting = f"waiting for finance since {manager_decided:%Y-%m-%d}"
+    # In the one date format people read (the locale's DATE_FORMAT, as in the portal).
+    waiting = f"waiting for finance since {date_format(manager_decided)}"
     assert waiting in mail.outbox[0].body
 
 
