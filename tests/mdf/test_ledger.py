@@ -14,7 +14,7 @@ from mdf.models import Allocation, FundPool, LedgerEntry
 D = Decimal
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_ledger_move_outside_a_transaction_is_refused_and_writes_nothing(alice, staff_users):
     """`ledger.append` is the last step of a service's transaction, never a write of its
     own: the entry, the buckets and the move's own rows commit together or not at all."""
