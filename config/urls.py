@@ -1,11 +1,11 @@
 """Top-level routes: admin, portal, API v1 with its schema and docs, health check."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from config import health
+from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
 
@@ -28,6 +28,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Last: any other path under /api/ is the API's JSON 404, DEBUG or not.
+    re_path(r"^api/", api.not_found, name="api-not-found"),
 ]
 
 handler400 = "partners.views.bad_request"

@@ -559,7 +559,7 @@ def test_schema_is_valid_openapi_3_describing_our_operations(api_client):
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert operations == {
-        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/me/"),
         ("GET", "/api/v1/partners/"),
         ("GET", "/api/v1/partners/{id}/"),
         ("PATCH", "/api/v1/partners/{id}/"),
