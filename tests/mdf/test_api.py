@@ -555,6 +555,43 @@ def test_renamed_executable_is_refused_naming_the_proof_field(
     assert stored_files() == []
 
 
+def test_a_truncated_pdf_is_refused_as_the_invoice(
+    alice, alice_key, allocation, event_type, proof_kinds, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    files = full_proof_files()
+    files["proof_invoice"] = upload("invoice.pdf", pdf_bytes()[:34], "application/pdf")
+    with after_activity(fund_request):
+        response = key_client(alice_key).post(
+            CLAIMS, claim_form(fund_request, submit="true", **files), format="multipart"
+        )
+    errors = errors_of(response)
+    assert list(errors) == ["proof_invoice"]
+    assert "not a readable PDF" in errors["proof_invoice"][0][1]
+    assert counts()[1:3] == (0, 0)
+    assert stored_files() == []
+
+
+def test_a_proof_file_name_is_shown_and_sent_back_without_its_escaped_path(
+    alice, alice_key, allocation, event_type, proof_kinds, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    files = full_proof_files()
+    files["proof_invoice"] = upload(
+        "..%2f..%2f..%2fetc%2finvoice.pdf", pdf_bytes(), "application/pdf"
+    )
+    with after_activity(fund_request):
+        response = key_client(alice_key).post(
+            CLAIMS, claim_form(fund_request, **files), format="multipart"
+        )
+    assert response.status_code == 201, response.content
+    proof = next(p for p in response.json()["proofs"] if p["proof_kind"] == "invoice")
+    assert proof["original_name"] == "invoice.pdf"
+    download = session_client(alice.marketer).get(f"/portal/funds/proof/{proof['id']}/")
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="invoice.pdf"'
+
+
 def test_missing_proof_on_submit_names_the_missing_fields(
     alice, alice_key, allocation, event_type, proof_kinds, staff_users
 ):
