@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from mdf import selectors, services
 from mdf.models import Claim, ClaimProof, FundRequest, LedgerEntry, MDFEvent
+from partners.models import PartnerAPIKey
 from tests.conftest import key_client, make_user
 from tests.mdf.conftest import (
     D,
@@ -69,6 +70,12 @@ def counts() -> tuple[int, int, int, int]:
             ClaimProof.objects.count(),
             LedgerEntry.objects.count(),
         )
+
+
+def key_user(raw_key: str):
+    """The user an API key acts as."""
+    with scopes_disabled():
+        return PartnerAPIKey.objects.get(prefix=raw_key.partition(".")[0]).user
 
 
 def by_uuid(model, value):
@@ -247,8 +254,8 @@ def test_partner_writers_draft_a_request(who, alice, alice_key, allocation, even
     assert body["required_proof"] == ["attendees", "invoice", "photo"]
     assert body["on_behalf"] is False
     fund_request = by_uuid(FundRequest, body["id"])
-    # A key acts as the person who created it; a session as its user.
-    expected = alice.admin if who in ("partner_key", "admin") else alice.marketer
+    # A key acts as itself (its own user); a session as its user.
+    expected = {"partner_key": key_user(alice_key), "admin": alice.admin}.get(who, alice.marketer)
     assert fund_request.created_by == expected
     assert fresh(allocation).committed == D("0.00")  # a draft moves nothing
 
@@ -306,7 +313,7 @@ def test_staff_key_must_name_the_partner_owning_the_allocation(
     assert response.status_code == 201, response.content
     fund_request = by_uuid(FundRequest, response.json()["id"])
     assert fund_request.partner == alice.partner
-    assert fund_request.created_by == staff_users["marketing_admin"]  # the key's creator
+    assert fund_request.created_by == key_user(staff_key)  # the key, not its creator
     submitted = client.post(request_url(fund_request, "submit"))
     assert submitted.json()["on_behalf"] is True
 
