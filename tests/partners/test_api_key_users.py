@@ -248,3 +248,15 @@ def test_the_migration_gives_every_existing_key_its_own_user(tiers, staff_users)
     )
     assert staff_key.user.is_staff and not staff_key.user.is_active
     assert not partner_key.user.has_usable_password()
+
+
+@pytest.mark.django_db
+def test_a_partner_admin_chooses_the_keys_role_in_the_portal(client, alice):
+    client.force_login(alice.admin)
+    response = client.post("/portal/api-keys/", {"name": "Read-only BI", "role": "sales"})
+    assert response.status_code == 201, response.content[:500]
+    with scopes_disabled():
+        key = PartnerAPIKey.objects.select_related("user__membership").get(name="Read-only BI")
+    assert key.user.membership.role == "sales"
+    page = client.get("/portal/api-keys/").content.decode()
+    assert "Read-only BI" in page and "Sales rep" in page
