@@ -87,19 +87,18 @@ def library_search(
     return assets
 
 
-_OR = object()
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
-def _search_terms(q: str) -> Iterator[object]:
+def _search_terms(q: str) -> Iterator[tuple[bool, str] | None]:
     """PostgreSQL's websearch syntax, read the same way: (excluded, text) per word or
-    "quoted phrase" (`-` before it excludes), and `_OR` for the word `or`."""
+    "quoted phrase" (`-` before it excludes), and None for the word `or`."""
     for match in _TOKEN.finditer(q):
         minus, phrase, word = match.groups()
         if word is None:
             excluded, text = bool(minus), phrase.strip()
         elif word.lower() == "or":
-            yield _OR
+            yield None
             continue
         else:
             excluded = word.startswith("-") and len(word) > 1
@@ -120,10 +119,10 @@ def _word_search(q: str) -> Q:
     clauses: list[Q] = []
     either = False
     for term in _search_terms(q):
-        if term is _OR:
+        if term is None:  # "or"
             either = bool(clauses)
             continue
-        excluded, text = term  # type: ignore[misc]
+        excluded, text = term
         condition = ~_text_match(text) if excluded else _text_match(text)
         if either:
             clauses[-1] = clauses[-1] | condition

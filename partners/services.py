@@ -295,15 +295,14 @@ def api_key_create(
         raise ValidationError({"partner": _("Only staff can create staff integration keys.")})
     if partner is None and role:
         raise ValidationError({"role": _("A staff key acts across partners: it has no role.")})
-    if partner is not None:
-        role = role or Membership.Role.ADMIN
-        if role not in Membership.Role.values:
-            raise ValidationError(
-                {
-                    "role": _("Unknown role; choose one of: %(roles)s.")
-                    % {"roles": ", ".join(Membership.Role.values)}
-                }
-            )
+    member_role: str = role or Membership.Role.ADMIN
+    if partner is not None and member_role not in Membership.Role.values:
+        raise ValidationError(
+            {
+                "role": _("Unknown role; choose one of: %(roles)s.")
+                % {"roles": ", ".join(Membership.Role.values)}
+            }
+        )
     api_key = PartnerAPIKey(name=name, partner=partner, created_by=created_by)
     raw_key = PartnerAPIKey.objects.assign_key(api_key)
     user = User(
@@ -318,7 +317,7 @@ def api_key_create(
     with scopes_disabled():
         api_key.save()
         if partner is not None:
-            Membership.objects.create(partner=partner, user=user, role=role)
+            Membership.objects.create(partner=partner, user=user, role=member_role)
     return CreatedAPIKey(api_key=api_key, raw_key=raw_key)
 
 
