@@ -103,6 +103,12 @@ def test_unknown_api_urls_answer_the_json_404_with_debug_on_or_off(debug, method
     assert (error["type"], error["code"], error["attr"]) == ("client_error", "not_found", None)
 
 
+@pytest.mark.parametrize("path", ["/api/schema", "/api/docs", "/api/redoc"])
+def test_the_schema_and_docs_answer_without_the_slash_too(path):
+    assert APIClient().get(path).status_code == 200
+    assert APIClient().get(path + "/").status_code == 200
+
+
 def test_an_unknown_url_outside_the_api_keeps_the_portal_page(alice):
     with override_settings(DEBUG=False):
         response = APIClient().get("/portal/no-such-page/")
