@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
 from assets import api
+from config.api_router import Router
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("assets", api.AssetViewSet, basename="asset")
 
 urlpatterns = router.urls

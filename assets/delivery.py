@@ -32,6 +32,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from assets.validation import display_name
+
 SIGNING_SALT = "assets.delivery.file"
 COPY_CHUNK = 1024 * 1024
 
@@ -83,7 +85,7 @@ def _presigned(storage: Any, delivery: Delivery, ttl: int) -> str:
         delivery.name,
         parameters={
             "ResponseContentDisposition": content_disposition_header(
-                not delivery.inline, delivery.filename
+                not delivery.inline, display_name(delivery.filename)
             ),
             "ResponseContentType": delivery.content_type,
         },
@@ -103,7 +105,7 @@ def respond(storage: Any, delivery: Delivery) -> HttpResponse:
     response = FileResponse(
         handle,
         as_attachment=not delivery.inline,
-        filename=delivery.filename,
+        filename=display_name(delivery.filename),
         content_type=delivery.content_type,
     )
     return _headers(response, delivery)

@@ -3,8 +3,12 @@ filters, an asset's variants in the partner's order, and staff download statisti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import string
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from operator import and_
 from typing import Any
 
 from django.conf import settings
@@ -53,10 +57,13 @@ def library_search(
 ) -> QuerySet[Asset]:
     """Narrow a queryset of assets by search text and filters (no ordering).
 
-    `q` uses PostgreSQL full-text search (the stored, GIN-indexed `search_vector`;
-    the rank is annotated as `rank`) and a case-insensitive LIKE over title,
-    description and tags on SQLite. Filters are slugs/codes; an unknown one simply
-    matches nothing.
+    `q` reads as a web search on both databases: every word must be found (in the
+    title, the tags or the description, not necessarily the same one), a "quoted
+    phrase" is found whole, `-word` excludes, `or` between two words takes either.
+    PostgreSQL uses full-text search (the stored, GIN-indexed `search_vector`, with
+    stemming; the rank is annotated as `rank`); SQLite, the embedded default, finds
+    each word case-insensitively as part of those texts (`_word_search`). Filters
+    are slugs/codes; an unknown one simply matches nothing.
     """
     q = clean_query(q)
     if kind:
@@ -76,11 +83,53 @@ def library_search(
                 rank=SearchRank(F("search_vector"), query)
             )
         else:
-            tagged = Asset.tags.through.objects.filter(tag__name__icontains=q).values("asset_id")
-            assets = assets.filter(
-                Q(title__icontains=q) | Q(description__icontains=q) | Q(pk__in=tagged)
-            )
+            assets = assets.filter(_word_search(q))
     return assets
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def _search_terms(q: str) -> Iterator[tuple[bool, str] | None]:
+    """PostgreSQL's websearch syntax, read the same way: (excluded, text) per word or
+    "quoted phrase" (`-` before it excludes), and None for the word `or`."""
+    for match in _TOKEN.finditer(q):
+        minus, phrase, word = match.groups()
+        if word is None:
+            excluded, text = bool(minus), phrase.strip()
+        elif word.lower() == "or":
+            yield None
+            continue
+        else:
+            excluded = word.startswith("-") and len(word) > 1
+            # Punctuation around a word is not part of it ("backup," or "(pdf)").
+            text = (word[1:] if excluded else word).strip(string.punctuation)
+        if text:
+            yield excluded, text
+
+
+def _text_match(text: str) -> Q:
+    tagged = Asset.tags.through.objects.filter(tag__name__icontains=text).values("asset_id")
+    return Q(title__icontains=text) | Q(description__icontains=text) | Q(pk__in=tagged)
+
+
+def _word_search(q: str) -> Q:
+    """Every word (or phrase) of `q` found in the title, the tags or the description
+    (SQLite's LIKE is case-insensitive for ASCII); see `library_search`."""
+    clauses: list[Q] = []
+    either = False
+    for term in _search_terms(q):
+        if term is None:  # "or"
+            either = bool(clauses)
+            continue
+        excluded, text = term
+        condition = ~_text_match(text) if excluded else _text_match(text)
+        if either:
+            clauses[-1] = clauses[-1] | condition
+        else:
+            clauses.append(condition)
+        either = False
+    return reduce(and_, clauses, Q())
 
 
 def library_filter(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -43,7 +42,7 @@ from assets.models import (
     LibraryVisit,
     Tag,
 )
-from assets.validation import ASSET_KINDS, KINDS, validate_upload
+from assets.validation import ASSET_KINDS, KINDS, display_name, validate_upload
 from partners.models import Language, Partner, PartnerAPIKey
 
 logger = logging.getLogger(__name__)
@@ -267,14 +266,11 @@ def asset_archive(*, asset: Asset, actor: Any) -> Asset:
 
 # --- Versions (uploads) ----------------------------------------------------------------
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
-
 
 def sanitize_name(name: str) -> str:
-    """A display-only version of the uploaded name: no path, no control or odd characters."""
-    base = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _UNSAFE_NAME.sub("_", base).strip(" ._")
-    return cleaned[:150] or "file"
+    """A display-only version of the uploaded name (`validation.display_name`): no path
+    (escaped or not), no control or reserved characters."""
+    return display_name(name)
 
 
 def _sha256_and_size(upload: IO[bytes]) -> tuple[str, int]:

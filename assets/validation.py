@@ -4,19 +4,25 @@ Every upload (partner logos today; assets, proof of performance and CSV imports
 later) passes `validate_upload`. The type is detected from the file's content,
 never from its name or the browser's claim, and checked against an allow-list
 per use. Images are opened by Pillow with its decompression-bomb guard and a
-pixel limit. SVG, HTML, scripts and executables are refused. The stored name is
-random and carries the detected extension only.
+pixel limit. PDFs must open (every page readable by PDFium). SVG, HTML, scripts and
+executables are refused. The stored name is random and carries the detected
+extension only; the name people see (`display_name`) is the uploaded one without
+any path, escapes or control characters.
 
 This module imports nothing from the other apps, so any app can use it.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import IO
+from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
@@ -86,9 +92,46 @@ PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 class ValidatedUpload:
     kind: FileKind
     size: int
-    safe_name: str
+    safe_name: str  # the stored name: random, with the detected extension
+    display_name: str = ""  # the name people see: `display_name(upload.name, kind)`
     width: int | None = None
     height: int | None = None
+
+
+DISPLAY_NAME_MAX = 150
+# Characters that mean something to a file system, a shell or an HTTP header.
+_NAME_RESERVED = re.compile(r'[<>:"/\\|?*;%\x00-\x1f\x7f]+')
+_EXTENSION_ALIASES = {"jpg": {"jpg", "jpeg", "jpe"}, "mp4": {"mp4", "m4v"}}
+
+
+def display_name(name: str, kind: FileKind | None = None) -> str:
+    """The uploaded name as people see it (pages, emails, Content-Disposition).
+
+    Percent escapes are decoded first (`..%2f..%2fpasswd.pdf` is a path), then only
+    the last path component is kept; control and reserved characters become `_`;
+    leading dots and spaces go; it is at most DISPLAY_NAME_MAX characters. With the
+    detected `kind`, the name ends in that kind's extension (appended when the
+    name claims another). Never empty: "file" when nothing is left.
+    """
+    text = str(name or "")
+    for _round in range(5):  # double-encoded escapes (%252f) decode in rounds
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    text = unicodedata.normalize("NFC", text).replace("\\", "/")
+    text = PurePosixPath("/" + text).name
+    text = "".join(ch if ch.isprintable() else "_" for ch in text)
+    text = " ".join(_NAME_RESERVED.sub("_", text).split()).strip(" ._")
+    stem, dot, suffix = text.rpartition(".")
+    if not dot:
+        stem, suffix = text, ""
+    if kind is not None and suffix.lower() not in _EXTENSION_ALIASES.get(
+        kind.extension, {kind.extension}
+    ):
+        stem, suffix = text, kind.extension
+    stem = stem.rstrip(" ._")[: DISPLAY_NAME_MAX - len(suffix) - 1].rstrip(" ._") or "file"
+    return f"{stem}.{suffix}" if suffix else stem
 
 
 def sniff(head: bytes) -> str | None:
@@ -260,8 +303,50 @@ def validate_upload(
     width = height = None
     if kind.is_image:
         width, height = _check_image(upload, field=field, kind=kind, max_pixels=max_pixels)
+    if kind is PDF:
+        _check_pdf(upload, field=field)
     safe_name = f"{secrets.token_urlsafe(16)}.{kind.extension}"
-    return ValidatedUpload(kind=kind, size=size, safe_name=safe_name, width=width, height=height)
+    return ValidatedUpload(
+        kind=kind,
+        size=size,
+        safe_name=safe_name,
+        display_name=display_name(getattr(upload, "name", "") or "", kind),
+        width=width,
+        height=height,
+    )
+
+
+def _check_pdf(upload: IO[bytes], *, field: str) -> None:
+    """Open the PDF with PDFium (what renders its previews) and read every page.
+
+    Anything that only starts like a PDF (a truncated or damaged file) fails here,
+    at upload, rather than later in the preview job or in a reader's viewer.
+    """
+    import pypdfium2 as pdfium
+
+    temporary_path = getattr(upload, "temporary_file_path", None)
+    upload.seek(0)
+    try:
+        # A large upload is already on disk: PDFium reads it there. Otherwise PDFium
+        # reads the file object through callbacks; nothing is copied into memory.
+        source = temporary_path() if temporary_path else upload
+        pdf = pdfium.PdfDocument(source)
+        try:
+            if len(pdf) == 0:
+                raise pdfium.PdfiumError("no pages")
+            for index in range(len(pdf)):
+                pdf[index].close()
+        finally:
+            pdf.close()
+    except pdfium.PdfiumError as exc:
+        message = (
+            _("This PDF is protected by a password; upload it without one.")
+            if "password" in str(exc).lower()
+            else _("This is not a readable PDF (it is damaged or incomplete).")
+        )
+        raise ValidationError({field: message}, code="corrupt_pdf") from None
+    finally:
+        upload.seek(0)
 
 
 def _check_image(

@@ -19,7 +19,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 from drf_standardized_errors.handler import ExceptionHandler as StandardizedExceptionHandler
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
@@ -149,6 +149,14 @@ def error_response(
         {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": None}]},
         status=status,
     )
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Every path under /api/ that no route takes (config.urls mounts it last): the
+    API's JSON 404 for any method, whether DEBUG is on or not (with DEBUG, Django
+    would answer its HTML debug page instead of calling `handler404`)."""
+    return error_response(404, "not_found", "Not found.")
 
 
 # Django's error handlers (config.urls): the API answers in its JSON format, every

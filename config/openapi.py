@@ -22,6 +22,7 @@ from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
 from config.api import StandardPagination
+from config.api_input import SearchFilter
 
 # The schemes of Django's URLValidator (and so of DRF's URLField).
 URL_PATTERN = r"^(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?)://"
@@ -38,13 +39,20 @@ class SchemaGenerator(BaseSchemaGenerator):
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
-    """drf-standardized-errors' schema, plus the validation errors of our pagination."""
+    """drf-standardized-errors' schema, plus the validation errors of our pagination
+    and of `?search=` (config.api.SearchFilter), which are not django-filter fields."""
 
     def _get_extra_validation_errors(self) -> dict[str, set[str]]:
         errors = super()._get_extra_validation_errors()
         paginator = self._get_paginator()
         if isinstance(paginator, StandardPagination) and self._is_list_view():
             errors.setdefault(paginator.page_size_query_param, set()).add("invalid")
+        if self._is_list_view() and getattr(self.view, "search_fields", None):
+            for backend in self.get_filter_backends():
+                if issubclass(backend, SearchFilter):
+                    errors.setdefault(backend.search_param, set()).update(
+                        {"null_characters_not_allowed", "surrogate_characters_not_allowed"}
+                    )
         return errors
 
 

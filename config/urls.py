@@ -1,11 +1,11 @@
 """Top-level routes: admin, portal, API v1 with its schema and docs, health check."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from config import health
+from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
 
@@ -21,13 +21,19 @@ urlpatterns = [
     path("portal/library/", include("assets.urls", namespace="library")),
     path("portal/", include("partners.urls", namespace="portal")),
     path("api/v1/", include((api_v1_patterns, "api"), namespace="api")),
-    path("api/schema/", UnscopedSchemaView.as_view(), name="api-schema"),
-    path(
-        "api/docs/",
+    # With or without the slash, as the API's routes (the catch-all below would
+    # otherwise answer /api/docs with a 404 where APPEND_SLASH used to redirect).
+    re_path(r"^api/schema/?$", UnscopedSchemaView.as_view(), name="api-schema"),
+    re_path(
+        r"^api/docs/?$",
         SpectacularSwaggerView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    re_path(
+        r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
+    # Last: any other path under /api/ is the API's JSON 404, DEBUG or not.
+    re_path(r"^api/", api.not_found, name="api-not-found"),
 ]
 
 handler400 = "partners.views.bad_request"

@@ -9,8 +9,9 @@ field, become 400s naming the field. Every POST accepts `Idempotency-Key`
 Who may write: partner admins and marketers (sessions) and partner API keys, for
 their partner; staff API keys for any partner (naming it on creates); staff users
 holding `mdf.add_fundrequest` / `mdf.add_claim`, recorded by the services as acting
-on the partner's behalf. Partner sales reps and other staff only read. An API key
-acts as the person who created it (the services record a person on every change).
+on the partner's behalf. Partner sales reps and other staff only read. A partner key
+may do what its role may (partner admin or marketer: write; sales rep: read); an API
+key acts as its own user (partners.models.PartnerAPIKey), so the trails name the key.
 Drafts (and returned claims) are changed with PATCH; proof is added to a claim and
 removed from it under /claims/<id>/proof/.
 """
@@ -69,8 +70,8 @@ WRITER_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MARKETER})
 
 class MDFPermission(permissions.BasePermission):
     """Reads: partner callers (own rows, by the queryset), staff keys, staff users with
-    the view's `staff_read_permission`. Writes: partner keys, partner admins and
-    marketers, staff keys, staff users with `staff_write_permission`."""
+    the view's `staff_read_permission`. Writes: partner admins and marketers (users or
+    keys with that role), staff keys, staff users with `staff_write_permission`."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         safe = request.method in permissions.SAFE_METHODS
@@ -83,7 +84,7 @@ class MDFPermission(permissions.BasePermission):
                 "perm": perm
             }
             return request.user.has_perm(perm)
-        if safe or is_key:
+        if safe:
             return True
         self.message = _("Only partner admins and marketers can request and claim funds.")
         return getattr(view, "request_role", None) in WRITER_ROLES
@@ -97,16 +98,8 @@ class MDFViewMixin:
     staff_write_permission = ""
 
     def acting_user(self) -> User:
-        """The person the services record: the session user, or the key's creator."""
-        api_key = self.request.auth if isinstance(self.request.auth, PartnerAPIKey) else None
-        if api_key is None:
-            return self.request.user  # type: ignore[return-value]
-        user = api_key.created_by
-        if user is None or not user.is_active:
-            raise exceptions.PermissionDenied(
-                _("This API key has no active owner to act for; create a new key.")
-            )
-        return user
+        """Who the services record: the session user, or the API key's own user."""
+        return self.request.user  # type: ignore[return-value]
 
 
 def _service_error(exc: DjangoValidationError, rename: dict[str, str] | None = None):

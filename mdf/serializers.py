@@ -22,6 +22,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from assets.validation import display_name
 from config.api import StrictFieldsMixin
 from mdf.models import ZERO, ActivityType, Allocation, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.selectors import Balance
@@ -295,9 +296,18 @@ class ActivityTypeSerializer(serializers.ModelSerializer):
 # --- claims -------------------------------------------------------------------------
 
 
+class DisplayNameField(serializers.CharField):
+    """An uploaded file's name as people see it, also for rows stored before the
+    validator cleaned names (`assets.validation.display_name`)."""
+
+    def to_representation(self, value: str) -> str:
+        return display_name(value)
+
+
 class ProofSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     proof_kind = serializers.CharField(source="proof_kind.slug", read_only=True)
+    original_name = DisplayNameField(read_only=True)
 
     class Meta:
         model = ClaimProof

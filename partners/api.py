@@ -31,8 +31,9 @@ class PartnerPermission(permissions.BasePermission):
 
     Reads: partner callers (their own partner only, by the queryset), staff keys,
     and staff users holding `partners.view_partner`. Writes (co-branding): a partner
-    key or a partner admin for its own partner, a staff key, or a staff user holding
-    `partners.change_partner` (so analysts and finance approvers cannot).
+    admin (user, or key with the admin role) for its own partner, a staff key, or a
+    staff user holding `partners.change_partner` (so analysts and finance approvers
+    cannot).
     """
 
     message = _("Only partner admins and staff allowed to change partners can do this.")
@@ -48,8 +49,8 @@ class PartnerPermission(permissions.BasePermission):
                 else "partners.change_partner"
             )
             return request.user.has_perm(perm)
-        if request.method in permissions.SAFE_METHODS or is_key:
-            return True  # a partner key acts for its own partner only (the queryset)
+        if request.method in permissions.SAFE_METHODS:
+            return True  # a partner caller reads its own partner only (the queryset)
         return getattr(view, "request_role", None) == Membership.Role.ADMIN
 
 
@@ -117,8 +118,7 @@ class PartnerViewSet(
         try:
             partner = partner_update_cobranding(
                 partner=partner,
-                # A key acts as its partner (or as staff), not as a person.
-                actor=None if isinstance(request.auth, PartnerAPIKey) else request.user,
+                actor=request.user,  # for a key, its own user
                 **serializer.validated_data,
             )
         except DjangoValidationError as exc:

@@ -1,13 +1,13 @@
-from django.urls import path
-from rest_framework.routers import SimpleRouter
+from django.urls import re_path
 
+from config.api_router import Router
 from partners import api
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("partners", api.PartnerViewSet, basename="partner")
 router.register("tiers", api.TierViewSet, basename="tier")
 
 urlpatterns = [
-    path("me", api.MeView.as_view(), name="me"),
+    re_path(r"^me/?$", api.MeView.as_view(), name="me"),
     *router.urls,
 ]

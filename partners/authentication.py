@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,6 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from partners.models import PartnerAPIKey
-from partners.scoping import APIKeyPrincipal
 from partners.services import INACTIVE_STATUSES
 
 KEYWORD = "Api-Key"
@@ -23,9 +23,13 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class APIKeyAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Api-Key <prefix>.<secret>`. Only the hash is stored and compared."""
+    """`Authorization: Api-Key <prefix>.<secret>`. Only the hash is stored and compared.
 
-    def authenticate(self, request: Request) -> tuple[APIKeyPrincipal, PartnerAPIKey] | None:
+    `request.user` is the key's own user (see PartnerAPIKey), so whatever the key does
+    is recorded as the key; `request.auth` is the key.
+    """
+
+    def authenticate(self, request: Request) -> tuple[User, PartnerAPIKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -41,7 +45,11 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
                 _("Malformed API key: expected `Api-Key <prefix>.<secret>`.")
             )
         with scopes_disabled():
-            api_key = PartnerAPIKey.objects.select_related("partner").filter(prefix=prefix).first()
+            api_key = (
+                PartnerAPIKey.objects.select_related("partner", "user__membership")
+                .filter(prefix=prefix)
+                .first()
+            )
         if api_key is None or not api_key.is_valid(raw_key):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if api_key.revoked:
@@ -54,7 +62,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
             with scopes_disabled():
                 PartnerAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        return APIKeyPrincipal(api_key), api_key
+        return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) when credentials are missing.

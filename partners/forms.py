@@ -13,7 +13,7 @@ from django.contrib.auth.forms import (
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Partner
+from partners.models import Membership, Partner
 
 
 class ServiceErrorsMixin:
@@ -110,4 +110,14 @@ class APIKeyCreateForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
         label=_("Key name"),
         max_length=50,
         help_text=_("Say which system uses it, e.g. “HubSpot sync”."),
+    )
+    role = forms.ChoiceField(
+        label=_("What it may do"),
+        choices=Membership.Role.choices,
+        initial=Membership.Role.ADMIN,
+        required=False,  # a partner admin's rights unless another role is chosen
+        help_text=_(
+            "The key can do what a person in this role can. What it does is recorded as "
+            "the key, not as you."
+        ),
     )

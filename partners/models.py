@@ -108,7 +108,8 @@ class Partner(models.Model):
         null=True,
         blank=True,
         related_name="managed_partners",
-        limit_choices_to={"is_staff": True},
+        # Active staff: not a departed colleague, nor a staff API key's own user.
+        limit_choices_to={"is_staff": True, "is_active": True},
     )
     # Co-branding profile: what goes on personalised copies of shared content.
     logo = models.ImageField(_("logo"), upload_to=partner_logo_path, blank=True)
@@ -198,7 +199,14 @@ class PartnerAuditEntry(models.Model):
 
 class PartnerAPIKey(AbstractAPIKey):
     """An API key. With a partner it acts only within that partner; without, it is a
-    staff integration key that acts across partners. Only the hash is stored."""
+    staff integration key that acts across partners. Only the hash is stored.
+
+    A key acts as its own `user` (zulip's bot users), made with it by
+    `partners.services.api_key_create`: named after the key ("API key ‘CRM sync’,
+    created by …"), unable to log in, with a membership carrying the key's partner
+    role (or staff status for a staff key). So every trail, which records a user
+    (MDF requests, claims and events, the ledger, audit entries), names the key.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(
@@ -211,6 +219,13 @@ class PartnerAPIKey(AbstractAPIKey):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acts as"),
+        on_delete=models.PROTECT,  # trails point at it: keys are revoked, not deleted
+        related_name="api_key",
+        editable=False,
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)

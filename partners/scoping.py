@@ -114,40 +114,12 @@ class PartnerScopedObjectMixin(ProtectedQuerysetMeta):
 # --- API ---------------------------------------------------------------------
 
 
-class APIKeyPrincipal:
-    """The `request.user` of a request authenticated by an API key.
-
-    A key acts as its partner (or, for a staff integration key, as staff), not as a
-    person; this object answers the questions DRF and our code ask of a user.
-    """
-
-    is_authenticated = True
-    is_anonymous = False
-    is_active = True
-    pk = None
-    id = None
-
-    def __init__(self, api_key: PartnerAPIKey) -> None:
-        self.api_key = api_key
-        self.is_staff = api_key.is_staff_key
-        self.is_superuser = False
-        self.username = f"api-key:{api_key.prefix}"
-
-    def get_username(self) -> str:
-        return self.username
-
-    def has_perm(self, perm: str, obj: Any = None) -> bool:
-        return False
-
-    def __str__(self) -> str:
-        return self.username
-
-
 class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
     """Base for every API view: resolves the caller's partner and opens its scope.
 
     - partner API key, or a session user who is a partner member: `self.partner` is
-      that partner and the django-scopes scope is open on it;
+      that partner, `self.request_role` the key's or member's role, and the
+      django-scopes scope is open on it;
     - staff integration key or staff session user: `self.partner` is None and scopes
       are visibly disabled (staff act across partners);
     - anyone else: 403.
@@ -161,7 +133,7 @@ class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
     partner_field: ClassVar[str | None] = "partner"
     partner: Partner | None = None
     is_staff_client: bool = False
-    # The membership role of a partner user's session; None for keys and staff.
+    # The partner role of the caller (a partner key's or a member's); None for staff.
     request_role: str | None = None
     queryset: QuerySet
     request: Request
@@ -182,6 +154,14 @@ class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
         if api_key is not None:
             self.partner = api_key.partner
             self.is_staff_client = api_key.is_staff_key
+            if self.partner is not None:
+                # The key's own user carries its role (partners.services.api_key_create).
+                membership = getattr(user, "membership", None)
+                if membership is None or membership.partner_id != self.partner.pk:
+                    raise exceptions.PermissionDenied(
+                        "This API key has no partner role; create a new key."
+                    )
+                self.request_role = membership.role
         elif user.is_staff:
             self.is_staff_client = True
         else:

@@ -48,3 +48,15 @@ def partner_emails(*, partner_id: int, roles: Iterable[str]) -> list[str]:
 
 def partner_admin_emails(*, partner: Partner) -> list[str]:
     return partner_emails(partner_id=partner.pk, roles=[Membership.Role.ADMIN])
+
+
+def partner_people(*, partner: Partner) -> QuerySet[Membership]:
+    """The partner's people: its members, without its API keys' own users (a key
+    acts as a user of its own, with a membership for its role, but is not a person:
+    it is not listed on a team nor counted as a member)."""
+    with scopes_disabled():
+        return (
+            Membership.objects.filter(partner=partner, user__api_key__isnull=True)
+            .select_related("user")
+            .order_by("user__username")
+        )

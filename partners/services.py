@@ -250,18 +250,41 @@ def membership_create(*, partner: Partner, user: User, role: str) -> Membership:
         return Membership.objects.create(partner=partner, user=user, role=role)
 
 
+API_KEY_USERNAME_PREFIX = "api-key:"  # ":" is refused in usernames people choose
+
+
+def api_key_label(*, name: str, created_by: User | None) -> str:
+    """How trails name a key's user: "API key ‘CRM sync’, created by Ann Admin"."""
+    if created_by is None:
+        creator = _("the operator (command line)")
+    else:
+        creator = created_by.get_full_name() or created_by.get_username()
+    return (_("API key ‘%(name)s’, created by %(creator)s") % {"name": name, "creator": creator})[
+        :150
+    ]
+
+
 @transaction.atomic
 def api_key_create(
     *,
     name: str,
     partner: Partner | None,
     created_by: User | None,
+    role: str | None = None,
     by_operator: bool = False,
 ) -> CreatedAPIKey:
     """Create an API key and return the raw key once; only its hash is stored.
 
-    With a partner the key acts only within it; without, it is a staff integration
-    key, which only staff (or the operator at the command line) may create.
+    Rules:
+    - with a partner the key acts only within it, with a partner role (`role`; by
+      default partner admin, what a key could always do); without, it is a staff
+      integration key, which only staff (or the operator at the command line) may
+      create, and which has no partner role;
+    - the key acts as its own user, made here in the same transaction (zulip's bot
+      users): named `api_key_label`, inactive and without a usable password (so it
+      can never log in to the portal or the admin), never one of the partner's
+      people; a membership with the key's role, or staff status for a staff key. Every
+      trail the key leaves names that user, never whoever created the key.
     """
     name = (name or "").strip()
     if not name:
@@ -270,10 +293,31 @@ def api_key_create(
         raise ValidationError({"name": _("The name is at most 50 characters.")})
     if partner is None and not by_operator and not (created_by is not None and created_by.is_staff):
         raise ValidationError({"partner": _("Only staff can create staff integration keys.")})
-    with scopes_disabled():
-        api_key, raw_key = PartnerAPIKey.objects.create_key(
-            name=name, partner=partner, created_by=created_by
+    if partner is None and role:
+        raise ValidationError({"role": _("A staff key acts across partners: it has no role.")})
+    member_role: str = role or Membership.Role.ADMIN
+    if partner is not None and member_role not in Membership.Role.values:
+        raise ValidationError(
+            {
+                "role": _("Unknown role; choose one of: %(roles)s.")
+                % {"roles": ", ".join(Membership.Role.values)}
+            }
         )
+    api_key = PartnerAPIKey(name=name, partner=partner, created_by=created_by)
+    raw_key = PartnerAPIKey.objects.assign_key(api_key)
+    user = User(
+        username=f"{API_KEY_USERNAME_PREFIX}{api_key.prefix}",
+        first_name=api_key_label(name=name, created_by=created_by),
+        is_active=False,
+        is_staff=partner is None,
+    )
+    user.set_unusable_password()
+    user.save()
+    api_key.user = user
+    with scopes_disabled():
+        api_key.save()
+        if partner is not None:
+            Membership.objects.create(partner=partner, user=user, role=member_role)
     return CreatedAPIKey(api_key=api_key, raw_key=raw_key)
 
 

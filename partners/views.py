@@ -214,7 +214,9 @@ class APIKeyListView(PortalAccessMixin, PartnerScopedObjectMixin, ListView):
     paginate_by = 25
 
     def narrow_queryset(self, queryset: Any) -> Any:
-        return queryset.select_related("created_by", "revoked_by").order_by("revoked", "-created")
+        return queryset.select_related("created_by", "revoked_by", "user__membership").order_by(
+            "revoked", "-created"
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -229,6 +231,7 @@ class APIKeyListView(PortalAccessMixin, PartnerScopedObjectMixin, ListView):
                     name=form.cleaned_data["name"],
                     partner=request.partner,  # type: ignore[attr-defined]
                     created_by=request.user,
+                    role=form.cleaned_data["role"] or None,
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)

@@ -62,7 +62,7 @@ def claim_attach_proof(
         partner_id=claim.partner_id,
         claim=claim,
         proof_kind=proof_kind,
-        original_name=(getattr(upload, "name", "") or "file")[-200:],
+        original_name=checked.display_name,
         content_type=checked.kind.content_type,
         size=checked.size,
         sha256=digest.hexdigest(),

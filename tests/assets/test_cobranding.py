@@ -176,8 +176,10 @@ def test_not_cobrandable_files_are_refused(branded_alice):
 
 
 def test_damaged_pdf_fails_cleanly(branded_alice):
-    data = pdf_bytes("x")
-    asset = make_asset(cobrandable=True, files=(("d.pdf", data[:200] + b"\0" * 50),))
+    from tests.assets.test_previews import damage
+
+    asset = make_asset(cobrandable=True, files=(("d.pdf", pdf_bytes("x")),))
+    damage(asset.versions.get().file)  # after upload: uploads must open
     copy = services.cobranded_copy_request(
         version=asset.versions.get(), partner=branded_alice.partner, user=None
     )

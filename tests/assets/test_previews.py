@@ -54,10 +54,21 @@ def test_task_is_safe_to_run_twice_and_for_a_missing_row():
     assert make_preview.delay(10**9).get() == "skipped"
 
 
+def damage(stored) -> None:
+    """Cut a stored file short, as a storage fault would (uploads must open, so a
+    damaged file can only be one that changed after it was accepted)."""
+    from django.core.files.base import ContentFile
+
+    name, storage = stored.name, stored.storage
+    data = storage.open(name, "rb").read()
+    storage.delete(name)
+    assert storage.save(name, ContentFile(data[:100] + b"\0" * 100)) == name
+
+
 def test_damaged_file_marks_the_preview_failed_without_raising():
-    data = pdf_bytes("x")
-    asset = make_asset(files=(("bad.pdf", data[:100] + b"\0" * 100),))
+    asset = make_asset(files=(("bad.pdf", pdf_bytes("x")),))
     version = asset.versions.get()
+    damage(version.file)
     assert services.version_make_preview(version_id=version.pk) == "failed"
     version.refresh_from_db()
     assert version.preview_state == AssetVersion.Preview.FAILED

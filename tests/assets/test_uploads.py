@@ -93,6 +93,8 @@ def test_allowed_types_are_detected_from_content(asset, name, content, kind):
         ("list.pdf", b"name,email\nann,ann@example.com\n", "not an allowed type"),
         ("blank.pdf", b"", "empty"),
         ("half.png", image_bytes("PNG", size=(400, 400))[:300], "damaged"),
+        ("cut.pdf", pdf_bytes("x", pages=1)[:34], "not a readable PDF"),
+        ("half.pdf", pdf_bytes("x", pages=4)[:2000], "not a readable PDF"),
     ],
 )
 def test_bad_files_are_refused_and_not_stored(asset, name, content, message):
@@ -169,3 +171,8 @@ def test_pillow_reads_what_we_store(asset):
     with version.file.open("rb") as handle:
         assert Image.open(handle).size == (300, 200)
     assert (version.width, version.height) == (300, 200)
+
+
+def test_the_uploaded_as_name_has_no_escaped_path(asset):
+    version = add(asset, "..%2f..%2f..%2fetc%2fdatasheet.pdf", pdf_bytes("x", pages=1))
+    assert version.original_name == "datasheet.pdf"

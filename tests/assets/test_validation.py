@@ -127,3 +127,96 @@ def test_pixel_limit_names_the_limit():
         validate(upload("logo.png", image_bytes("PNG", size=(3000, 2000))), max_pixels=4_000_000)
     assert "3000×2000" in error_of(exc_info)
     assert "4 million" in error_of(exc_info)
+
+
+# --- PDFs open, or are refused -------------------------------------------------------------
+
+
+def pdf_options():
+    from assets.validation import ASSET_KINDS
+
+    return {"field": "file", "allowed": ASSET_KINDS, "max_bytes": 10 * MB}
+
+
+def real_pdf(pages: int = 3) -> bytes:
+    from tests.assets.factories import pdf_bytes
+
+    return pdf_bytes("Datasheet", pages=pages)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        real_pdf()[:34],  # the 34-byte file that passed as a PDF before
+        b"%PDF-1.7\n",
+        real_pdf()[: len(real_pdf()) // 2],  # cut in the middle of its pages
+        b"%PDF-1.4\n" + b"\x00" * 4000,
+    ],
+    ids=["34-bytes", "header-only", "half", "header-then-zeros"],
+)
+def test_a_file_that_only_starts_like_a_pdf_is_refused(content):
+    with pytest.raises(ValidationError) as exc_info:
+        validate_upload(SimpleUploadedFile("datasheet.pdf", content), **pdf_options())
+    assert exc_info.value.message_dict["file"] == [
+        "This is not a readable PDF (it is damaged or incomplete)."
+    ]
+
+
+def test_a_password_protected_pdf_is_refused_saying_so():
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(real_pdf(pages=1))).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", owner_password="owner")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(ValidationError) as exc_info:
+        validate_upload(SimpleUploadedFile("locked.pdf", buffer.getvalue()), **pdf_options())
+    assert "password" in " ".join(exc_info.value.message_dict["file"])
+
+
+def test_a_real_pdf_passes_in_memory_and_on_disk():
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    content = real_pdf(pages=5)
+    assert validate_upload(SimpleUploadedFile("a.pdf", content), **pdf_options()).kind.name == "pdf"
+    on_disk = TemporaryUploadedFile("b.pdf", "application/pdf", len(content), None)
+    on_disk.write(content)
+    on_disk.seek(0)
+    assert validate_upload(on_disk, **pdf_options()).kind.name == "pdf"
+    assert on_disk.tell() == 0  # left where the storage expects to start reading
+
+
+# --- the name people see ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "shown"),
+    [
+        ("..%2f..%2fetc%2fpasswd.pdf", "passwd.pdf"),
+        ("..%252f..%252fsecret.pdf", "secret.pdf"),
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\ann\\Rapport été.pdf", "Rapport été.pdf"),
+        ('x"; filename=evil.pdf', "x_ filename=evil.pdf"),
+        ("line\r\nbreak.pdf", "line__break.pdf"),
+        (".hidden.pdf", "hidden.pdf"),
+        ("invoice.exe", "invoice.exe.pdf"),  # the detected type's extension, always
+        ("Scan.PDF", "Scan.PDF"),
+        ("%2e%2e%2f", "file.pdf"),
+        ("", "file.pdf"),
+    ],
+)
+def test_the_name_people_see_has_no_path_escape_or_control_character(uploaded, shown):
+    from assets.validation import PDF, display_name
+
+    assert display_name(uploaded, PDF) == shown
+    checked = validate_upload(SimpleUploadedFile(uploaded or "x", real_pdf(1)), **pdf_options())
+    assert "/" not in checked.display_name and "%" not in checked.display_name
+
+
+def test_a_long_name_keeps_its_extension():
+    from assets.validation import DISPLAY_NAME_MAX, PDF, display_name
+
+    shown = display_name("a" * 500 + ".pdf", PDF)
+    assert len(shown) == DISPLAY_NAME_MAX and shown.endswith("a.pdf")

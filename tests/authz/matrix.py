@@ -40,6 +40,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from tests.mdf.conftest import pdf_bytes
+
 # --- who asks -----------------------------------------------------------------------
 
 PARTNER_USERS = ("partner_admin", "partner_marketer", "partner_sales")
@@ -252,6 +254,9 @@ ROWS: list[Row] = [
     Row("api-schema", PUBLIC_PAGE),
     Row("api-docs", PUBLIC_PAGE),
     Row("api-redoc", PUBLIC_PAGE),
+    # Any other path under /api/: the API's JSON 404, for everyone.
+    Row("api-not-found", actors(rest=404), url=lambda w: "/api/v1/no-such-route/"),
+    Row("api-not-found", actors(rest=404), method="POST", url=lambda w: "/api/v1/me/x"),
     # --- portal -----------------------------------------------------------------------
     Row("portal:dashboard", PORTAL_PAGE),
     Row(
@@ -718,7 +723,7 @@ def funds_claim(world: Any, owner: Any) -> Any:
         services.claim_attach_proof(
             claim=claim,
             proof_kind=kind,
-            upload=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+            upload=SimpleUploadedFile("invoice.pdf", pdf_bytes(), "application/pdf"),
             actor=owner.marketer,
         )
     return claim
@@ -768,8 +773,7 @@ def mdf_api_proof_body() -> dict[str, Any]:
     """Another invoice for a claim (multipart: the file field names the proof kind)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    pdf = b"%PDF-1.4\n%%EOF\n"
-    return {"proof_matrix-invoice": SimpleUploadedFile("more.pdf", pdf, "application/pdf")}
+    return {"proof_matrix-invoice": SimpleUploadedFile("more.pdf", pdf_bytes(), "application/pdf")}
 
 
 def mdf_api_request_body(world: Any) -> dict[str, Any]:

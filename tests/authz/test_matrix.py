@@ -50,7 +50,7 @@ def matrix_routes(resolver: URLResolver | None = None, prefix: str = "", ns: tup
     """(name with namespaces, path) of every URL pattern under /portal/ and /api/."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
-        path = prefix + str(entry.pattern)
+        path = prefix + str(entry.pattern).removeprefix("^")  # re_path patterns start with ^
         if isinstance(entry, URLResolver):
             yield from matrix_routes(entry, path, (*ns, entry.namespace) if entry.namespace else ns)
         elif isinstance(entry, URLPattern) and path.startswith(MATRIX_PREFIXES):

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from mdf import selectors, services
 from mdf.models import Claim, ClaimProof, FundRequest, LedgerEntry, MDFEvent
+from partners.models import PartnerAPIKey
 from tests.conftest import key_client, make_user
 from tests.mdf.conftest import (
     D,
@@ -69,6 +70,12 @@ def counts() -> tuple[int, int, int, int]:
             ClaimProof.objects.count(),
             LedgerEntry.objects.count(),
         )
+
+
+def key_user(raw_key: str):
+    """The user an API key acts as."""
+    with scopes_disabled():
+        return PartnerAPIKey.objects.get(prefix=raw_key.partition(".")[0]).user
 
 
 def by_uuid(model, value):
@@ -247,8 +254,8 @@ def test_partner_writers_draft_a_request(who, alice, alice_key, allocation, even
     assert body["required_proof"] == ["attendees", "invoice", "photo"]
     assert body["on_behalf"] is False
     fund_request = by_uuid(FundRequest, body["id"])
-    # A key acts as the person who created it; a session as its user.
-    expected = alice.admin if who in ("partner_key", "admin") else alice.marketer
+    # A key acts as itself (its own user); a session as its user.
+    expected = {"partner_key": key_user(alice_key), "admin": alice.admin}.get(who, alice.marketer)
     assert fund_request.created_by == expected
     assert fresh(allocation).committed == D("0.00")  # a draft moves nothing
 
@@ -306,7 +313,7 @@ def test_staff_key_must_name_the_partner_owning_the_allocation(
     assert response.status_code == 201, response.content
     fund_request = by_uuid(FundRequest, response.json()["id"])
     assert fund_request.partner == alice.partner
-    assert fund_request.created_by == staff_users["marketing_admin"]  # the key's creator
+    assert fund_request.created_by == key_user(staff_key)  # the key, not its creator
     submitted = client.post(request_url(fund_request, "submit"))
     assert submitted.json()["on_behalf"] is True
 
@@ -553,6 +560,43 @@ def test_renamed_executable_is_refused_naming_the_proof_field(
     # All or nothing: no claim, no proof rows, no files left in storage.
     assert counts()[1:3] == (0, 0)
     assert stored_files() == []
+
+
+def test_a_truncated_pdf_is_refused_as_the_invoice(
+    alice, alice_key, allocation, event_type, proof_kinds, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    files = full_proof_files()
+    files["proof_invoice"] = upload("invoice.pdf", pdf_bytes()[:34], "application/pdf")
+    with after_activity(fund_request):
+        response = key_client(alice_key).post(
+            CLAIMS, claim_form(fund_request, submit="true", **files), format="multipart"
+        )
+    errors = errors_of(response)
+    assert list(errors) == ["proof_invoice"]
+    assert "not a readable PDF" in errors["proof_invoice"][0][1]
+    assert counts()[1:3] == (0, 0)
+    assert stored_files() == []
+
+
+def test_a_proof_file_name_is_shown_and_sent_back_without_its_escaped_path(
+    alice, alice_key, allocation, event_type, proof_kinds, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    files = full_proof_files()
+    files["proof_invoice"] = upload(
+        "..%2f..%2f..%2fetc%2finvoice.pdf", pdf_bytes(), "application/pdf"
+    )
+    with after_activity(fund_request):
+        response = key_client(alice_key).post(
+            CLAIMS, claim_form(fund_request, **files), format="multipart"
+        )
+    assert response.status_code == 201, response.content
+    proof = next(p for p in response.json()["proofs"] if p["proof_kind"] == "invoice")
+    assert proof["original_name"] == "invoice.pdf"
+    download = session_client(alice.marketer).get(f"/portal/funds/proof/{proof['id']}/")
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == 'attachment; filename="invoice.pdf"'
 
 
 def test_missing_proof_on_submit_names_the_missing_fields(

@@ -35,6 +35,7 @@ from tests.mdf.test_api import (
     by_uuid,
     claim_url,
     errors_of,
+    key_user,
     request_body,
     request_url,
     session_client,
@@ -397,7 +398,7 @@ def test_a_staff_key_drafts_for_the_named_partner_recorded_on_its_behalf(
     assert response.status_code == 201, response.content
     fund_request = by_uuid(FundRequest, response.json()["id"])
     assert fund_request.partner == alice.partner
-    assert fund_request.created_by == staff_users["marketing_admin"]  # the key's creator
+    assert fund_request.created_by == key_user(staff_key)  # the key, not its creator
     assert events(request=fund_request) == ["created_on_behalf"]
     patched = client.patch(request_url(fund_request), {"title": "Revised"}, format="json")
     assert patched.status_code == 200, patched.content

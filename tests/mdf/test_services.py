@@ -304,7 +304,7 @@ def test_claim_needs_every_required_proof(allocation, alice, event_type, proof_k
         services.claim_attach_proof(
             claim=claim,
             proof_kind=proof_kinds["invoice"],
-            upload=upload("inv.pdf", b"%PDF-1.4 invoice"),
+            upload=upload("inv.pdf", pdf_bytes()),
             actor=alice.admin,
         )
         with pytest.raises(ValidationError) as exc_info:

@@ -2,12 +2,15 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
-from partners.models import Partner
+from partners.models import Membership, Partner
 from partners.services import api_key_create
 
 
 class Command(BaseCommand):
-    help = "Create an API key for a partner (--partner SLUG) or a staff key (--staff)."
+    help = (
+        "Create an API key for a partner (--partner SLUG, with --role) or a staff key "
+        "(--staff). The key acts as itself: what it does is recorded as the key."
+    )
 
     def add_arguments(self, parser):
         target = parser.add_mutually_exclusive_group(required=True)
@@ -16,9 +19,19 @@ class Command(BaseCommand):
             "--staff", action="store_true", help="A staff integration key (all partners)."
         )
         parser.add_argument("--name", required=True, help="What uses the key, e.g. 'CRM sync'.")
+        parser.add_argument(
+            "--role",
+            choices=Membership.Role.values,
+            help=(
+                "What a partner key may do, as that partner role: admin (everything, the "
+                "default), marketer (funds, no company profile) or sales (read only)."
+            ),
+        )
 
     def handle(self, *args, **options):
         partner = None
+        if options["staff"] and options["role"]:
+            raise CommandError("A staff key acts across partners: it has no --role.")
         if options["partner"]:
             with scopes_disabled():
                 partner = Partner.objects.filter(slug=options["partner"]).first()
@@ -27,11 +40,19 @@ class Command(BaseCommand):
         try:
             # The command line is an operator's tool: it acts with staff authority.
             created = api_key_create(
-                name=options["name"], partner=partner, created_by=None, by_operator=True
+                name=options["name"],
+                partner=partner,
+                created_by=None,
+                role=options["role"],
+                by_operator=True,
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        owner = partner.name if partner else "staff (all partners)"
+        owner = (
+            f"{partner.name} (role: {options['role'] or Membership.Role.ADMIN})"
+            if partner
+            else "staff (all partners)"
+        )
         self.stderr.write(
             f"Created key {created.api_key.prefix} “{created.api_key.name}” for {owner}."
         )
