@@ -51,20 +51,20 @@ def save_edit(
     for name, value in changed.items():
         setattr(locked, name, value)
     locked.save(update_fields=list(changed))
-    target: dict[str, FundRequest | Claim]
     if isinstance(locked, FundRequest):
-        target, amount = {"request": locked}, locked.requested_amount
+        request, claim, amount = locked, None, locked.requested_amount
     else:
-        target, amount = {"claim": locked}, locked.amount
+        request, claim, amount = None, locked, locked.amount
     record_event(
         partner_id=locked.partner_id,
         actor=actor,
         action="edited",
+        request=request,
+        claim=claim,
         old_status=locked.status,
         new_status=locked.status,
         amount=amount,
         note=change_note(locked, current, changed, currency),
-        **target,
     )
     return changed
 
