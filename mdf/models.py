@@ -419,7 +419,7 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Claim {str(self.uuid)[:8]} on {self.request}"
+        return f"{self.partner} · {self.request}"
 
 
 def proof_path(instance: ClaimProof, filename: str) -> str:

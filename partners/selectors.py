@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django_scopes import scopes_disabled
 
+from assets.models import DownloadRecord
 from partners.models import Membership, Partner
 
 
@@ -48,3 +50,40 @@ def partner_emails(*, partner_id: int, roles: Iterable[str]) -> list[str]:
 
 def partner_admin_emails(*, partner: Partner) -> list[str]:
     return partner_emails(partner_id=partner.pk, roles=[Membership.Role.ADMIN])
+
+
+# --- staff pages (the admin's home and a partner's page; callers disable scopes) ---
+
+
+def active_partner_count() -> int:
+    return Partner.objects.filter(status=Partner.Status.ACTIVE).count()
+
+
+def partner_users(*, partner: Partner) -> QuerySet[Membership]:
+    """A partner's people: admins first, then by name."""
+    role_order = [Membership.Role.ADMIN, Membership.Role.MARKETER, Membership.Role.SALES]
+    return (
+        Membership.objects.filter(partner=partner)
+        .select_related("user")
+        .annotate(
+            role_rank=Case(
+                *(When(role=role, then=Value(rank)) for rank, role in enumerate(role_order)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("role_rank", "user__first_name", "user__last_name", "user__username")
+    )
+
+
+def downloads_since(*, since: datetime) -> int:
+    """Library downloads by every partner since a moment."""
+    return DownloadRecord.objects.filter(at__gte=since).count()
+
+
+def recent_downloads(*, partner: Partner, limit: int = 10) -> list[DownloadRecord]:
+    """A partner's latest library downloads, newest first."""
+    return list(
+        DownloadRecord.objects.filter(partner=partner)
+        .select_related("user", "asset", "version__language")
+        .order_by("-at", "-id")[:limit]
+    )
