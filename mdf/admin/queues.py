@@ -71,6 +71,7 @@ def decided_money_column(
     def column(obj: Any) -> str:
         return "—" if obj.status in undecided else shown(obj)
 
+    column.__name__ = field  # the list's cell class: field-approved_amount
     return column
 
 
