@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from mdf.admin.common import ReadOnlyAdmin, ReadOnlyInline, money_column
-from mdf.models import MDFEvent
+from mdf.models import Claim, FundRequest, MDFEvent
 
 # Shown to someone who opens the decision page of what they submitted themselves.
 OWN_SUBMISSION = _("You submitted this; another person must decide it.")
@@ -75,6 +75,16 @@ def decided_money_column(
     return column
 
 
+def event_status_change(event: MDFEvent) -> str:
+    """ "Awaiting channel manager → Approved": the statuses by the names the portal uses."""
+    statuses: Any = Claim.Status if event.claim_id else FundRequest.Status
+
+    def label(value: str) -> str:
+        return str(statuses(value).label) if value in statuses.values else value or "—"
+
+    return f"{label(event.old_status)} → {label(event.new_status)}"
+
+
 def _event_currency(event: MDFEvent) -> str:
     fund_request = event.request if event.request_id else event.claim.request  # type: ignore[union-attr]
     return fund_request.allocation.pool.currency
@@ -83,9 +93,13 @@ def _event_currency(event: MDFEvent) -> str:
 class EventInline(ReadOnlyInline):
     model = MDFEvent
     verbose_name_plural = _("history")
-    fields = ["at", "actor", "action", "old_status", "new_status", "amount_shown", "note"]
+    fields = ["at", "actor", "action", "status_shown", "amount_shown", "note"]
     readonly_fields = fields
     amount_shown = staticmethod(money_column("amount", _("amount"), _event_currency))
+
+    @admin.display(description=_("status"))
+    def status_shown(self, event: MDFEvent) -> str:
+        return event_status_change(event)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         pools = ("request__allocation__pool", "claim__request__allocation__pool")
@@ -135,4 +149,4 @@ class MDFEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("status"))
     def status_change(self, event: MDFEvent) -> str:
-        return f"{event.old_status or '—'} → {event.new_status or '—'}"
+        return event_status_change(event)

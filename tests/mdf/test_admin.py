@@ -844,3 +844,13 @@ def test_undecided_requests_show_a_dash_not_an_approved_zero(
         note="Most of it",
     )
     assert approved_cells(client) == ["1,000.00 EUR"]
+
+
+def test_the_decision_trail_names_statuses_as_the_portal_does(
+    client, allocation, alice, event_type, staff_users
+):
+    approved_request(alice, allocation, event_type, staff_users)
+    client.force_login(staff_users["analyst"])
+    page = client.get(reverse("admin:mdf_mdfevent_changelist")).content.decode()
+    assert "Awaiting channel manager → Approved" in page
+    assert "submitted → approved" not in page
