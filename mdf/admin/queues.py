@@ -63,13 +63,14 @@ def decided_money_column(
     field: str, description: Any, currency: Callable[[Any], str], undecided: Iterable[str]
 ) -> Callable:
     """An amount that exists only once decided ("approved"): "—" while the row's status
-    is one of `undecided`, not "0.00 USD" as if nothing had been approved."""
+    is one of `undecided`, or when it was never decided (withdrawn before a decision),
+    not "0.00 USD" as if nothing had been approved."""
     undecided = frozenset(undecided)
     shown = money_column(field, description, currency)
 
     @admin.display(description=description, ordering=field)
     def column(obj: Any) -> str:
-        return "—" if obj.status in undecided else shown(obj)
+        return "—" if obj.status in undecided or obj.decided_at is None else shown(obj)
 
     column.__name__ = field  # the list's cell class: field-approved_amount
     return column

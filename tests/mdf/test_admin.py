@@ -845,6 +845,11 @@ def test_undecided_requests_show_a_dash_not_an_approved_zero(
     )
     assert approved_cells(client) == ["1,000.00 EUR"]
 
+    # withdrawn before anyone decided: still nothing approved, not "0.00 EUR"
+    withdrawn = submitted_request(alice, allocation, event_type, "300.00")
+    services.request_cancel(fund_request=withdrawn, actor=alice.marketer)
+    assert sorted(approved_cells(client)) == ["1,000.00 EUR", "—"]
+
 
 def test_the_decision_trail_names_statuses_as_the_portal_does(
     client, allocation, alice, event_type, staff_users
