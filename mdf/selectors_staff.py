@@ -56,7 +56,8 @@ def requests_waiting_for(*, user: User, today: date | None = None) -> Waiting:
     """The fund requests awaiting this user's decision (`selectors.requests_awaiting`),
     with their SLA counted from when each started waiting for this decision."""
     today = today or timezone.localdate()
-    rows = selectors.requests_awaiting(user=user).values_list(
+    # `waiting_since` is the annotation `requests_awaiting` adds (mypy sees only fields).
+    rows = selectors.requests_awaiting(user=user).values_list(  # type: ignore[misc]
         "waiting_since", "allocation__pool__decision_sla_days"
     )
     return _waiting(rows, today)
