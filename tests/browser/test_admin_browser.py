@@ -70,7 +70,17 @@ def test_staff_desk_and_a_partners_page(live_server, alice, programme, new_page,
     queues = page.locator("#desk-queues")
     row = queues.get_by_role("row", name="Fund requests")
     assert row.get_by_role("cell").first.inner_text() == "2"
-    assert page.locator("#desk-programme").get_by_text("32,000.00 EUR").is_visible()
+    glance = page.locator("#desk-programme")
+    assert (
+        glance.get_by_role("row", name="Funds allocated this period")
+        .get_by_role("cell")
+        .inner_text()
+        == "32,000.00 EUR"
+    )
+    assert (
+        glance.get_by_role("row", name="Downloads this month").get_by_role("cell").inner_text()
+        == "1"
+    )
     assert page.get_by_role("heading", name="Everything in the admin").is_visible()
     screenshot(page, "admin-staff-desk-desktop")
     assert_accessible(page, "staff desk")

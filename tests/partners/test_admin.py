@@ -291,6 +291,13 @@ def test_partner_page_shows_its_funds_decisions_and_downloads(client, alice, bob
     assert "7,777.00" not in page
     assert f"{alice.marketer.email}" in page  # the people inline shows their addresses
 
+    # finance reads funds and decisions, not the library's downloads
+    client.force_login(staff_users["finance_approver"])
+    response = client.get(reverse("admin:partners_partner_change", args=[alice.partner.pk]))
+    assert set(response.context["panels"]) >= {"funds", "decisions"}
+    assert "downloads" not in response.context["panels"]
+    assert "Latest downloads" not in response.content.decode()
+
 
 def test_people_are_named_in_full_wherever_the_admin_shows_them(client, alice, staff_users):
     manager = staff_users["channel_manager"]
