@@ -87,15 +87,15 @@ class MembershipInlineForm(forms.ModelForm):
         widgets = {"role": forms.Select(attrs={"aria-label": _("Role")})}
 
     def clean_user(self) -> Any:
+        """The service's own check, so a refusal is shown on the field, not as an error
+        after the partner was saved."""
         user = self.cleaned_data["user"]
-        partner = self.instance.partner if self.instance.partner_id else None
-        if user is not None and partner is not None:
+        if user is not None:
+            partner = self.instance.partner if self.instance.partner_id else None
             try:
                 membership_check(partner=partner, user=user)
             except ValidationError as exc:
                 raise ValidationError(exc.message_dict["user"]) from exc
-        elif user is not None and user.is_staff:
-            raise ValidationError(_("Staff users cannot belong to a partner."))
         return user
 
 

@@ -231,18 +231,17 @@ def partner_update_cobranding(
     return locked
 
 
-def membership_check(*, partner: Partner, user: User) -> None:
-    """May this user join this partner? A user belongs to at most one partner; staff to
-    none. Raises ValidationError on `user`; forms call it to show the error early."""
+def membership_check(*, partner: Partner | None, user: User) -> None:
+    """May this user join this partner (None: a partner not saved yet)? A user belongs
+    to at most one partner; staff to none. Raises ValidationError on `user`; forms call
+    it to show the error before anything is saved."""
     if user.is_staff:
         raise ValidationError({"user": _("Staff users cannot belong to a partner.")})
     with scopes_disabled():
-        existing = (
-            Membership.objects.filter(user=user)
-            .exclude(partner=partner)
-            .select_related("partner")
-            .first()
-        )
+        others = Membership.objects.filter(user=user)
+        if partner is not None:
+            others = others.exclude(partner=partner)
+        existing = others.select_related("partner").first()
     if existing is not None:
         raise ValidationError(
             {"user": _("This user already belongs to %(partner)s.") % {"partner": existing.partner}}

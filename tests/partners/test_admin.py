@@ -393,3 +393,27 @@ def test_adding_someone_of_another_partner_is_a_field_error(client, alice, bob, 
     assert "This user already belongs to Bob Corp." in response.content.decode()
     with scopes_disabled():
         assert Membership.objects.get(user=bob.marketer).partner == bob.partner
+
+
+def test_a_new_partner_with_someone_of_another_partner_is_refused_on_the_field(
+    client, tiers, bob, staff_users
+):
+    client.force_login(staff_users["marketing_admin"])
+    data = {
+        "name": "Zeta Partners",
+        "slug": "zeta",
+        "partner_type": "msp",
+        "status": "applicant",
+        "tier": tiers["registered"].pk,
+        "decision_reason": "Applied at the summit",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": bob.admin.pk,
+        "memberships-0-role": "admin",
+        "audit_entries-TOTAL_FORMS": "0",
+        "audit_entries-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:partners_partner_add"), data)
+    assert response.status_code == 200
+    assert "This user already belongs to Bob Corp." in response.content.decode()
+    assert not Partner.objects.filter(slug="zeta").exists()
