@@ -156,7 +156,8 @@ class PartnerAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
             "Required when you change the status, tier or channel manager; kept in the "
-            "audit trail and sent to the partner's admins."
+            "audit trail and sent to the partner's admins. Also kept with changes to the "
+            "people below."
         ),
     )
 
