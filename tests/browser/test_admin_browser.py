@@ -12,7 +12,7 @@ from assets import services as asset_services
 from mdf import services
 from mdf.models import ActivityType
 from tests.assets.factories import make_asset
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, MOBILE
 from tests.browser.test_portal_browser import assert_accessible
 from tests.conftest import PASSWORD
 from tests.mdf.conftest import draft_request, make_pool
@@ -101,3 +101,14 @@ def test_staff_desk_and_a_partners_page(live_server, alice, programme, new_page,
     assert page.get_by_role("heading", name="People").is_visible()
     screenshot(page, "admin-partner-page-desktop")
     assert_accessible(page, "partner admin")
+
+
+def test_staff_desk_on_a_phone(live_server, programme, new_page, screenshot):
+    page = new_page(MOBILE)
+    admin_log_in(page, live_server.url, programme["manager"].username)
+    row = page.locator("#desk-queues").get_by_role("row", name="Fund requests")
+    assert row.get_by_role("cell").first.inner_text() == "2"
+    # the queue's figures stay on the screen, no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    screenshot(page, "admin-staff-desk-mobile")
+    assert_accessible(page, "staff desk (phone)")
