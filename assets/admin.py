@@ -189,6 +189,14 @@ class AssetAdminForm(forms.ModelForm):
             "cobrand_zone_size",
             *AUDIENCE_FORM_FIELDS,
         ]
+        # Tiers, regions and languages are short lists: ticked in place, not picked in
+        # the two tall boxes of a horizontal filter.
+        widgets = {
+            "audience_tiers": forms.CheckboxSelectMultiple,
+            "audience_regions": forms.CheckboxSelectMultiple,
+            "audience_languages": forms.CheckboxSelectMultiple,
+        }
+        labels = {"audience_partner_types": _("Partner types")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -234,7 +242,6 @@ class AssetAdmin(admin.ModelAdmin):
     list_select_related = ["category"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["audience_partners", "owner"]
-    filter_horizontal = ["audience_tiers", "audience_regions", "audience_languages"]
     readonly_fields = [
         "uuid",
         "status_badge",
@@ -249,24 +256,20 @@ class AssetAdmin(admin.ModelAdmin):
     inlines = [AssetVersionInline, AssetEventInline]
     actions = ["publish_selected", "archive_selected"]
     change_list_template = "admin/assets/asset/change_list.html"
+    # What staff set for every asset first (the file and its language), then who sees it
+    # and when; the rest is folded ("collapse") until needed.
     fieldsets = [
-        (None, {"fields": ["title", "description", "kind", "category", "tag_names", "language"]}),
         (
-            _("File"),
-            {"fields": ["thumbnail_preview", "new_file", "new_file_language", "change_note"]},
-        ),
-        (
-            _("Publishing"),
+            _("File and language"),
             {
                 "fields": [
-                    "status_badge",
-                    "decision",
-                    "publish_at",
-                    "expire_at",
-                    "published_at",
-                    "live_at",
-                    "featured",
-                    "owner",
+                    "new_file",
+                    "new_file_language",
+                    "title",
+                    "kind",
+                    "language",
+                    "change_note",
+                    "thumbnail_preview",
                 ]
             },
         ),
@@ -282,12 +285,49 @@ class AssetAdmin(admin.ModelAdmin):
             },
         ),
         (
-            _("Co-branding"),
-            {"fields": ["cobrandable", "cobrand_zone", "cobrand_zone_size", "cobrand_preview"]},
+            _("Publishing and dates"),
+            {
+                "fields": [
+                    "status_badge",
+                    "decision",
+                    "publish_at",
+                    "expire_at",
+                    "published_at",
+                    "live_at",
+                ]
+            },
         ),
-        (_("Downloads"), {"fields": ["download_count", "downloads_by_partner"]}),
-        (_("Record"), {"fields": ["uuid"]}),
+        (
+            _("Description, category and tags"),
+            {
+                "classes": ["collapse"],
+                "fields": ["description", "category", "tag_names", "featured", "owner"],
+            },
+        ),
+        (
+            _("Co-branding"),
+            {
+                "classes": ["collapse"],
+                "fields": ["cobrandable", "cobrand_zone", "cobrand_zone_size", "cobrand_preview"],
+            },
+        ),
+        (
+            _("Downloads"),
+            {"classes": ["collapse"], "fields": ["download_count", "downloads_by_partner"]},
+        ),
+        (_("Record"), {"classes": ["collapse"], "fields": ["uuid"]}),
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # nothing downloaded or recorded yet
+            hidden = {str(_("Downloads")), str(_("Record"))}
+            return [(name, options) for name, options in fieldsets if str(name) not in hidden]
+        return fieldsets
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # A new asset has no files and no history yet: no empty tables under its form.
+        return super().get_inlines(request, obj) if obj is not None else []
 
     # --- display -------------------------------------------------------------------------
 
@@ -567,31 +607,25 @@ def _title_from(name: str) -> str:
 
 
 def bulk_create_assets(request: HttpRequest, data: dict[str, Any]) -> tuple[int, list]:
+    """One asset per file through `asset_upload` (all or nothing per file); a file that
+    fails is reported by name and leaves nothing behind, the others are kept."""
     created, failed = 0, []
     for upload in data["files"]:
-        name = services.sanitize_name(upload.name)
         try:
-            _validate_asset_file(upload, "files")
-            asset = services.asset_create(
+            services.asset_upload(
                 actor=request.user,
+                upload=upload,
                 title=_title_from(upload.name),
                 kind=data["kind"],
                 category=data.get("category"),
                 language=data.get("language"),
                 cobrandable=bool(data.get("cobrandable")),
-            )
-            services.asset_version_add(
-                asset=asset,
-                upload=upload,
-                uploaded_by=request.user,
-                language=data.get("language"),
+                publish=bool(data.get("publish")),
                 change_note="Bulk upload",
             )
-            if data.get("publish"):
-                services.asset_publish(asset=asset, actor=request.user)
             created += 1
         except ValidationError as exc:
-            failed.append((name, " ".join(exc.messages)))
+            failed.append((services.sanitize_name(upload.name), " ".join(exc.messages)))
     return created, failed
 
 

@@ -363,6 +363,55 @@ def asset_version_add(
     return version
 
 
+def asset_upload(
+    *,
+    actor: Any,
+    upload: IO[bytes],
+    title: str,
+    kind: str,
+    category: Any = None,
+    language: Language | None = None,
+    cobrandable: bool = False,
+    publish: bool = False,
+    change_note: str = "",
+) -> Asset:
+    """One file in, one asset out (the bulk upload): create the asset, add the file as
+    its first version and, with `publish`, publish it, all or nothing.
+
+    Rules: the file passes the one upload validator (`asset_version_add`); the rows
+    (asset, version, events) are written in one transaction, and a failure at any step
+    rolls them back and deletes the stored file, so no half-made asset, version or
+    orphan file is left. The preview is made after commit.
+    """
+    version: AssetVersion | None = None
+    try:
+        with transaction.atomic():
+            asset = asset_create(
+                actor=actor,
+                title=title,
+                kind=kind,
+                category=category,
+                language=language,
+                cobrandable=cobrandable,
+            )
+            version = asset_version_add(
+                asset=asset,
+                upload=upload,
+                uploaded_by=actor,
+                language=language,
+                change_note=change_note,
+            )
+            if publish:
+                asset = asset_publish(asset=asset, actor=actor)
+    except BaseException:
+        # `asset_version_add` removes its file when its own step fails; a later step's
+        # failure rolls back the version row, so its file goes too.
+        if version is not None and version.file.name:
+            version.file.storage.delete(version.file.name)
+        raise
+    return asset
+
+
 def is_main_variant(version: AssetVersion) -> bool:
     """The variant whose preview is the asset's thumbnail: its main language, or none."""
     asset = version.asset

@@ -29,7 +29,7 @@ SITE_NAME = env.str("SITE_NAME", default="PartnerHub")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StaffAdminConfig",  # django.contrib.admin with the staff desk as home
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

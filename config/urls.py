@@ -9,10 +9,6 @@ from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
 
-admin.site.site_header = "PartnerHub: partner program administration"
-admin.site.site_title = "PartnerHub admin"
-admin.site.index_title = "Partner program"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", health.healthz, name="healthz"),

@@ -416,7 +416,7 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Claim {str(self.uuid)[:8]} on {self.request}"
+        return f"{self.partner} · {self.request}"
 
 
 def proof_path(instance: ClaimProof, filename: str) -> str:
@@ -548,7 +548,7 @@ class MDFEvent(models.Model):
         verbose_name_plural = _("MDF events")
 
     def __str__(self) -> str:
-        return f"{self.action} {self.old_status}→{self.new_status}"
+        return f"{self.action}: {self.status_change_display()}"
 
     def status_change_display(self) -> str:
         """'Draft → Awaiting channel manager': the statuses by their model's labels, the

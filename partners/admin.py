@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,8 +17,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import APIKey
 
 from assets.validation import LOGO_KINDS, validate_upload
+from mdf import selectors as mdf_selectors
+from mdf import selectors_staff as mdf_staff_selectors
+from mdf.models import Claim, FundRequest, MDFEvent
+from mdf.money import format_money
+from partners import selectors
 from partners.models import (
     Language,
     Membership,
@@ -31,13 +38,21 @@ from partners.services import (
     STATUS_TRANSITIONS,
     api_key_create,
     api_key_revoke,
+    membership_change_role,
+    membership_check,
     membership_create,
+    membership_remove,
     partner_create,
     partner_decide,
     partner_update_cobranding,
 )
 
 DECISION_FIELDS = ("status", "tier", "channel_manager")
+
+# djangorestframework-api-key registers its own key model, which the project does not
+# use (keys are `PartnerAPIKey`, below): without this the home page lists "API keys" twice.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
 
 
 @admin.register(Tier)
@@ -67,21 +82,51 @@ class MembershipInlineForm(forms.ModelForm):
     class Meta:
         model = Membership
         fields = ["user", "role"]
+        # A tabular inline labels its columns in the header only: name the select itself
+        # for screen readers.
+        widgets = {"role": forms.Select(attrs={"aria-label": _("Role")})}
 
     def clean_user(self) -> Any:
+        """The service's own check, so a refusal is shown on the field, not as an error
+        after the partner was saved."""
         user = self.cleaned_data["user"]
-        if user is not None and user.is_staff:
-            raise ValidationError(_("Staff users cannot belong to a partner."))
+        if user is not None:
+            partner = self.instance.partner if self.instance.partner_id else None
+            try:
+                membership_check(partner=partner, user=user)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["user"]) from exc
         return user
 
 
 class MembershipInline(admin.TabularInline):
+    """The partner's people with their role. Adding, changing a role and removing go
+    through the membership services (`PartnerAdmin.save_formset`), which audit them."""
+
     model = Membership
     form = MembershipInlineForm
+    verbose_name = _("person")
+    verbose_name_plural = _("people")
     extra = 0
     autocomplete_fields = ["user"]
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "email", "role", "last_login", "created_at"]
+    readonly_fields = ["email", "last_login", "created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        # An API key's own user is not a person of the partner (partner_people).
+        return (
+            super().get_queryset(request).filter(user__api_key__isnull=True).select_related("user")
+        )
+
+    @admin.display(description=_("email"))
+    def email(self, membership: Membership) -> str:
+        return membership.user.email if membership.user_id else "—"
+
+    @admin.display(description=_("last login"))
+    def last_login(self, membership: Membership) -> Any:
+        if not membership.user_id or membership.user.last_login is None:
+            return _("never")
+        return membership.user.last_login
 
 
 class AuditTrailInline(admin.TabularInline):
@@ -114,7 +159,8 @@ class PartnerAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
             "Required when you change the status, tier or channel manager; kept in the "
-            "audit trail and sent to the partner's admins."
+            "audit trail and sent to the partner's admins. Also kept with changes to the "
+            "people below."
         ),
     )
 
@@ -136,6 +182,12 @@ class PartnerAdminForm(forms.ModelForm):
             "contact_website",
             "address",
         ]
+        # Short lists, ticked in place (the horizontal filter's widget is taller and its
+        # search icons carry ARIA labels that axe-core rejects).
+        widgets = {
+            "regions": forms.CheckboxSelectMultiple,
+            "languages": forms.CheckboxSelectMultiple,
+        }
 
     def clean_logo_upload(self) -> Any:
         logo = self.cleaned_data.get("logo_upload")
@@ -186,6 +238,84 @@ class PartnerAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _status_label(statuses: Any, value: str) -> str:
+    return str(statuses(value).label) if value in statuses.values else value
+
+
+def _decision_row(request: HttpRequest, event: MDFEvent) -> dict[str, Any]:
+    """One line of the partner page's decisions panel."""
+    if event.claim_id:
+        subject: Any = event.claim
+        label = _("Claim on “%(title)s”") % {"title": event.claim.request}  # type: ignore[union-attr]
+        statuses: Any = Claim.Status
+        currency = event.claim.request.allocation.pool.currency  # type: ignore[union-attr]
+        perm, url_name = "mdf.view_claim", "admin:mdf_claim_change"
+    else:
+        subject = event.request
+        label = str(subject)
+        statuses = FundRequest.Status
+        currency = event.request.allocation.pool.currency  # type: ignore[union-attr]
+        perm, url_name = "mdf.view_fundrequest", "admin:mdf_fundrequest_change"
+    what = event.action.replace("_", " ").capitalize()
+    if event.old_status != event.new_status and event.new_status:
+        what += f": {_status_label(statuses, event.old_status) or '—'} → "
+        what += _status_label(statuses, event.new_status)
+    return {
+        "at": event.at,
+        "actor": event.actor or "—",
+        "subject": label,
+        "url": reverse(url_name, args=[subject.pk]) if request.user.has_perm(perm) else "",
+        "what": what,
+        "amount": "—" if event.amount is None else format_money(event.amount, currency),
+    }
+
+
+def partner_panels(request: HttpRequest, partner: Partner) -> dict[str, Any]:
+    """What a partner's page shows above its fields: funds per pool, the latest
+    decisions on its requests and claims, its latest downloads (each panel only for
+    staff who may read what it shows)."""
+    user: Any = request.user
+    panels: dict[str, Any] = {}
+    if user.has_perm("mdf.view_allocation"):
+        panels["funds"] = [
+            {
+                "pool": allocation.pool,
+                "url": reverse("admin:mdf_allocation_change", args=[allocation.pk]),
+                **{
+                    bucket: format_money(getattr(allocation, bucket), allocation.pool.currency)
+                    for bucket in ("allocated", "committed", "spent", "paid", "available")
+                },
+            }
+            for allocation in mdf_selectors.allocations_for_partner(partner=partner)
+        ]
+    if user.has_perm("mdf.view_fundrequest"):
+        query = f"?partner__id__exact={partner.pk}&queue=all"
+        panels["requests_url"] = reverse("admin:mdf_fundrequest_changelist") + query
+        if user.has_perm("mdf.view_claim"):
+            panels["claims_url"] = reverse("admin:mdf_claim_changelist") + query
+    if user.has_perm("mdf.view_mdfevent"):
+        panels["decisions"] = [
+            _decision_row(request, event)
+            for event in mdf_staff_selectors.decisions_for_partner(partner=partner)
+        ]
+    if user.has_perm("assets.view_downloadrecord"):
+        panels["downloads"] = [
+            {
+                "at": record.at,
+                "who": record.user or (_("API key") if record.api_key_id else "—"),
+                "asset": record.asset.title,
+                "file": f"v{record.version.number}"
+                + (f" ({record.version.language.code})" if record.version.language else ""),
+                "cobranded": record.cobranded,
+            }
+            for record in selectors.recent_downloads(partner=partner)
+        ]
+        panels["downloads_url"] = (
+            reverse("admin:assets_downloadrecord_changelist") + f"?partner__id__exact={partner.pk}"
+        )
+    return panels
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     form = PartnerAdminForm
@@ -209,7 +339,6 @@ class PartnerAdmin(admin.ModelAdmin):
     list_select_related = ["tier", "channel_manager"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["channel_manager"]
-    filter_horizontal = ["regions", "languages"]
     readonly_fields = ["uuid", "cobranding_revision", "created_at", "updated_at", "logo_preview"]
     inlines = [MembershipInline, AuditTrailInline]
     fieldsets = [
@@ -240,9 +369,17 @@ class PartnerAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
         return super().get_queryset(request).prefetch_related("regions")
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        partner = self.get_object(request, unquote(object_id))
+        extra = {"panels": partner_panels(request, partner)} if partner is not None else {}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
     @admin.display(description=_("regions"))
     def region_list(self, partner: Partner) -> str:
-        return ", ".join(region.code.upper() for region in partner.regions.all())
+        # By name, as the regions filter beside the list names them.
+        return ", ".join(str(region) for region in partner.regions.all())
 
     @admin.display(description=_("current logo"))
     def logo_preview(self, partner: Partner) -> str:
@@ -365,14 +502,23 @@ class PartnerAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
+        reason = form.cleaned_data.get("decision_reason", "")
         instances = formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            deleted.delete()
+            membership_remove(membership=deleted, actor=request.user, reason=reason)
         for membership in instances:
             if membership.pk is None:
-                membership_create(partner=form.instance, user=membership.user, role=membership.role)
+                membership_create(
+                    partner=form.instance,
+                    user=membership.user,
+                    role=membership.role,
+                    actor=request.user,
+                    reason=reason,
+                )
             else:
-                membership.save(update_fields=["role"])
+                membership_change_role(
+                    membership=membership, role=membership.role, actor=request.user, reason=reason
+                )
         return None
 
 

@@ -175,6 +175,7 @@ class PartnerAuditEntry(models.Model):
         TIER = "tier", _("Tier")
         CHANNEL_MANAGER = "channel_manager", _("Channel manager")
         CREATED = "created", _("Created")
+        MEMBERSHIP = "membership", _("Membership")
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django_scopes import scopes_disabled
 
+from assets.models import DownloadRecord
 from partners.models import Membership, Partner
 
 
@@ -50,13 +52,41 @@ def partner_admin_emails(*, partner: Partner) -> list[str]:
     return partner_emails(partner_id=partner.pk, roles=[Membership.Role.ADMIN])
 
 
+# --- staff pages (the admin's home and a partner's page; callers disable scopes) ---
+
+
+def active_partner_count() -> int:
+    return Partner.objects.filter(status=Partner.Status.ACTIVE).count()
+
+
 def partner_people(*, partner: Partner) -> QuerySet[Membership]:
-    """The partner's people: its members, without its API keys' own users (a key
-    acts as a user of its own, with a membership for its role, but is not a person:
-    it is not listed on a team nor counted as a member)."""
+    """The partner's people, admins first, then by name: its members without its API
+    keys' own users (a key acts as a user of its own, with a membership for its role,
+    but is not a person: it is not listed on a team nor counted as a member)."""
+    role_order = [Membership.Role.ADMIN, Membership.Role.MARKETER, Membership.Role.SALES]
     with scopes_disabled():
         return (
             Membership.objects.filter(partner=partner, user__api_key__isnull=True)
             .select_related("user")
-            .order_by("user__username")
+            .annotate(
+                role_rank=Case(
+                    *(When(role=role, then=Value(rank)) for rank, role in enumerate(role_order)),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("role_rank", "user__first_name", "user__last_name", "user__username")
         )
+
+
+def downloads_since(*, since: datetime) -> int:
+    """Library downloads by every partner since a moment."""
+    return DownloadRecord.objects.filter(at__gte=since).count()
+
+
+def recent_downloads(*, partner: Partner, limit: int = 10) -> list[DownloadRecord]:
+    """A partner's latest library downloads, newest first."""
+    return list(
+        DownloadRecord.objects.filter(partner=partner)
+        .select_related("user", "asset", "version__language")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -231,23 +231,109 @@ def partner_update_cobranding(
     return locked
 
 
-@transaction.atomic
-def membership_create(*, partner: Partner, user: User, role: str) -> Membership:
-    """Attach a user to a partner. A user belongs to at most one partner; staff to none."""
+def membership_check(*, partner: Partner | None, user: User) -> None:
+    """May this user join this partner (None: a partner not saved yet)? A user belongs
+    to at most one partner; staff to none. Raises ValidationError on `user`; forms call
+    it to show the error before anything is saved."""
     if user.is_staff:
         raise ValidationError({"user": _("Staff users cannot belong to a partner.")})
+    with scopes_disabled():
+        others = Membership.objects.filter(user=user)
+        if partner is not None:
+            others = others.exclude(partner=partner)
+        existing = others.select_related("partner").first()
+    if existing is not None:
+        raise ValidationError(
+            {"user": _("This user already belongs to %(partner)s.") % {"partner": existing.partner}}
+        )
+
+
+def _member_label(membership: Membership, role: str) -> str:
+    return f"{_user_label(membership.user)}: {Membership.Role(role).label}"[:200]
+
+
+def _membership_audit(
+    membership: Membership, actor: User | None, old: str, new: str, reason: str
+) -> PartnerAuditEntry:
+    with scopes_disabled():
+        return PartnerAuditEntry.objects.create(
+            partner_id=membership.partner_id,
+            actor=actor,
+            field=PartnerAuditEntry.Field.MEMBERSHIP,
+            old_value=old,
+            new_value=new,
+            reason=(reason or "").strip(),
+        )
+
+
+@transaction.atomic
+def membership_create(
+    *, partner: Partner, user: User, role: str, actor: User | None = None, reason: str = ""
+) -> Membership:
+    """Attach a user to a partner (`membership_check`: one partner per user, no staff).
+
+    When staff attach someone (`actor`), the audit trail records who, when and which
+    role, in the same transaction; joins that are not a staff decision (an accepted
+    invitation, the demo seeder) pass no actor.
+    """
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    membership_check(partner=partner, user=user)
     with scopes_disabled():
-        existing = Membership.objects.filter(user=user).select_related("partner").first()
-        if existing is not None:
-            raise ValidationError(
-                {
-                    "user": _("This user already belongs to %(partner)s.")
-                    % {"partner": existing.partner}
-                }
-            )
-        return Membership.objects.create(partner=partner, user=user, role=role)
+        if Membership.objects.filter(user=user).exists():
+            raise ValidationError({"user": _("This user already belongs to this partner.")})
+        membership = Membership.objects.create(partner=partner, user=user, role=role)
+    if actor is not None:
+        _membership_audit(membership, actor, "", _member_label(membership, role), reason)
+    return membership
+
+
+def membership_change_role(
+    *, membership: Membership, role: str, actor: User | None, reason: str = ""
+) -> Membership:
+    """Give a partner's user another role (partner admin, marketer, sales rep).
+
+    Rules: the role is one of `Membership.Role`; the row is locked while it changes;
+    an actual change writes one audit entry (who, when, old role → new role, why) in
+    the same transaction. The same role again changes and records nothing.
+    """
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    with transaction.atomic(), scopes_disabled():
+        locked = (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=membership.pk)
+        )
+        old_role = locked.role
+        if old_role == role:
+            return locked
+        locked.role = role
+        locked.save(update_fields=["role"])
+        _membership_audit(
+            locked, actor, _member_label(locked, old_role), _member_label(locked, role), reason
+        )
+    membership.role = role
+    return locked
+
+
+def membership_remove(*, membership: Membership, actor: User | None, reason: str = "") -> None:
+    """Take a user out of its partner: from the next request it sees nothing of the
+    partner (the portal and API resolve the partner from the membership). The user
+    account stays. One audit entry (who, when, the user and the role they had, why)
+    is written in the same transaction as the removal.
+    """
+    with transaction.atomic(), scopes_disabled():
+        locked = (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=membership.pk)
+            .first()
+        )
+        if locked is None:
+            return
+        _membership_audit(locked, actor, _member_label(locked, locked.role), "", reason)
+        locked.delete()
 
 
 API_KEY_USERNAME_PREFIX = "api-key:"  # ":" is refused in usernames people choose

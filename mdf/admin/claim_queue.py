@@ -31,11 +31,19 @@ from mdf.admin.common import (
     sla_badge,
 )
 from mdf.admin.payments import PaymentPages
-from mdf.admin.queues import OWN_SUBMISSION, AwaitingMyDecisionFilter, DecisionForm, EventInline
+from mdf.admin.queues import (
+    OWN_SUBMISSION,
+    AwaitingMyDecisionFilter,
+    DecisionForm,
+    EventInline,
+    decided_money_column,
+)
 from mdf.models import Claim, ClaimProof
 from mdf.money import format_money, fund_share
 
 CS = Claim.Status
+# Not decided yet: nothing approved, nothing to reimburse.
+UNDECIDED = (CS.DRAFT, CS.SUBMITTED, CS.RETURNED)
 # Proof files of these types open in the browser; any other is downloaded.
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/webp", "image/gif"}
 
@@ -58,6 +66,9 @@ def claim_sla(claim: Claim) -> str:
 
 
 class ClaimsAwaitingMe(AwaitingMyDecisionFilter):
+    def decides(self, user: Any) -> bool:
+        return user.has_perm(FINANCE)
+
     def awaiting(self, request: HttpRequest) -> QuerySet:
         user: Any = request.user
         return selectors.claims_awaiting(user=user)
@@ -98,14 +109,12 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
     # What a decider scans first (state, age, money) before what it is about: at 1280 px,
     # with the menu and the filter open, only the first five or six columns show.
     list_display = [
-        "short_id",
+        "name",
         "status",
         "sla",
         money_column("amount", _("claimed"), _claim_currency),
-        "partner",
-        "request",
-        money_column("approved_amount", _("approved"), _claim_currency),
-        money_column("reimbursement", _("reimbursement"), _claim_currency),
+        decided_money_column("approved_amount", _("approved"), _claim_currency, UNDECIDED),
+        decided_money_column("reimbursement", _("reimbursement"), _claim_currency, UNDECIDED),
         "pool_name",
         "times_returned",
         "submitted_at",
@@ -118,6 +127,7 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
         "request__activity_type",
     ]
     list_select_related = ["partner", "request__allocation__pool"]
+    list_display_links = ["name"]
     search_fields = ["request__title", "partner__name", "payment_reference"]
     inlines = [ProofInline, ClaimEventInline]
     readonly_fields = money_record(
@@ -127,8 +137,18 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
             "partner",
             "request",
             "amount",
-            "approved_amount",
-            "reimbursement",
+            decided_money_column(
+                "approved_amount",
+                Claim._meta.get_field("approved_amount").verbose_name,
+                _claim_currency,
+                UNDECIDED,
+            ),
+            decided_money_column(
+                "reimbursement",
+                Claim._meta.get_field("reimbursement").verbose_name,
+                _claim_currency,
+                UNDECIDED,
+            ),
             "actual_leads",
             "actual_pipeline",
             "results_note",
@@ -146,15 +166,16 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
             "payment_reference",
             "payment_recorded_by",
         ],
-        money=("amount", "approved_amount", "reimbursement", "actual_pipeline"),
+        money=("amount", "actual_pipeline"),
         currency=_claim_currency,
     )
     fields = readonly_fields
     change_form_template = "admin/mdf/decidable_change_form.html"
 
-    @admin.display(description=_("claim"))
-    def short_id(self, claim: Claim) -> str:
-        return str(claim.uuid)[:8]
+    @admin.display(description=_("claim"), ordering="partner__name")
+    def name(self, claim: Claim) -> str:
+        """Partner and request title, as `Claim.__str__` names it everywhere."""
+        return str(claim)
 
     @admin.display(description=_("pool"), ordering="request__allocation__pool__name")
     def pool_name(self, claim: Claim) -> str:
@@ -247,7 +268,7 @@ class ClaimAdmin(PaymentPages, StaffPageMixin, ReadOnlyAdmin):
         return self.page(
             request,
             "claim_decide.html",
-            _("Decide claim %(id)s") % {"id": str(claim.uuid)[:8]},
+            _("Decide claim: %(claim)s") % {"claim": claim},
             object=claim,
             fund_request=fund_request,
             pool=pool,

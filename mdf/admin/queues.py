@@ -7,7 +7,7 @@ a pool's threshold) and `claim_queue.py` (finance approvers)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django import forms
@@ -24,16 +24,25 @@ OWN_SUBMISSION = _("You submitted this; another person must decide it.")
 
 
 class AwaitingMyDecisionFilter(admin.SimpleListFilter):
-    """The queue: by default only what awaits the logged-in user's decision."""
+    """The queue: by default only what awaits the logged-in user's decision, for someone
+    who decides in it (`decides`); everyone else (an analyst) first sees all of it."""
 
     title = _("queue")
     parameter_name = "queue"
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.default = "mine" if self.decides(request.user) else "all"
+        super().__init__(request, *args, **kwargs)
+
+    def decides(self, user: Any) -> bool:
+        """Whether this user decides anything in this queue."""
+        raise NotImplementedError
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [("mine", _("Awaiting my decision")), ("all", _("All"))]
 
     def choices(self, changelist: Any) -> Iterator[Any]:
-        current = self.value() or "mine"
+        current = self.value() or self.default
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": current == lookup,
@@ -45,9 +54,26 @@ class AwaitingMyDecisionFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if (self.value() or "mine") == "mine":
+        if (self.value() or self.default) == "mine":
             return queryset.filter(pk__in=self.awaiting(request).values("pk"))
         return queryset
+
+
+def decided_money_column(
+    field: str, description: Any, currency: Callable[[Any], str], undecided: Iterable[str]
+) -> Callable:
+    """An amount that exists only once decided ("approved"): "—" while the row's status
+    is one of `undecided`, or when it was never decided (withdrawn before a decision),
+    not "0.00 USD" as if nothing had been approved."""
+    undecided = frozenset(undecided)
+    shown = money_column(field, description, currency)
+
+    @admin.display(description=description, ordering=field)
+    def column(obj: Any) -> str:
+        return "—" if obj.status in undecided or obj.decided_at is None else shown(obj)
+
+    column.__name__ = field  # the list's cell class: field-approved_amount
+    return column
 
 
 def _event_currency(event: MDFEvent) -> str:
@@ -58,9 +84,13 @@ def _event_currency(event: MDFEvent) -> str:
 class EventInline(ReadOnlyInline):
     model = MDFEvent
     verbose_name_plural = _("history")
-    fields = ["at", "actor", "action", "old_status", "new_status", "amount_shown", "note"]
+    fields = ["at", "actor", "action", "status_shown", "amount_shown", "note"]
     readonly_fields = fields
     amount_shown = staticmethod(money_column("amount", _("amount"), _event_currency))
+
+    @admin.display(description=_("status"))
+    def status_shown(self, event: MDFEvent) -> str:
+        return event.status_change_display()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         pools = ("request__allocation__pool", "claim__request__allocation__pool")

@@ -26,7 +26,13 @@ from mdf.admin.common import (
     show_errors,
     sla_badge,
 )
-from mdf.admin.queues import OWN_SUBMISSION, AwaitingMyDecisionFilter, DecisionForm, EventInline
+from mdf.admin.queues import (
+    OWN_SUBMISSION,
+    AwaitingMyDecisionFilter,
+    DecisionForm,
+    EventInline,
+    decided_money_column,
+)
 from mdf.models import FundRequest
 from mdf.money import format_money, fund_share
 
@@ -76,6 +82,9 @@ def request_outcome(decided: FundRequest) -> str:
 
 
 class RequestsAwaitingMe(AwaitingMyDecisionFilter):
+    def decides(self, user: Any) -> bool:
+        return may_decide_requests(user)
+
     def awaiting(self, request: HttpRequest) -> QuerySet:
         user: Any = request.user
         return selectors.requests_awaiting(user=user)
@@ -109,7 +118,9 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
         "sla",
         money_column("requested_amount", _("requested"), _request_currency),
         "partner",
-        money_column("approved_amount", _("approved"), _request_currency),
+        decided_money_column(
+            "approved_amount", _("approved"), _request_currency, FundRequest.UNDECIDED
+        ),
         "pool_name",
         "activity_type",
         "submitted_at",
@@ -138,8 +149,18 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
             "expected_leads",
             "expected_pipeline",
             "status",
-            "approved_amount",
-            "commitment",
+            decided_money_column(
+                "approved_amount",
+                FundRequest._meta.get_field("approved_amount").verbose_name,
+                _request_currency,
+                FundRequest.UNDECIDED,
+            ),
+            decided_money_column(
+                "commitment",
+                FundRequest._meta.get_field("commitment").verbose_name,
+                _request_currency,
+                FundRequest.UNDECIDED,
+            ),
             "created_by",
             "submitted_by",
             "on_behalf",
@@ -152,7 +173,7 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
             "finance_note",
             "decided_at",
         ],
-        money=("requested_amount", "expected_pipeline", "approved_amount", "commitment"),
+        money=("requested_amount", "expected_pipeline"),
         currency=_request_currency,
     )
     fields = readonly_fields

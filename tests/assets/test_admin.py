@@ -4,12 +4,14 @@ download counts per asset, file and partner, bulk upload, the co-branding previe
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
 from assets import services
-from assets.models import Asset, AssetVersion, AudienceScope
+from assets.models import Asset, AssetEvent, AssetVersion, AudienceScope
 from tests.assets.factories import image_bytes, make_asset, pdf_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +165,91 @@ def test_analyst_reads_but_cannot_change(staff_users):
     assert client.get(reverse("admin:assets_asset_change", args=[asset.pk])).status_code == 200
     assert client.get(reverse("admin:assets_asset_add")).status_code == 403
     assert client.get(reverse("admin:assets_asset_bulk_upload")).status_code == 403
+
+
+# --- the form's layout, and all or nothing per file ----------------------------------
+
+
+def test_the_form_starts_with_the_file_and_folds_the_rest(staff):
+    response = staff.get(reverse("admin:assets_asset_add"))
+    fieldsets = [
+        (str(fieldset.name), list(fieldset.fields), fieldset.classes)
+        for fieldset in response.context["adminform"]
+    ]
+    names = [name for name, _fields, _classes in fieldsets]
+    first_fields = fieldsets[0][1]
+    assert first_fields[:2] == ["new_file", "new_file_language"]
+    assert names[:3] == ["File and language", "Audience", "Publishing and dates"]
+    assert "publish_at" in fieldsets[2][1] and "audience_tiers" in fieldsets[1][1]
+    # the rest is folded, not spread out
+    assert all("collapse" in classes for _name, _fields, classes in fieldsets[3:])
+    assert {"description", "tag_names", "cobrandable"} <= {
+        field for _name, fields, _classes in fieldsets[3:] for field in fields
+    }
+
+
+def stored_files(settings):
+    from pathlib import Path
+
+    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_failure_mid_file_leaves_nothing_of_that_file(staff, settings, monkeypatch):
+    # given: publishing fails for one file, after its asset and version were written
+    # (simulated: a real publish of a file-bearing asset cannot fail otherwise)
+    publish = services.asset_publish
+
+    def publish_or_fail(*, asset, actor):
+        if asset.title == "broken deck":
+            raise ValidationError({"status": "The publishing service is down."})
+        return publish(asset=asset, actor=actor)
+
+    monkeypatch.setattr(services, "asset_publish", publish_or_fail)
+
+    # when
+    response = staff.post(
+        reverse("admin:assets_asset_bulk_upload"),
+        {
+            "files": [
+                upload("good deck.pdf", pdf_bytes("Good")),
+                upload("broken deck.pdf", pdf_bytes("Broken")),
+                upload("banner.png", image_bytes()),
+            ],
+            "kind": "presentation",
+            "publish": "on",
+        },
+    )
+
+    # then: the broken file is reported and left nothing (asset, version, event, file);
+    # the other two are whole
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("broken deck.pdf: The publishing service is down." in m for m in messages)
+    assert sorted(Asset.objects.values_list("title", "status")) == [
+        ("banner", "published"),
+        ("good deck", "published"),
+    ]
+    assert AssetVersion.objects.count() == 2
+    assert not AssetEvent.objects.exclude(asset__in=Asset.objects.all()).exists()
+    files = stored_files(settings)
+    assert sorted(v.file.name for v in AssetVersion.objects.all()) == files
+
+
+def test_asset_upload_rolls_back_and_deletes_the_file_on_any_error(
+    staff_users, settings, monkeypatch
+):
+    def broken_event(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(services, "asset_publish", broken_event)
+    with pytest.raises(DatabaseError):
+        services.asset_upload(
+            actor=staff_users["marketing_admin"],
+            upload=upload("deck.pdf", pdf_bytes("Deck")),
+            title="Deck",
+            kind="presentation",
+            publish=True,
+        )
+    assert not Asset.objects.exists()
+    assert not AssetVersion.objects.exists()
+    assert stored_files(settings) == []

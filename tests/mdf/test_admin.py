@@ -97,8 +97,10 @@ def test_request_queue_shows_only_what_awaits_me(
     assert queue(client, "fundrequest") == {large.pk}
     client.force_login(staff_users["marketing_admin"])
     assert queue(client, "fundrequest") == {mine.pk, others.pk}
+    # an analyst decides nothing: the first view is every request, not an empty queue
     client.force_login(staff_users["analyst"])
-    assert queue(client, "fundrequest") == set()
+    assert queue(client, "fundrequest") == {mine.pk, others.pk, large.pk}
+    assert queue(client, "fundrequest", queue="mine") == set()
     body = client.get(reverse("admin:mdf_fundrequest_changelist")).content.decode()
     assert "Awaiting my decision" in body
 
@@ -111,9 +113,10 @@ def test_claim_queue_is_finances(client, allocation, alice, event_type, proof_ki
         assert queue(client, "claim") == {claim.pk}
         row = client.get(reverse("admin:mdf_claim_changelist")).content.decode()
         assert "400.00 EUR" in row and "Decide" in row  # amounts in the one money format
+        # channel managers decide no claim: their first view is every claim
         client.force_login(staff_users["channel_manager"])
-        assert queue(client, "claim") == set()
-        assert queue(client, "claim", queue="all") == {claim.pk}
+        assert queue(client, "claim", queue="mine") == set()
+        assert queue(client, "claim") == {claim.pk}
 
 
 def test_items_past_the_decision_sla_are_marked(client, allocation, alice, event_type, staff_users):
@@ -702,3 +705,157 @@ def test_partners_do_not_get_into_the_mdf_admin(client, world, alice):
     for name in ("pools", "claims", "reports", "payments_csv"):
         response = client.get(page_urls(world)[name])
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+# --- the staff desk (the admin's home page) -------------------------------------------
+
+
+def desk(client, user):
+    client.force_login(user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    return response.context["desk"], response.content.decode()
+
+
+def queue_counts(desk_context):
+    return {
+        card.title: (card.count, card.overdue, card.due_this_week) if card.has_sla else card.count
+        for card in desk_context["queues"]
+    }
+
+
+def test_desk_counts_what_awaits_each_approver(
+    client, allocation, bob_allocation, alice, bob, event_type, proof_kinds, staff_users
+):
+    # given, today: alice (managed by carl) and bob (no manager) each submit a request;
+    # a large request of alice's passed carl and awaits finance; two approved requests
+    manager, finance = staff_users["channel_manager"], staff_users["finance_approver"]
+    submitted_request(alice, allocation, event_type)
+    submitted_request(bob, bob_allocation, event_type)
+    large = submitted_request(alice, allocation, event_type, "6000.00")
+    services.request_decide(fund_request=large, actor=manager, approve=True, note="Strategic")
+    to_claim = approved_request(alice, allocation, event_type, staff_users)
+    to_pay = approved_request(alice, allocation, event_type, staff_users)
+
+    # and, twelve days later (past every 5-business-day SLA of what waits since today):
+    # a fresh request, a claim awaiting finance, and an approved claim to pay
+    with after_activity(to_claim):
+        submitted_request(alice, allocation, event_type, "700.00")
+        submitted_claim(alice, to_claim, proof_kinds, "400.00")
+        approved = submitted_claim(alice, to_pay, proof_kinds, "900.00")
+        services.claim_decide(claim=approved, actor=finance, decision="approve", note="Fine")
+
+        # when / then: each sees the queues they decide in, with their own counts
+        carl, page = desk(client, manager)
+        assert queue_counts(carl) == {"Fund requests": (2, 1, 0)}
+        assert 'href="/admin/mdf/fundrequest/?queue=mine"' in page
+
+        fiona, page = desk(client, finance)
+        assert queue_counts(fiona) == {
+            "Fund requests": (1, 1, 0),
+            "Claims": (1, 0, 0),
+            "Payments to record": 1,
+        }
+        assert fiona["queues"][2].notes == ["900.00 EUR owed"]
+        assert 'href="/admin/mdf/claim/?queue=mine"' in page
+        assert f'href="{reverse("admin:mdf_claim_payments")}"' in page
+
+        maya, _page = desk(client, staff_users["marketing_admin"])
+        assert queue_counts(maya) == {"Fund requests": (3, 2, 0)}
+
+        andre, page = desk(client, staff_users["analyst"])
+        assert andre["decides_nothing"] and andre["queues"] == []
+        assert "Your role decides no requests" in page
+
+        # the programme at a glance: both partners active, the period's money
+        figures = {str(f["label"]): f["values"] for f in fiona["programme"]}
+        assert figures["Active partners"] == ["2"]
+        assert figures["Funds allocated this period"] == ["15,000.00 EUR"]
+        committed = fresh(allocation).committed + fresh(bob_allocation).committed
+        assert figures["Committed"] == [f"{committed:,.2f} EUR"]
+        assert figures["Spent"] == ["900.00 EUR"]
+
+
+def test_desk_shows_this_weeks_deadlines_and_what_passes_its_sla(
+    client, alice, event_type, staff_users
+):
+    today = timezone.localdate()
+    pool = make_pool(
+        name="Closing soon",
+        request_deadline=today + timedelta(days=3),
+        claim_deadline=today + timedelta(days=40),
+        decision_sla_days=2,
+    )
+    make_pool(name="Far away")
+    allocation = services.allocation_create(
+        pool=pool,
+        partner=alice.partner,
+        amount="5000.00",
+        actor=staff_users["marketing_admin"],
+        reason="Q4",
+    )
+    submitted_request(alice, allocation, event_type)  # 2 business days: past it this week
+
+    carl, page = desk(client, staff_users["channel_manager"])
+    assert queue_counts(carl) == {"Fund requests": (1, 0, 1)}
+    assert [(d["pool"], str(d["label"]), d["days_left"]) for d in carl["deadlines"]] == [
+        ("Closing soon", "Request deadline", 3)
+    ]
+    assert "1 item in your queues passes its decision SLA this week." in page
+    assert reverse("admin:mdf_fundpool_change", args=[pool.pk]) in page
+
+
+# --- names people read ------------------------------------------------------------------
+
+
+def test_claims_are_named_by_partner_and_request(
+    client, allocation, alice, event_type, proof_kinds, staff_users
+):
+    fund_request = approved_request(alice, allocation, event_type, staff_users)
+    with after_activity(fund_request):
+        claim = submitted_claim(alice, fund_request, proof_kinds, "400.00")
+    with scopes_disabled():
+        claim = Claim.objects.select_related("partner", "request").get(pk=claim.pk)
+    assert str(claim) == "Alice Corp · Partner summit booth"
+
+    client.force_login(staff_users["finance_approver"])
+    page = client.get(reverse("admin:mdf_claim_changelist")).content.decode()
+    assert "Alice Corp · Partner summit booth" in page
+    assert str(claim.uuid)[:8] not in page
+
+
+def approved_cells(client):
+    page = client.get(reverse("admin:mdf_fundrequest_changelist")).content.decode()
+    return re.findall(r'<td class="field-approved_amount">(.*?)</td>', page)
+
+
+def test_undecided_requests_show_a_dash_not_an_approved_zero(
+    client, allocation, alice, event_type, staff_users
+):
+    waiting = submitted_request(alice, allocation, event_type, "1234.00")
+    client.force_login(staff_users["analyst"])
+    assert approved_cells(client) == ["—"]
+
+    services.request_decide(
+        fund_request=waiting,
+        actor=staff_users["channel_manager"],
+        approve=True,
+        approved_amount="1000.00",
+        note="Most of it",
+    )
+    assert approved_cells(client) == ["1,000.00 EUR"]
+
+    # withdrawn before anyone decided: still nothing approved, not "0.00 EUR"
+    withdrawn = submitted_request(alice, allocation, event_type, "300.00")
+    services.request_cancel(fund_request=withdrawn, actor=alice.marketer)
+    assert sorted(approved_cells(client)) == ["1,000.00 EUR", "—"]
+
+
+def test_the_decision_trail_names_statuses_as_the_portal_does(
+    client, allocation, alice, event_type, staff_users
+):
+    approved_request(alice, allocation, event_type, staff_users)
+    client.force_login(staff_users["analyst"])
+    page = client.get(reverse("admin:mdf_mdfevent_changelist")).content.decode()
+    assert "Awaiting channel manager → Approved" in page
+    assert "submitted → approved" not in page

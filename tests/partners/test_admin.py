@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 from PIL import Image
 
-from partners.models import Partner, PartnerAPIKey, PartnerAuditEntry, Region
+from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Region
 from tests.conftest import make_partner_world
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +202,218 @@ def test_staff_upload_a_logo_through_the_validator(client, alice, staff_users):
     assert alice.partner.cobranding_revision == revision + 1
     with alice.partner.logo.open("rb") as handle:
         assert Image.open(handle).size == (200, 80)
+
+
+# --- a partner's page: funds, decisions, downloads, people ---------------------------
+
+
+def membership_rows(partner, changes=None, deletes=(), add=None):
+    """The people inline's POST data: each membership, a role changed, some deleted."""
+    with scopes_disabled():
+        memberships = list(Membership.objects.filter(partner=partner).order_by("pk"))
+    changes = changes or {}
+    data = {}
+    rows = [
+        (m.pk, m.user_id, changes.get(m.user_id, m.role), m.user_id in deletes) for m in memberships
+    ]
+    if add:
+        rows.append(("", add[0].pk, add[1], False))
+    for index, (pk, user_id, role, delete) in enumerate(rows):
+        data.update(
+            {
+                f"memberships-{index}-id": pk,
+                f"memberships-{index}-partner": partner.pk,
+                f"memberships-{index}-user": user_id,
+                f"memberships-{index}-role": role,
+            }
+        )
+        if delete:
+            data[f"memberships-{index}-DELETE"] = "on"
+    data["memberships-TOTAL_FORMS"] = str(len(rows))
+    data["memberships-INITIAL_FORMS"] = str(len(memberships))
+    return data
+
+
+def test_partner_page_shows_its_funds_decisions_and_downloads(client, alice, bob, staff_users):
+    from assets import services as asset_services
+    from mdf import services as mdf_services
+    from mdf.models import ActivityType
+    from tests.assets.factories import make_asset
+    from tests.mdf.conftest import draft_request, make_pool
+
+    # given: alice has an allocation with an approved request and downloaded a file;
+    # bob has an allocation of its own
+    manager = staff_users["channel_manager"]
+    manager.last_name = "Channel"
+    manager.save()
+    pool = make_pool(name="FY27 H1")
+    admin = staff_users["marketing_admin"]
+    allocation = mdf_services.allocation_create(
+        pool=pool, partner=alice.partner, amount="10000.00", actor=admin, reason="H1"
+    )
+    mdf_services.allocation_create(
+        pool=pool, partner=bob.partner, amount="7777.00", actor=admin, reason="H1"
+    )
+    event = ActivityType.objects.create(slug="event", name="Event")
+    fund_request = draft_request(alice, allocation, event, "2500.00")
+    mdf_services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    mdf_services.request_decide(
+        fund_request=fund_request, actor=manager, approve=True, note="Good plan"
+    )
+    asset = make_asset(title="Edge Security Brochure", actor=admin)
+    asset_services.download_record(
+        partner=alice.partner, version=asset.versions.get(), user=alice.marketer
+    )
+
+    # when
+    client.force_login(admin)
+    response = client.get(reverse("admin:partners_partner_change", args=[alice.partner.pk]))
+
+    # then: the panels, fed by the selectors, hold alice's figures and nothing of bob's
+    panels = response.context["panels"]
+    assert [
+        (str(row["pool"]), row["allocated"], row["committed"], row["available"])
+        for row in panels["funds"]
+    ] == [("FY27 H1 (EUR)", "10,000.00 EUR", "2,500.00 EUR", "7,500.00 EUR")]
+    decision = panels["decisions"][0]
+    assert (str(decision["actor"]), decision["subject"], decision["amount"]) == (
+        "Carl Channel",
+        "Partner summit booth",
+        "2,500.00 EUR",
+    )
+    assert decision["what"].endswith("Awaiting channel manager → Approved")
+    assert [(row["asset"], str(row["who"])) for row in panels["downloads"]] == [
+        ("Edge Security Brochure", "Alice")
+    ]
+    page = response.content.decode()
+    for heading in ("Funds", "Latest decisions on its requests and claims", "Latest downloads"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "7,777.00" not in page
+    assert f"{alice.marketer.email}" in page  # the people inline shows their addresses
+
+    # finance reads funds and decisions, not the library's downloads
+    client.force_login(staff_users["finance_approver"])
+    response = client.get(reverse("admin:partners_partner_change", args=[alice.partner.pk]))
+    assert set(response.context["panels"]) >= {"funds", "decisions"}
+    assert "downloads" not in response.context["panels"]
+    assert "Latest downloads" not in response.content.decode()
+
+
+def test_people_are_named_in_full_wherever_the_admin_shows_them(client, alice, staff_users):
+    manager = staff_users["channel_manager"]
+    manager.first_name, manager.last_name = "Carlos", "Channel"
+    manager.save()
+    client.force_login(staff_users["marketing_admin"])
+
+    page = client.get(reverse("admin:partners_partner_changelist")).content.decode()
+    assert '<td class="field-channel_manager nowrap">Carlos Channel</td>' in page  # column
+    assert ">Carlos Channel</a>" in page  # the filter
+    assert "carl_channel" not in page
+
+    page = client.get(
+        reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    ).content.decode()
+    assert f'<option value="{manager.pk}" selected>Carlos Channel</option>' in page
+
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "carlos",
+            "app_label": "partners",
+            "model_name": "partner",
+            "field_name": "channel_manager",
+        },
+    ).json()
+    assert [row["text"] for row in found["results"]] == ["Carlos Channel"]
+
+
+def test_regions_read_the_same_in_the_list_and_the_filter(client, alice, staff_users):
+    emea = Region.objects.create(code="emea", name="Europe, Middle East and Africa")
+    alice.partner.regions.add(emea)
+    client.force_login(staff_users["marketing_admin"])
+    page = client.get(reverse("admin:partners_partner_changelist")).content.decode()
+    assert '<td class="field-region_list">Europe, Middle East and Africa</td>' in page
+    assert ">Europe, Middle East and Africa</a>" in page  # the filter's choice
+    assert "EMEA" not in page
+
+
+def test_api_keys_are_listed_once_on_the_home_page(client, staff_users):
+    client.force_login(staff_users["marketing_admin"])
+    page = client.get(reverse("admin:index")).content.decode()
+    assert page.count(">API keys</a>") == 1
+
+
+def test_role_change_and_removal_in_the_admin_are_audited(client, alice, staff_users):
+    client.force_login(staff_users["marketing_admin"])
+    url = reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    data = change_form_data(alice.partner)
+    data.update(
+        membership_rows(
+            alice.partner,
+            changes={alice.marketer.pk: Membership.Role.ADMIN},
+            deletes={alice.sales.pk},
+        )
+    )
+    data["decision_reason"] = "Ada runs marketing; Sam left"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    with scopes_disabled():
+        roles = dict(
+            Membership.objects.filter(partner=alice.partner).values_list("user__username", "role")
+        )
+        entries = list(
+            PartnerAuditEntry.objects.filter(partner=alice.partner, field="membership")
+            .order_by("id")
+            .values_list("actor__username", "old_value", "new_value", "reason")
+        )
+    assert roles == {"alice_admin": "admin", "alice_marketer": "admin"}
+    assert entries == [
+        ("maya_marketing", "Alice <alice_sales>: Sales rep", "", "Ada runs marketing; Sam left"),
+        (
+            "maya_marketing",
+            "Alice <alice_marketer>: Marketer",
+            "Alice <alice_marketer>: Partner admin",
+            "Ada runs marketing; Sam left",
+        ),
+    ]
+    assert "Alice &lt;alice_sales&gt;: Sales rep" in client.get(url).content.decode()
+
+
+def test_adding_someone_of_another_partner_is_a_field_error(client, alice, bob, staff_users):
+    client.force_login(staff_users["channel_manager"])
+    url = reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    data = change_form_data(alice.partner)
+    data.update(membership_rows(alice.partner, add=(bob.marketer, Membership.Role.MARKETER)))
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "This user already belongs to Bob Corp." in response.content.decode()
+    with scopes_disabled():
+        assert Membership.objects.get(user=bob.marketer).partner == bob.partner
+
+
+def test_a_new_partner_with_someone_of_another_partner_is_refused_on_the_field(
+    client, tiers, bob, staff_users
+):
+    client.force_login(staff_users["marketing_admin"])
+    data = {
+        "name": "Zeta Partners",
+        "slug": "zeta",
+        "partner_type": "msp",
+        "status": "applicant",
+        "tier": tiers["registered"].pk,
+        "decision_reason": "Applied at the summit",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": bob.admin.pk,
+        "memberships-0-role": "admin",
+        "audit_entries-TOTAL_FORMS": "0",
+        "audit_entries-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:partners_partner_add"), data)
+    assert response.status_code == 200
+    assert "This user already belongs to Bob Corp." in response.content.decode()
+    assert not Partner.objects.filter(slug="zeta").exists()
