@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from mdf import clock
 from mdf.models import Allocation, Claim, DeadlineReminder, FundRequest, MDFEvent
 from mdf.selectors import (
     claim_waiting_since,
@@ -117,7 +118,7 @@ def decision_email(kind: str, object_id: int) -> int:
 
 
 def deadline_reminders(today=None) -> int:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     sent = 0
     with scopes_disabled():
         for days in REMINDER_DAYS:
@@ -159,7 +160,7 @@ def sla_reminders(today=None) -> int:
     """One email per approver listing their overdue items: waiting for their decision
     longer than the pool's decision SLA, counted from when each started waiting for
     that decision (`request_waiting_since`, `claim_waiting_since`)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     sent = 0
     User = get_user_model()
     with scopes_disabled():

@@ -240,7 +240,7 @@ def is_overdue(waiting_since: datetime | None, sla_days: int, today: date | None
     `waiting_since` (`request_waiting_since`, `claim_waiting_since`; None: not waiting)."""
     if waiting_since is None:
         return False
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return business_days_between(timezone.localdate(waiting_since), today) > sla_days
 
 

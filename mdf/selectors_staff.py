@@ -15,9 +15,8 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import Q
-from django.utils import timezone
 
-from mdf import selectors
+from mdf import clock, selectors
 from mdf.models import FundPool, MDFEvent
 from partners.models import Partner
 
@@ -55,7 +54,7 @@ def _waiting(rows: Iterable[tuple[datetime | None, int]], today: date) -> Waitin
 def requests_waiting_for(*, user: User, today: date | None = None) -> Waiting:
     """The fund requests awaiting this user's decision (`selectors.requests_awaiting`),
     with their SLA counted from when each started waiting for this decision."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     # `waiting_since` is the annotation `requests_awaiting` adds (mypy sees only fields).
     rows = selectors.requests_awaiting(user=user).values_list(  # type: ignore[misc]
         "waiting_since", "allocation__pool__decision_sla_days"
@@ -65,7 +64,7 @@ def requests_waiting_for(*, user: User, today: date | None = None) -> Waiting:
 
 def claims_waiting_for(*, user: User, today: date | None = None) -> Waiting:
     """The claims awaiting this user's decision (`selectors.claims_awaiting`)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     rows = selectors.claims_awaiting(user=user).values_list(
         "submitted_at", "request__allocation__pool__decision_sla_days"
     )
@@ -105,7 +104,7 @@ class Deadline:
 def deadlines_this_week(*, today: date | None = None) -> list[Deadline]:
     """Request and claim deadlines of pools that fall in the next seven days, soonest
     first (pools already rolled over have nothing left to decide)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     end = today + WEEK - timedelta(days=1)
     pools = FundPool.objects.filter(rolled_over_at__isnull=True).filter(
         Q(request_deadline__range=(today, end)) | Q(claim_deadline__range=(today, end))
@@ -126,7 +125,7 @@ def current_pools_q(today: date) -> Q:
 def funds_this_period(*, today: date | None = None) -> dict[str, selectors.Balance]:
     """Allocated, committed, spent (and the rest) over the pools of the current period,
     per currency, summed from the allocation buckets (`selectors.pools_with_balances`)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     totals: dict[str, selectors.Balance] = {}
     pools = selectors.pools_with_balances(FundPool.objects.filter(current_pools_q(today)))
     for pool in pools:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from mdf import selectors
+from mdf import clock, selectors
 from mdf.models import FundPool
 from mdf.money import format_money
 
@@ -118,7 +118,7 @@ def sla_badge(waiting_since: datetime | None, sla_days: int) -> str:
     red once past the pool's decision SLA."""
     if waiting_since is None:
         return "—"
-    today = timezone.localdate()
+    today = clock.today()
     days = selectors.business_days_between(timezone.localdate(waiting_since), today)
     if selectors.is_overdue(waiting_since, sla_days, today):
         return badge(_("Overdue (%(days)d business days)") % {"days": days}, "#ba2121")
