@@ -208,7 +208,7 @@ def test_the_keys_user_cannot_log_in_anywhere_and_is_nobodys_colleague(alice, st
     assert not User.objects.filter(pk=staff_key.api_key.user.pk, **choices).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_gives_every_existing_key_its_own_user(tiers, staff_users):
     # given the schema before keys had users, with a partner key and a staff key
     executor = MigrationExecutor(connection)
