@@ -276,6 +276,11 @@ LOGOUT_REDIRECT_URL = "portal:login"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# An address that fails for this many usernames within the cool-off time is locked out
+# whatever the username (config.lockout): well above one person's typos behind a shared
+# office address, well below a list of usernames tried with one password.
+AXES_HANDLER = "config.lockout.AccountAndAddressLockoutHandler"
+LOGIN_LOCKOUT_USERNAMES_PER_ADDRESS = env.int("LOGIN_LOCKOUT_USERNAMES_PER_ADDRESS", default=10)
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
