@@ -2,10 +2,13 @@
 
 Every setting that differs between a laptop and production is read from an
 environment variable with an embedded default, so `make run` needs no servers
-(SQLite, local files, Celery on kombu's filesystem transport, console email)
+(SQLite, local files, Celery on a SQLite file through kombu's SQLAlchemy transport,
+console email)
 and production is configured without code changes. The README lists them all.
 """
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import environ
@@ -17,6 +20,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
+
+
+def sqlite_file_in_wal_mode(path: Path) -> Path:
+    """Write-ahead logging, which the file keeps once set: readers and the one writer
+    work at once, and a commit syncs one file. For the embedded broker's SQLite files,
+    whose connections SQLAlchemy opens (Django's own file sets it in init_command)."""
+    with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
+        database.execute("PRAGMA journal_mode=WAL")
+    return path
+
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # The embedded default key is only for local use; check --deploy flags it in production.
@@ -133,23 +146,29 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
-    # No server needed: kombu's filesystem transport still runs a real worker and beat.
+    # No server needed: messages and results are rows in SQLite files, written in a
+    # transaction, so a consumer never reads a half-written message (kombu's filesystem
+    # transport could hand one over and stop the worker: kombu issue #1551). The
+    # transport polls, and has no fanout, so no remote control (`celery inspect`).
     _celery_dir = VAR_DIR / "celery"
-    # The transport ignores the host; naming kombu's default keeps it from warning
-    # "No hostname was supplied" on every connection.
-    CELERY_BROKER_URL = "filesystem://localhost//"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_celery_dir / "queue"),
-        "data_folder_out": str(_celery_dir / "queue"),
-        "control_folder": str(_celery_dir / "control"),
-        "store_processed": False,
-    }
-    CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
+    _celery_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = f"sqla+sqlite:///{sqlite_file_in_wal_mode(_celery_dir / 'broker.sqlite3')}"
+    # Passed to SQLAlchemy's create_engine: wait for a writer's lock, as Django does.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
+    _results = sqlite_file_in_wal_mode(_celery_dir / "results.sqlite3")
+    CELERY_RESULT_BACKEND = f"db+sqlite:///{_results}"
+    CELERY_DATABASE_ENGINE_OPTIONS = {"connect_args": {"timeout": 20}}
+    # The worker takes messages only while fewer than its prefetch are unfinished, and
+    # otherwise waits a whole polling interval (kombu's, one second): with one message
+    # per process it would start no more tasks per interval than it has processes.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 16
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if REDIS_URL:
+    # One task at a time per process: a long task never holds others back on Redis.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # What tasks print (the console email backend of `make run`) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_SERIALIZER = "json"
