@@ -8,7 +8,10 @@ and production is configured without code changes. The README lists them all.
 """
 
 import contextlib
+import os
+import secrets
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import environ
@@ -22,6 +25,28 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 env = environ.Env()
 
 
+def local_secret_key(path: Path) -> str:
+    """The key kept in VAR_DIR, made at random by the first process that needs it.
+
+    A key written in the code signs for anyone who reads the code (download links,
+    sessions): without SECRET_KEY, each installation makes its own. The file is written
+    whole under a temporary name (mkstemp: readable by the owner only) and linked into
+    place, which fails if another process got there first: then its key is the one, and
+    no process ever reads a half-written file.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "w") as draft_file:
+                draft_file.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
+
+
 def sqlite_file_in_wal_mode(path: Path) -> Path:
     """Write-ahead logging, which the file keeps once set: readers and the one writer
     work at once, and a commit syncs one file. For the embedded broker's SQLite files,
@@ -32,14 +57,20 @@ def sqlite_file_in_wal_mode(path: Path) -> Path:
 
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# The embedded default key is only for local use; check --deploy flags it in production.
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="django-insecure-local-development-key-do-not-use-in-production"
-)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
+# `make run ADDR=host:port` (or just a port, as runserver takes it) serves there: the
+# printed demo logins and the links in emails follow it unless SITE_URL says otherwise.
+_ADDR = env.str("ADDR", default="127.0.0.1:8000")
+_ADDR = _ADDR if ":" in _ADDR else f"127.0.0.1:{_ADDR}"
+_ADDR_HOST = _ADDR.rsplit(":", 1)[0].strip("[]")
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# Every address (0.0.0.0, ::) names no host a browser would send.
+if _ADDR_HOST not in (*_LOCAL_HOSTS, "0.0.0.0", "::"):  # noqa: S104
+    _LOCAL_HOSTS.append(_ADDR_HOST)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="PartnerHub")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL = env.str("SITE_URL", default=f"http://{_ADDR}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
