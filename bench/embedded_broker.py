@@ -2,6 +2,8 @@
 transport on a SQLite file, each with the result backend it would be deployed with.
 
     python bench/embedded_broker.py filesystem sqlalchemy [--messages 3000 --producers 4]
+        [--prefetch 16]     # worker_prefetch_multiplier (settings: 16 on the embedded broker)
+    BENCH_WAL=1 python …    # the SQLite files in WAL mode, as config.settings makes them
 
 For each: a real worker (prefork, two processes) on a fresh folder; the round trip of one
 task, sent and awaited one after another; then several producer processes send their share
