@@ -12,6 +12,7 @@ import os
 import secrets
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import environ
@@ -25,39 +26,43 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 env = environ.Env()
 
 
-def local_secret_key(path: Path) -> str:
-    """The key kept in VAR_DIR, made at random by the first process that needs it.
-
-    A key written in the code signs for anyone who reads the code (download links,
-    sessions): without SECRET_KEY, each installation makes its own. The file is written
-    whole under a temporary name (mkstemp: readable by the owner only) and linked into
-    place, which fails if another process got there first: then its key is the one, and
-    no process ever reads a half-written file.
-    """
+def made_once(path: Path, make: Callable[[Path], None]) -> Path:
+    """The file at `path`, made by `make` under a temporary name (mkstemp: readable by
+    the owner only) and linked into place, which fails if another process got there
+    first: processes starting together (the web server, the worker, beat) agree on one
+    file, and none ever reads one half made."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(handle)
         try:
-            with os.fdopen(handle, "w") as draft_file:
-                draft_file.write(secrets.token_urlsafe(50))
+            make(Path(draft))
             with contextlib.suppress(FileExistsError):
                 os.link(draft, path)
         finally:
             os.unlink(draft)
-    return path.read_text().strip()
-
-
-def sqlite_file_in_wal_mode(path: Path) -> Path:
-    """Write-ahead logging, which the file keeps once set: readers and the one writer
-    work at once, and a commit syncs one file. For the embedded broker's SQLite files,
-    whose connections SQLAlchemy opens (Django's own file sets it in init_command)."""
-    with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
-        database.execute("PRAGMA journal_mode=WAL")
     return path
 
 
+def random_secret_key(path: Path) -> None:
+    path.write_text(secrets.token_urlsafe(50))
+
+
+def sqlite_database_in_wal_mode(path: Path) -> None:
+    """Write-ahead logging, which the file keeps: readers and the one writer work at
+    once, and a commit syncs one file. For the embedded broker's SQLite files, whose
+    connections SQLAlchemy opens (Django's own file sets it in init_command)."""
+    with contextlib.closing(sqlite3.connect(path)) as database:
+        database.execute("PRAGMA journal_mode=WAL")
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
+# A key written in the code signs for anyone who reads the code (download links,
+# sessions): without SECRET_KEY, each installation makes its own and keeps it.
+SECRET_KEY = (
+    env.str("SECRET_KEY", default="")
+    or made_once(VAR_DIR / "secret_key", random_secret_key).read_text().strip()
+)
 # `make run ADDR=host:port` (or just a port, as runserver takes it) serves there: the
 # printed demo logins and the links in emails follow it unless SITE_URL says otherwise.
 _ADDR = env.str("ADDR", default="127.0.0.1:8000")
@@ -183,10 +188,11 @@ else:
     # transport polls, and has no fanout, so no remote control (`celery inspect`).
     _celery_dir = VAR_DIR / "celery"
     _celery_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = f"sqla+sqlite:///{sqlite_file_in_wal_mode(_celery_dir / 'broker.sqlite3')}"
+    _broker = made_once(_celery_dir / "broker.sqlite3", sqlite_database_in_wal_mode)
+    CELERY_BROKER_URL = f"sqla+sqlite:///{_broker}"
     # Passed to SQLAlchemy's create_engine: wait for a writer's lock, as Django does.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
-    _results = sqlite_file_in_wal_mode(_celery_dir / "results.sqlite3")
+    _results = made_once(_celery_dir / "results.sqlite3", sqlite_database_in_wal_mode)
     CELERY_RESULT_BACKEND = f"db+sqlite:///{_results}"
     CELERY_DATABASE_ENGINE_OPTIONS = {"connect_args": {"timeout": 20}}
     # The worker takes messages only while fewer than its prefetch are unfinished, and

@@ -3,7 +3,9 @@ its own kept in VAR_DIR, and SITE_URL from the address it serves on."""
 
 from __future__ import annotations
 
+import contextlib
 import shlex
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -55,11 +57,15 @@ def test_processes_starting_together_agree_on_one_key(tmp_path):
     # `make run` starts the web server, the worker and beat at once
     env = child_env(tmp_path / "var", SECRET_KEY=None)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        keys = set(pool.map(lambda _: setting("SECRET_KEY", env), range(4)))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        keys = set(pool.map(lambda _: setting("SECRET_KEY", env), range(6)))
 
     assert len(keys) == 1
     assert (tmp_path / "var" / "secret_key").read_text().strip() in keys
+    # and the embedded broker's files, made at the same moment, are ready for them all
+    for name in ("broker.sqlite3", "results.sqlite3"):
+        with contextlib.closing(sqlite3.connect(tmp_path / "var" / "celery" / name)) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_secret_key_from_the_environment_wins(tmp_path):
