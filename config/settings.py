@@ -56,6 +56,25 @@ def sqlite_database_in_wal_mode(path: Path) -> None:
         database.execute("PRAGMA journal_mode=WAL")
 
 
+# Named here because the embedded broker's file is made with it.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+
+
+def embedded_broker_database(path: Path) -> None:
+    """The broker's file with kombu's tables and the default queue, made by kombu
+    itself before any process sends: processes that declare the queue at once on an
+    empty file would each insert it, and all but one fail (kombu's lock is per process).
+    Its connections are closed before the file is linked into place."""
+    from kombu import Connection
+
+    sqlite_database_in_wal_mode(path)
+    with Connection(f"sqla+sqlite:///{path}") as connection:
+        channel = connection.default_channel
+        channel.queue_declare(queue=CELERY_TASK_DEFAULT_QUEUE, durable=True, auto_delete=False)
+        channel.session.close()
+        channel.session.get_bind().dispose()
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A key written in the code signs for anyone who reads the code (download links,
 # sessions): without SECRET_KEY, each installation makes its own and keeps it.
@@ -188,7 +207,7 @@ else:
     # transport polls, and has no fanout, so no remote control (`celery inspect`).
     _celery_dir = VAR_DIR / "celery"
     _celery_dir.mkdir(parents=True, exist_ok=True)
-    _broker = made_once(_celery_dir / "broker.sqlite3", sqlite_database_in_wal_mode)
+    _broker = made_once(_celery_dir / "broker.sqlite3", embedded_broker_database)
     CELERY_BROKER_URL = f"sqla+sqlite:///{_broker}"
     # Passed to SQLAlchemy's create_engine: wait for a writer's lock, as Django does.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
