@@ -11,12 +11,12 @@ ADDR ?= 127.0.0.1:8000
 .PHONY: help install run test lint format clean clean-data
 
 help:
-	@echo "make run         install, migrate, load the demo data, serve http://$(ADDR)/ with a Celery worker"
+	@echo "make run         install, migrate, load the demo data, serve http://$(ADDR)/ with a Celery worker and beat"
 	@echo "make test        install, find PostgreSQL and Redis, run the whole suite (ARGS=... go to pytest)"
 	@echo "make lint        ruff check, ruff format --check, makemigrations --check"
 	@echo "make format      ruff format and ruff check --fix"
 	@echo "make clean       remove the virtual environment and caches"
-	@echo "make clean-data  remove var/ (the local SQLite database, media files, broker folders)"
+	@echo "make clean-data  remove var/ (the local SQLite database, media files, the broker's files, the secret key)"
 
 install: $(STAMP)
 
@@ -33,10 +33,11 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip check --disable-pip-version-check
 	@touch $@
 
+# ADDR goes to the settings too: SITE_URL (printed logins, links in emails) follows it.
 run: install
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo --print-logins
-	$(BIN)/python scripts/devserver.py --addr $(ADDR)
+	ADDR=$(ADDR) $(BIN)/python manage.py seed_demo --print-logins
+	ADDR=$(ADDR) $(BIN)/python scripts/devserver.py --addr $(ADDR)
 
 test: install
 	$(BIN)/python scripts/testenv.py $(ARGS)

@@ -30,15 +30,24 @@ BROKER_TIMEOUT = 1.0
 
 def check_broker() -> None:
     """One connection attempt, bounded by BROKER_TIMEOUT: no retry (kombu would sleep
-    2 s before it), and socket timeouts for a broker that does not answer at all."""
+    2 s before it), and socket timeouts for a broker that does not answer at all. Then
+    the default queue is declared, as a worker does at start: connecting alone opens
+    nothing when the broker is a database file (the embedded default)."""
+    over_network = celery_app.conf.broker_url.startswith(("redis://", "rediss://"))
     with celery_app.connection_for_write(
         connect_timeout=BROKER_TIMEOUT,
-        transport_options={
-            "socket_connect_timeout": BROKER_TIMEOUT,
-            "socket_timeout": BROKER_TIMEOUT,
-        },
+        # The SQLAlchemy transport hands its options to create_engine, which takes no
+        # socket options.
+        transport_options=(
+            {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": BROKER_TIMEOUT}
+            if over_network
+            else {}
+        ),
     ) as conn:
         conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
+        conn.default_channel.queue_declare(
+            queue=celery_app.conf.task_default_queue, durable=True, auto_delete=False
+        )
 
 
 def check_storage() -> None:

@@ -2,10 +2,17 @@
 
 Every setting that differs between a laptop and production is read from an
 environment variable with an embedded default, so `make run` needs no servers
-(SQLite, local files, Celery on kombu's filesystem transport, console email)
+(SQLite, local files, Celery on a SQLite file through kombu's SQLAlchemy transport,
+console email)
 and production is configured without code changes. The README lists them all.
 """
 
+import contextlib
+import os
+import secrets
+import sqlite3
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import environ
@@ -18,15 +25,76 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 
+
+def made_once(path: Path, make: Callable[[Path], None]) -> Path:
+    """The file at `path`, made by `make` under a temporary name (mkstemp: readable by
+    the owner only) and linked into place, which fails if another process got there
+    first: processes starting together (the web server, the worker, beat) agree on one
+    file, and none ever reads one half made."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.close(handle)
+        try:
+            make(Path(draft))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    return path
+
+
+def random_secret_key(path: Path) -> None:
+    path.write_text(secrets.token_urlsafe(50))
+
+
+def sqlite_database_in_wal_mode(path: Path) -> None:
+    """Write-ahead logging, which the file keeps: readers and the one writer work at
+    once, and a commit syncs one file. For the embedded broker's SQLite files, whose
+    connections SQLAlchemy opens (Django's own file sets it in init_command)."""
+    with contextlib.closing(sqlite3.connect(path)) as database:
+        database.execute("PRAGMA journal_mode=WAL")
+
+
+# Named here because the embedded broker's file is made with it.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+
+
+def embedded_broker_database(path: Path) -> None:
+    """The broker's file with kombu's tables and the default queue, made by kombu
+    itself before any process sends: processes that declare the queue at once on an
+    empty file would each insert it, and all but one fail (kombu's lock is per process).
+    Its connections are closed before the file is linked into place."""
+    from kombu import Connection
+
+    sqlite_database_in_wal_mode(path)
+    with Connection(f"sqla+sqlite:///{path}") as connection:
+        channel = connection.default_channel
+        channel.queue_declare(queue=CELERY_TASK_DEFAULT_QUEUE, durable=True, auto_delete=False)
+        channel.session.close()
+        channel.session.get_bind().dispose()
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# The embedded default key is only for local use; check --deploy flags it in production.
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="django-insecure-local-development-key-do-not-use-in-production"
+# A key written in the code signs for anyone who reads the code (download links,
+# sessions): without SECRET_KEY, each installation makes its own and keeps it.
+SECRET_KEY = (
+    env.str("SECRET_KEY", default="")
+    or made_once(VAR_DIR / "secret_key", random_secret_key).read_text().strip()
 )
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# `make run ADDR=host:port` (or just a port, as runserver takes it) serves there: the
+# printed demo logins and the links in emails follow it unless SITE_URL says otherwise.
+_ADDR = env.str("ADDR", default="127.0.0.1:8000")
+_ADDR = _ADDR if ":" in _ADDR else f"127.0.0.1:{_ADDR}"
+_ADDR_HOST = _ADDR.rsplit(":", 1)[0].strip("[]")
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# Every address (0.0.0.0, ::) names no host a browser would send.
+if _ADDR_HOST not in (*_LOCAL_HOSTS, "0.0.0.0", "::"):  # noqa: S104
+    _LOCAL_HOSTS.append(_ADDR_HOST)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="PartnerHub")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL = env.str("SITE_URL", default=f"http://{_ADDR}").rstrip("/")
 
 INSTALLED_APPS = [
     "config.apps.StaffAdminConfig",  # django.contrib.admin with the staff desk as home
@@ -123,23 +191,30 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
-    # No server needed: kombu's filesystem transport still runs a real worker and beat.
+    # No server needed: messages and results are rows in SQLite files, written in a
+    # transaction, so a consumer never reads a half-written message (kombu's filesystem
+    # transport could hand one over and stop the worker: kombu issue #1551). The
+    # transport polls, and has no fanout, so no remote control (`celery inspect`).
     _celery_dir = VAR_DIR / "celery"
-    # The transport ignores the host; naming kombu's default keeps it from warning
-    # "No hostname was supplied" on every connection.
-    CELERY_BROKER_URL = "filesystem://localhost//"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_celery_dir / "queue"),
-        "data_folder_out": str(_celery_dir / "queue"),
-        "control_folder": str(_celery_dir / "control"),
-        "store_processed": False,
-    }
-    CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
+    _celery_dir.mkdir(parents=True, exist_ok=True)
+    _broker = made_once(_celery_dir / "broker.sqlite3", embedded_broker_database)
+    CELERY_BROKER_URL = f"sqla+sqlite:///{_broker}"
+    # Passed to SQLAlchemy's create_engine: wait for a writer's lock, as Django does.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
+    _results = made_once(_celery_dir / "results.sqlite3", sqlite_database_in_wal_mode)
+    CELERY_RESULT_BACKEND = f"db+sqlite:///{_results}"
+    CELERY_DATABASE_ENGINE_OPTIONS = {"connect_args": {"timeout": 20}}
+    # The worker takes messages only while fewer than its prefetch are unfinished, and
+    # otherwise waits a whole polling interval (kombu's, one second): with one message
+    # per process it would start no more tasks per interval than it has processes.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 16
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if REDIS_URL:
+    # One task at a time per process: a long task never holds others back on Redis.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # What tasks print (the console email backend of `make run`) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_SERIALIZER = "json"
@@ -266,6 +341,11 @@ LOGOUT_REDIRECT_URL = "portal:login"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# An address that fails for this many usernames within the cool-off time is locked out
+# whatever the username (config.lockout): well above one person's typos behind a shared
+# office address, well below a list of usernames tried with one password.
+AXES_HANDLER = "config.lockout.AccountAndAddressLockoutHandler"
+LOGIN_LOCKOUT_USERNAMES_PER_ADDRESS = env.int("LOGIN_LOCKOUT_USERNAMES_PER_ADDRESS", default=10)
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

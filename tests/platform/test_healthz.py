@@ -49,6 +49,25 @@ def test_broker_down_answers_503_naming_it(client, db, broker_down):
     assert "refused" not in text.lower()
 
 
+def test_an_embedded_broker_that_cannot_be_opened_answers_503(client, db, tmp_path):
+    # given: the embedded broker's database file lies in a folder that does not exist
+    saved = {name: app.conf[name] for name in ("broker_url", "broker_transport_options")}
+    app.conf.update(
+        broker_url=f"sqla+sqlite:///{tmp_path / 'missing' / 'broker.sqlite3'}",
+        broker_transport_options={},
+    )
+    try:
+        # when
+        response = client.get("/healthz")
+    finally:
+        app.conf.update(saved)
+
+    # then: connecting alone would have said "ok"; the check opens the file
+    assert response.status_code == 503
+    assert response.json()["down"] == ["broker"]
+    assert str(tmp_path) not in response.content.decode()
+
+
 def test_storage_down_answers_503_naming_it(client, db, settings, tmp_path):
     not_a_folder = tmp_path / "media-is-a-file"
     not_a_folder.write_text("")

@@ -1,5 +1,5 @@
-"""The embedded default, as `make run` uses it: SQLite, Celery on the filesystem
-transport, local files. Migrate, load the demo data twice, serve, and open the main
+"""The embedded default, as `make run` uses it: SQLite, Celery on a SQLite file, local
+files. Migrate, load the demo data twice, serve, and open the main
 pages as a visitor and as a demo partner admin would."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_embedded_default_migrates_seeds_and_serves(tmp_path, spawn):
     health = http.get(f"{base}/healthz", timeout=10)
     assert health.status_code == 200, health.text
     assert all(check["ok"] for check in health.json()["checks"].values())
-    assert (var_dir / "celery" / "queue").is_dir()  # the broker is the filesystem transport
+    assert (var_dir / "celery" / "broker.sqlite3").is_file()  # the broker is a SQLite file
 
     for path in ("/portal/login/", "/api/docs/", "/api/schema/", "/admin/login/"):
         response = http.get(base + path, timeout=30)

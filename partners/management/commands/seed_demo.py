@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from partners.demo import DEMO_PASSWORD, demo_logins, seed_demo
@@ -21,4 +22,4 @@ class Command(BaseCommand):
         if options["print_logins"]:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
             for who, username, where in demo_logins():
-                self.stdout.write(f"  {who:<36} {username:<22} http://127.0.0.1:8000{where}")
+                self.stdout.write(f"  {who:<36} {username:<22} {settings.SITE_URL}{where}")
