@@ -4,7 +4,7 @@ Every setting that differs between a laptop and production is read from an
 environment variable with an embedded default, so `make run` needs no servers
 (SQLite, local files, Celery on a SQLite file through kombu's SQLAlchemy transport,
 console email)
-and production is configured without code changes. The README lists them all.
+and production is configured without code changes. docs/configuration.md lists them all.
 """
 
 import contextlib
