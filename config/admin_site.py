@@ -25,10 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mdf import selectors_staff
+from mdf.models import FINANCE_PERMISSION
 from mdf.money import format_money
 from partners import selectors as partner_selectors
-
-FINANCE = "mdf.finance_approve"
 
 
 @dataclass
@@ -66,7 +65,7 @@ def my_queues(user: Any, today: date) -> list[QueueCard]:
                 url=reverse("admin:mdf_fundrequest_changelist") + "?queue=mine",
             )
         )
-    if user.has_perm(FINANCE):
+    if user.has_perm(FINANCE_PERMISSION):
         waiting = selectors_staff.claims_waiting_for(user=user, today=today)
         cards.append(
             QueueCard(

@@ -37,6 +37,9 @@ from partners.models import Partner
 ZERO = Decimal("0.00")
 # An allocation's bucket columns, each moved by a ledger entry's `d_<bucket>`.
 BUCKETS = ("allocated", "committed", "spent", "paid", "expired", "carried_over")
+# Finance approvers' permission (FundRequest.Meta.permissions): the second decision on
+# requests and claims above a pool's threshold, and payments.
+FINANCE_PERMISSION = "mdf.finance_approve"
 
 
 def money_field(verbose_name: str | None = None, **kwargs) -> models.DecimalField:

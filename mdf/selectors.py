@@ -28,6 +28,7 @@ from django.utils import timezone
 from mdf import clock
 from mdf.models import (
     BUCKETS,
+    FINANCE_PERMISSION,
     ZERO,
     ActivityType,
     Allocation,
@@ -200,7 +201,7 @@ def requests_awaiting(*, user: User) -> QuerySet[FundRequest]:
         step |= Q(status=FundRequest.Status.SUBMITTED)
     else:
         step |= Q(status=FundRequest.Status.SUBMITTED, partner__channel_manager=user)
-    if user.has_perm("mdf.finance_approve"):
+    if user.has_perm(FINANCE_PERMISSION):
         step |= Q(status=FundRequest.Status.AWAITING_FINANCE)
     return (
         FundRequest.objects.filter(step)
@@ -212,7 +213,7 @@ def requests_awaiting(*, user: User) -> QuerySet[FundRequest]:
 
 
 def claims_awaiting(*, user: User) -> QuerySet[Claim]:
-    if not user.has_perm("mdf.finance_approve"):
+    if not user.has_perm(FINANCE_PERMISSION):
         return Claim.objects.none()
     return (
         Claim.objects.filter(status=Claim.Status.SUBMITTED)

@@ -17,12 +17,11 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 
 from mdf import clock, selectors
-from mdf.models import FundPool, MDFEvent
+from mdf.models import FINANCE_PERMISSION, FundPool, MDFEvent
 from partners.models import Partner
 
 # "This week": the next seven days, today included.
 WEEK = timedelta(days=7)
-FINANCE_PERMISSION = "mdf.finance_approve"
 
 
 @dataclass(frozen=True)

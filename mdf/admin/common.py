@@ -21,10 +21,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from mdf import clock, selectors
-from mdf.models import FundPool
+from mdf.models import FINANCE_PERMISSION, FundPool
 from mdf.money import format_money
 
-FINANCE = "mdf.finance_approve"
+FINANCE = FINANCE_PERMISSION
 
 
 def money_column(field: str, description: Any, currency: Callable[[Any], str]) -> Callable:

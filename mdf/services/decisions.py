@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from mdf import ledger
+from mdf.models import FINANCE_PERMISSION as FINANCE_PERMISSION  # re-exported beside the two below
 from mdf.models import ZERO, Allocation, Claim, FundRequest, LedgerEntry
 
-FINANCE_PERMISSION = "mdf.finance_approve"
 ANY_REQUEST_PERMISSION = "mdf.decide_any_request"
 DECIDE_PERMISSION = "mdf.change_fundrequest"
 
