@@ -2,22 +2,18 @@
 
 Every setting that differs between a laptop and production is read from an
 environment variable with an embedded default, so `make run` needs no servers
-(SQLite, local files, Celery on a SQLite file through kombu's SQLAlchemy transport,
-console email)
-and production is configured without code changes. docs/configuration.md lists them all.
+(SQLite, local files, Celery on SQLite files through kombu's SQLAlchemy transport,
+console email; the files they need are made by config/embedded.py), and production is
+configured without code changes. docs/configuration.md lists them all.
 """
 
-import contextlib
-import os
-import secrets
-import sqlite3
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+
+from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the embedded defaults write (database, media, broker folders) lives here.
@@ -25,62 +21,15 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 
-
-def made_once(path: Path, make: Callable[[Path], None]) -> Path:
-    """The file at `path`, made by `make` under a temporary name (mkstemp: readable by
-    the owner only) and linked into place, which fails if another process got there
-    first: processes starting together (the web server, the worker, beat) agree on one
-    file, and none ever reads one half made."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        os.close(handle)
-        try:
-            make(Path(draft))
-            with contextlib.suppress(FileExistsError):
-                os.link(draft, path)
-        finally:
-            os.unlink(draft)
-    return path
-
-
-def random_secret_key(path: Path) -> None:
-    path.write_text(secrets.token_urlsafe(50))
-
-
-def sqlite_database_in_wal_mode(path: Path) -> None:
-    """Write-ahead logging, which the file keeps: readers and the one writer work at
-    once, and a commit syncs one file. For the embedded broker's SQLite files, whose
-    connections SQLAlchemy opens (Django's own file sets it in init_command)."""
-    with contextlib.closing(sqlite3.connect(path)) as database:
-        database.execute("PRAGMA journal_mode=WAL")
-
-
 # Named here because the embedded broker's file is made with it.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-
-
-def embedded_broker_database(path: Path) -> None:
-    """The broker's file with kombu's tables and the default queue, made by kombu
-    itself before any process sends: processes that declare the queue at once on an
-    empty file would each insert it, and all but one fail (kombu's lock is per process).
-    Its connections are closed before the file is linked into place."""
-    from kombu import Connection
-
-    sqlite_database_in_wal_mode(path)
-    with Connection(f"sqla+sqlite:///{path}") as connection:
-        channel = connection.default_channel
-        channel.queue_declare(queue=CELERY_TASK_DEFAULT_QUEUE, durable=True, auto_delete=False)
-        channel.session.close()
-        channel.session.get_bind().dispose()
-
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A key written in the code signs for anyone who reads the code (download links,
 # sessions): without SECRET_KEY, each installation makes its own and keeps it.
 SECRET_KEY = (
     env.str("SECRET_KEY", default="")
-    or made_once(VAR_DIR / "secret_key", random_secret_key).read_text().strip()
+    or embedded.made_once(VAR_DIR / "secret_key", embedded.random_secret_key).read_text().strip()
 )
 # `make run ADDR=host:port` (or just a port, as runserver takes it) serves there: the
 # printed demo logins and the links in emails follow it unless SITE_URL says otherwise.
@@ -197,11 +146,15 @@ else:
     # transport polls, and has no fanout, so no remote control (`celery inspect`).
     _celery_dir = VAR_DIR / "celery"
     _celery_dir.mkdir(parents=True, exist_ok=True)
-    _broker = made_once(_celery_dir / "broker.sqlite3", embedded_broker_database)
+    _broker = embedded.embedded_broker(
+        _celery_dir / "broker.sqlite3", queue=CELERY_TASK_DEFAULT_QUEUE
+    )
     CELERY_BROKER_URL = f"sqla+sqlite:///{_broker}"
     # Passed to SQLAlchemy's create_engine: wait for a writer's lock, as Django does.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}
-    _results = made_once(_celery_dir / "results.sqlite3", sqlite_database_in_wal_mode)
+    _results = embedded.made_once(
+        _celery_dir / "results.sqlite3", embedded.sqlite_database_in_wal_mode
+    )
     CELERY_RESULT_BACKEND = f"db+sqlite:///{_results}"
     CELERY_DATABASE_ENGINE_OPTIONS = {"connect_args": {"timeout": 20}}
     # The worker takes messages only while fewer than its prefetch are unfinished, and
