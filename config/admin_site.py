@@ -176,6 +176,8 @@ class StaffAdminSite(admin.AdminSite):
     site_header = _("PartnerHub: partner program administration")
     site_title = _("PartnerHub admin")
     index_title = _("Your desk")
+    # The dash the portal and the admin's own columns show for "nothing yet".
+    empty_value_display = "—"
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
@@ -126,7 +127,8 @@ class MembershipInline(admin.TabularInline):
     def last_login(self, membership: Membership) -> Any:
         if not membership.user_id or membership.user.last_login is None:
             return _("never")
-        return membership.user.last_login
+        # A read-only callable's value is shown as str(): format it as the admin does.
+        return date_format(timezone.localtime(membership.user.last_login), "DATETIME_FORMAT")
 
 
 class AuditTrailInline(admin.TabularInline):

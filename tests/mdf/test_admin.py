@@ -859,3 +859,19 @@ def test_the_decision_trail_names_statuses_as_the_portal_does(
     page = client.get(reverse("admin:mdf_mdfevent_changelist")).content.decode()
     assert "Awaiting channel manager → Approved" in page
     assert "submitted → approved" not in page
+
+
+def test_what_is_not_decided_yet_reads_as_the_portals_dash(
+    client, alice, allocation, event_type, staff_users
+):
+    fund_request = draft_request(alice, allocation, event_type)
+    services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    client.force_login(staff_users["channel_manager"])
+
+    page = client.get(
+        reverse("admin:mdf_fundrequest_change", args=[fund_request.pk])
+    ).content.decode()
+
+    empty = re.findall(r'<div class="readonly">(.*?)</div>', page)
+    assert "-" not in empty  # Django's own "nothing" sign
+    assert empty.count("—") >= 3  # not decided by the manager, nor by finance, nor at all

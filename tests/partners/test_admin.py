@@ -417,3 +417,19 @@ def test_a_new_partner_with_someone_of_another_partner_is_refused_on_the_field(
     assert response.status_code == 200
     assert "This user already belongs to Bob Corp." in response.content.decode()
     assert not Partner.objects.filter(slug="zeta").exists()
+
+
+def test_a_persons_last_login_reads_like_every_other_date_of_the_page(client, alice, staff_users):
+    from datetime import datetime
+    from datetime import timezone as tz
+
+    alice.admin.last_login = datetime(2026, 11, 30, 14, 5, 33, 840389, tzinfo=tz.utc)
+    alice.admin.save(update_fields=["last_login"])
+    client.force_login(staff_users["marketing_admin"])
+
+    page = client.get(
+        reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    ).content.decode()
+
+    assert "2026-11-30 14:05:33" not in page
+    assert "Nov. 30, 2026, 2:05 p.m." in page  # settings.TIME_ZONE is UTC
