@@ -420,10 +420,9 @@ def test_a_new_partner_with_someone_of_another_partner_is_refused_on_the_field(
 
 
 def test_a_persons_last_login_reads_like_every_other_date_of_the_page(client, alice, staff_users):
-    from datetime import datetime
-    from datetime import timezone as tz
+    from datetime import UTC, datetime
 
-    alice.admin.last_login = datetime(2026, 11, 30, 14, 5, 33, 840389, tzinfo=tz.utc)
+    alice.admin.last_login = datetime(2026, 11, 30, 14, 5, 33, 840389, tzinfo=UTC)
     alice.admin.save(update_fields=["last_login"])
     client.force_login(staff_users["marketing_admin"])
 
