@@ -49,6 +49,8 @@ SHOTS = [
     Shot("portal-funds", "northwind-admin", "/portal/login/", "/portal/funds/"),
     # A partner's view: the content library.
     Shot("portal-library", "northwind-admin", "/portal/login/", "/portal/library/"),
+    # Staff's view: the desk, what awaits the finance approver's decision, and the programme.
+    Shot("admin-desk", "finance", "/admin/login/", "/admin/"),
     # Staff's view: the fund request queue, what awaits the channel manager's decision.
     Shot("admin-request-queue", "channel", "/admin/login/", "/admin/mdf/fundrequest/"),
 ]
