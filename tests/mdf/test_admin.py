@@ -875,3 +875,18 @@ def test_what_is_not_decided_yet_reads_as_the_portals_dash(
     empty = re.findall(r'<div class="readonly">(.*?)</div>', page)
     assert "-" not in empty  # Django's own "nothing" sign
     assert empty.count("—") >= 3  # not decided by the manager, nor by finance, nor at all
+
+
+def test_the_decide_page_writes_the_pools_share_as_the_portal_does(
+    client, alice, allocation, event_type, staff_users
+):
+    fund_request = draft_request(alice, allocation, event_type)
+    services.request_submit(fund_request=fund_request, actor=alice.marketer)
+    client.force_login(staff_users["channel_manager"])
+
+    page = client.get(reverse("admin:mdf_fundrequest_decide", args=[fund_request.pk]))
+
+    body = re.sub(r"\s+", " ", page.content.decode())
+    percentage = allocation.pool.reimbursement_percentage.normalize()
+    assert f"reimburses {percentage:f} %" in body
+    assert f"reimburses {allocation.pool.reimbursement_percentage} %" not in body
