@@ -1,7 +1,7 @@
 """The embedded broker of `make run`: kombu's filesystem transport against its SQLAlchemy
 transport on a SQLite file, each with the result backend it would be deployed with.
 
-    python bench/embedded_broker.py filesystem sqlalchemy [--messages 3000 --producers 4]
+    python bench/embedded_broker.py filesystem sqlalchemy [--quick] [--messages 3000 --producers 4]
         [--prefetch 16]     # worker_prefetch_multiplier (settings: 16 on the embedded broker)
     BENCH_WAL=1 python …    # the SQLite files in WAL mode, as config.settings makes them
 
@@ -76,7 +76,7 @@ def produce(kind: str, folder: str, prefix: str, count: int, queue) -> None:
     queue.put(ids)
 
 
-def run(kind: str, messages: int, producers: int, prefetch: int) -> None:
+def run(kind: str, messages: int, producers: int, prefetch: int) -> dict[str, tuple[float, str]]:
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     env = {**os.environ, "BENCH_KIND": kind, "BENCH_DIR": str(folder), "PYTHONPATH": str(ROOT)}
     env["BENCH_PREFETCH"] = str(prefetch)
@@ -132,6 +132,12 @@ def run(kind: str, messages: int, producers: int, prefetch: int) -> None:
         )
         if not alive:
             print((folder / "worker.log").read_text()[-1500:])
+        return {
+            f"broker_{kind}_round_trip_ms": (statistics.median(trips) * 1000, "ms"),
+            f"broker_{kind}_tasks_per_s": (len(ids) / elapsed, "tasks/s"),
+            f"broker_{kind}_missing": (missing, "count"),
+            f"broker_{kind}_worker_died": (0 if alive else 1, "count"),
+        }
     finally:
         worker.terminate()
         try:
@@ -147,9 +153,20 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--producers", type=int, default=4)
     parser.add_argument("--prefetch", type=int, default=1, help="worker_prefetch_multiplier")
+    parser.add_argument("--quick", action="store_true", help="500 messages (well under 2 minutes)")
     args = parser.parse_args()
+    messages = 500 if args.quick else args.messages
+    figures: dict[str, tuple[float, str]] = {}
     for kind in args.kinds:
-        run(kind, args.messages, args.producers, args.prefetch)
+        figures.update(run(kind, messages, args.producers, args.prefetch))
+    if {"filesystem", "sqlalchemy"} <= set(args.kinds):
+        ratio = (
+            figures["broker_sqlalchemy_tasks_per_s"][0]
+            / figures["broker_filesystem_tasks_per_s"][0]
+        )
+        figures["broker_sqlalchemy_vs_filesystem"] = (ratio, "ratio")
+    for name, (value, unit) in figures.items():
+        print(f"figure: {name} {value:.4g} {unit}")
 
 
 if __name__ == "__main__":
