@@ -26,7 +26,7 @@ from mdf.reconcile import reconcile
 
 D = Decimal
 FIXTURE = Path(__file__).parent / "fixtures" / "ledger_written_by_old_code.json"
-# After the fixture's last entry (2026-12-19), before its pool's claim deadline.
+# After the fixture's last entry, and before its pool's claim deadline.
 LATER = datetime(2027, 1, 11, 10, 0, tzinfo=UTC)
 
 
