@@ -140,6 +140,6 @@ def decisions_for_partner(*, partner: Partner, limit: int = 10) -> list[MDFEvent
     payments, work on the partner's behalf), newest first."""
     return list(
         MDFEvent.objects.filter(partner=partner, actor__is_staff=True)
-        .select_related("actor", "request", "claim__request", "claim__partner")
+        .select_related("actor", "request__allocation__pool", "claim__request__allocation__pool")
         .order_by("-at", "-id")[:limit]
     )

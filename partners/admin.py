@@ -23,7 +23,7 @@ from rest_framework_api_key.models import APIKey
 from assets.validation import LOGO_KINDS, validate_upload
 from mdf import selectors as mdf_selectors
 from mdf import selectors_staff as mdf_staff_selectors
-from mdf.models import Claim, FundRequest, MDFEvent
+from mdf.models import MDFEvent
 from mdf.money import format_money
 from partners import selectors
 from partners.models import (
@@ -240,28 +240,21 @@ class PartnerAdminForm(forms.ModelForm):
         return cleaned
 
 
-def _status_label(statuses: Any, value: str) -> str:
-    return str(statuses(value).label) if value in statuses.values else value
-
-
 def _decision_row(request: HttpRequest, event: MDFEvent) -> dict[str, Any]:
     """One line of the partner page's decisions panel."""
     if event.claim_id:
         subject: Any = event.claim
         label = _("Claim on “%(title)s”") % {"title": event.claim.request}  # type: ignore[union-attr]
-        statuses: Any = Claim.Status
         currency = event.claim.request.allocation.pool.currency  # type: ignore[union-attr]
         perm, url_name = "mdf.view_claim", "admin:mdf_claim_change"
     else:
         subject = event.request
         label = str(subject)
-        statuses = FundRequest.Status
         currency = event.request.allocation.pool.currency  # type: ignore[union-attr]
         perm, url_name = "mdf.view_fundrequest", "admin:mdf_fundrequest_change"
     what = event.action.replace("_", " ").capitalize()
     if event.old_status != event.new_status and event.new_status:
-        what += f": {_status_label(statuses, event.old_status) or '—'} → "
-        what += _status_label(statuses, event.new_status)
+        what += f": {event.status_change_display()}"
     return {
         "at": event.at,
         "actor": event.actor or "—",

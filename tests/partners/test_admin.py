@@ -432,3 +432,42 @@ def test_a_persons_last_login_reads_like_every_other_date_of_the_page(client, al
 
     assert "2026-11-30 14:05:33" not in page
     assert "Nov. 30, 2026, 2:05 p.m." in page  # settings.TIME_ZONE is UTC
+
+
+def test_a_partners_page_reads_no_more_with_more_decisions(client, alice, staff_users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mdf import services as mdf_services
+    from mdf.models import ActivityType
+    from tests.mdf.conftest import draft_request, make_pool
+
+    admin, manager = staff_users["marketing_admin"], staff_users["channel_manager"]
+    allocation = mdf_services.allocation_create(
+        pool=make_pool(name="FY27 H1"),
+        partner=alice.partner,
+        amount="50000.00",
+        actor=admin,
+        reason="H1",
+    )
+    event = ActivityType.objects.create(slug="event", name="Event")
+
+    def decide_one() -> None:
+        fund_request = draft_request(alice, allocation, event, "1000.00")
+        mdf_services.request_submit(fund_request=fund_request, actor=alice.marketer)
+        mdf_services.request_decide(
+            fund_request=fund_request, actor=manager, approve=True, note="Fine"
+        )
+
+    client.force_login(admin)
+    url = reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    decide_one()
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(5):
+        decide_one()
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(url).content.decode()
+
+    assert page.count("Approved: Awaiting channel manager → Approved") == 6
+    assert len(six) == len(one)
