@@ -23,4 +23,6 @@ api_v1_patterns = [
     path("", include("partners.api_urls")),
     path("", include("assets.api_urls")),
     path("mdf/", include("mdf.api_urls")),
+    path("", include("campaigns.api_urls")),
+    path("", include("analytics.api_urls")),
 ]

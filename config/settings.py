@@ -206,6 +206,15 @@ CELERY_BEAT_SCHEDULE["assets-purge-cobranded-copies"] = {
     "task": "assets.tasks.purge_cobranded_copies",
     "schedule": crontab(hour=2, minute=30),
 }
+# Results are fresh within a minute: the rollup reads what arrived since its last run.
+CELERY_BEAT_SCHEDULE["analytics-rollup-metrics"] = {
+    "task": "analytics.tasks.rollup_metrics",
+    "schedule": env.float("ANALYTICS_ROLLUP_SECONDS", default=60.0),
+}
+CELERY_BEAT_SCHEDULE["analytics-purge-visitor-salts"] = {
+    "task": "analytics.tasks.purge_visitor_salts",
+    "schedule": crontab(hour=0, minute=5),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
+from campaigns.views import track
 from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
@@ -13,6 +14,10 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # A partner's tracking link: public, short, and stable for as long as it is out there.
+    path("t/<str:code>", track, name="track"),
+    path("portal/campaigns/", include("campaigns.urls", namespace="campaigns")),
+    path("portal/performance/", include("analytics.urls", namespace="performance")),
     path("portal/funds/", include("mdf.urls", namespace="funds")),
     path("portal/library/", include("assets.urls", namespace="library")),
     path("portal/", include("partners.urls", namespace="portal")),

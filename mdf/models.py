@@ -284,6 +284,16 @@ class FundRequest(models.Model):
     requested_amount = money_field(_("requested amount"))
     expected_leads = models.PositiveIntegerField(_("expected leads"), default=0)
     expected_pipeline = money_field(_("expected pipeline"))
+    # The campaign launch this money funds: its results are this request's results
+    # (attribution by linkage, for MDF ROI). Set through the request services.
+    launch = models.ForeignKey(
+        "campaigns.Launch",
+        verbose_name=_("campaign launch"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fund_requests",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     # Approved activity cost, and the fund money committed for it (cost × percentage).
     approved_amount = money_field(_("approved amount"), editable=False)

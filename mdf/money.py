@@ -65,3 +65,17 @@ def format_percentage(percentage: Decimal) -> str:
     """A pool's reimbursement percentage as people write it: 50.00 → '50 %',
     33.33 → '33.33 %'."""
     return f"{percentage.normalize():f} %"
+
+
+def known_currency(code: object) -> str:
+    """An ISO 4217 currency code ("EUR"), upper-cased; ValueError for anything else.
+
+    The list is Babel's (the Unicode CLDR's), so a new currency arrives with an upgrade
+    of Babel, not an edit here.
+    """
+    from babel.numbers import list_currencies
+
+    text = str(code or "").strip().upper()
+    if len(text) != 3 or text not in list_currencies():
+        raise ValueError("Use a three-letter ISO 4217 currency code, like EUR or USD.")
+    return text

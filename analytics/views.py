@@ -1,0 +1,9 @@
+"""Portal pages of performance: the partner dashboard."""
+
+from django.views.generic import TemplateView
+
+from partners.scoping import PortalAccessMixin
+
+
+class DashboardView(PortalAccessMixin, TemplateView):
+    template_name = "analytics/dashboard.html"

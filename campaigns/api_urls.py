@@ -1,0 +1,5 @@
+from config.api_router import Router
+
+router = Router()
+
+urlpatterns = router.urls
