@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from analytics import views
+from analytics.views import dashboard
 
 app_name = "performance"
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
 ]

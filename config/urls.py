@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from campaigns.views import track
+from campaigns.tracking import track
 from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView

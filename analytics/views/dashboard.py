@@ -1,4 +1,4 @@
-"""Portal pages of performance: the partner dashboard."""
+"""The partner dashboard."""
 
 from django.views.generic import TemplateView
 

@@ -1,0 +1,1 @@
+"""The analytics API: the results sync (`results`) and the metrics read (`metrics`)."""

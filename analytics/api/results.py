@@ -1,0 +1,1 @@
+"""POST /api/v1/results/: batches of result events from integrations."""

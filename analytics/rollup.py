@@ -1,0 +1,5 @@
+"""The incremental rollup of result events into daily metrics."""
+
+
+def rollup_metrics() -> int:
+    raise NotImplementedError

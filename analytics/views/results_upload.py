@@ -1,0 +1,1 @@
+"""Results uploaded as CSV by partners without an integration."""
