@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from PIL import Image, ImageDraw
 
+from campaigns.models import Launch
 from mdf import services
 from mdf.clock import as_of
 from mdf.models import ActivityType, FundPool, ProofKind
@@ -214,8 +215,11 @@ def _partner_story(partner, pool, types, finance, today) -> None:
     asked, ran = today - timedelta(days=40), today - timedelta(days=30)
     claimed, decided = ran + timedelta(days=4), ran + timedelta(days=9)
 
-    def request(title, activity, cost, *, starts, days=1, submit=True):
+    def request(title, activity, cost, *, starts, days=1, submit=True, kit=None):
+        # Attribution by linkage: the request names the launch it funds.
+        launch = Launch.objects.filter(partner=partner, kit__slug=kit).first() if kit else None
         fund_request = services.request_create(
+            launch=launch,
             partner=partner,
             allocation=allocation,
             activity_type=types[activity],
@@ -247,10 +251,30 @@ def _partner_story(partner, pool, types, finance, today) -> None:
         return draft
 
     with as_of(asked):
-        summit = request("Regional partner summit booth", "event", "6000.00", starts=ran)
-        ads = request("LinkedIn ads: cloud migration", "digital-ads", "4000.00", starts=ran)
-        webinar = request("Security webinar series", "webinar", "3000.00", starts=ran)
-        emails = request("Email nurture: Q1 launch", "email", "2000.00", starts=ran)
+        summit = request(
+            "Regional partner summit booth",
+            "event",
+            "6000.00",
+            starts=ran,
+            kit="zero-trust-webinars",
+        )
+        ads = request(
+            "LinkedIn ads: cloud migration",
+            "digital-ads",
+            "4000.00",
+            starts=ran,
+            kit="cloud-migration-accelerator",
+        )
+        webinar = request(
+            "Security webinar series", "webinar", "3000.00", starts=ran, kit="zero-trust-webinars"
+        )
+        emails = request(
+            "Email nurture: Q1 launch",
+            "email",
+            "2000.00",
+            starts=ran,
+            kit="secure-edge-2027-launch",
+        )
         syndication = request(
             "Content syndication: buyer's guide", "content-syndication", "2500.00", starts=ran
         )

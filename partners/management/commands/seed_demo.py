@@ -13,9 +13,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = seed_demo()
         # Each app seeds its own demo on top of the partners (entry point: may span apps).
+        from django.contrib.auth import get_user_model
+
+        from analytics.demo import seed_analytics
+        from campaigns.demo import seed_campaigns
         from mdf.demo import seed_mdf_demo
 
+        marketing = get_user_model().objects.get(username="marketing")
+        # Launches first: the MDF demo's fund requests name the launches they fund.
+        created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
+        created["result events"] = seed_analytics()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
