@@ -93,7 +93,7 @@ def _budget(value: object) -> Decimal | None:
     return amount.quantize(CENT)
 
 
-def _clean_kit(kit: CampaignKit) -> None:
+def kit_check(kit: CampaignKit) -> None:
     """The checks a kit passes on every write, every field's error at once.
 
     Rules: a name; channels offered, at least one, each a known channel; the end not
@@ -156,7 +156,7 @@ def kit_create(
 ) -> CampaignKit:
     """Create a draft kit (partners see it once published).
 
-    Rules: the fields pass `_clean_kit`; the slug defaults to the name's; the audience
+    Rules: the fields pass `kit_check`; the slug defaults to the name's; the audience
     is written through the content library's `audience_set` (one definition of who
     sees shared content); a "created" event names the actor.
     """
@@ -172,7 +172,7 @@ def kit_create(
         created_by=actor if isinstance(actor, User) and actor.pk else None,
         **fields,
     )
-    _clean_kit(kit)
+    kit_check(kit)
     kit.save()
     kit.assets.set(list(assets))
     audience_set(obj=kit, **(audience or {}))
@@ -195,7 +195,7 @@ def kit_update(
 ) -> CampaignKit:
     """Change a kit's fields, bundled assets or audience (None leaves them as they are).
 
-    Rules: the kit as changed passes `_clean_kit`; the slug stays once partners have
+    Rules: the kit as changed passes `kit_check`; the slug stays once partners have
     launched the kit (it is the `utm_campaign` of their links); a change is recorded
     ("changed", naming the fields), a write that changes nothing records nothing.
     """
@@ -204,7 +204,7 @@ def kit_update(
     before = {name: getattr(locked, name) for name in fields}
     for name, value in fields.items():
         setattr(locked, name, value)
-    _clean_kit(locked)
+    kit_check(locked)
     changed = [name for name in fields if getattr(locked, name) != before[name]]
     if "slug" in changed:
         with scopes_disabled():  # any partner's launch: staff code, across partners
