@@ -4,7 +4,7 @@ by its tracking code, and the launches' result figures (from analytics' KPIs).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -190,6 +190,15 @@ def _empty() -> LaunchResults:
     return {"clicks": 0, "leads": 0, "pipeline": [], "revenue": []}
 
 
+def _analytics_launch_totals() -> Callable[..., dict[int, dict[str, Any]]] | None:
+    """`analytics.selectors.launch_totals`, when analytics has it (else None)."""
+    try:
+        from analytics import selectors as analytics_selectors  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(analytics_selectors, "launch_totals", None)
+
+
 def launch_results(
     *, partner: Partner | None, launch_ids: Iterable[int]
 ) -> dict[int, LaunchResults]:
@@ -198,14 +207,8 @@ def launch_results(
     launch reads zero: the one place that adapts its answer for the campaign pages."""
     ids = list(launch_ids)
     results = {launch_id: _empty() for launch_id in ids}
-    if not ids:
-        return results
-    try:
-        from analytics import selectors as analytics_selectors
-    except ImportError:
-        return results
-    totals = getattr(analytics_selectors, "launch_totals", None)
-    if totals is None:
+    totals = _analytics_launch_totals()
+    if not ids or totals is None:
         return results
     for launch_id, figures in (totals(partner=partner, launch_ids=ids) or {}).items():
         if launch_id in results and figures:
