@@ -123,6 +123,7 @@ class CampaignKitAdminForm(forms.ModelForm):
             pk=self.instance.pk,
             **{name: cleaned.get(name) for name in services.KIT_FIELDS if name in cleaned},
         )
+        kit._state.adding = self.instance._state.adding  # its own slug is no clash
         try:
             services.kit_check(kit)
         except ValidationError as exc:
