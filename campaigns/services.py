@@ -93,6 +93,11 @@ def _budget(value: object) -> Decimal | None:
     return amount.quantize(CENT)
 
 
+def kit_channels(kit: CampaignKit) -> list[str]:
+    """The channels a kit offers, as a sorted list (however they were set)."""
+    return list(CampaignKit._meta.get_field("channels").to_python(kit.channels))
+
+
 def kit_check(kit: CampaignKit) -> None:
     """The checks a kit passes on every write, every field's error at once.
 
@@ -104,9 +109,10 @@ def kit_check(kit: CampaignKit) -> None:
     errors: dict[str, Any] = {}
     kit.name = (kit.name or "").strip()
     kit.slug = (kit.slug or "").strip() or slugify(kit.name)[:80]
-    kit.channels = CampaignKit._meta.get_field("channels").to_python(kit.channels)
-    unknown = [channel for channel in kit.channels if channel not in Channel.values]
-    if not kit.channels:
+    channels = kit_channels(kit)
+    kit.channels = channels  # type: ignore[assignment]  # a ChoiceSetField: a list
+    unknown = [channel for channel in channels if channel not in Channel.values]
+    if not channels:
         errors["channels"] = _("Offer at least one channel.")
     elif unknown:
         errors["channels"] = _("Unknown channel: %(value)s.") % {"value": ", ".join(unknown)}
@@ -164,7 +170,7 @@ def kit_create(
     kit = CampaignKit(
         name=name,
         objective=objective,
-        channels=list(channels),
+        channels=list(channels),  # type: ignore[misc]  # a ChoiceSetField: a list
         start_date=start_date,
         end_date=end_date,
         landing_url=landing_url,
@@ -320,9 +326,10 @@ def _clean_launch(
     *, kit: CampaignKit, channel: object, start_date: object, end_date: object
 ) -> dict[str, Any]:
     errors: dict[str, Any] = {}
-    if channel not in kit.channels:
-        offered = ", ".join(str(Channel(value).label) for value in kit.channels)
-        errors["channel"] = _("This kit is offered for: %(channels)s.") % {"channels": offered}
+    offered = kit_channels(kit)
+    if channel not in offered:
+        offered_text = ", ".join(str(Channel(value).label) for value in offered)
+        errors["channel"] = _("This kit is offered for: %(channels)s.") % {"channels": offered_text}
     if not isinstance(start_date, date):
         errors["start_date"] = _("Enter the date the launch starts.")
     if not isinstance(end_date, date):
