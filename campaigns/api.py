@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,7 +37,7 @@ from campaigns.serializers import (
     LaunchUpdateSerializer,
 )
 from config.api import as_api_validation_error
-from config.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.idempotency import HEADER, IDEMPOTENCY_KEY_PARAMETER, idempotent
 from partners.models import Membership, PartnerAPIKey
 from partners.scoping import PartnerScopedAPIMixin
 
@@ -140,6 +141,19 @@ class LaunchFilter(django_filters.FilterSet):
         fields = ["status", "channel", "kit", "partner"]
 
 
+# Errors raised past the serializers' own fields (the services', the header's, the
+# partner a staff key must name), documented so the schema says what a client gets.
+@extend_validation_errors(["invalid"], field_name=HEADER, methods=["post"])
+@extend_validation_errors(
+    ["required", "invalid", "does_not_exist"], field_name="partner", actions=["create"]
+)
+@extend_validation_errors(["invalid", "does_not_exist"], field_name="kit", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="channel", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="start_date", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="end_date", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="name", actions=["create", "partial_update"])
+@extend_validation_errors(["invalid"], field_name="notes", actions=["create", "partial_update"])
+@extend_validation_errors(["invalid"], field_name="status", actions=["partial_update"])
 @extend_schema_view(
     list=extend_schema(
         summary="List launches",
