@@ -1,5 +1,8 @@
+from campaigns import api
 from config.api_router import Router
 
 router = Router()
+router.register("kits", api.KitViewSet, basename="kit")
+router.register("launches", api.LaunchViewSet, basename="launch")
 
 urlpatterns = router.urls

@@ -406,6 +406,12 @@ SPECTACULAR_SETTINGS = {
             "ErrorCode500Enum",
         )
     }
+    | {
+        # Campaigns: one name per choice set shared by several serializers.
+        "ChannelEnum": "campaigns.models.Channel",
+        "LaunchStatusEnum": "campaigns.models.Launch.Status",
+        "CampaignKitStatusEnum": "campaigns.models.CampaignKit.Status",
+    }
     | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"},
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from assets.validation import KINDS, PROOF_KINDS
+from campaigns.models import Launch
 from mdf.models import ZERO, ActivityType, Allocation, Claim, FundRequest, ProofKind
 from mdf.money import CENT, format_money
 from partners.forms import PortalWidgetsMixin, ServiceErrorsMixin
@@ -84,6 +85,11 @@ class AllocationChoiceField(forms.ModelChoiceField):
         )
 
 
+class LaunchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Launch) -> str:  # type: ignore[override]
+        return f"{obj} ({obj.code})"
+
+
 class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     """A fund request: the field names are the service's keyword arguments, so the
     service's field-keyed errors land on the right field."""
@@ -122,15 +128,28 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
         help_text=_("The value of the opportunities you expect."),
     )
 
+    launch = LaunchChoiceField(
+        label=_("Campaign launch"),
+        queryset=Launch.objects.none(),  # the view passes the partner's own launches
+        required=False,
+        empty_label=_("None"),
+        help_text=_("The launch this money funds: its results count as this request's."),
+    )
+
     def __init__(
         self,
         *args: Any,
         allocations: Any = None,
         activity_types: Any = None,
+        launches: Any = None,
         editing: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        launch_field = self.fields["launch"]
+        assert isinstance(launch_field, forms.ModelChoiceField)
+        if launches is not None:
+            launch_field.queryset = launches
         if activity_types is not None:
             types = self.fields["activity_type"]
             assert isinstance(types, forms.ModelChoiceField)
@@ -163,6 +182,7 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
             "requested_amount": fund_request.requested_amount,
             "expected_leads": fund_request.expected_leads,
             "expected_pipeline": fund_request.expected_pipeline or "",
+            "launch": fund_request.launch_id,
         }
 
     @staticmethod
@@ -186,6 +206,7 @@ class FundRequestForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
             "requested_amount": data["requested_amount"],
             "expected_leads": data["expected_leads"] or 0,
             "expected_pipeline": data["expected_pipeline"] or ZERO,
+            "launch": data.get("launch"),
         }
 
 

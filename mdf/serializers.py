@@ -23,6 +23,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from assets.validation import display_name
+from campaigns.models import Launch
 from config.api import StrictFieldsMixin
 from mdf.models import ZERO, ActivityType, Allocation, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.selectors import Balance
@@ -124,6 +125,32 @@ class SlugLookupField(_LookupField):
         return text
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class LaunchCodeField(_LookupField):
+    """A campaign launch by its tracking code (looked up in the caller's scope)."""
+
+    lookup = "code"
+    default_error_messages = {"invalid": _("Enter a launch's tracking code.")}
+
+    def parse(self, data: Any) -> Any:
+        text = super().parse(data)
+        if len(text) > 16 or not text.isalnum():
+            self.fail("invalid")
+        return text
+
+
+def launch_field(**kwargs: Any) -> LaunchCodeField:
+    return LaunchCodeField(
+        name="Launch",
+        queryset=Launch.objects,
+        required=False,
+        allow_null=True,
+        help_text="The tracking code of the campaign launch this request funds (the "
+        "partner's own); null for none.",
+        **kwargs,
+    )
+
+
 class PartnerLookupField(UUIDLookupField):
     """A partner by UUID: staff may name any; a partner caller only itself."""
 
@@ -188,6 +215,12 @@ class FundRequestSerializer(serializers.ModelSerializer):
         help_text="Proof kinds (slugs) a claim on this request must include."
     )
     open_commitment = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    launch = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The tracking code of the campaign launch this request funds.",
+    )
 
     class Meta:
         model = FundRequest
@@ -205,6 +238,7 @@ class FundRequestSerializer(serializers.ModelSerializer):
             "requested_amount",
             "expected_leads",
             "expected_pipeline",
+            "launch",
             "status",
             "approved_amount",
             "commitment",
@@ -239,12 +273,16 @@ class FundRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     requested_amount = MoneyField(help_text="Activity cost, e.g. “1250.00”.")
     expected_leads = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, default=0)
     expected_pipeline = MoneyField(min_value=ZERO, default=ZERO)
+    launch = launch_field()
 
     def validate(self, attrs: dict) -> dict:
         partner = _staff_must_name_partner(self, attrs)
         allocation: Allocation = attrs["allocation"]
         if allocation.partner_id != partner.pk:
             raise _does_not_exist("allocation", "Allocation", allocation.uuid)
+        launch: Launch | None = attrs.get("launch")
+        if launch is not None and launch.partner_id != partner.pk:
+            raise _does_not_exist("launch", "Launch", launch.code)
         attrs["partner"] = partner
         return attrs
 
@@ -263,6 +301,7 @@ class FundRequestUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
     requested_amount = MoneyField(required=False, help_text="Activity cost, e.g. “1250.00”.")
     expected_leads = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
     expected_pipeline = MoneyField(min_value=ZERO, required=False)
+    launch = launch_field()
 
 
 # --- activity types -----------------------------------------------------------------

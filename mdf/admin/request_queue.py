@@ -148,6 +148,7 @@ class FundRequestAdmin(StaffPageMixin, ReadOnlyAdmin):
             "requested_amount",
             "expected_leads",
             "expected_pipeline",
+            "launch",
             "status",
             decided_money_column(
                 "approved_amount",

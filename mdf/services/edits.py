@@ -24,6 +24,7 @@ REQUEST_EDITABLE_FIELDS = (
     "requested_amount",
     "expected_leads",
     "expected_pipeline",
+    "launch",
 )
 CLAIM_EDITABLE_FIELDS = ("amount", "actual_leads", "actual_pipeline", "results_note")
 
@@ -75,6 +76,8 @@ def change_note(
     """What an edit changed, old → new, for the trail (long texts only by name)."""
 
     def shown(value: object) -> str:
+        if value is None:
+            return "—"
         if isinstance(value, Decimal):
             return format_money(value, currency)
         if isinstance(value, date):

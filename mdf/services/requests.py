@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from campaigns.models import Launch
 from mdf import clock, ledger
 from mdf.models import ZERO, ActivityType, Allocation, Claim, FundPool, FundRequest, LedgerEntry
 from mdf.money import format_money
@@ -49,6 +50,7 @@ def _retired_type(activity_type: ActivityType) -> str:
 def _clean_request_fields(
     *,
     pool: FundPool,
+    partner_id: int,
     activity_type: ActivityType | None,
     title: str,
     description: str,
@@ -57,6 +59,7 @@ def _clean_request_fields(
     requested_amount: object,
     expected_leads: int,
     expected_pipeline: object,
+    launch: Launch | None = None,
 ) -> dict[str, object]:
     """The checks a request's own fields pass, when it is drafted and on every edit.
 
@@ -64,7 +67,9 @@ def _clean_request_fields(
     characters) and a description;
     expected leads a whole number, 0 or more; a positive amount whose fund share (by
     the pool's percentage) does not round to nothing; a pipeline of 0 or more; the
-    activity not ending before it starts. Returns the cleaned values by field name.
+    activity not ending before it starts; the campaign launch it funds, when it names
+    one, the partner's own (another partner's reads as one that does not exist).
+    Returns the cleaned values by field name.
     """
     title = (title or "").strip()
     description = (description or "").strip()
@@ -87,6 +92,8 @@ def _clean_request_fields(
         errors["activity_end"] = _("Enter the date the activity ends.")
     elif isinstance(activity_start, date) and activity_end < activity_start:
         errors["activity_end"] = _("The activity cannot end before it starts.")
+    if launch is not None and (not isinstance(launch, Launch) or launch.partner_id != partner_id):
+        errors["launch"] = _("Choose one of your own campaign launches.")
     # Every field's error at once: the amounts are checked even when others failed.
     try:
         amount = parse_amount(requested_amount, field="requested_amount")
@@ -112,6 +119,7 @@ def _clean_request_fields(
         "requested_amount": amount,
         "expected_leads": expected_leads or 0,
         "expected_pipeline": pipeline,
+        "launch": launch,
     }
 
 
@@ -130,6 +138,7 @@ def request_create(
     expected_leads: int = 0,
     expected_pipeline: object = ZERO,
     submit: bool = False,
+    launch: Launch | None = None,
 ) -> FundRequest:
     """Draft a fund request. The allocation must be the partner's own; the fields pass
     `_clean_request_fields`. Staff drafting for a partner are recorded as acting on
@@ -140,6 +149,8 @@ def request_create(
         raise ValidationError({"allocation": _("Choose one of your allocations.")})
     cleaned = _clean_request_fields(
         pool=allocation.pool,
+        partner_id=partner.pk,
+        launch=launch,
         activity_type=activity_type,
         title=title,
         description=description,
@@ -172,7 +183,8 @@ def request_update(
     *, fund_request: FundRequest, actor: User, submit: bool = False, **changes: object
 ) -> FundRequest:
     """Change a draft request: any of its activity type, title, description, dates,
-    requested amount and expected results (`REQUEST_EDITABLE_FIELDS`); the rest stays.
+    requested amount, expected results and the campaign launch it funds
+    (`REQUEST_EDITABLE_FIELDS`); the rest stays.
 
     Rules: only a draft can be changed (a submitted request is being decided and a
     decided one is history; requests have no "returned" state). The request as
@@ -188,7 +200,11 @@ def request_update(
     if locked.status != RS.DRAFT:
         raise ValidationError({"status": _("Only a draft can be changed.")})
     current = {name: getattr(locked, name) for name in REQUEST_EDITABLE_FIELDS}
-    cleaned = _clean_request_fields(pool=locked.allocation.pool, **{**current, **changes})  # type: ignore[arg-type]
+    cleaned = _clean_request_fields(
+        pool=locked.allocation.pool,
+        partner_id=locked.partner_id,
+        **{**current, **changes},  # type: ignore[arg-type]
+    )
     save_edit(locked, current, cleaned, actor=actor, currency=locked.allocation.pool.currency)
     return request_submit(fund_request=locked, actor=actor) if submit else locked
 

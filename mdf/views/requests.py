@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from campaigns import selectors as campaign_selectors
+from campaigns.models import Launch
 from mdf import clock, selectors, services
 from mdf.forms import CloseRequestForm, FundRequestForm
 from mdf.models import ZERO, Allocation, Claim, FundRequest
@@ -118,6 +120,9 @@ class RequestCreateView(ActingMixin, View):
     def allocations(self) -> QuerySet[Allocation]:
         return selectors.allocations_open_for_requests(partner=self.partner)
 
+    def launches(self) -> QuerySet[Launch]:
+        return campaign_selectors.launches_for_partner(partner=self.partner)
+
     def get(self, request: HttpRequest) -> HttpResponse:
         initial: dict[str, Any] = {}
         source = self.copy_source()
@@ -127,10 +132,16 @@ class RequestCreateView(ActingMixin, View):
             match = self.allocations().filter(uuid=wanted).first() if is_uuid(wanted) else None
             if match is not None:
                 initial["allocation"] = match.pk
+        if code := request.GET.get("launch", "")[:16]:
+            # "Request funds for it" on a launch's page: that launch, if it is the partner's.
+            launch = self.launches().filter(code=code).first()
+            if launch is not None:
+                initial["launch"] = launch.pk
         form = FundRequestForm(
             initial=initial,
             allocations=self.allocations(),
             activity_types=selectors.activity_types_offered(),
+            launches=self.launches(),
         )
         return self.render(form, source=source)
 
@@ -145,6 +156,7 @@ class RequestCreateView(ActingMixin, View):
             request.POST,
             allocations=self.allocations(),
             activity_types=selectors.activity_types_offered(),
+            launches=self.launches(),
         )
         submit = "submit" in request.POST
         if form.is_valid():
@@ -161,6 +173,7 @@ class RequestCreateView(ActingMixin, View):
                     requested_amount=data["requested_amount"],
                     expected_leads=data["expected_leads"] or 0,
                     expected_pipeline=data["expected_pipeline"] or ZERO,
+                    launch=data.get("launch"),
                     actor=request.user,  # type: ignore[arg-type]
                     submit=submit,
                 )
@@ -256,6 +269,7 @@ class RequestEditView(RequestActionMixin, View):
         form = FundRequestForm(
             initial=FundRequestForm.initial_for_edit(fund_request),
             activity_types=self.activity_types(fund_request),
+            launches=campaign_selectors.launches_for_partner(partner=self.partner),
             editing=True,
         )
         return self.render(fund_request, form)
@@ -267,7 +281,10 @@ class RequestEditView(RequestActionMixin, View):
     def post(self, request: HttpRequest, uuid: str) -> HttpResponse:
         fund_request = self.get_object()
         form = FundRequestForm(
-            request.POST, activity_types=self.activity_types(fund_request), editing=True
+            request.POST,
+            activity_types=self.activity_types(fund_request),
+            launches=campaign_selectors.launches_for_partner(partner=self.partner),
+            editing=True,
         )
         submit = "submit" in request.POST
         if form.is_valid():

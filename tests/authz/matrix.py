@@ -616,6 +616,124 @@ ROWS: list[Row] = [
             ("api:asset-download", "POST", {}),
         )
     ),
+    # --- Campaigns (/portal/campaigns/ and /api/v1/kits/, /api/v1/launches/) ----------
+    # Kits are shared content: "own" is a kit published for alice only (allow-list),
+    # "other" one for bob only. Launches are partner-owned, named by tracking code: "own"
+    # is alice's launch of a kit meant for everyone, "other" bob's (`campaign_*` helpers
+    # at the end of the file). Partner admins and marketers launch and move launches;
+    # sales reps read (403 on every action, whichever partner's object it names).
+    Row("campaigns:list", PORTAL_PAGE),
+    Row("campaigns:launch_list", PORTAL_PAGE),
+    Row("campaigns:kit_detail", LIBRARY_OBJECT, url=lambda w, owner: campaign_kit_url(w, owner)),
+    Row(
+        "campaigns:launch_detail",
+        LIBRARY_OBJECT,
+        url=lambda w, owner: campaign_launch_url("campaigns:launch_detail", w, owner),
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=(own, 404),
+                partner_marketer=(own, 404),
+                partner_sales=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            method=method,
+            url=url,
+            data=data,
+        )
+        for route, method, own, url, data in (
+            (
+                "campaigns:launch_create",
+                "POST",
+                302,  # to the new launch's page
+                lambda w, owner: reverse(
+                    "campaigns:launch_create", kwargs={"slug": campaign_kit(w, owner).slug}
+                ),
+                lambda w: campaign_launch_form(),
+            ),
+            (
+                "campaigns:launch_status",
+                "GET",
+                200,  # the confirmation page
+                lambda w, owner: campaign_launch_url("campaigns:launch_status", w, owner),
+                None,
+            ),
+            (
+                "campaigns:launch_status",
+                "POST",
+                302,
+                lambda w, owner: campaign_launch_url("campaigns:launch_status", w, owner),
+                {"status": "active"},
+            ),
+        )
+    ),
+    Row("api:kit-list", API_READ),
+    Row("api:launch-list", API_READ),
+    Row(
+        "api:launch-list",
+        actors(
+            anonymous=401,
+            partner_admin=201,
+            partner_marketer=201,
+            partner_sales=403,
+            other_partner_admin=400,  # names alice: that partner "does not exist" for bob
+            partner_key=201,
+            staff_key=201,
+            staff_users=403,  # staff users read; launches are the partners' (or a key's)
+        ),
+        method="POST",
+        data=lambda w: campaign_api_launch_body(w),
+        format="json",
+    ),
+    Row(
+        "api:kit-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_users=OWN_ONLY,
+            partner_key=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            staff_key=(200, 200),
+            staff_users=(200, 200),
+        ),
+        url=lambda w, owner: reverse(
+            "api:kit-detail", kwargs={"slug": campaign_kit(w, owner).slug}
+        ),
+    ),
+    Row(
+        "api:launch-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_users=OWN_ONLY,
+            partner_key=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            staff_key=(200, 200),
+            staff_users=(200, 200),
+        ),
+        url=lambda w, owner: campaign_launch_url("api:launch-detail", w, owner),
+    ),
+    Row(
+        "api:launch-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_admin=OWN_ONLY,
+            partner_marketer=OWN_ONLY,
+            partner_sales=(403, 403),
+            other_partner_admin=OTHERS_ONLY,
+            partner_key=OWN_ONLY,
+            staff_key=(200, 200),
+            staff_users=(403, 403),
+        ),
+        method="PATCH",
+        url=lambda w, owner: campaign_launch_url("api:launch-detail", w, owner),
+        data={"status": "active"},
+        format="json",
+    ),
 ]
 
 
@@ -862,3 +980,83 @@ def library_signed_url(world: Any) -> str:
 
 def library_api_url(route: str, world: Any, owner: Any) -> str:
     return reverse(route, kwargs={"id": library_asset(world, owner).uuid})
+
+
+# --- Campaigns helpers (rows in the "Campaigns" section of ROWS) -----------------------
+
+
+def campaign_kit(world: Any, owner: Any, *, shared: bool = False) -> Any:
+    """A published kit for `owner` only (or, `shared`, for every partner); made once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns import services
+    from campaigns.models import CampaignKit
+
+    slug = "matrix-shared" if shared else f"matrix-{owner.partner.slug}"
+    existing = CampaignKit.objects.filter(slug=slug).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    kit = services.kit_create(
+        actor=world.staff["marketing_admin"],
+        name="Matrix campaign",
+        slug=slug,
+        objective="lead_generation",
+        channels=["email", "social"],
+        start_date=today,
+        end_date=today + timedelta(days=30),
+        landing_url="https://vendor.example.com/matrix?x=1",
+        audience=None if shared else {"partners": [owner.partner]},
+    )
+    return services.kit_publish(kit=kit, actor=world.staff["marketing_admin"])
+
+
+def campaign_kit_url(world: Any, owner: Any) -> str:
+    return reverse("campaigns:kit_detail", kwargs={"slug": campaign_kit(world, owner).slug})
+
+
+def campaign_launch(world: Any, owner: Any) -> Any:
+    """The owner's launch of the shared kit (planned)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns import services
+
+    today = timezone.localdate()
+    return services.launch_create(
+        partner=owner.partner,
+        kit=campaign_kit(world, owner, shared=True),
+        actor=owner.marketer,
+        channel="email",
+        start_date=today,
+        end_date=today + timedelta(days=7),
+    )
+
+
+def campaign_launch_url(route: str, world: Any, owner: Any) -> str:
+    return reverse(route, kwargs={"code": campaign_launch(world, owner).code})
+
+
+def campaign_launch_form() -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return {
+        "channel": "email",
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=7)).isoformat(),
+    }
+
+
+def campaign_api_launch_body(world: Any) -> dict[str, Any]:
+    """A launch of the shared kit for alice (the staff key must name her)."""
+    return {
+        "partner": "alice",
+        "kit": campaign_kit(world, world.alice, shared=True).slug,
+        **campaign_launch_form(),
+    }

@@ -582,6 +582,12 @@ def test_schema_is_valid_openapi_3_describing_our_operations(api_client):
         ("POST", "/api/v1/mdf/claims/{id}/submit/"),
         ("POST", "/api/v1/mdf/claims/{id}/proof/"),
         ("DELETE", "/api/v1/mdf/claims/{id}/proof/{proof_id}/"),
+        ("GET", "/api/v1/kits/"),
+        ("GET", "/api/v1/kits/{slug}/"),
+        ("GET", "/api/v1/launches/"),
+        ("POST", "/api/v1/launches/"),
+        ("GET", "/api/v1/launches/{code}/"),
+        ("PATCH", "/api/v1/launches/{code}/"),
         ("GET", "/api/v1/mdf/activity-types/"),
     }
     patch = schema["paths"]["/api/v1/partners/{id}/"]["patch"]

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from mdf import services
 from mdf.models import ActivityType, FundRequest, ProofKind
 from tests.assets.factories import make_asset
+from tests.campaigns.factories import make_kit, make_launch
 from tests.conftest import key_client
 from tests.mdf.conftest import after_activity, approved_request, draft_request, make_pool
 
@@ -53,8 +54,11 @@ def world(alice, staff_users):
     approved = approved_request(alice, allocation, activity, staff_users)
     with after_activity(approved):
         claim = services.claim_create(fund_request=approved, amount="100.00", actor=alice.marketer)
+    kit = make_kit(actor=admin)
     return {
         "partner": alice.partner.uuid,
+        "kit": kit.slug,
+        "launch": make_launch(alice, kit).code,
         "asset": make_asset(actor=admin).uuid,
         "request": draft_request(alice, allocation, activity).uuid,
         "claim": claim.uuid,
@@ -75,10 +79,12 @@ def schema_operations() -> list[tuple[str, str, dict]]:
 
 
 def concrete(path: str, world: dict) -> str:
-    """A schema path with its `{id}` pointing at a real object of alice's."""
+    """A schema path with its `{id}` (`{slug}` of a kit, `{code}` of a launch) pointing
+    at a real object of alice's."""
     if "{id}" in path:
         kind = next(k for k in ("partner", "asset", "request", "claim") if f"/{k}s/" in path)
         path = path.replace("{id}", str(world[kind]))
+    path = path.replace("{slug}", str(world["kit"])).replace("{code}", str(world["launch"]))
     return re.sub(r"\{[a-z_]+\}", "00000000-0000-0000-0000-000000000000", path)
 
 
@@ -243,7 +249,9 @@ def test_a_nul_in_search_is_a_400_naming_search(path, staff_key):
 def test_search_is_documented_only_where_it_searches_and_its_400_names_it():
     for path, method, operation in schema_operations():
         names = {p["name"] for p in operation.get("parameters", [])}
-        if path in ("/api/v1/partners/", "/api/v1/mdf/requests/") and method == "GET":
+        if path in ("/api/v1/partners/", "/api/v1/mdf/requests/", "/api/v1/kits/") and (
+            method == "GET"
+        ):
             assert "search" in names, path
         else:
             assert "search" not in names, (method, path)

@@ -1,0 +1,195 @@
+"""Serializers of the campaigns API: they parse and render; the rules live in
+campaigns.services. Launches are named by their tracking code, kits by slug,
+partners by slug or UUID; never a sequential id."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from campaigns import selectors
+from campaigns.models import CampaignKit, Channel, Launch
+from config.api import StrictFieldsMixin
+from partners.models import Partner
+
+
+def _absolute(serializer: serializers.Serializer, path: str) -> str:
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+class KitSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    channels = serializers.ListField(child=serializers.ChoiceField(Channel.choices), read_only=True)
+    suggested_budget = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    assets = serializers.SerializerMethodField(
+        help_text="The bundled library assets the caller may see (their UUIDs)."
+    )
+    portal_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CampaignKit
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "objective",
+            "description",
+            "channels",
+            "start_date",
+            "end_date",
+            "landing_url",
+            "suggested_budget",
+            "currency",
+            "mdf_eligible",
+            "status",
+            "published_at",
+            "assets",
+            "portal_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_assets(self, kit: CampaignKit) -> list[str]:
+        return [str(asset.uuid) for asset in getattr(kit, "visible_assets", [])]
+
+    @extend_schema_field(serializers.URLField())
+    def get_portal_url(self, kit: CampaignKit) -> str:
+        return _absolute(self, reverse("campaigns:kit_detail", kwargs={"slug": kit.slug}))
+
+
+class LaunchSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    kit = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tracking_url = serializers.SerializerMethodField()
+    destination_url = serializers.SerializerMethodField(
+        help_text="Where the tracking link lands, with its UTM parameters."
+    )
+
+    class Meta:
+        model = Launch
+        fields = [
+            "code",
+            "partner",
+            "kit",
+            "name",
+            "channel",
+            "start_date",
+            "end_date",
+            "notes",
+            "status",
+            "tracking_url",
+            "destination_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_tracking_url(self, launch: Launch) -> str:
+        return _absolute(self, launch.tracking_path)
+
+    @extend_schema_field(serializers.URLField())
+    def get_destination_url(self, launch: Launch) -> str:
+        return selectors.launch_destination(launch)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PartnerRefField(serializers.Field):
+    """A partner by slug or UUID: staff may name any; a partner caller only itself
+    (another partner "does not exist")."""
+
+    default_error_messages = {
+        "invalid": _("Name the partner by its slug or UUID."),
+        "does_not_exist": _("Partner “{value}” does not exist."),
+    }
+
+    def to_internal_value(self, data: Any) -> Partner:
+        if not isinstance(data, str) or not data.strip() or len(data) > 80 or "\x00" in data:
+            self.fail("invalid")
+        value = data.strip()
+        try:
+            lookup = {"uuid": uuid.UUID(value)}
+        except ValueError:
+            lookup = {"slug": value}
+        partners = Partner.objects.all()
+        own = getattr(self.context.get("view"), "partner", None)
+        if own is not None:
+            partners = partners.filter(pk=own.pk)
+        partner = partners.filter(**lookup).first()
+        if partner is None:
+            self.fail("does_not_exist", value=value)
+        return partner
+
+    def to_representation(self, value: Partner) -> str:
+        return value.slug
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class KitRefField(serializers.Field):
+    """A published kit by slug (whether the partner may launch it is the service's
+    rule, which answers on `kit` like a kit that does not exist)."""
+
+    default_error_messages = {
+        "invalid": _("Name the kit by its slug."),
+        "does_not_exist": _("Campaign kit “{value}” does not exist."),
+    }
+
+    def to_internal_value(self, data: Any) -> CampaignKit:
+        if not isinstance(data, str) or not data.strip() or len(data) > 80 or "\x00" in data:
+            self.fail("invalid")
+        kit = CampaignKit.objects.published().filter(slug=data.strip()).first()
+        if kit is None:
+            self.fail("does_not_exist", value=data.strip())
+        return kit
+
+    def to_representation(self, value: CampaignKit) -> str:
+        return value.slug
+
+
+class LaunchCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Launch a kit. Partner callers launch for their own partner; staff name it."""
+
+    partner = PartnerRefField(
+        required=False, help_text="Slug or UUID: required for staff, optional (own) for partners."
+    )
+    kit = KitRefField(help_text="The kit's slug.")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        own = getattr(self.context.get("view"), "partner", None)
+        partner = attrs.get("partner") or own
+        if partner is None:
+            raise serializers.ValidationError(
+                {
+                    "partner": [
+                        serializers.ErrorDetail(
+                            _("Staff act for a partner: name it (its slug or UUID)."),
+                            code="required",
+                        )
+                    ]
+                }
+            )
+        attrs["partner"] = partner
+        return attrs
+
+
+class LaunchUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A status move (`Launch.TRANSITIONS`) and/or a new name or notes."""
+
+    status = serializers.ChoiceField(choices=Launch.Status.choices, required=False)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
