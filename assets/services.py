@@ -30,6 +30,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
+from analytics import clicks
 from assets import cobranding, previews
 from assets.delivery import local_copy
 from assets.models import (
@@ -464,8 +465,13 @@ def download_record(
     api_key: PartnerAPIKey | None = None,
     cobranded: bool = False,
     channel: str = DownloadRecord.Channel.PORTAL,
+    kit_slug: str | None = None,
 ) -> DownloadRecord:
-    """Record that a partner downloaded a version, and count it on the asset and version."""
+    """Record that a partner downloaded a version, and count it on the asset and version.
+
+    The download also enters the result event stream (`analytics.clicks`), in the same
+    transaction; `kit_slug` is the kit page it came from, if any (checked there).
+    """
     with transaction.atomic(), scope(partner=partner):
         record = DownloadRecord.objects.create(
             partner=partner,
@@ -478,6 +484,7 @@ def download_record(
         )
         AssetVersion.objects.filter(pk=version.pk).update(download_count=F("download_count") + 1)
         Asset.objects.filter(pk=version.asset_id).update(download_count=F("download_count") + 1)
+        clicks.download_record(download=record, kit_slug=kit_slug)
     return record
 
 

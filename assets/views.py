@@ -198,6 +198,8 @@ class DownloadView(PortalAccessMixin, AvailableAssetMixin, View):
             partner=request.partner,  # type: ignore[attr-defined]
             version=found,
             user=request.user,
+            # A kit page links here with ?kit=<slug>; the service checks the claim.
+            kit_slug=request.GET.get("kit"),
         )
         return delivery.respond(
             found.file.storage,
@@ -301,7 +303,13 @@ class CobrandDownloadView(PortalAccessMixin, AvailableAssetMixin, View):
         if copy is None or copy.state != CobrandedCopy.State.READY or not copy.file:
             messages.info(request, _("Your co-branded copy is not ready yet."))
             return redirect(reverse("library:detail", kwargs={"uuid": asset.uuid}) + "#downloads")
-        services.download_record(partner=partner, version=found, user=request.user, cobranded=True)
+        services.download_record(
+            partner=partner,
+            version=found,
+            user=request.user,
+            cobranded=True,
+            kit_slug=request.GET.get("kit"),
+        )
         name = services.download_filename(found)
         stem, _dot, extension = name.rpartition(".")
         return delivery.respond(

@@ -311,7 +311,10 @@ LOGIN_LOCKOUT_USERNAMES_PER_ADDRESS = env.int("LOGIN_LOCKOUT_USERNAMES_PER_ADDRE
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Reverse proxies in front of the app, each appending to X-Forwarded-For: the client's
+# address is that many entries from the right (0: REMOTE_ADDR, the header is ignored).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 
 # --- Security (strict whenever DEBUG is off) ----------------------------------
 SESSION_COOKIE_HTTPONLY = True
