@@ -51,7 +51,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from itertools import batched
 from typing import Any
 
 import msgspec
@@ -232,17 +231,12 @@ def decode_batch(payload: Payload) -> list[Event]:
             batch = msgspec.json.decode(payload, type=Batch)  # type: ignore[arg-type]
         else:
             batch = msgspec.convert({"events": list(payload)}, type=Batch)  # type: ignore[arg-type]
-    except msgspec.DecodeError as exc:
-        raise BatchRejected(
-            [
-                EventError(
-                    None, "body", _("The body is not valid JSON (%(error)s).") % {"error": exc}
-                )
-            ]
-        ) from None
-    except msgspec.ValidationError as exc:
+    except msgspec.ValidationError as exc:  # well-formed JSON of the wrong shape
         data = msgspec.json.decode(payload) if is_json else {"events": list(payload)}  # type: ignore[arg-type]
         raise BatchRejected(_structure_errors(data) or [_msgspec_error(exc)]) from None
+    except msgspec.DecodeError as exc:
+        message = _("The body is not valid JSON (%(error)s).") % {"error": exc}
+        raise BatchRejected([EventError(None, "body", message)]) from None
     count = len(batch.events)
     if count > MAX_EVENTS:
         raise BatchRejected([_too_many(count)])
@@ -402,6 +396,8 @@ class _Validator:
                 launches[(partner_id, code)] = (launch_id, kit_id)
         kits: dict[tuple[int, str], int] = {}
         by_pk = {partner.pk: partner for partner in partners.values()}
+        if self.caller.partner is not None:
+            by_pk[self.caller.partner.pk] = self.caller.partner
         for partner_id, wanted in slugs.items():
             available = CampaignKit.objects.available_to(by_pk[partner_id]).filter(slug__in=wanted)
             for slug, kit_id in available.values_list("slug", "pk"):
@@ -757,7 +753,9 @@ def _insert_portable(
     and no other batch can insert in between. The unique index stays the last word.
     """
     stored: dict[str, str] = {}
-    for chunk in batched([row.external_id for row in rows], _PORTABLE_CHUNK):
+    ids = [row.external_id for row in rows]
+    for start in range(0, len(ids), _PORTABLE_CHUNK):
+        chunk = ids[start : start + _PORTABLE_CHUNK]
         stored.update(
             ResultEvent.objects.filter(source=source, external_id__in=chunk).values_list(
                 "external_id", "fingerprint"
