@@ -138,12 +138,14 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class EventError:
-    """One problem: the event's `index` in the batch (None for the batch as a whole)
-    and the `field` it concerns."""
+    """One problem: the event's `index` in the batch (None for the batch as a whole),
+    the `field` it concerns and a `code` for programs ("invalid", "unknown_field",
+    "already_recorded", "too_many_events", "parse_error")."""
 
     index: int | None
     field: str
     message: str
+    code: str = "invalid"
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "field": self.field, "message": self.message}
@@ -236,7 +238,7 @@ def decode_batch(payload: Payload) -> list[Event]:
         raise BatchRejected(_structure_errors(data) or [_msgspec_error(exc)]) from None
     except msgspec.DecodeError as exc:
         message = _("The body is not valid JSON (%(error)s).") % {"error": exc}
-        raise BatchRejected([EventError(None, "body", message)]) from None
+        raise BatchRejected([EventError(None, "body", message, "parse_error")]) from None
     count = len(batch.events)
     if count > MAX_EVENTS:
         raise BatchRejected([_too_many(count)])
@@ -251,6 +253,7 @@ def _too_many(count: int) -> EventError:
         "events",
         _("A batch holds at most %(limit)s events; this one has %(count)s. Split it.")
         % {"limit": f"{MAX_EVENTS:,}", "count": f"{count:,}"},
+        "too_many_events",
     )
 
 
@@ -260,7 +263,7 @@ def _structure_errors(data: Any) -> list[EventError]:
     if not isinstance(data, dict):
         return [EventError(None, "body", _('Send an object: {"events": [ ... ]}.'))]
     errors = [
-        EventError(None, str(name), _unknown_field(name, ("events",)))
+        EventError(None, str(name), _unknown_field(name, ("events",)), "unknown_field")
         for name in data
         if name != "events"
     ]
@@ -276,7 +279,9 @@ def _structure_errors(data: Any) -> list[EventError]:
             continue
         for name, value in item.items():
             if name not in FIELDS:
-                errors.append(EventError(index, str(name), _unknown_field(name, FIELDS)))
+                errors.append(
+                    EventError(index, str(name), _unknown_field(name, FIELDS), "unknown_field")
+                )
             elif value is not None and not isinstance(value, str):
                 errors.append(EventError(index, name, _not_a_string(name)))
     return errors
@@ -656,6 +661,7 @@ def _store(rows: list[_Row], *, source: str) -> int:
                         by_id[external_id],
                         "external_id",
                         _("This external_id is already recorded with other values."),
+                        "already_recorded",
                     )
                     for external_id in conflicts
                 ]
