@@ -25,7 +25,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django_scopes import scope
 
@@ -180,17 +180,29 @@ class ResultsUploadView(PortalAccessMixin, View):
             ]
             form.add_error(
                 None,
-                _(
-                    "Nothing was saved: %(count)s problem(s) in the file. "
-                    "Correct them and upload it again."
+                ngettext(
+                    "Nothing was saved: %(count)s problem in the file. "
+                    "Correct it and upload the file again.",
+                    "Nothing was saved: %(count)s problems in the file. "
+                    "Correct them and upload the file again.",
+                    len(problems),
                 )
                 % {"count": len(problems)},
             )
             return self.render(form, problems=problems, status=400)
         messages.success(
             request,
-            _("%(created)s new result(s) saved; %(duplicates)s were already recorded.")
-            % {"created": result.created, "duplicates": result.duplicates},
+            ngettext(
+                "%(created)s new result saved", "%(created)s new results saved", result.created
+            )
+            % {"created": result.created}
+            + "; "
+            + ngettext(
+                "%(duplicates)s was already recorded.",
+                "%(duplicates)s were already recorded.",
+                result.duplicates,
+            )
+            % {"duplicates": result.duplicates},
         )
         return HttpResponseRedirect(reverse("performance:results_upload"))
 

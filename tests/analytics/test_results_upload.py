@@ -57,7 +57,7 @@ def test_a_good_file_is_stored_with_the_partner_source_and_says_how_many(alice, 
 
     assert response.status_code == 302 and response.url == URL
     page = marketer.get(URL).content.decode()
-    assert "2 new result(s) saved; 0 were already recorded." in page
+    assert "2 new results saved; 0 were already recorded." in page
     lead, deal = stored()[1], stored()[0]
     assert (lead.external_id, lead.launch_id, lead.email_domain) == (
         "lead-1",
@@ -72,7 +72,7 @@ def test_the_same_file_again_counts_duplicates(marketer):
     upload(marketer, good_csv())
     upload(marketer, good_csv())
     page = marketer.get(URL).content.decode()
-    assert "0 new result(s) saved; 2 were already recorded." in page
+    assert "0 new results saved; 2 were already recorded." in page
     assert len(stored()) == 2
 
 
@@ -107,7 +107,7 @@ def test_bad_rows_are_listed_by_row_and_column_and_nothing_is_stored(marketer):
     problems = [(p["row"], p["column"]) for p in response.context["problems"]]
     assert problems == [(4, "amount"), (5, "occurred_at"), (5, "email_domain")]
     page = response.content.decode()
-    assert "Nothing was saved: 3 problem(s)" in page
+    assert "Nothing was saved: 3 problems" in page
     assert "only the domain" in page
     assert stored() == []
 
