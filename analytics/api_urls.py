@@ -1,5 +1,11 @@
+from django.urls import re_path
+
+from analytics.api import results
 from config.api_router import Router
 
 router = Router()
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^results/?$", results.ResultsView.as_view(), name="results"),
+    *router.urls,
+]

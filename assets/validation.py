@@ -61,6 +61,8 @@ KINDS = {k.name: k for k in (PNG, JPEG, WEBP, GIF, PDF, MP4, ZIP, DOCX, PPTX, XL
 LOGO_KINDS = frozenset({"png", "jpeg", "webp"})
 # Proof of performance for MDF claims: invoices, screenshots, photos, attendee lists.
 PROOF_KINDS = frozenset({"pdf", "png", "jpeg", "webp", "xlsx", "csv"})
+# Results uploaded in the portal by partners without an integration (analytics).
+RESULTS_CSV_KINDS = frozenset({"csv"})
 # Files of the content library (assets): documents, images, video, Office files, archives.
 ASSET_KINDS = frozenset({"pdf", "png", "jpeg", "webp", "gif", "mp4", "pptx", "docx", "xlsx", "zip"})
 # Members of ZIP-based files that make them unsafe to hand to partners.

@@ -262,6 +262,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 # Largest whole request (file uploads included); later issues raise it for assets.
 REQUEST_MAX_BODY_SIZE = env.int("REQUEST_MAX_BODY_SIZE", default=600 * 1024 * 1024)
+# The results sync (POST /api/v1/results/) reads its JSON itself: 5,000 events with
+# every field at its longest fit in this. Paths here get their own limit.
+RESULTS_MAX_BODY_SIZE = env.int("RESULTS_MAX_BODY_SIZE", default=8 * 1024 * 1024)
+REQUEST_BODY_LIMITS = {"/api/v1/results": RESULTS_MAX_BODY_SIZE}
 LOGO_MAX_BYTES = env.int("LOGO_MAX_BYTES", default=2 * 1024 * 1024)
 LOGO_MAX_PIXELS = env.int("LOGO_MAX_PIXELS", default=16_000_000)
 # Content library (assets/): the largest file, image pixel limit, signed URL lifetime,

@@ -12,8 +12,9 @@ MAX_AMOUNT = Decimal("999999999999.99")
 THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
-def to_money(value: object, *, field: str = "amount") -> Decimal:
-    """Parse an amount: a Decimal (or its string) with at most two decimals, > 0.
+def to_money(value: object, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
+    """Parse an amount: a Decimal (or its string) with at most two decimals, > 0
+    (≥ 0 with `allow_zero`: a result event may report a zero-value opportunity).
 
     Raises ValueError with a message naming the problem; callers turn it into a
     field error. Floats are refused: they cannot represent cents exactly.
@@ -33,7 +34,9 @@ def to_money(value: object, *, field: str = "amount") -> Decimal:
         raise ValueError("Enter an amount like 1250.00.") from None
     if not amount.is_finite():
         raise ValueError("Enter an amount like 1250.00.")
-    if amount <= 0:
+    if amount < 0 and allow_zero:
+        raise ValueError("The amount cannot be negative.")
+    if amount <= 0 and not allow_zero:
         raise ValueError("The amount must be greater than zero.")
     if amount > MAX_AMOUNT:
         raise ValueError(f"The amount is at most {MAX_AMOUNT:,}.")

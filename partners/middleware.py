@@ -61,6 +61,8 @@ class RequestSizeLimitMiddleware:
             if content_type.startswith("multipart/form-data")
             else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         )
+        # Routes that read a larger body themselves (settings.REQUEST_BODY_LIMITS).
+        limit = settings.REQUEST_BODY_LIMITS.get(request.path.rstrip("/"), limit)
         if length > limit:
             return self.too_large(request, limit)
         return self.get_response(request)

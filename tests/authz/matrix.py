@@ -734,6 +734,39 @@ ROWS: list[Row] = [
         data={"status": "active"},
         format="json",
     ),
+    # --- Results sync (POST /api/v1/results/) and upload (/portal/performance/upload/)
+    # Partner admins, marketers and keys send their own partner's results; sales reps
+    # and staff users are refused; the staff key sends for any partner, naming it. The
+    # body names alice: for bob's admin that is "not your partner" (400, nothing kept).
+    Row(
+        "api:results",
+        actors(
+            anonymous=401,
+            partner_admin=201,
+            partner_marketer=201,
+            partner_sales=403,
+            other_partner_admin=400,
+            partner_key=201,
+            staff_key=201,
+            staff_users=403,
+        ),
+        method="POST",
+        data=lambda w: results_api_body(w),
+        format="json",
+    ),
+    Row("performance:results_upload", {**PORTAL_PAGE, "partner_sales": 403}),
+    Row(  # no file: the form's errors, nothing stored
+        "performance:results_upload",
+        {
+            **PORTAL_PAGE,
+            "partner_admin": 400,
+            "partner_marketer": 400,
+            "partner_sales": 403,
+            "other_partner_admin": 400,
+        },
+        method="POST",
+        data={},
+    ),
 ]
 
 
@@ -1059,4 +1092,21 @@ def campaign_api_launch_body(world: Any) -> dict[str, Any]:
         "partner": "alice",
         "kit": campaign_kit(world, world.alice, shared=True).slug,
         **campaign_launch_form(),
+    }
+
+
+# --- Results helpers ------------------------------------------------------------------
+
+
+def results_api_body(world: Any) -> dict[str, Any]:
+    """One lead of alice's, naming her partner (as a staff key must)."""
+    return {
+        "events": [
+            {
+                "external_id": "matrix-lead-1",
+                "partner": str(world.alice.partner.uuid),
+                "kind": "lead",
+                "occurred_at": "2026-01-05T10:00:00+00:00",
+            }
+        ]
     }
