@@ -8,9 +8,9 @@ the highest event id whose bucket has been rolled up. A run:
    (`_committed_bound`, which explains why `max(id)` alone is not enough);
 2. locks the state row, so only one rollup (or rebuild) writes metrics at a time;
 3. recomputes, in ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`, every
-   bucket of each (partner, day) that an event in (watermark, bound] belongs to, from
-   all the events of that partner and day: late events land on their own day, and a
-   bucket's row is always the whole truth, never a previous value plus a delta;
+   bucket (partner, kit, launch, day, currency) that an event in (watermark, bound]
+   belongs to, from all the events of that bucket: late events land on their own day,
+   and a bucket's row is always the whole truth, never a previous value plus a delta;
 4. moves the watermark to the bound and sets `rolled_up_at` in the same transaction.
 
 A crash anywhere rolls back the metrics and the watermark together; a rerun (or a
@@ -42,22 +42,21 @@ STATE_NAME = "daily_metrics"
 # it, so the wait must stay short.
 BOUND_LOCK_TIMEOUT = "5s"
 
-# The bucket of an event: its partner, kit, launch, day, and the currency of its
-# amount. Events without an amount (clicks, downloads, leads, MQLs, amount-less lost
-# deals) count in the row with an empty currency; an event with an amount counts in
-# the row of its currency, so pipeline and revenue never add two currencies.
-_BUCKET_CURRENCY = "CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END"
-
 # `{where}` narrows the events whose buckets are recomputed; every bucket it selects
-# is computed from all of that bucket's events it sees.
-_RECOMPUTE_SQL = f"""
+# is computed from all of that bucket's events it sees. The bucket of an event is its
+# partner, kit, launch, day, and the currency of its amount: events without an amount
+# (clicks, downloads, leads, MQLs, amount-less lost deals) count in the row with an
+# empty currency, an event with an amount counts in the row of its currency, so
+# pipeline and revenue never add two currencies.
+_RECOMPUTE_SQL = """
 INSERT INTO analytics_dailymetric (
     partner_id, kit_id, launch_id, day, currency,
     clicks, bot_clicks, downloads, leads, mqls, opportunities, won, lost,
     pipeline, revenue
 )
 SELECT
-    e.partner_id, e.kit_id, e.launch_id, e.day, {_BUCKET_CURRENCY},
+    e.partner_id, e.kit_id, e.launch_id, e.day,
+    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END,
     COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason = '' AND NOT e.repeat),
     COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason <> ''),
     COUNT(*) FILTER (WHERE e.kind = %(download)s),
@@ -69,8 +68,10 @@ SELECT
     COALESCE(SUM(e.amount) FILTER (WHERE e.kind = %(opportunity)s), 0),
     COALESCE(SUM(e.amount) FILTER (WHERE e.kind = %(won)s), 0)
 FROM analytics_resultevent e
-WHERE {{where}}
-GROUP BY e.partner_id, e.kit_id, e.launch_id, e.day, {_BUCKET_CURRENCY}
+WHERE {where}
+GROUP BY
+    e.partner_id, e.kit_id, e.launch_id, e.day,
+    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
 ON CONFLICT (partner_id, COALESCE(kit_id, 0), COALESCE(launch_id, 0), day, currency)
 DO UPDATE SET
     clicks = EXCLUDED.clicks,
@@ -85,12 +86,19 @@ DO UPDATE SET
     revenue = EXCLUDED.revenue
 """
 
-# The partner-days that the events after the watermark belong to. The recompute reads
-# ALL events of those partner-days, including any committed after the bound was taken:
-# a bucket computed from every event it has is always right, and those later events
-# are above the new watermark, so the next run recomputes their buckets again.
-_TOUCHED_WHERE = """(e.partner_id, e.day) IN (
-    SELECT DISTINCT n.partner_id, n.day FROM analytics_resultevent n
+# The buckets that the events after the watermark belong to. The recompute reads ALL
+# events of those buckets, including any committed after the bound was taken: a bucket
+# computed from every event it has is always right, and those later events are above
+# the new watermark, so the next run recomputes their buckets again. (Matching whole
+# buckets, not partner-days, rewrites only the rows whose figures can have changed.)
+_TOUCHED_WHERE = """(
+    e.partner_id, COALESCE(e.kit_id, 0), COALESCE(e.launch_id, 0), e.day,
+    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
+) IN (
+    SELECT
+        n.partner_id, COALESCE(n.kit_id, 0), COALESCE(n.launch_id, 0), n.day,
+        CASE WHEN n.amount IS NULL THEN '' ELSE n.currency END
+    FROM analytics_resultevent n
     WHERE n.id > %(after)s AND n.id <= %(upto)s
 )"""
 
@@ -113,8 +121,8 @@ def rollup_metrics() -> int:
       rebuild) returns 0 at once; the other run does the work.
     - Only committed events up to a bound are taken (`_committed_bound`), so an event
       whose transaction commits late is never skipped by the watermark.
-    - The buckets of every (partner, day) touched are recomputed from all their events
-      and upserted in one statement; the watermark moves to the bound, and
+    - Every bucket touched is recomputed from all its events and upserted in one
+      statement; the watermark moves to the bound, and
       `rolled_up_at` to now, in the same transaction.
     - `clicks` counts clicks that are neither bot clicks nor repeats; `bot_clicks`
       counts clicks with a bot reason; a repeat click (same visitor and link within the
@@ -144,9 +152,9 @@ def rollup_metrics() -> int:
                 rolled = cursor.fetchone()[0]
                 if rolled:
                     _recompute(cursor, _TOUCHED_WHERE, params)
-            # A run that took its bound before a later run moved the watermark past
-            # it must not move the watermark back.
             state.watermark = upto
+        # (A run whose bound a later run has already passed moves nothing: the
+        # watermark never goes back.)
         state.rolled_up_at = timezone.now()
         state.save(update_fields=["watermark", "rolled_up_at"])
     return rolled
