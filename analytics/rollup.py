@@ -1,5 +1,233 @@
-"""The incremental rollup of result events into daily metrics."""
+"""The incremental rollup of result events into daily metrics, and its full rebuild.
+
+The one module that holds the rollup's SQL (zulip's `analytics/lib/counts.py` is the
+model). Events are append-only and numbered by a sequence; `RollupState.watermark` is
+the highest event id whose bucket has been rolled up. A run:
+
+1. finds a bound: an id such that every event with an id up to it is committed
+   (`_committed_bound`, which explains why `max(id)` alone is not enough);
+2. locks the state row, so only one rollup (or rebuild) writes metrics at a time;
+3. recomputes, in ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`, every
+   bucket (partner, kit, launch, day, currency) that an event in (watermark, bound]
+   belongs to, from all the events of that bucket: late events land on their own day,
+   and a bucket's row is always the whole truth, never a previous value plus a delta;
+4. moves the watermark to the bound and sets `rolled_up_at` in the same transaction.
+
+A crash anywhere rolls back the metrics and the watermark together; a rerun (or a
+redelivered task) recomputes the same buckets from the same events and writes the
+same rows. So the table always equals a full rebuild (`rebuild_metrics`), which uses
+the same statement with a different scope.
+
+Why raw SQL: the ORM has no `INSERT … SELECT`, and recomputing a bucket in Python
+would read every event of it into the process. The statement is portable: aggregate
+`FILTER`, row values in `IN` and `ON CONFLICT` on an expression index work on
+PostgreSQL and on SQLite (3.30 and later), so both databases run the same text.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from analytics.models import DailyMetric, EventKind, RollupState
+from partners.models import Partner
+
+STATE_NAME = "daily_metrics"
+
+# How long the rollup waits for in-flight event writers before giving up this run
+# (the beat tries again a minute later). While it waits, new writers queue behind
+# it, so the wait must stay short.
+BOUND_LOCK_TIMEOUT = "5s"
+
+# `{where}` narrows the events whose buckets are recomputed; every bucket it selects
+# is computed from all of that bucket's events it sees. The bucket of an event is its
+# partner, kit, launch, day, and the currency of its amount: events without an amount
+# (clicks, downloads, leads, MQLs, amount-less lost deals) count in the row with an
+# empty currency, an event with an amount counts in the row of its currency, so
+# pipeline and revenue never add two currencies.
+_RECOMPUTE_SQL = """
+INSERT INTO analytics_dailymetric (
+    partner_id, kit_id, launch_id, day, currency,
+    clicks, bot_clicks, downloads, leads, mqls, opportunities, won, lost,
+    pipeline, revenue
+)
+SELECT
+    e.partner_id, e.kit_id, e.launch_id, e.day,
+    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END,
+    COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason = '' AND NOT e.repeat),
+    COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason <> ''),
+    COUNT(*) FILTER (WHERE e.kind = %(download)s),
+    COUNT(*) FILTER (WHERE e.kind = %(lead)s),
+    COUNT(*) FILTER (WHERE e.kind = %(mql)s),
+    COUNT(*) FILTER (WHERE e.kind = %(opportunity)s),
+    COUNT(*) FILTER (WHERE e.kind = %(won)s),
+    COUNT(*) FILTER (WHERE e.kind = %(lost)s),
+    COALESCE(SUM(e.amount) FILTER (WHERE e.kind = %(opportunity)s), 0),
+    COALESCE(SUM(e.amount) FILTER (WHERE e.kind = %(won)s), 0)
+FROM analytics_resultevent e
+WHERE {where}
+GROUP BY
+    e.partner_id, e.kit_id, e.launch_id, e.day,
+    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
+ON CONFLICT (partner_id, COALESCE(kit_id, 0), COALESCE(launch_id, 0), day, currency)
+DO UPDATE SET
+    clicks = EXCLUDED.clicks,
+    bot_clicks = EXCLUDED.bot_clicks,
+    downloads = EXCLUDED.downloads,
+    leads = EXCLUDED.leads,
+    mqls = EXCLUDED.mqls,
+    opportunities = EXCLUDED.opportunities,
+    won = EXCLUDED.won,
+    lost = EXCLUDED.lost,
+    pipeline = EXCLUDED.pipeline,
+    revenue = EXCLUDED.revenue
+"""
+
+# The buckets that the events after the watermark belong to. The recompute reads ALL
+# events of those buckets, including any committed after the bound was taken: a bucket
+# computed from every event it has is always right, and those later events are above
+# the new watermark, so the next run recomputes their buckets again. (Matching whole
+# buckets, not partner-days, rewrites only the rows whose figures can have changed.)
+_TOUCHED_WHERE = """(
+    e.partner_id, COALESCE(e.kit_id, 0), COALESCE(e.launch_id, 0), e.day,
+    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
+) IN (
+    SELECT
+        n.partner_id, COALESCE(n.kit_id, 0), COALESCE(n.launch_id, 0), n.day,
+        CASE WHEN n.amount IS NULL THEN '' ELSE n.currency END
+    FROM analytics_resultevent n
+    WHERE n.id > %(after)s AND n.id <= %(upto)s
+)"""
+
+_KIND_PARAMS = {
+    "click": EventKind.CLICK.value,
+    "download": EventKind.DOWNLOAD.value,
+    "lead": EventKind.LEAD.value,
+    "mql": EventKind.MQL.value,
+    "opportunity": EventKind.OPPORTUNITY.value,
+    "won": EventKind.WON.value,
+    "lost": EventKind.LOST.value,
+}
 
 
 def rollup_metrics() -> int:
-    raise NotImplementedError
+    """Roll the events that arrived since the last run into `DailyMetric`.
+
+    Rules:
+    - One run at a time: a run that finds the state row locked by another run (or a
+      rebuild) returns 0 at once; the other run does the work.
+    - Only committed events up to a bound are taken (`_committed_bound`), so an event
+      whose transaction commits late is never skipped by the watermark.
+    - Every bucket touched is recomputed from all its events and upserted in one
+      statement; the watermark moves to the bound, and
+      `rolled_up_at` to now, in the same transaction.
+    - `clicks` counts clicks that are neither bot clicks nor repeats; `bot_clicks`
+      counts clicks with a bot reason; a repeat click (same visitor and link within the
+      repeat window) counts as neither. A click on a paused or completed launch counts.
+    - `pipeline` sums opportunity amounts, `revenue` won amounts, per currency.
+
+    Returns the number of events rolled up (0 when another run holds the lock).
+    """
+    _ensure_state()
+    upto = _committed_bound()
+    with transaction.atomic():
+        state = (
+            RollupState.objects.select_for_update(skip_locked=True).filter(name=STATE_NAME).first()
+        )
+        if state is None:
+            return 0
+        after = state.watermark
+        rolled = 0
+        if upto > after:
+            params = {"after": after, "upto": upto}
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT COUNT(*) FROM analytics_resultevent WHERE id > %(after)s "
+                    "AND id <= %(upto)s",
+                    params,
+                )
+                rolled = cursor.fetchone()[0]
+                if rolled:
+                    _recompute(cursor, _TOUCHED_WHERE, params)
+            state.watermark = upto
+        # (A run whose bound a later run has already passed moves nothing: the
+        # watermark never goes back.)
+        state.rolled_up_at = timezone.now()
+        state.save(update_fields=["watermark", "rolled_up_at"])
+    return rolled
+
+
+def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | None = None) -> int:
+    """Recompute the daily metrics in scope from the raw events.
+
+    Rules:
+    - The scope is one partner and/or the days from `since` on; without either, all.
+    - The metric rows in scope are deleted and recomputed with the rollup's own
+      statement, in one transaction that holds the rollup's lock (it waits for a
+      running rollup, and rollups wait for it), so the two never interleave.
+    - The watermark does not move: events above it are rolled up again by the next
+      run, which recomputes the same rows.
+
+    Returns the number of metric rows written.
+    """
+    where = ["1 = 1"]
+    params: dict[str, object] = {}
+    if partner is not None:
+        where.append("e.partner_id = %(partner)s")
+        params["partner"] = partner.pk
+    if since is not None:
+        where.append("e.day >= %(since)s")
+        params["since"] = since
+    _ensure_state()
+    with transaction.atomic(), scopes_disabled():
+        RollupState.objects.select_for_update().get(name=STATE_NAME)
+        in_scope = DailyMetric.objects.all()
+        if partner is not None:
+            in_scope = in_scope.filter(partner=partner)
+        if since is not None:
+            in_scope = in_scope.filter(day__gte=since)
+        in_scope.delete()
+        with connection.cursor() as cursor:
+            return _recompute(cursor, " AND ".join(where), params)
+
+
+def freshness() -> datetime.datetime | None:
+    """When the last rollup finished (None before the first): "updated … ago"."""
+    return (
+        RollupState.objects.filter(name=STATE_NAME).values_list("rolled_up_at", flat=True).first()
+    )
+
+
+def _ensure_state() -> None:
+    # get_or_create is race-safe on the unique name: a run that loses the race to
+    # create the row reads the winner's.
+    RollupState.objects.get_or_create(name=STATE_NAME)
+
+
+def _committed_bound() -> int:
+    """The highest event id below which every event is committed.
+
+    Ids come from a sequence when a row is inserted, but transactions commit in any
+    order: a writer that took id 10 may commit after one that took id 11. Taking
+    `max(id)` as the new watermark could then pass over id 10 for good. On PostgreSQL,
+    `LOCK TABLE … IN SHARE MODE` waits until every transaction that has written to
+    the event table (holding ROW EXCLUSIVE) has finished, and keeps new writers out
+    until `max(id)` is read; this transaction then ends at once, so writers wait only
+    for that. Every id up to the max it reads is committed (or rolled back, never to
+    appear). On SQLite, writers are serialised by the database lock and an IMMEDIATE
+    transaction holds it, so ids are committed in order and `max(id)` is the bound.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL lock_timeout = '{BOUND_LOCK_TIMEOUT}'")
+            cursor.execute("LOCK TABLE analytics_resultevent IN SHARE MODE")
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM analytics_resultevent")
+        return cursor.fetchone()[0]
+
+
+def _recompute(cursor, where: str, params: dict[str, object]) -> int:
+    cursor.execute(_RECOMPUTE_SQL.format(where=where), {**_KIND_PARAMS, **params})
+    return cursor.rowcount

@@ -1,0 +1,409 @@
+"""The rollup of result events into daily metrics, against a bare GROUP BY of the same rows.
+
+On generated data in a scratch PostgreSQL database (created, migrated with Django's
+`migrate`, dropped): 10 million events (--quick: 1 million) of 1,000 partners over a
+year, three launches per partner over 20 kits. Event ids follow arrival order; most
+events happen on the day they arrive, results (leads, opportunities, deals) often
+arrive later for a past day. It measures, in the same run:
+
+(a) `rollup_metrics()` of the newest 100,000 events, after everything before them has
+    been rolled up, against a bare `SELECT … GROUP BY` of those 100,000 rows (the
+    rollup's own aggregates, counted on the server, nothing written). Bar: ≤ 2×,
+    figure `rollup_vs_groupby`.
+(b) `rebuild_metrics()` (delete all metric rows, recompute them from all events)
+    against a bare `SELECT … GROUP BY` of all rows. Bar: ≤ 1.5×, figure
+    `rebuild_vs_groupby`.
+
+Each side runs several times, in turns; the figures are ratios of medians. Before a
+repetition of (a) the watermark is set back, so every repetition rolls up the same
+100,000 events (the first writes the newest buckets, later ones rewrite them, as a run
+every minute rewrites today's buckets). The plans of the rollup's statement and of the
+bare GROUP BY are printed (EXPLAIN ANALYZE) so a missed bar can be read.
+
+Usage: .venv/bin/python bench/rollup.py [--quick] [--events N] [--runs N]
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+The figures come last, one per line: `figure: NAME VALUE UNIT`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PARTNERS = 1000
+KITS = 20
+LAUNCHES_PER_PARTNER = 3
+DAYS = 365
+NEWEST = 100_000
+
+# The bare GROUP BY: the rollup's aggregates over the same rows, counted on the server.
+BARE_GROUP_BY = """
+SELECT COUNT(*) FROM (
+    SELECT
+        e.partner_id, e.kit_id, e.launch_id, e.day,
+        CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END,
+        COUNT(*) FILTER (WHERE e.kind = 'click' AND e.bot_reason = '' AND NOT e.repeat),
+        COUNT(*) FILTER (WHERE e.kind = 'click' AND e.bot_reason <> ''),
+        COUNT(*) FILTER (WHERE e.kind = 'download'),
+        COUNT(*) FILTER (WHERE e.kind = 'lead'),
+        COUNT(*) FILTER (WHERE e.kind = 'mql'),
+        COUNT(*) FILTER (WHERE e.kind = 'opportunity'),
+        COUNT(*) FILTER (WHERE e.kind = 'won'),
+        COUNT(*) FILTER (WHERE e.kind = 'lost'),
+        COALESCE(SUM(e.amount) FILTER (WHERE e.kind = 'opportunity'), 0),
+        COALESCE(SUM(e.amount) FILTER (WHERE e.kind = 'won'), 0)
+    FROM analytics_resultevent e
+    WHERE e.id > %(after)s
+    GROUP BY
+        e.partner_id, e.kit_id, e.launch_id, e.day,
+        CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
+) g
+"""
+
+# Events numbered g = first … last, in arrival order over DAYS days. The arrival day
+# follows g; clicks and downloads happen on the day they arrive; results (a third of
+# the events) mostly too, but a quarter of them are for the week before and one in
+# twenty for the quarter before. Each partner has LAUNCHES_PER_PARTNER launches (ids
+# consecutive per partner); clicks always name one, results usually, downloads
+# sometimes name a kit only.
+GENERATE_EVENTS = """
+INSERT INTO analytics_resultevent (
+    partner_id, kit_id, launch_id, kind, source, external_id, occurred_at, day,
+    received_at, amount, currency, company, email_domain, visitor_key, bot_reason,
+    repeat, launch_inactive, fingerprint
+)
+SELECT
+    %(partner0)s + s.p,
+    CASE WHEN s.attributed THEN %(kit0)s + (s.p * 3 + s.l) %% %(kits)s
+         WHEN s.kind = 'download' AND s.r3 < 0.5 THEN %(kit0)s + s.p %% %(kits)s END,
+    CASE WHEN s.attributed THEN %(launch0)s + s.p * 3 + s.l END,
+    s.kind, 'bench', 'b' || s.g,
+    s.occurred_day + time '12:00', s.occurred_day, s.arrival_day + time '12:00',
+    CASE WHEN s.kind IN ('opportunity', 'won') THEN round((s.r3 * 50000)::numeric, 2) END,
+    CASE WHEN s.kind NOT IN ('opportunity', 'won') THEN ''
+         WHEN s.r4 < 0.8 THEN 'USD' WHEN s.r4 < 0.95 THEN 'EUR' ELSE 'GBP' END,
+    '', '', '',
+    CASE WHEN s.kind = 'click' AND s.r4 < 0.1 THEN 'user_agent' ELSE '' END,
+    s.kind = 'click' AND s.r4 >= 0.1 AND s.r4 < 0.2,
+    false, ''
+FROM (
+    SELECT
+        t.*,
+        t.kind = 'click' OR (t.kind NOT IN ('download') AND t.r2 < 0.7) AS attributed,
+        t.arrival_day - CASE
+            WHEN t.kind IN ('click', 'download') OR t.r2 < 0.7 THEN 0
+            WHEN t.r2 < 0.95 THEN 1 + floor(t.r3 * 7)::int
+            ELSE 8 + floor(t.r3 * 83)::int END AS occurred_day
+    FROM (
+        SELECT
+            g,
+            DATE '2026-01-01' + ((g - 1) * %(days)s / %(total)s)::int AS arrival_day,
+            floor(random() * %(partners)s)::int AS p,
+            floor(random() * 3)::int AS l,
+            CASE WHEN k < 0.55 THEN 'click' WHEN k < 0.67 THEN 'download'
+                 WHEN k < 0.82 THEN 'lead' WHEN k < 0.89 THEN 'mql'
+                 WHEN k < 0.95 THEN 'opportunity' WHEN k < 0.98 THEN 'won'
+                 ELSE 'lost' END AS kind,
+            random() AS r2, random() AS r3, random() AS r4
+        FROM (SELECT g, random() AS k FROM generate_series(%(first)s, %(last)s) g) n
+    ) t
+) s
+"""
+
+
+def scratch_database() -> tuple[str, str]:
+    server = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_rollup_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server)
+    return server, urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_database(server: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 million events (under 2 minutes)")
+    parser.add_argument("--events", type=int, help="how many events (default 10 million)")
+    parser.add_argument("--runs", type=int, help="repetitions of each side")
+    args = parser.parse_args()
+    total = args.events or (1_000_000 if args.quick else 10_000_000)
+    runs = args.runs or (3 if args.quick else 5)
+
+    server, url = scratch_database()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DJANGO_DEBUG"] = "false"  # as in production: no query log kept per cursor
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-rollup-"))
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
+        result = measure(total, runs)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(server, url)
+    report(result)
+
+
+def make_world() -> dict[str, int]:
+    """Partners, kits and launches with consecutive ids; returns the first of each."""
+    import datetime
+
+    from django.contrib.auth.models import User
+    from django_scopes import scopes_disabled
+
+    from campaigns.models import CampaignKit, Channel, Launch
+    from partners.models import Partner, Tier
+
+    tier = Tier.objects.create(name="Gold", slug="gold-bench", rank=99)
+    user = User.objects.create(username="bench")
+    start = datetime.date(2026, 1, 1)
+    end = start + datetime.timedelta(days=DAYS)
+    with scopes_disabled():
+        partners = Partner.objects.bulk_create(
+            Partner(
+                name=f"Partner {i}",
+                slug=f"partner-{i}",
+                tier=tier,
+                partner_type=Partner.Type.RESELLER,
+                status=Partner.Status.ACTIVE,
+            )
+            for i in range(PARTNERS)
+        )
+        kits = CampaignKit.objects.bulk_create(
+            CampaignKit(
+                name=f"Kit {i}",
+                slug=f"kit-{i}",
+                objective=CampaignKit.Objective.LEAD_GENERATION,
+                channels=[Channel.EMAIL],
+                start_date=start,
+                end_date=end,
+                landing_url="https://example.com/",
+                status=CampaignKit.Status.PUBLISHED,
+            )
+            for i in range(KITS)
+        )
+        launches = Launch.objects.bulk_create(
+            Launch(
+                partner=partner,
+                kit=kits[(p * LAUNCHES_PER_PARTNER + n) % KITS],
+                channel=Channel.EMAIL,
+                start_date=start,
+                end_date=end,
+                created_by=user,
+            )
+            for p, partner in enumerate(partners)
+            for n in range(LAUNCHES_PER_PARTNER)
+        )
+    ids = {
+        "partner0": partners[0].pk,
+        "kit0": kits[0].pk,
+        "launch0": launches[0].pk,
+    }
+    # The generator computes ids by offset: they must be consecutive.
+    assert partners[-1].pk - partners[0].pk == PARTNERS - 1
+    assert kits[-1].pk - kits[0].pk == KITS - 1
+    assert launches[-1].pk - launches[0].pk == PARTNERS * LAUNCHES_PER_PARTNER - 1
+    return ids
+
+
+def generate(ids: dict[str, int], first: int, last: int, total: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            GENERATE_EVENTS,
+            {
+                **ids,
+                "kits": KITS,
+                "partners": PARTNERS,
+                "days": DAYS,
+                "total": total,
+                "first": first,
+                "last": last,
+            },
+        )
+
+
+def timed(work) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def measure(total: int, runs: int) -> dict:
+    from django.db import connection
+
+    from analytics import rollup
+    from analytics.models import RollupState
+
+    ids = make_world()
+
+    def sql(statement: str, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall() if cursor.description else None
+
+    # The bulk of the events, loaded without the event table's secondary indexes (made
+    # again afterwards, as a restore does), then the newest 100,000 with them in place.
+    started = time.perf_counter()
+    indexes = sql(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'analytics_resultevent' "
+        "AND indexname NOT LIKE '%%pkey'"
+    )
+    for name, _definition in indexes:
+        constraint = sql("SELECT conname FROM pg_constraint WHERE conname = %s", [name])
+        if constraint:
+            sql(f'ALTER TABLE analytics_resultevent DROP CONSTRAINT "{name}"')
+        else:
+            sql(f'DROP INDEX "{name}"')
+    older = total - NEWEST
+    step = 1_000_000
+    # The generated ids are consistent by construction: skip the foreign key triggers.
+    sql("SET session_replication_role = replica")
+    for first in range(1, older + 1, step):
+        generate(ids, first, min(first + step - 1, older), total)
+        print(f"  {min(first + step - 1, older):,} events", flush=True)
+    for name, definition in indexes:
+        if "UNIQUE" in definition and "resultevent_once_per_source" in name:
+            sql(
+                f'ALTER TABLE analytics_resultevent ADD CONSTRAINT "{name}" '
+                "UNIQUE (source, external_id)"
+            )
+        else:
+            sql(definition)
+    sql("SET session_replication_role = DEFAULT")
+    sql("VACUUM ANALYZE analytics_resultevent")
+    print(f"generated {older:,} events in {time.perf_counter() - started:.1f} s", flush=True)
+
+    # Everything so far rolled up (a full rebuild), the watermark at its last event.
+    started = time.perf_counter()
+    rollup.rebuild_metrics()
+    after = sql("SELECT MAX(id) FROM analytics_resultevent")[0][0]
+    RollupState.objects.filter(name=rollup.STATE_NAME).update(watermark=after)
+    sql("VACUUM ANALYZE analytics_dailymetric")
+    print(f"rolled up the older events in {time.perf_counter() - started:.1f} s", flush=True)
+
+    generate(ids, older + 1, total, total)
+    sql("ANALYZE analytics_resultevent")
+    touched = sql(
+        "SELECT COUNT(*), COUNT(DISTINCT (partner_id, day)), "
+        "(SELECT COUNT(*) FROM analytics_resultevent o WHERE (o.partner_id, o.day) IN "
+        "(SELECT partner_id, day FROM analytics_resultevent WHERE id > %(after)s)) "
+        "FROM analytics_resultevent WHERE id > %(after)s",
+        {"after": after},
+    )[0]
+    print(
+        f"newest {touched[0]:,} events touch {touched[1]:,} partner-days holding "
+        f"{touched[2]:,} events"
+    )
+
+    # (a) the incremental rollup of the newest events against a bare GROUP BY of them
+    rollup_times, newest_group_by = [], []
+    for _ in range(runs):
+        RollupState.objects.filter(name=rollup.STATE_NAME).update(watermark=after)
+        started = time.perf_counter()
+        rolled = rollup.rollup_metrics()
+        rollup_times.append(time.perf_counter() - started)
+        assert rolled == NEWEST, rolled
+        newest_group_by.append(timed(lambda: sql(BARE_GROUP_BY, {"after": after})))
+    RollupState.objects.filter(name=rollup.STATE_NAME).update(watermark=after)
+    plan_rollup = explain_rollup(after, total)
+    plan_newest = explain(BARE_GROUP_BY, {"after": after})
+
+    # (b) a full rebuild against a bare GROUP BY of all rows
+    rebuild_times, all_group_by = [], []
+    for _ in range(runs):
+        rebuild_times.append(timed(rollup.rebuild_metrics))
+        all_group_by.append(timed(lambda: sql(BARE_GROUP_BY, {"after": 0})))
+    metric_rows = sql("SELECT COUNT(*) FROM analytics_dailymetric")[0][0]
+    return {
+        "total": total,
+        "runs": runs,
+        "metric_rows": metric_rows,
+        "rollup": rollup_times,
+        "newest_group_by": newest_group_by,
+        "rebuild": rebuild_times,
+        "all_group_by": all_group_by,
+        "plan_rollup": plan_rollup,
+        "plan_newest": plan_newest,
+    }
+
+
+def explain(statement: str, params: dict) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def explain_rollup(after: int, upto: int) -> str:
+    """The plan of the rollup's statement for the newest events (run, then undone)."""
+    from django.db import connection, transaction
+
+    from analytics import rollup
+
+    statement = rollup._RECOMPUTE_SQL.format(where=rollup._TOUCHED_WHERE)
+    params = {**rollup._KIND_PARAMS, "after": after, "upto": upto}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    return plan
+
+
+def report(result: dict) -> None:
+    def ms(values: list[float]) -> str:
+        return ", ".join(f"{v * 1000:.0f}" for v in values) + " ms"
+
+    print()
+    print("plan of the rollup's statement (newest events):")
+    print(result["plan_rollup"])
+    print()
+    print("plan of the bare GROUP BY (newest events):")
+    print(result["plan_newest"])
+    print()
+    print(f"{result['total']:,} events, {result['metric_rows']:,} daily metric rows")
+    print(f"(a) rollup of the newest {NEWEST:,}: {ms(result['rollup'])}")
+    print(f"    bare GROUP BY of them:      {ms(result['newest_group_by'])}")
+    print(f"(b) full rebuild:               {ms(result['rebuild'])}")
+    print(f"    bare GROUP BY of all rows:  {ms(result['all_group_by'])}")
+    rollup_ratio = statistics.median(result["rollup"]) / statistics.median(
+        result["newest_group_by"]
+    )
+    rebuild_ratio = statistics.median(result["rebuild"]) / statistics.median(result["all_group_by"])
+    print(f"figure: rollup_ms {statistics.median(result['rollup']) * 1000:.0f} ms")
+    print(f"figure: rebuild_s {statistics.median(result['rebuild']):.2f} s")
+    print(f"figure: rollup_vs_groupby {rollup_ratio:.2f} ratio")
+    print(f"figure: rebuild_vs_groupby {rebuild_ratio:.2f} ratio")
+
+
+if __name__ == "__main__":
+    main()
