@@ -408,11 +408,14 @@ def change(kpi: KPI, now: Any, before: Any) -> list[Change]:
         for currency in sorted(set(now or {}) | set(before or {})):
             if kpi.format == "money":
                 found = _change_of(
-                    kpi.format, (now or {}).get(currency, ZERO), (before or {}).get(currency, ZERO)
+                    kpi.format,
+                    (now or {}).get(currency, ZERO),
+                    (before or {}).get(currency, ZERO),
+                    currency,
                 )
             else:
                 found = _change_of(
-                    kpi.format, (now or {}).get(currency), (before or {}).get(currency)
+                    kpi.format, (now or {}).get(currency), (before or {}).get(currency), currency
                 )
             if found is not None:
                 changes.append(found)

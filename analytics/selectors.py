@@ -36,7 +36,10 @@ from mdf.models import FundPool, LedgerEntry
 from partners.models import Partner
 
 ROLLUP_NAME = "daily_metrics"
-SUMS = {name: Sum(name) for name in (*COUNT_FIELDS, *MONEY_FIELDS)}
+# Sums are named "t_<field>": an annotation may not take a column's own name (the
+# funded sums below sum the same columns again).
+SUMS = {f"t_{name}": Sum(name) for name in (*COUNT_FIELDS, *MONEY_FIELDS)}
+T = "t_"
 FUNDED_FIELDS = ("leads", "pipeline", "revenue")
 
 
@@ -121,7 +124,7 @@ def partner_totals(
         totals = Totals()
         funded = _funded_sums(_funded_launches(spend))
         for row in metrics.values("currency").annotate(**SUMS, **funded).order_by():
-            totals.add_row(row)
+            totals.add_row(row, prefix=T)
             _add_funded(totals, row)
         spent = spend.values("allocation__pool__currency").annotate(**_spend_sums())
         for row in spent.order_by():
@@ -180,7 +183,7 @@ def series(
             first = row.get("period") or row["day"]
             if isinstance(first, datetime):
                 first = first.date()
-            points.setdefault(first, Point(first, Totals())).totals.add_row(row)
+            points.setdefault(first, Point(first, Totals())).totals.add_row(row, prefix=T)
     return [points[first] for first in sorted(points)]
 
 
@@ -216,7 +219,7 @@ def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> 
                 launch_code=row["launch__code"] or "",
                 launch_name=row["launch__name"] or "",
             )
-        rows[key].totals.add_row(row)
+        rows[key].totals.add_row(row, prefix=T)
     launch_rows = {row.launch_id: row for row in rows.values() if row.launch_id is not None}
     spent = spend.values("request__launch_id", "allocation__pool__currency").annotate(
         spent=Sum("d_spent")
@@ -253,7 +256,7 @@ def launch_totals(*, partner: Partner, launch_ids: Iterable[int]) -> dict[int, T
         .order_by()
     )
     for row in rows:
-        totals.setdefault(row["launch_id"], Totals()).add_row(row)
+        totals.setdefault(row["launch_id"], Totals()).add_row(row, prefix=T)
     return totals
 
 
@@ -388,9 +391,9 @@ def leaderboard(
             target = rows.get(row["partner_id"])
             if target is None:
                 continue
-            target.totals.add_row(row)
+            target.totals.add_row(row, prefix=T)
             _add_funded(target.totals, row)
-            if row["currency"] and row["revenue"]:
+            if row["currency"] and row["t_revenue"]:
                 revenue_rows[row["currency"]] += 1
         spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
         for row in spent.order_by():
@@ -449,7 +452,7 @@ def kit_performance(*, start: date, end: date) -> list[KitRow]:
             kit = rows.setdefault(
                 row["kit_id"], KitRow(row["kit_id"], row["kit__name"], row["kit__slug"])
             )
-            kit.totals.add_row(row)
+            kit.totals.add_row(row, prefix=T)
         counts = metrics.values("kit_id").annotate(
             partners=Count("partner_id", distinct=True), launches=Count("launch_id", distinct=True)
         )
@@ -504,11 +507,11 @@ def mdf_roi_by_partner(*, start: date, end: date) -> list[RoiRow]:
             _metrics(start, end)
             .filter(launch_id__in=funded)
             .values("partner_id", "currency")
-            .annotate(**{name: Sum(name) for name in FUNDED_FIELDS})
+            .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
         )
         for row in results.order_by():
             if row["partner_id"] in rows:
-                rows[row["partner_id"]].totals.add_funded_row(row)
+                _add_funded(rows[row["partner_id"]].totals, row)
         launches = (
             spend.filter(request__launch__isnull=False)
             .values("partner_id")
@@ -555,11 +558,11 @@ def mdf_roi_by_pool(*, start: date, end: date) -> list[RoiRow]:
             _metrics(start, end)
             .filter(launch_id__in=_funded_launches(spend))
             .values("launch_id", "currency")
-            .annotate(**{name: Sum(name) for name in FUNDED_FIELDS})
+            .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
         )
         for row in results.order_by():
             for pool_id in pools_of.get(row["launch_id"], ()):
-                rows[pool_id].totals.add_funded_row(row)
+                _add_funded(rows[pool_id].totals, row)
     for launch_pools in pools_of.values():
         for pool_id in launch_pools:
             rows[pool_id].funded_launches += 1
