@@ -26,8 +26,8 @@ MDF attribution is by linkage, never a tick box. For a slice and period:
 - Cost per lead (currency C) = funded spend in C ÷ attributed leads.
 - Pipeline per MDF dollar (C) = attributed pipeline in C ÷ funded spend in C.
 - MDF ROI (C) = (attributed revenue in C − funded spend in C) ÷ funded spend in C, in
-  percent. With spend in C and attributed revenue only in other currencies, the two
-  cannot be compared: None. With spend in C and no attributed revenue at all: −100 %.
+  percent: spend in C with no attributed revenue in C is −100 %. Revenue in a currency
+  with no spend in it has no ROI (None): another currency's spend is never used.
 """
 
 from __future__ import annotations
@@ -148,13 +148,12 @@ def _same_currency(
     totals: Totals, results: Money, compute: Callable[[Decimal, Decimal], Decimal]
 ) -> dict[str, Decimal | None]:
     """`compute(result in C, spend in C)` for each currency C with funded spend; None
-    where the results are only in other currencies (they cannot be compared)."""
+    for a currency with results but no spend (nothing in that currency to compare
+    with: another currency's spend is never used)."""
     values: dict[str, Decimal | None] = {}
-    for currency, spent in sorted(totals.funded_spent.items()):
-        if not spent or currency not in results and results:
-            values[currency] = None
-        else:
-            values[currency] = compute(results.get(currency, ZERO), spent)
+    for currency in sorted(set(totals.funded_spent) | set(results)):
+        spent = totals.funded_spent.get(currency, ZERO)
+        values[currency] = compute(results.get(currency, ZERO), spent) if spent else None
     return values
 
 
@@ -326,7 +325,7 @@ def format_scalar(fmt: Format, value: Any, currency: str = "") -> str:
     if fmt == "count":
         return f"{int(value):,}"
     if fmt == "percent":
-        return f"{value:,.1f} %"
+        return f"{value:,.1f} %".replace("-", "\u2212")  # a real minus sign
     if fmt == "money":
         return format_money(value, currency)
     return f"{value:,.2f}×"

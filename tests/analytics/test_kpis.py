@@ -80,20 +80,22 @@ def test_cost_per_lead_pipeline_per_mdf_and_roi_within_one_currency():
 
 
 def test_a_ratio_never_mixes_currencies():
-    # Spent in EUR, earned only in USD: not comparable, so no ROI (not −100 %).
+    # Spent in EUR, earned only in USD: EUR earned nothing (−100 %); USD had no spend
+    # to compare with (None). The USD revenue is never set against the EUR spend.
     totals = Totals(
         funded_spent={"EUR": D("1000.00")},
         funded_revenue={"USD": D("5000.00")},
         funded_pipeline={"USD": D("9000.00")},
     )
-    assert value("mdf_roi", totals) == {"EUR": None}
-    assert value("pipeline_per_mdf", totals) == {"EUR": None}
+    assert value("mdf_roi", totals) == {"EUR": D("-100.0"), "USD": None}
+    assert value("pipeline_per_mdf", totals) == {"EUR": D("0.00"), "USD": None}
+    assert display(BY_NAME["mdf_roi"], value("mdf_roi", totals)) == ["−100.0 % (EUR)", "— (USD)"]
     # Spent in two currencies, earned in one: each currency against itself only.
     totals = Totals(
         funded_spent={"EUR": D("1000.00"), "USD": D("500.00")},
         funded_revenue={"EUR": D("1500.00")},
     )
-    assert value("mdf_roi", totals) == {"EUR": D("50.0"), "USD": None}
+    assert value("mdf_roi", totals) == {"EUR": D("50.0"), "USD": D("-100.0")}
 
 
 def test_spend_without_any_result_is_minus_one_hundred_percent():
@@ -104,7 +106,8 @@ def test_spend_without_any_result_is_minus_one_hundred_percent():
 
 def test_no_spend_no_ratio():
     totals = Totals(funded_revenue={"EUR": D("1000.00")}, funded_leads=5)
-    assert value("mdf_roi", totals) == {}
+    assert value("mdf_roi", totals) == {"EUR": None}
+    assert display(BY_NAME["mdf_roi"], {"EUR": None}) == ["— (EUR)"]
     assert display(BY_NAME["mdf_roi"], {}) == ["—"]
     assert value("cost_per_lead", totals) == {}
 
