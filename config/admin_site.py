@@ -139,6 +139,14 @@ def programme(user: Any, today: date) -> list[dict[str, Any]]:
                     "url": pools_url,
                 }
             )
+    if user.has_perm("analytics.view_dailymetric"):
+        figures.append(
+            {
+                "label": _("Partner performance"),
+                "values": [_("Leaderboard, kits, MDF ROI, top assets")],
+                "url": reverse("admin:performance_leaderboard"),
+            }
+        )
     if user.has_perm("assets.view_downloadrecord"):
         month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         figures.append(
@@ -178,6 +186,12 @@ class StaffAdminSite(admin.AdminSite):
     index_title = _("Your desk")
     # The dash the portal and the admin's own columns show for "nothing yet".
     empty_value_display = "—"
+
+    def get_urls(self) -> list[Any]:
+        # The staff analytics pages (/admin/performance/...), ahead of the model admins.
+        from analytics import staff_views
+
+        return [*staff_views.urls(self), *super().get_urls()]
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.generic import ListView, TemplateView
 from django_scopes import scopes_disabled
 
+from analytics.dashboard import home_tiles
 from assets.validation import JPEG, PNG, WEBP
 from partners.forms import (
     APIKeyCreateForm,
@@ -127,6 +128,7 @@ class DashboardView(PortalAccessMixin, TemplateView):
             )
             if not value
         ]
+        context.update(home_tiles(partner))
         return context
 
 

@@ -767,6 +767,56 @@ ROWS: list[Row] = [
         method="POST",
         data={},
     ),
+    # --- performance (/portal/performance/, /api/v1/metrics/) ----------------------------
+    # Filters name a launch by its tracking code: another partner's launch is not found.
+    Row("performance:dashboard", PORTAL_PAGE),
+    Row(
+        "performance:dashboard",
+        actors(
+            anonymous=(LOGIN, LOGIN),
+            partner_users=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            partner_key=(LOGIN, LOGIN),
+            staff_key=(LOGIN, LOGIN),
+            staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+        ),
+        url=lambda w, owner: performance_url(w, owner, "/portal/performance/?launch={code}"),
+    ),
+    Row(  # the CSV export of the same page
+        "performance:dashboard",
+        actors(
+            anonymous=(LOGIN, LOGIN),
+            partner_users=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            partner_key=(LOGIN, LOGIN),
+            staff_key=(LOGIN, LOGIN),
+            staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+        ),
+        url=lambda w, owner: performance_url(
+            w, owner, "/portal/performance/?format=csv&table=breakdown&launch={code}"
+        ),
+    ),
+    # Staff users need analytics.view_dailymetric (finance approvers do not have it).
+    Row("api:metrics", actors(anonymous=401, rest=200, finance_approver=403)),
+    *(
+        Row(
+            "api:metrics",
+            actors(
+                anonymous=(401, 401),
+                partner_users=OWN_ONLY,
+                partner_key=OWN_ONLY,
+                other_partner_admin=OTHERS_ONLY,
+                staff_key=(200, 200),
+                staff_users=(200, 200),
+                finance_approver=(403, 403),
+            ),
+            url=(lambda t: lambda w, owner: performance_url(w, owner, t))(template),
+        )
+        for template in (
+            "/api/v1/metrics/?partner={partner}",
+            "/api/v1/metrics/?launch={code}&granularity=week",
+        )
+    ),
 ]
 
 
@@ -1110,3 +1160,39 @@ def results_api_body(world: Any) -> dict[str, Any]:
             }
         ]
     }
+
+
+# --- performance helpers ---------------------------------------------------------------
+
+
+def performance_url(world: Any, owner: Any, template: str) -> str:
+    """`template` with the owner's slug (`{partner}`) and the tracking code of a launch
+    of the owner (`{code}`), made here with its kit."""
+    from datetime import date
+
+    from django_scopes import scopes_disabled
+
+    from campaigns.models import CampaignKit, Channel, Launch
+
+    kit, _created = CampaignKit.objects.get_or_create(
+        slug="matrix-kit",
+        defaults={
+            "name": "Matrix kit",
+            "objective": CampaignKit.Objective.LEAD_GENERATION,
+            "channels": [Channel.EMAIL],
+            "start_date": date(2026, 1, 1),
+            "end_date": date(2027, 12, 31),
+            "landing_url": "https://vendor.example.com/matrix",
+            "status": CampaignKit.Status.PUBLISHED,
+        },
+    )
+    with scopes_disabled():
+        launch = Launch.objects.create(
+            partner=owner.partner,
+            kit=kit,
+            channel=Channel.EMAIL,
+            start_date=date(2026, 1, 1),
+            end_date=date(2027, 12, 31),
+            created_by=owner.admin,
+        )
+    return template.format(partner=owner.partner.slug, code=launch.code)

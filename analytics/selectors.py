@@ -1,0 +1,609 @@
+"""Reads of performance: totals, series, breakdowns, the staff leaderboard and the MDF
+attribution, all from the daily metrics table (never the raw events) and the MDF ledger.
+
+Every selector aggregates in the database (GROUP BY through `values().annotate()`) and
+runs a fixed number of queries whatever the data size; the KPIs themselves are computed
+from the returned `Totals` by `analytics.kpis`, their one definition.
+
+Partner-side selectors take `partner=` and run inside that partner's scope. The
+selectors across partners (`leaderboard`, `kit_performance`, `mdf_roi_by_*`,
+`top_assets_by_downloads`, and `series` without a partner) are for staff: they open
+`scopes_disabled()` themselves, visibly, here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from analytics.kpis import BY_NAME, COUNT_FIELDS, MONEY_FIELDS, Totals, add_money
+from analytics.models import DailyMetric, RollupState
+from assets.models import DownloadRecord
+from campaigns.models import CampaignKit, Launch
+from mdf.models import FundPool, LedgerEntry
+from partners.models import Partner
+
+ROLLUP_NAME = "daily_metrics"
+# Sums are named "t_<field>": an annotation may not take a column's own name (the
+# funded sums below sum the same columns again).
+SUMS = {f"t_{name}": Sum(name) for name in (*COUNT_FIELDS, *MONEY_FIELDS)}
+T = "t_"
+FUNDED_FIELDS = ("leads", "pipeline", "revenue")
+
+
+# --- building blocks ----------------------------------------------------------------
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The moments of a period of days [start, end], in the site's time zone."""
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def _metrics(start: date, end: date) -> QuerySet[DailyMetric]:
+    return DailyMetric.objects.filter(day__gte=start, day__lte=end)
+
+
+def _spend(start: date, end: date) -> QuerySet[LedgerEntry]:
+    """MDF spend in the period: the ledger's spend entries (claims approved)."""
+    since, until = _bounds(start, end)
+    return LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.SPEND, created_at__gte=since, created_at__lt=until
+    )
+
+
+def _funded_launches(spend: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """The launches named by the fund requests of these spend entries (a subquery)."""
+    return spend.filter(request__launch__isnull=False).values("request__launch_id")
+
+
+def _funded_sums(funded: QuerySet[LedgerEntry]) -> dict[str, Sum]:
+    """Sums of leads, pipeline and revenue of the funded launches only (`f_` names)."""
+    return {f"f_{name}": Sum(name, filter=Q(launch_id__in=funded)) for name in FUNDED_FIELDS}
+
+
+def _add_funded(totals: Totals, row: dict[str, Any]) -> None:
+    totals.add_funded_row(
+        {"currency": row["currency"], **{name: row[f"f_{name}"] for name in FUNDED_FIELDS}}
+    )
+
+
+def _spend_sums() -> dict[str, Sum]:
+    return {
+        "spent": Sum("d_spent"),
+        "funded": Sum("d_spent", filter=Q(request__launch__isnull=False)),
+    }
+
+
+def _add_spend(totals: Totals, row: dict[str, Any], currency: str) -> None:
+    add_money(totals.mdf_spent, currency, row["spent"])
+    add_money(totals.funded_spent, currency, row["funded"])
+
+
+# --- one partner --------------------------------------------------------------------
+
+
+def partner_totals(
+    *,
+    partner: Partner | None,
+    start: date,
+    end: date,
+    kit: CampaignKit | None = None,
+    launch: Launch | None = None,
+) -> Totals:
+    """The partner's totals for the days [start, end], optionally of one kit or launch,
+    with its MDF spend and attributed results (`analytics.kpis`). `partner=None`: the
+    whole programme (staff). Two queries."""
+    with _staff_scope(partner is None):
+        metrics = _metrics(start, end)
+        spend = _spend(start, end)
+        if partner is not None:
+            metrics = metrics.filter(partner=partner)
+            spend = spend.filter(partner=partner)
+        if kit is not None:
+            metrics = metrics.filter(kit=kit)
+            spend = spend.filter(request__launch__kit=kit)
+        if launch is not None:
+            metrics = metrics.filter(launch=launch)
+            spend = spend.filter(request__launch=launch)
+        totals = Totals()
+        funded = _funded_sums(_funded_launches(spend))
+        for row in metrics.values("currency").annotate(**SUMS, **funded).order_by():
+            totals.add_row(row, prefix=T)
+            _add_funded(totals, row)
+        spent = spend.values("allocation__pool__currency").annotate(**_spend_sums())
+        for row in spent.order_by():
+            _add_spend(totals, row, row["allocation__pool__currency"])
+    return totals
+
+
+@dataclass
+class Point:
+    """One period of a series: its first day and its totals (zeros when empty)."""
+
+    start: date
+    totals: Totals
+
+
+def period_starts(start: date, end: date, granularity: str) -> list[date]:
+    """The first day of each day, week (Monday) or month that [start, end] touches."""
+    if granularity == "day":
+        return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    if granularity == "week":
+        first = start - timedelta(days=start.weekday())
+        return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
+    starts, current = [], date(start.year, start.month, 1)
+    while current <= end:
+        starts.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return starts
+
+
+def series(
+    *,
+    partner: Partner | None,
+    start: date,
+    end: date,
+    granularity: str = "day",
+    kit: CampaignKit | None = None,
+    launch: Launch | None = None,
+) -> list[Point]:
+    """Totals per day, week or month over [start, end], every period present (empty
+    ones as zeros). Without a partner: across all partners (staff). One query."""
+    with _staff_scope(partner is None):
+        metrics = _metrics(start, end)
+        if partner is not None:
+            metrics = metrics.filter(partner=partner)
+        if kit is not None:
+            metrics = metrics.filter(kit=kit)
+        if launch is not None:
+            metrics = metrics.filter(launch=launch)
+        if granularity == "day":
+            grouped = metrics.values("day", "currency")
+        else:
+            trunc = TruncWeek("day") if granularity == "week" else TruncMonth("day")
+            grouped = metrics.annotate(period=trunc).values("period", "currency")
+        points = {first: Point(first, Totals()) for first in period_starts(start, end, granularity)}
+        for row in grouped.annotate(**SUMS).order_by():
+            first = row.get("period") or row["day"]
+            if isinstance(first, datetime):
+                first = first.date()
+            points.setdefault(first, Point(first, Totals())).totals.add_row(row, prefix=T)
+    return [points[first] for first in sorted(points)]
+
+
+@dataclass
+class BreakdownRow:
+    kit_id: int | None
+    kit_name: str
+    kit_slug: str
+    launch_id: int | None
+    launch_code: str
+    launch_name: str
+    totals: Totals = field(default_factory=Totals)
+
+
+def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> list[BreakdownRow]:
+    """The partner's totals per kit and launch over [start, end], with the MDF spent
+    on requests naming each launch (so each launch row has its own MDF ROI). Results
+    without a kit or launch (library downloads) come last. Two queries."""
+    metrics = _metrics(start, end).filter(partner=partner)
+    spend = _spend(start, end).filter(partner=partner, request__launch__isnull=False)
+    rows: dict[tuple[int | None, int | None], BreakdownRow] = {}
+    grouped = metrics.values(
+        "kit_id", "kit__name", "kit__slug", "launch_id", "launch__code", "launch__name", "currency"
+    ).annotate(**SUMS)
+    for row in grouped.order_by():
+        key = (row["kit_id"], row["launch_id"])
+        if key not in rows:
+            rows[key] = BreakdownRow(
+                kit_id=row["kit_id"],
+                kit_name=row["kit__name"] or "",
+                kit_slug=row["kit__slug"] or "",
+                launch_id=row["launch_id"],
+                launch_code=row["launch__code"] or "",
+                launch_name=row["launch__name"] or "",
+            )
+        rows[key].totals.add_row(row, prefix=T)
+    launch_rows = {row.launch_id: row for row in rows.values() if row.launch_id is not None}
+    spent = spend.values("request__launch_id", "allocation__pool__currency").annotate(
+        spent=Sum("d_spent")
+    )
+    for row in spent.order_by():
+        target = launch_rows.get(row["request__launch_id"])
+        if target is not None:
+            currency = row["allocation__pool__currency"]
+            add_money(target.totals.mdf_spent, currency, row["spent"])
+            add_money(target.totals.funded_spent, currency, row["spent"])
+    for row in launch_rows.values():
+        if row.totals.funded_spent:
+            # A funded launch: its results are its requests' results.
+            row.totals.funded_leads = row.totals.leads
+            row.totals.funded_pipeline = dict(row.totals.pipeline)
+            row.totals.funded_revenue = dict(row.totals.revenue)
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.kit_id is None, r.kit_name.lower(), r.launch_id is None, r.launch_code),
+    )
+
+
+def launch_totals(*, partner: Partner, launch_ids: Iterable[int]) -> dict[int, Totals]:
+    """All-time totals of each of the partner's launches (clicks, leads, pipeline,
+    revenue, ...), keyed by launch id; launches without results are absent. One query."""
+    ids = list(launch_ids)
+    totals: dict[int, Totals] = {}
+    if not ids:
+        return totals
+    rows = (
+        DailyMetric.objects.filter(partner=partner, launch_id__in=ids)
+        .values("launch_id", "currency")
+        .annotate(**SUMS)
+        .order_by()
+    )
+    for row in rows:
+        totals.setdefault(row["launch_id"], Totals()).add_row(row, prefix=T)
+    return totals
+
+
+# --- across partners (staff) ------------------------------------------------------------
+
+
+def _staff_scope(across_partners: bool) -> AbstractContextManager[Any]:
+    """`scopes_disabled()` for a read across partners (staff), else nothing."""
+    return scopes_disabled() if across_partners else nullcontext()
+
+
+# Columns the leaderboard sorts by besides the KPIs.
+LEADERBOARD_FIELDS = ("name", "tier")
+
+
+@dataclass
+class LeaderRow:
+    partner_id: int
+    name: str
+    slug: str
+    uuid: Any
+    tier: str
+    tier_rank: int
+    partner_type: str
+    channel_manager: str
+    totals: Totals = field(default_factory=Totals)
+    kpis: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Leaderboard:
+    page: Page
+    rows: list[LeaderRow]
+    sort: str
+    currency: str
+    currencies: list[str]
+    count: int
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    """ "-revenue" → ("revenue", descending); unknown names fall back to -revenue."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in BY_NAME and name not in LEADERBOARD_FIELDS:
+        return "revenue", True
+    return name, descending
+
+
+def _sort_key(name: str, currency: str) -> Any:
+    def key(row: LeaderRow) -> Any:
+        if name == "name":
+            return row.name.lower()
+        if name == "tier":
+            return row.tier_rank
+        value = row.kpis[name]
+        if BY_NAME[name].per_currency:
+            value = value.get(currency)
+        return value
+
+    return key
+
+
+def leaderboard(
+    *,
+    start: date,
+    end: date,
+    sort: str = "-revenue",
+    currency: str = "",
+    tier: int | None = None,
+    partner_type: str = "",
+    region: int | None = None,
+    channel_manager: int | None = None,
+    page: int | str = 1,
+    per_page: int = 25,
+) -> Leaderboard:
+    """Partners (not applicants) ranked by any KPI over [start, end], filtered by tier,
+    type, region and channel manager. A money KPI sorts by its amount in `currency`
+    (default: the currency with the most revenue rows); partners without a value sort
+    last either way. Three queries whatever the number of partners."""
+    name, descending = parse_sort(sort)
+    with scopes_disabled():
+        partners = Partner.objects.exclude(status=Partner.Status.APPLICANT)
+        if tier:
+            partners = partners.filter(tier_id=tier)
+        if partner_type:
+            partners = partners.filter(partner_type=partner_type)
+        if region:
+            partners = partners.filter(regions__id=region)
+        if channel_manager:
+            partners = partners.filter(channel_manager_id=channel_manager)
+        rows: dict[int, LeaderRow] = {}
+        for partner in partners.values(
+            "id",
+            "name",
+            "slug",
+            "uuid",
+            "tier__name",
+            "tier__rank",
+            "partner_type",
+            "channel_manager__first_name",
+            "channel_manager__last_name",
+            "channel_manager__username",
+        ).distinct():
+            manager = " ".join(
+                part
+                for part in (
+                    partner["channel_manager__first_name"],
+                    partner["channel_manager__last_name"],
+                )
+                if part
+            )
+            rows[partner["id"]] = LeaderRow(
+                partner_id=partner["id"],
+                name=partner["name"],
+                slug=partner["slug"],
+                uuid=partner["uuid"],
+                tier=partner["tier__name"],
+                tier_rank=partner["tier__rank"],
+                partner_type=partner["partner_type"],
+                channel_manager=manager or partner["channel_manager__username"] or "",
+            )
+        ids = partners.values("id")
+        spend = _spend(start, end).filter(partner_id__in=ids)
+        metrics = (
+            _metrics(start, end)
+            .filter(partner_id__in=ids)
+            .values("partner_id", "currency")
+            .annotate(**SUMS, **_funded_sums(_funded_launches(spend)))
+        )
+        revenue_rows: dict[str, int] = defaultdict(int)
+        for row in metrics.order_by():
+            target = rows.get(row["partner_id"])
+            if target is None:
+                continue
+            target.totals.add_row(row, prefix=T)
+            _add_funded(target.totals, row)
+            if row["currency"] and row["t_revenue"]:
+                revenue_rows[row["currency"]] += 1
+        spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
+        for row in spent.order_by():
+            if row["partner_id"] in rows:
+                _add_spend(rows[row["partner_id"]].totals, row, row["allocation__pool__currency"])
+    currencies = sorted(
+        {c for row in rows.values() for c in (*row.totals.revenue, *row.totals.pipeline)}
+        | {c for row in rows.values() for c in row.totals.mdf_spent}
+    )
+    if currency not in currencies:
+        currency = max(revenue_rows, key=lambda c: (revenue_rows[c], c)) if revenue_rows else ""
+        if not currency and currencies:
+            currency = currencies[0]
+    for row in rows.values():
+        row.kpis = {kpi.name: kpi.value(row.totals) for kpi in BY_NAME.values()}
+    key = _sort_key(name, currency)
+    present = [row for row in rows.values() if key(row) is not None]
+    missing = [row for row in rows.values() if key(row) is None]
+    present.sort(key=lambda row: row.name.lower())
+    present.sort(key=key, reverse=descending)
+    missing.sort(key=lambda row: row.name.lower())
+    ordered = present + missing
+    paginator = Paginator(ordered, per_page)
+    page_obj = paginator.get_page(page)
+    return Leaderboard(
+        page=page_obj,
+        rows=list(page_obj.object_list),
+        sort=("-" if descending else "") + name,
+        currency=currency,
+        currencies=currencies,
+        count=paginator.count,
+    )
+
+
+@dataclass
+class KitRow:
+    kit_id: int | None
+    name: str
+    slug: str
+    partners: int = 0
+    launches: int = 0
+    totals: Totals = field(default_factory=Totals)
+
+
+def kit_performance(*, start: date, end: date) -> list[KitRow]:
+    """Each kit's totals across partners over [start, end], with how many partners and
+    launches brought results; the most leads first. Two queries."""
+    rows: dict[int | None, KitRow] = {}
+    with scopes_disabled():
+        metrics = _metrics(start, end).filter(kit__isnull=False)
+        for row in (
+            metrics.values("kit_id", "kit__name", "kit__slug", "currency")
+            .annotate(**SUMS)
+            .order_by()
+        ):
+            kit = rows.setdefault(
+                row["kit_id"], KitRow(row["kit_id"], row["kit__name"], row["kit__slug"])
+            )
+            kit.totals.add_row(row, prefix=T)
+        counts = metrics.values("kit_id").annotate(
+            partners=Count("partner_id", distinct=True), launches=Count("launch_id", distinct=True)
+        )
+        for row in counts.order_by():
+            if row["kit_id"] in rows:
+                rows[row["kit_id"]].partners = row["partners"]
+                rows[row["kit_id"]].launches = row["launches"]
+    return sorted(rows.values(), key=lambda r: (-r.totals.leads, -r.totals.clicks, r.name.lower()))
+
+
+@dataclass
+class RoiRow:
+    key: int
+    name: str
+    slug: str = ""
+    uuid: Any = None
+    currency: str = ""
+    funded_launches: int = 0
+    totals: Totals = field(default_factory=Totals)
+
+
+def mdf_roi_by_partner(*, start: date, end: date) -> list[RoiRow]:
+    """Per partner with MDF spend in [start, end]: MDF spent, spend on funded requests
+    and the results of the launches they name (`analytics.kpis` for the definitions).
+    Three queries."""
+    rows: dict[int, RoiRow] = {}
+    with scopes_disabled():
+        spend = _spend(start, end)
+        for row in (
+            spend.values(
+                "partner_id",
+                "partner__name",
+                "partner__slug",
+                "partner__uuid",
+                "allocation__pool__currency",
+            )
+            .annotate(**_spend_sums())
+            .order_by()
+        ):
+            target = rows.setdefault(
+                row["partner_id"],
+                RoiRow(
+                    row["partner_id"],
+                    row["partner__name"],
+                    row["partner__slug"],
+                    row["partner__uuid"],
+                ),
+            )
+            _add_spend(target.totals, row, row["allocation__pool__currency"])
+        funded = _funded_launches(spend)
+        results = (
+            _metrics(start, end)
+            .filter(launch_id__in=funded)
+            .values("partner_id", "currency")
+            .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
+        )
+        for row in results.order_by():
+            if row["partner_id"] in rows:
+                _add_funded(rows[row["partner_id"]].totals, row)
+        launches = (
+            spend.filter(request__launch__isnull=False)
+            .values("partner_id")
+            .annotate(n=Count("request__launch_id", distinct=True))
+        )
+        for row in launches.order_by():
+            rows[row["partner_id"]].funded_launches = row["n"]
+    return sorted(rows.values(), key=lambda r: r.name.lower())
+
+
+def mdf_roi_by_pool(*, start: date, end: date) -> list[RoiRow]:
+    """Per fund pool (one currency each) with spend in [start, end]: MDF spent, the
+    spend on requests naming a launch and those launches' results. A launch funded
+    from two pools counts in full in each. Three queries."""
+    rows: dict[int, RoiRow] = {}
+    with scopes_disabled():
+        spend = _spend(start, end)
+        for row in (
+            spend.values(
+                "allocation__pool_id", "allocation__pool__name", "allocation__pool__currency"
+            )
+            .annotate(**_spend_sums())
+            .order_by()
+        ):
+            target = rows.setdefault(
+                row["allocation__pool_id"],
+                RoiRow(
+                    row["allocation__pool_id"],
+                    row["allocation__pool__name"],
+                    currency=row["allocation__pool__currency"],
+                ),
+            )
+            _add_spend(target.totals, row, target.currency)
+        pairs = (
+            spend.filter(request__launch__isnull=False)
+            .values_list("allocation__pool_id", "request__launch_id")
+            .distinct()
+            .order_by()
+        )
+        pools_of: dict[int, set[int]] = defaultdict(set)
+        for pool_id, launch_id in pairs:
+            pools_of[launch_id].add(pool_id)
+        results = (
+            _metrics(start, end)
+            .filter(launch_id__in=_funded_launches(spend))
+            .values("launch_id", "currency")
+            .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
+        )
+        for row in results.order_by():
+            for pool_id in pools_of.get(row["launch_id"], ()):
+                _add_funded(rows[pool_id].totals, row)
+    for launch_pools in pools_of.values():
+        for pool_id in launch_pools:
+            rows[pool_id].funded_launches += 1
+    return sorted(rows.values(), key=lambda r: r.name.lower())
+
+
+def top_assets_by_downloads(*, start: date, end: date, limit: int = 20) -> list[dict[str, Any]]:
+    """The library assets downloaded most in [start, end] (the library's download
+    records), with how many partners downloaded each. One query."""
+    since, until = _bounds(start, end)
+    with scopes_disabled():
+        rows = (
+            DownloadRecord.objects.filter(at__gte=since, at__lt=until)
+            .values("asset_id", "asset__title", "asset__uuid")
+            .annotate(downloads=Count("id"), partners=Count("partner_id", distinct=True))
+            .order_by("-downloads", "asset__title")[:limit]
+        )
+        return list(rows)
+
+
+def pools_for_filter() -> QuerySet[FundPool]:
+    return FundPool.objects.order_by("-period_start", "name")
+
+
+# --- freshness ------------------------------------------------------------------------
+
+
+def freshness() -> datetime | None:
+    """When the daily metrics were last rolled up (None: never)."""
+    return (
+        RollupState.objects.filter(name=ROLLUP_NAME).values_list("rolled_up_at", flat=True).first()
+    )
+
+
+def freshness_text(at: datetime | None) -> str:
+    """'Updated 40 seconds ago', or that results have not been rolled up yet."""
+    if at is None:
+        return _("Not updated yet: results appear here within a minute of arriving.")
+    return _("Updated %(ago)s") % {"ago": naturaltime(at)}
+
+
+def iter_rows(points: list[Point]) -> Iterator[tuple[date, Totals]]:
+    for point in points:
+        yield point.start, point.totals

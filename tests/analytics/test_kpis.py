@@ -1,0 +1,176 @@
+"""Every KPI's definition (analytics/kpis.py): pure functions over totals. Zero
+denominators give None ("—"), currencies are never added or compared across, and MDF
+ROI follows the fund request → launch link."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from analytics import kpis, selectors
+from analytics.kpis import BY_NAME, Totals, display
+from tests.analytics.performance_data import funded_spend, make_kit, make_launch, results, today
+
+D = Decimal
+
+
+def value(name: str, totals: Totals):
+    return BY_NAME[name].value(totals)
+
+
+def test_every_kpi_has_a_name_label_meaning_and_format():
+    names = [kpi.name for kpi in kpis.KPIS]
+    assert names == [
+        "clicks", "downloads", "leads", "mqls", "opportunities", "won", "pipeline", "revenue",
+        "click_to_lead", "lead_to_opportunity", "opportunity_to_won", "mdf_spent",
+        "cost_per_lead", "pipeline_per_mdf", "mdf_roi",
+    ]  # fmt: skip
+    for kpi in kpis.KPIS:
+        assert str(kpi.label) and str(kpi.meaning).endswith(".")
+        assert kpi.format in ("count", "percent", "money", "ratio")
+
+
+def test_counts_are_the_totals():
+    totals = Totals(clicks=120, downloads=7, leads=12, mqls=5, opportunities=3, won=1)
+    assert [
+        value(n, totals) for n in ("clicks", "downloads", "leads", "mqls", "opportunities", "won")
+    ] == [120, 7, 12, 5, 3, 1]
+
+
+def test_conversion_rates_in_percent_to_one_decimal():
+    totals = Totals(clicks=300, leads=12, opportunities=4, won=1)
+    assert value("click_to_lead", totals) == D("4.0")
+    assert value("lead_to_opportunity", totals) == D("33.3")
+    assert value("opportunity_to_won", totals) == D("25.0")
+
+
+@pytest.mark.parametrize("name", ["click_to_lead", "lead_to_opportunity", "opportunity_to_won"])
+def test_a_rate_with_a_zero_denominator_is_none_and_shows_a_dash(name):
+    totals = Totals()
+    assert value(name, totals) is None
+    assert display(BY_NAME[name], None) == ["—"]
+
+
+def test_money_stays_per_currency_and_is_never_added_across():
+    totals = Totals()
+    totals.add_row({"currency": "EUR", "pipeline": "1000.00", "revenue": "200.00", "won": 1})
+    totals.add_row({"currency": "USD", "pipeline": "500.00", "revenue": "0", "opportunities": 2})
+    totals.add_row({"currency": "EUR", "pipeline": "1.50", "revenue": "0"})
+    assert value("pipeline", totals) == {"EUR": D("1001.50"), "USD": D("500.00")}
+    assert value("revenue", totals) == {"EUR": D("200.00")}
+    assert display(BY_NAME["pipeline"], value("pipeline", totals)) == ["1,001.50 EUR", "500.00 USD"]
+    assert display(BY_NAME["revenue"], {}) == ["—"]
+    # Counts of all currency rows add up: they carry no currency.
+    assert totals.won == 1 and totals.opportunities == 2
+
+
+def test_cost_per_lead_pipeline_per_mdf_and_roi_within_one_currency():
+    totals = Totals(
+        funded_spent={"EUR": D("1000.00")},
+        funded_leads=40,
+        funded_pipeline={"EUR": D("8000.00")},
+        funded_revenue={"EUR": D("3000.00")},
+    )
+    assert value("cost_per_lead", totals) == {"EUR": D("25.00")}
+    assert value("pipeline_per_mdf", totals) == {"EUR": D("8.00")}
+    assert value("mdf_roi", totals) == {"EUR": D("200.0")}
+    assert display(BY_NAME["mdf_roi"], value("mdf_roi", totals)) == ["200.0 % (EUR)"]
+
+
+def test_a_ratio_never_mixes_currencies():
+    # Spent in EUR, earned only in USD: EUR earned nothing (−100 %); USD had no spend
+    # to compare with (None). The USD revenue is never set against the EUR spend.
+    totals = Totals(
+        funded_spent={"EUR": D("1000.00")},
+        funded_revenue={"USD": D("5000.00")},
+        funded_pipeline={"USD": D("9000.00")},
+    )
+    assert value("mdf_roi", totals) == {"EUR": D("-100.0"), "USD": None}
+    assert value("pipeline_per_mdf", totals) == {"EUR": D("0.00"), "USD": None}
+    assert display(BY_NAME["mdf_roi"], value("mdf_roi", totals)) == ["−100.0 % (EUR)", "— (USD)"]
+    # Spent in two currencies, earned in one: each currency against itself only.
+    totals = Totals(
+        funded_spent={"EUR": D("1000.00"), "USD": D("500.00")},
+        funded_revenue={"EUR": D("1500.00")},
+    )
+    assert value("mdf_roi", totals) == {"EUR": D("50.0"), "USD": D("-100.0")}
+
+
+def test_spend_without_any_result_is_minus_one_hundred_percent():
+    totals = Totals(funded_spent={"EUR": D("1000.00")})
+    assert value("mdf_roi", totals) == {"EUR": D("-100.0")}
+    assert value("cost_per_lead", totals) == {"EUR": None}  # no leads: no cost per lead
+
+
+def test_no_spend_no_ratio():
+    totals = Totals(funded_revenue={"EUR": D("1000.00")}, funded_leads=5)
+    assert value("mdf_roi", totals) == {"EUR": None}
+    assert display(BY_NAME["mdf_roi"], {"EUR": None}) == ["— (EUR)"]
+    assert display(BY_NAME["mdf_roi"], {}) == ["—"]
+    assert value("cost_per_lead", totals) == {}
+
+
+def test_change_against_the_previous_period_in_words_and_arrows():
+    leads = BY_NAME["leads"]
+    [up] = kpis.change(leads, 12, 10)
+    assert (up.direction, up.arrow, up.text) == ("up", "▲", "+20.0 %")
+    [down] = kpis.change(leads, 5, 10)
+    assert (down.direction, down.arrow, down.text) == ("down", "▼", "\u221250.0 %")
+    [new] = kpis.change(leads, 3, 0)
+    assert new.text == "new"
+    rate = BY_NAME["click_to_lead"]
+    [points] = kpis.change(rate, D("4.5"), D("3.0"))
+    assert points.text == "+1.5 points"
+    assert kpis.change(rate, D("4.5"), None) == []  # undefined before: nothing to say
+    revenue = kpis.change(
+        BY_NAME["revenue"], {"EUR": D("150.00")}, {"EUR": D("100.00"), "USD": D("10.00")}
+    )
+    assert [(c.currency, c.text) for c in revenue] == [("EUR", "+50.0 %"), ("USD", "\u2212100.0 %")]
+
+
+def test_api_shape_decimal_strings_with_currency():
+    totals = Totals(clicks=10, leads=0, pipeline={"EUR": D("12.50")})
+    data = kpis.as_json(totals)
+    assert data["clicks"] == 10
+    assert data["click_to_lead"] == "0.0"
+    assert data["lead_to_opportunity"] is None
+    assert data["pipeline"] == [{"currency": "EUR", "value": "12.50"}]
+
+
+@pytest.mark.django_db
+def test_mdf_roi_goes_through_the_fund_request_launch_link(alice, bob, staff_users):
+    # given: two launches of alice; a fund request names the first; 1,000 EUR spent on it
+    kit = make_kit()
+    funded, unfunded = make_launch(alice, kit, "Funded"), make_launch(alice, kit, "Other")
+    day = today() - timedelta(days=1)
+    results(
+        alice.partner,
+        day,
+        launch=funded,
+        clicks=100,
+        leads=20,
+        opps=2,
+        won=1,
+        pipeline="9000.00",
+        revenue="4000.00",
+    )
+    results(alice.partner, day, launch=unfunded, clicks=50, leads=10, won=1, revenue="7000.00")
+    results(bob.partner, day, launch=make_launch(bob, kit), leads=99, won=3, revenue="99999.00")
+    funded_spend(alice, staff_users, launch=funded, amount="1000.00")
+    funded_spend(alice, staff_users, launch=None, amount="300.00")  # names no launch
+
+    # when
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        totals = selectors.partner_totals(partner=alice.partner, start=day, end=today())
+
+    # then: MDF spent counts all spend; ROI only the funded launch's revenue vs its spend
+    assert value("mdf_spent", totals) == {"EUR": D("1300.00")}
+    assert totals.funded_spent == {"EUR": D("1000.00")}
+    assert value("revenue", totals) == {"EUR": D("11000.00")}
+    assert value("mdf_roi", totals) == {"EUR": D("300.0")}  # (4000 − 1000) ÷ 1000
+    assert value("cost_per_lead", totals) == {"EUR": D("50.00")}  # 1000 ÷ 20 leads
+    assert value("pipeline_per_mdf", totals) == {"EUR": D("9.00")}
