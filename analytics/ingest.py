@@ -63,6 +63,7 @@ from django_scopes import scope, scopes_disabled
 
 from analytics.models import AMOUNT_KINDS, RESULT_KINDS, ResultEvent
 from campaigns.models import CampaignKit, Launch
+from config.api_input import MAX_JSON_DEPTH, json_depth
 from mdf.money import known_currency, to_money
 from partners.models import Partner
 
@@ -234,17 +235,36 @@ def decode_batch(payload: Payload) -> list[Event]:
         else:
             batch = msgspec.convert({"events": list(payload)}, type=Batch)  # type: ignore[arg-type]
     except msgspec.ValidationError as exc:  # well-formed JSON of the wrong shape
-        data = msgspec.json.decode(payload) if is_json else {"events": list(payload)}  # type: ignore[arg-type]
+        data = _untyped(payload) if is_json else {"events": list(payload)}  # type: ignore[arg-type]
         raise BatchRejected(_structure_errors(data) or [_msgspec_error(exc)]) from None
     except msgspec.DecodeError as exc:
-        message = _("The body is not valid JSON (%(error)s).") % {"error": exc}
-        raise BatchRejected([EventError(None, "body", message, "parse_error")]) from None
+        raise BatchRejected([_parse_error(str(exc))]) from None
     count = len(batch.events)
     if count > MAX_EVENTS:
         raise BatchRejected([_too_many(count)])
     if count == 0:
         raise BatchRejected([EventError(None, "events", _("The batch has no events."))])
     return batch.events
+
+
+def _untyped(payload: bytes | bytearray | memoryview | str) -> Any:
+    """The body decoded without a type, to say what is wrong with its shape; refused
+    past the API's nesting limit (config.api_input), as DRF's parser refuses it."""
+    try:
+        data = msgspec.json.decode(payload)
+        too_deep = json_depth(data) > MAX_JSON_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        reason = _("the body nests deeper than %(depth)s levels.") % {"depth": MAX_JSON_DEPTH}
+        raise BatchRejected([_parse_error(reason)]) from None
+    return data
+
+
+def _parse_error(reason: str) -> EventError:
+    return EventError(
+        None, "body", _("JSON parse error - %(reason)s") % {"reason": reason}, "parse_error"
+    )
 
 
 def _too_many(count: int) -> EventError:

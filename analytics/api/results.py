@@ -13,7 +13,8 @@ Its size limit is `settings.RESULTS_MAX_BODY_SIZE`, above the API's general one.
 Answers:
 - 201 `{"created": n, "duplicates": m}` when at least one event was new; 200 with the
   same body when every event was already recorded (a replay: nothing stored).
-- 400 in the API's error format, one error per problem: `attr` is
+- 400 in the API's error format (`parse_error`, a `client_error`, for a body that is
+  not JSON), one error per problem: `attr` is
   `events.<index>.<field>` (drf-standardized-errors' spelling of nested fields), or
   the batch's own field (`events`, an unknown top-level field) or null for the body
   as a whole; each error also carries `index` (null for the batch) and `field`.
@@ -54,8 +55,10 @@ class ResultsPermission(permissions.BasePermission):
 
 def error_body(errors: list[ingest.EventError]) -> dict[str, Any]:
     """The API's validation error format, with each error's index and field."""
+    # A body that is not JSON at all is a parse error, as DRF's parser answers it.
+    parse_error = all(error.code == "parse_error" for error in errors)
     return {
-        "type": "validation_error",
+        "type": "client_error" if parse_error else "validation_error",
         "errors": [
             {
                 "code": error.code,
@@ -133,7 +136,10 @@ _COUNTS_DOC = inline_serializer(
 _ERRORS_DOC = inline_serializer(
     "ResultErrorResponse400",
     {
-        "type": serializers.ChoiceField(choices=["validation_error"]),
+        "type": serializers.ChoiceField(
+            choices=["validation_error", "client_error"],
+            help_text="client_error (code parse_error) when the body is not JSON.",
+        ),
         "errors": inline_serializer(
             "ResultError",
             {

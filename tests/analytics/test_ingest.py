@@ -191,8 +191,10 @@ def test_one_event_over_the_limit_is_one_error_naming_the_limit(as_alice, as_jso
     ("body", "field", "text"),
     [
         (b'{"events": []}', "events", "no events"),
-        (b'{"events": [', "body", "not valid JSON"),
-        (b"\xff\xfe", "body", "not valid JSON"),
+        (b'{"events": [', "body", "JSON parse error"),
+        (b"\xff\xfe", "body", "JSON parse error"),
+        (b"[" * 40 + b"]" * 40, "body", "nests deeper than 32 levels"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "body", "nests deeper than 32 levels"),
         (b"[]", "body", '{"events"'),
         (b'{"events": {}}', "events", "list"),
         (b'{"events": [], "extra": 1}', "extra", "Unknown field"),

@@ -125,6 +125,7 @@ def test_a_body_that_is_not_a_json_batch(alice_key, body, content_type, status, 
     response = key_client(alice_key).post(URL, body, content_type=content_type)
     assert response.status_code == status
     assert attrs(response) == [attr]
+    assert response.json()["type"] == "client_error"  # as DRF's parser answers these
 
 
 def test_a_partner_key_cannot_send_for_another_partner(alice, bob, alice_key):
