@@ -37,7 +37,13 @@ from campaigns.serializers import (
     LaunchUpdateSerializer,
 )
 from config.api import as_api_validation_error
-from config.idempotency import HEADER, IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.idempotency import (
+    HEADER,
+    IDEMPOTENCY_KEY_PARAMETER,
+    ErrorResponse422Serializer,
+    idempotent,
+    replayed_header,
+)
 from partners.models import Membership, PartnerAPIKey
 from partners.scoping import PartnerScopedAPIMixin
 
@@ -201,8 +207,8 @@ class LaunchViewSet(
             "start."
         ),
         request=LaunchCreateSerializer,
-        responses={201: LaunchSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: LaunchSerializer, 422: ErrorResponse422Serializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER, replayed_header(201)],
     )
     @idempotent
     def create(self, request: Request) -> Response:

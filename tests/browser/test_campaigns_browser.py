@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from campaigns import services
 from campaigns.models import Launch
@@ -73,7 +74,7 @@ def test_a_marketer_launches_a_kit_and_gets_its_tracking_link(
     screenshot(page, "campaigns-kits-desktop")
     assert_accessible(page, "campaign kits")
 
-    page.get_by_label("Search").fill("ransomware")
+    page.get_by_role("searchbox", name="Search").fill("ransomware")
     page.get_by_role("button", name="Apply").click()
     assert main.get_by_role("heading", name="Backup you can trust").is_visible()
     assert main.get_by_role("heading", name="Zero trust week").count() == 0
@@ -82,7 +83,7 @@ def test_a_marketer_launches_a_kit_and_gets_its_tracking_link(
     main.get_by_role("link", name="Zero trust week").click()
     page.wait_for_url(re.compile(r".*/kits/zero-trust-week/$"))
     assert main.get_by_text("2,500.00 EUR").is_visible()
-    assert main.get_by_role("link", name="Zero trust datasheet").is_visible()
+    assert main.get_by_role("link", name="Zero trust datasheet", exact=True).is_visible()
     assert main.get_by_text("Bob's battlecard").count() == 0
     download = main.get_by_role("link", name=re.compile("Download Zero trust datasheet"))
     assert download.get_attribute("href").endswith("?kit=zero-trust-week")
@@ -95,11 +96,11 @@ def test_a_marketer_launches_a_kit_and_gets_its_tracking_link(
     page.wait_for_url(re.compile(r".*/launches/[0-9A-Za-z]{10}/$"))
     with scopes_disabled():
         launch = Launch.objects.get(name="LinkedIn zero trust push")
-    link = main.get_by_label("Your tracking link")
+    link = main.get_by_role("textbox", name="Your tracking link")
     assert link.input_value() == f"{live_server.url}/t/{launch.code}"
     assert main.get_by_text(f"utm_content={launch.code}").is_visible()
     main.get_by_role("button", name="Copy").click()
-    assert main.get_by_text("Copied to the clipboard.").is_visible()
+    expect(main.get_by_text("Copied to the clipboard.")).to_be_visible()  # written async
     screenshot(page, "campaigns-launch-desktop")
     assert_accessible(page, "launch")
 
