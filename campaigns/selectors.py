@@ -4,7 +4,7 @@ by its tracking code, and the launches' result figures (from analytics' KPIs).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, TypedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django_scopes import scope, scopes_disabled
 
+from analytics import selectors as analytics_selectors
 from assets.models import Asset, AssetVersion
 from campaigns.models import CampaignKit, Channel, Launch, LaunchStatusChange
 from partners.models import Partner
@@ -176,40 +177,29 @@ class LaunchResults(TypedDict):
     revenue: list[tuple[Decimal, str]]
 
 
-def _amounts(value: Any) -> list[tuple[Decimal, str]]:
-    if not value:
-        return []
-    if isinstance(value, dict):
-        return [(Decimal(str(amount)), str(currency)) for currency, amount in sorted(value.items())]
-    if isinstance(value, list | tuple):
-        return [(Decimal(str(amount)), str(currency)) for amount, currency in value]
-    return [(Decimal(str(value)), "")]
+def _amounts(money: dict[str, Decimal]) -> list[tuple[Decimal, str]]:
+    return [(amount, currency) for currency, amount in sorted(money.items())]
 
 
-def _empty() -> LaunchResults:
-    return {"clicks": 0, "leads": 0, "pipeline": [], "revenue": []}
-
-
-def _analytics_launch_totals() -> Callable[..., dict[int, dict[str, Any]]] | None:
-    """`analytics.selectors.launch_totals`, when analytics has it (else None)."""
-    try:
-        from analytics import selectors as analytics_selectors  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(analytics_selectors, "launch_totals", None)
-
-
-def launch_results(
-    *, partner: Partner | None, launch_ids: Iterable[int]
-) -> dict[int, LaunchResults]:
-    """Clicks, leads, pipeline and revenue per launch id, as analytics' KPIs define them
-    (`analytics.selectors.launch_totals`). Until analytics has that function, every
-    launch reads zero: the one place that adapts its answer for the campaign pages."""
+def launch_results(*, partner: Partner, launch_ids: Iterable[int]) -> dict[int, LaunchResults]:
+    """Clicks, leads, pipeline and revenue per launch id, as analytics defines them
+    (`analytics.selectors.launch_totals`, one query); a launch without results reads 0."""
     ids = list(launch_ids)
-    results = {launch_id: _empty() for launch_id in ids}
-    totals = _analytics_launch_totals()
-    if not ids or totals is None:
-        return results
+    totals = analytics_selectors.launch_totals(partner=partner, launch_ids=ids)
+    results: dict[int, LaunchResults] = {}
+    for launch_id in ids:
+        figures = totals.get(launch_id)
+        results[launch_id] = (
+            {
+                "clicks": figures.clicks,
+                "leads": figures.leads,
+                "pipeline": _amounts(figures.pipeline),
+                "revenue": _amounts(figures.revenue),
+            }
+            if figures
+            else {"clicks": 0, "leads": 0, "pipeline": [], "revenue": []}
+        )
+    return results
     for launch_id, figures in (totals(partner=partner, launch_ids=ids) or {}).items():
         if launch_id in results and figures:
             results[launch_id] = {

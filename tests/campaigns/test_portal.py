@@ -174,27 +174,38 @@ def test_my_launches_lists_own_launches_with_links_figures_and_a_status_filter(
     assert [launch.code for launch in active] == [mine.code]
 
 
-def test_the_figures_come_from_analytics_when_it_has_them(as_alice, alice, monkeypatch):
+def test_a_launchs_figures_are_its_rolled_up_results_per_currency(as_alice, alice):
+    from datetime import date
     from decimal import Decimal
 
-    from campaigns import selectors
+    from analytics.models import DailyMetric
 
     launch = make_launch(alice, make_kit())
-
-    def launch_totals(*, partner, launch_ids):
-        return {
-            launch.pk: {
-                "clicks": 12,
-                "leads": 3,
-                "pipeline": {"USD": Decimal("5000")},
-                "revenue": {},
-            }
-        }
-
-    monkeypatch.setattr(selectors, "_analytics_launch_totals", lambda: launch_totals)
+    with scopes_disabled():
+        for day, currency, clicks, leads, pipeline in (
+            (date(2026, 11, 2), "", 7, 2, "0"),
+            (date(2026, 11, 3), "", 5, 1, "0"),
+            (date(2026, 11, 3), "USD", 0, 0, "5000.00"),
+            (date(2026, 11, 4), "EUR", 0, 0, "1200.00"),
+        ):
+            DailyMetric.objects.create(
+                partner=alice.partner,
+                kit=launch.kit,
+                launch=launch,
+                day=day,
+                currency=currency,
+                clicks=clicks,
+                leads=leads,
+                pipeline=Decimal(pipeline),
+            )
     page = as_alice.get(reverse("campaigns:launch_detail", kwargs={"code": launch.code}))
     assert page.context["results"]["clicks"] == 12
-    assert "5,000.00 USD" in page.content.decode()
+    assert page.context["results"]["leads"] == 3
+    body = page.content.decode()
+    assert "5,000.00 USD" in body
+    assert "1,200.00 EUR" in body  # beside the dollars, never added to them
+    listing = as_alice.get(reverse("campaigns:launch_list")).content.decode()
+    assert "5,000.00 USD" in listing
 
 
 def test_another_partners_launch_answers_404(as_alice, bob):
