@@ -16,7 +16,6 @@ A click is recorded but not counted (`ResultEvent.counted` is False) when it is:
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
@@ -30,8 +29,6 @@ from django_scopes import scope
 from analytics.models import BotReason, EventKind, ResultEvent, VisitorSalt
 from assets.models import DownloadRecord
 from campaigns.models import CampaignKit, Launch
-
-logger = logging.getLogger(__name__)
 
 CLICK_SOURCE = "tracking"
 DOWNLOAD_SOURCE = "library"
