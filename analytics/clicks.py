@@ -16,15 +16,12 @@ A click is recorded but not counted (`ResultEvent.counted` is False) when it is:
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
 
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django_scopes import scope
@@ -32,8 +29,6 @@ from django_scopes import scope
 from analytics.models import BotReason, EventKind, ResultEvent, VisitorSalt
 from assets.models import DownloadRecord
 from campaigns.models import CampaignKit, Launch
-
-logger = logging.getLogger(__name__)
 
 CLICK_SOURCE = "tracking"
 DOWNLOAD_SOURCE = "library"
@@ -117,29 +112,32 @@ def _burst_or_repeat(*, launch: Launch, key: str, now: datetime) -> tuple[str, b
     """(bot reason, repeat) of a click of visitor `key` on `launch` at `now`.
 
     One query on the partial index `resultevent_visitor_clicks` (visitor_key,
-    occurred_at): the distinct launches among the visitor's recent clicks that
-    matter, i.e. a counted click on this launch within REPEAT_WINDOW (a repeat), or
-    any click on another launch of the same partner within BURST_WINDOW (a burst).
+    occurred_at): the visitor's clicks on this partner's links within REPEAT_WINDOW
+    (a handful for a person), judged here: another launch within BURST_WINDOW makes
+    a burst; a counted click on this launch makes a repeat.
     """
     recent = (
         ResultEvent.objects.filter(
-            kind=EventKind.CLICK, visitor_key=key, occurred_at__gte=now - REPEAT_WINDOW
-        )
-        .filter(
-            Q(launch=launch, bot_reason="", repeat=False)
-            | (
-                Q(partner_id=launch.partner_id, occurred_at__gte=now - BURST_WINDOW)
-                & ~Q(launch=launch)
-            )
+            kind=EventKind.CLICK,
+            visitor_key=key,
+            occurred_at__gte=now - REPEAT_WINDOW,
+            partner_id=launch.partner_id,
         )
         .order_by()
-        .values_list("launch_id", flat=True)
-        .distinct()
+        .values_list("launch_id", "occurred_at", "bot_reason", "repeat")
     )
-    launches = set(recent)
-    if len(launches - {launch.pk}) + 1 >= BURST_LAUNCHES:
+    burst_since = now - BURST_WINDOW
+    others: set[int] = set()
+    repeat = False
+    for launch_id, occurred_at, bot_reason, was_repeat in recent:
+        if launch_id != launch.pk:
+            if occurred_at >= burst_since:
+                others.add(launch_id)
+        elif not bot_reason and not was_repeat:
+            repeat = True
+    if len(others) + 1 >= BURST_LAUNCHES:
         return BotReason.BURST, False
-    return "", launch.pk in launches
+    return "", repeat
 
 
 def click_record(*, launch: Launch, request: HttpRequest) -> ResultEvent:
@@ -153,14 +151,17 @@ def click_record(*, launch: Launch, request: HttpRequest) -> ResultEvent:
     - a launch that is not running (paused, completed) still gets its click, marked
       `launch_inactive`;
     - bots and repeats are recorded, never counted (`ResultEvent.counted`).
-    Raises what the database raises; the tracking view catches it, since a click
-    that could not be recorded must never break the redirect.
+    No transaction of its own: the check and the INSERT are each one statement, and
+    two clicks at the same instant could both be counted under any isolation short of
+    serializable, which a click is not worth. Raises what the database raises; the
+    tracking view catches it, since a click that could not be recorded must never
+    break the redirect.
     """
     now = timezone.now()
     day = timezone.localdate(now)
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     repeat = False
-    with transaction.atomic(), scope(partner=launch.partner):
+    with scope(partner=launch.partner):
         key = visitor_key(day=day, ip=client_ip(request), user_agent=user_agent)
         if request.method == "HEAD":
             bot_reason = BotReason.HEAD
@@ -217,13 +218,14 @@ def download_record(*, download: DownloadRecord, kit_slug: str | None) -> Result
 
     Rules:
     - one event per DownloadRecord (its id is the external id), written in the
-      caller's transaction, so both are stored or neither is;
+      caller's transaction (`assets.services.download_record`), so both are stored
+      or neither is;
     - attributed to a kit only when `download_kit` accepts the kit the download page
       named; the API's downloads name none.
     """
     kit = download_kit(download=download, kit_slug=kit_slug)
     occurred_at = download.at
-    with transaction.atomic(), scope(partner=download.partner):
+    with scope(partner=download.partner):
         return ResultEvent.objects.create(
             partner=download.partner,
             kit=kit,

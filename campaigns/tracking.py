@@ -34,22 +34,21 @@ def launch_by_code(code: str) -> Launch | None:
     spans partners, visibly, and the code (unguessable, unique) is the only key.
     """
     with scopes_disabled():
-        return (
-            Launch.objects.select_related("partner", "kit")
-            .only(
-                "id",
-                "code",
-                "channel",
-                "status",
-                "partner__id",
-                "partner__slug",
-                "kit__id",
-                "kit__slug",
-                "kit__landing_url",
-            )
-            .filter(code=code)
-            .first()
+        queryset = Launch.objects.select_related("partner", "kit").only(
+            "id",
+            "code",
+            "channel",
+            "status",
+            "partner__id",
+            "partner__slug",
+            "kit__id",
+            "kit__slug",
+            "kit__landing_url",
         )
+        try:
+            return queryset.get(code=code)
+        except Launch.DoesNotExist:
+            return None
 
 
 def landing_url(launch: Launch) -> str:
