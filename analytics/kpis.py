@@ -382,15 +382,14 @@ def _change_of(fmt: Format, now: Any, before: Any, currency: str = "") -> Change
     direction = _direction(delta)
     if fmt == "percent":
         points = Decimal(delta).quantize(TENTH, ROUND_HALF_UP)
-        text = _("%(sign)s%(points)s points") % {
+        points_text = _("%(sign)s%(points)s points") % {
             "sign": "+" if points > 0 else "",
             "points": f"{points:,.1f}".replace("-", "\u2212"),
         }
-        return Change(direction, str(text), currency)
+        return Change(direction, str(points_text), currency)
     relative = rate(delta, before) if before else None
     if relative is None:
-        text = _("new") if now else _("no change")
-        return Change(direction, str(text), currency)
+        return Change(direction, str(_("new") if now else _("no change")), currency)
     return Change(
         direction,
         f"{'+' if relative > 0 else ''}{relative:,.1f} %".replace("-", "\u2212"),

@@ -14,7 +14,7 @@ selectors across partners (`leaderboard`, `kit_performance`, `mdf_roi_by_*`,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -55,6 +55,12 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
+def _rows(queryset: Any) -> Iterator[dict[str, Any]]:
+    """The grouped rows of a `values().annotate()` query (no model ordering: it would
+    join the GROUP BY)."""
+    yield from queryset.order_by()
+
+
 def _metrics(start: date, end: date) -> QuerySet[DailyMetric]:
     return DailyMetric.objects.filter(day__gte=start, day__lte=end)
 
@@ -67,7 +73,7 @@ def _spend(start: date, end: date) -> QuerySet[LedgerEntry]:
     )
 
 
-def _funded_launches(spend: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+def _funded_launches(spend: QuerySet[LedgerEntry]) -> QuerySet[Any, Any]:
     """The launches named by the fund requests of these spend entries (a subquery)."""
     return spend.filter(request__launch__isnull=False).values("request__launch_id")
 
@@ -77,7 +83,7 @@ def _funded_sums(funded: QuerySet[LedgerEntry]) -> dict[str, Sum]:
     return {f"f_{name}": Sum(name, filter=Q(launch_id__in=funded)) for name in FUNDED_FIELDS}
 
 
-def _add_funded(totals: Totals, row: dict[str, Any]) -> None:
+def _add_funded(totals: Totals, row: Mapping[str, Any]) -> None:
     totals.add_funded_row(
         {"currency": row["currency"], **{name: row[f"f_{name}"] for name in FUNDED_FIELDS}}
     )
@@ -90,7 +96,7 @@ def _spend_sums() -> dict[str, Sum]:
     }
 
 
-def _add_spend(totals: Totals, row: dict[str, Any], currency: str) -> None:
+def _add_spend(totals: Totals, row: Mapping[str, Any], currency: str) -> None:
     add_money(totals.mdf_spent, currency, row["spent"])
     add_money(totals.funded_spent, currency, row["funded"])
 
@@ -123,11 +129,11 @@ def partner_totals(
             spend = spend.filter(request__launch=launch)
         totals = Totals()
         funded = _funded_sums(_funded_launches(spend))
-        for row in metrics.values("currency").annotate(**SUMS, **funded).order_by():
+        for row in _rows(metrics.values("currency").annotate(**SUMS, **funded)):
             totals.add_row(row, prefix=T)
             _add_funded(totals, row)
         spent = spend.values("allocation__pool__currency").annotate(**_spend_sums())
-        for row in spent.order_by():
+        for row in _rows(spent):
             _add_spend(totals, row, row["allocation__pool__currency"])
     return totals
 
@@ -173,13 +179,14 @@ def series(
             metrics = metrics.filter(kit=kit)
         if launch is not None:
             metrics = metrics.filter(launch=launch)
+        grouped: Any
         if granularity == "day":
             grouped = metrics.values("day", "currency")
         else:
             trunc = TruncWeek("day") if granularity == "week" else TruncMonth("day")
             grouped = metrics.annotate(period=trunc).values("period", "currency")
         points = {first: Point(first, Totals()) for first in period_starts(start, end, granularity)}
-        for row in grouped.annotate(**SUMS).order_by():
+        for row in _rows(grouped.annotate(**SUMS)):
             first = row.get("period") or row["day"]
             if isinstance(first, datetime):
                 first = first.date()
@@ -208,7 +215,7 @@ def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> 
     grouped = metrics.values(
         "kit_id", "kit__name", "kit__slug", "launch_id", "launch__code", "launch__name", "currency"
     ).annotate(**SUMS)
-    for row in grouped.order_by():
+    for row in _rows(grouped):
         key = (row["kit_id"], row["launch_id"])
         if key not in rows:
             rows[key] = BreakdownRow(
@@ -224,18 +231,19 @@ def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> 
     spent = spend.values("request__launch_id", "allocation__pool__currency").annotate(
         spent=Sum("d_spent")
     )
-    for row in spent.order_by():
+    for row in _rows(spent):
         target = launch_rows.get(row["request__launch_id"])
         if target is not None:
             currency = row["allocation__pool__currency"]
             add_money(target.totals.mdf_spent, currency, row["spent"])
             add_money(target.totals.funded_spent, currency, row["spent"])
-    for row in launch_rows.values():
-        if row.totals.funded_spent:
+    for launch_row in launch_rows.values():
+        funded = launch_row.totals
+        if funded.funded_spent:
             # A funded launch: its results are its requests' results.
-            row.totals.funded_leads = row.totals.leads
-            row.totals.funded_pipeline = dict(row.totals.pipeline)
-            row.totals.funded_revenue = dict(row.totals.revenue)
+            funded.funded_leads = funded.leads
+            funded.funded_pipeline = dict(funded.pipeline)
+            funded.funded_revenue = dict(funded.revenue)
     return sorted(
         rows.values(),
         key=lambda r: (r.kit_id is None, r.kit_name.lower(), r.launch_id is None, r.launch_code),
@@ -311,7 +319,7 @@ def _sort_key(name: str, currency: str) -> Any:
             return row.name.lower()
         if name == "tier":
             return row.tier_rank
-        value = row.kpis[name]
+        value = BY_NAME[name].value(row.totals)
         if BY_NAME[name].per_currency:
             value = value.get(currency)
         return value
@@ -387,7 +395,7 @@ def leaderboard(
             .annotate(**SUMS, **_funded_sums(_funded_launches(spend)))
         )
         revenue_rows: dict[str, int] = defaultdict(int)
-        for row in metrics.order_by():
+        for row in _rows(metrics):
             target = rows.get(row["partner_id"])
             if target is None:
                 continue
@@ -396,7 +404,7 @@ def leaderboard(
             if row["currency"] and row["t_revenue"]:
                 revenue_rows[row["currency"]] += 1
         spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
-        for row in spent.order_by():
+        for row in _rows(spent):
             if row["partner_id"] in rows:
                 _add_spend(rows[row["partner_id"]].totals, row, row["allocation__pool__currency"])
     currencies = sorted(
@@ -407,17 +415,19 @@ def leaderboard(
         currency = max(revenue_rows, key=lambda c: (revenue_rows[c], c)) if revenue_rows else ""
         if not currency and currencies:
             currency = currencies[0]
-    for row in rows.values():
-        row.kpis = {kpi.name: kpi.value(row.totals) for kpi in BY_NAME.values()}
+    # The sort KPI for every partner; all KPIs only for the page shown.
     key = _sort_key(name, currency)
-    present = [row for row in rows.values() if key(row) is not None]
-    missing = [row for row in rows.values() if key(row) is None]
-    present.sort(key=lambda row: row.name.lower())
-    present.sort(key=key, reverse=descending)
-    missing.sort(key=lambda row: row.name.lower())
-    ordered = present + missing
+    keyed = [(key(row), row) for row in rows.values()]
+    present = sorted(
+        (item for item in keyed if item[0] is not None), key=lambda i: i[1].name.lower()
+    )
+    present.sort(key=lambda item: item[0], reverse=descending)
+    missing = sorted((row for value, row in keyed if value is None), key=lambda r: r.name.lower())
+    ordered = [row for _value, row in present] + missing
     paginator = Paginator(ordered, per_page)
     page_obj = paginator.get_page(page)
+    for leader in page_obj.object_list:
+        leader.kpis = {kpi.name: kpi.value(leader.totals) for kpi in BY_NAME.values()}
     return Leaderboard(
         page=page_obj,
         rows=list(page_obj.object_list),
@@ -444,10 +454,8 @@ def kit_performance(*, start: date, end: date) -> list[KitRow]:
     rows: dict[int | None, KitRow] = {}
     with scopes_disabled():
         metrics = _metrics(start, end).filter(kit__isnull=False)
-        for row in (
-            metrics.values("kit_id", "kit__name", "kit__slug", "currency")
-            .annotate(**SUMS)
-            .order_by()
+        for row in _rows(
+            metrics.values("kit_id", "kit__name", "kit__slug", "currency").annotate(**SUMS)
         ):
             kit = rows.setdefault(
                 row["kit_id"], KitRow(row["kit_id"], row["kit__name"], row["kit__slug"])
@@ -456,7 +464,7 @@ def kit_performance(*, start: date, end: date) -> list[KitRow]:
         counts = metrics.values("kit_id").annotate(
             partners=Count("partner_id", distinct=True), launches=Count("launch_id", distinct=True)
         )
-        for row in counts.order_by():
+        for row in _rows(counts):
             if row["kit_id"] in rows:
                 rows[row["kit_id"]].partners = row["partners"]
                 rows[row["kit_id"]].launches = row["launches"]
@@ -481,16 +489,14 @@ def mdf_roi_by_partner(*, start: date, end: date) -> list[RoiRow]:
     rows: dict[int, RoiRow] = {}
     with scopes_disabled():
         spend = _spend(start, end)
-        for row in (
+        for row in _rows(
             spend.values(
                 "partner_id",
                 "partner__name",
                 "partner__slug",
                 "partner__uuid",
                 "allocation__pool__currency",
-            )
-            .annotate(**_spend_sums())
-            .order_by()
+            ).annotate(**_spend_sums())
         ):
             target = rows.setdefault(
                 row["partner_id"],
@@ -509,7 +515,7 @@ def mdf_roi_by_partner(*, start: date, end: date) -> list[RoiRow]:
             .values("partner_id", "currency")
             .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
         )
-        for row in results.order_by():
+        for row in _rows(results):
             if row["partner_id"] in rows:
                 _add_funded(rows[row["partner_id"]].totals, row)
         launches = (
@@ -517,7 +523,7 @@ def mdf_roi_by_partner(*, start: date, end: date) -> list[RoiRow]:
             .values("partner_id")
             .annotate(n=Count("request__launch_id", distinct=True))
         )
-        for row in launches.order_by():
+        for row in _rows(launches):
             rows[row["partner_id"]].funded_launches = row["n"]
     return sorted(rows.values(), key=lambda r: r.name.lower())
 
@@ -529,12 +535,10 @@ def mdf_roi_by_pool(*, start: date, end: date) -> list[RoiRow]:
     rows: dict[int, RoiRow] = {}
     with scopes_disabled():
         spend = _spend(start, end)
-        for row in (
+        for row in _rows(
             spend.values(
                 "allocation__pool_id", "allocation__pool__name", "allocation__pool__currency"
-            )
-            .annotate(**_spend_sums())
-            .order_by()
+            ).annotate(**_spend_sums())
         ):
             target = rows.setdefault(
                 row["allocation__pool_id"],
@@ -560,7 +564,7 @@ def mdf_roi_by_pool(*, start: date, end: date) -> list[RoiRow]:
             .values("launch_id", "currency")
             .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
         )
-        for row in results.order_by():
+        for row in _rows(results):
             for pool_id in pools_of.get(row["launch_id"], ()):
                 _add_funded(rows[pool_id].totals, row)
     for launch_pools in pools_of.values():
@@ -580,7 +584,7 @@ def top_assets_by_downloads(*, start: date, end: date, limit: int = 20) -> list[
             .annotate(downloads=Count("id"), partners=Count("partner_id", distinct=True))
             .order_by("-downloads", "asset__title")[:limit]
         )
-        return list(rows)
+        return [dict(row) for row in rows]
 
 
 def pools_for_filter() -> QuerySet[FundPool]:
