@@ -174,3 +174,11 @@ def test_mdf_roi_goes_through_the_fund_request_launch_link(alice, bob, staff_use
     assert value("mdf_roi", totals) == {"EUR": D("300.0")}  # (4000 − 1000) ÷ 1000
     assert value("cost_per_lead", totals) == {"EUR": D("50.00")}  # 1000 ÷ 20 leads
     assert value("pipeline_per_mdf", totals) == {"EUR": D("9.00")}
+
+
+def test_the_docs_list_every_kpi_with_its_meaning():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "performance.md").read_text()
+    for kpi in kpis.KPIS:
+        assert f"| {kpi.label} | `{kpi.name}` | {kpi.format} | {kpi.meaning} |" in text
