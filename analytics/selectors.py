@@ -81,15 +81,30 @@ def _funded_launches(spend: QuerySet[LedgerEntry]) -> QuerySet[Any, Any]:
     return spend.filter(request__launch__isnull=False).values("request__launch_id")
 
 
-def _funded_sums(funded: QuerySet[LedgerEntry]) -> dict[str, Sum]:
-    """Sums of leads, pipeline and revenue of the funded launches only (`f_` names)."""
-    return {f"f_{name}": Sum(name, filter=Q(launch_id__in=funded)) for name in FUNDED_FIELDS}
+def _funded_sums(spend: QuerySet[LedgerEntry], currencies: Iterable[str]) -> dict[str, Sum]:
+    """Per spend currency C (`f_C_leads`, `f_C_pipeline`, `f_C_revenue`): the leads of
+    the launches funded in C, and their pipeline and revenue in C (analytics.kpis)."""
+    sums: dict[str, Sum] = {}
+    for currency in currencies:
+        if not (len(currency) == 3 and currency.isalpha()):
+            continue  # a pool's currency is an ISO code; nothing else names a column
+        launches = _funded_launches(spend.filter(allocation__pool__currency=currency))
+        funded = Q(launch_id__in=launches)
+        sums[f"f_{currency}_leads"] = Sum("leads", filter=funded)
+        sums[f"f_{currency}_pipeline"] = Sum("pipeline", filter=funded & Q(currency=currency))
+        sums[f"f_{currency}_revenue"] = Sum("revenue", filter=funded & Q(currency=currency))
+    return sums
 
 
-def _add_funded(totals: Totals, row: Mapping[str, Any]) -> None:
-    totals.add_funded_row(
-        {"currency": row["currency"], **{name: row[f"f_{name}"] for name in FUNDED_FIELDS}}
-    )
+def _add_funded(totals: Totals, row: Mapping[str, Any], currencies: Iterable[str]) -> None:
+    for currency in currencies:
+        if f"f_{currency}_leads" in row:
+            totals.add_funded(
+                currency,
+                row[f"f_{currency}_leads"],
+                row[f"f_{currency}_pipeline"],
+                row[f"f_{currency}_revenue"],
+            )
 
 
 def _spend_sums() -> dict[str, Sum]:
@@ -131,13 +146,15 @@ def partner_totals(
             metrics = metrics.filter(launch=launch)
             spend = spend.filter(request__launch=launch)
         totals = Totals()
-        funded = _funded_sums(_funded_launches(spend))
-        for row in _rows(metrics.values("currency").annotate(**SUMS, **funded)):
-            totals.add_row(row, prefix=T)
-            _add_funded(totals, row)
         spent = spend.values("allocation__pool__currency").annotate(**_spend_sums())
+        currencies = []
         for row in _rows(spent):
             _add_spend(totals, row, row["allocation__pool__currency"])
+            currencies.append(row["allocation__pool__currency"])
+        funded = _funded_sums(spend, currencies)
+        for row in _rows(metrics.values("currency").annotate(**SUMS, **funded)):
+            totals.add_row(row, prefix=T)
+            _add_funded(totals, row, currencies)
     return totals
 
 
@@ -242,11 +259,14 @@ def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> 
             add_money(target.totals.funded_spent, currency, row["spent"])
     for launch_row in launch_rows.values():
         funded = launch_row.totals
-        if funded.funded_spent:
+        for currency in funded.funded_spent:
             # A funded launch: its results are its requests' results.
-            funded.funded_leads = funded.leads
-            funded.funded_pipeline = dict(funded.pipeline)
-            funded.funded_revenue = dict(funded.revenue)
+            funded.add_funded(
+                currency,
+                funded.leads,
+                funded.pipeline.get(currency),
+                funded.revenue.get(currency),
+            )
     return sorted(
         rows.values(),
         key=lambda r: (r.kit_id is None, r.kit_name.lower(), r.launch_id is None, r.launch_code),
@@ -392,13 +412,14 @@ def leaderboard(
                 channel_manager=manager or partner["channel_manager__username"] or "",
             )
         metric_rows, spend_rows = programme_sums(start=start, end=end)
+        spend_currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
         revenue_rows: dict[str, int] = defaultdict(int)
         for row in metric_rows:
             target = rows.get(row["partner_id"])
             if target is None:
                 continue
             target.totals.add_row(row, prefix=T)
-            _add_funded(target.totals, row)
+            _add_funded(target.totals, row, spend_currencies)
             if row["currency"] and row["t_revenue"]:
                 revenue_rows[row["currency"]] += 1
         for row in spend_rows:
@@ -461,13 +482,15 @@ def programme_sums(*, start: date, end: date) -> tuple[list[dict[str, Any]], lis
         if cached is not None:
             return cached
         spend = _spend(start, end)
+        spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
+        spend_rows = [dict(row) for row in _rows(spent)]
+        currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
         metrics = (
             _metrics(start, end)
             .values("partner_id", "currency")
-            .annotate(**SUMS, **_funded_sums(_funded_launches(spend)))
+            .annotate(**SUMS, **_funded_sums(spend, currencies))
         )
-        spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
-        result = ([dict(row) for row in _rows(metrics)], [dict(row) for row in _rows(spent)])
+        result = ([dict(row) for row in _rows(metrics)], spend_rows)
     cache.set(key, result, PROGRAMME_SUMS_SECONDS)
     return result
 
@@ -542,16 +565,16 @@ def mdf_roi_by_partner(*, start: date, end: date) -> list[RoiRow]:
                 ),
             )
             _add_spend(target.totals, row, row["allocation__pool__currency"])
-        funded = _funded_launches(spend)
+        currencies = sorted({c for row in rows.values() for c in row.totals.mdf_spent})
         results = (
             _metrics(start, end)
-            .filter(launch_id__in=funded)
-            .values("partner_id", "currency")
-            .annotate(**{f"f_{name}": Sum(name) for name in FUNDED_FIELDS})
+            .filter(launch_id__in=_funded_launches(spend))
+            .values("partner_id")
+            .annotate(**_funded_sums(spend, currencies))
         )
         for row in _rows(results):
             if row["partner_id"] in rows:
-                _add_funded(rows[row["partner_id"]].totals, row)
+                _add_funded(rows[row["partner_id"]].totals, row, currencies)
         launches = (
             spend.filter(request__launch__isnull=False)
             .values("partner_id")
@@ -600,7 +623,14 @@ def mdf_roi_by_pool(*, start: date, end: date) -> list[RoiRow]:
         )
         for row in _rows(results):
             for pool_id in pools_of.get(row["launch_id"], ()):
-                _add_funded(rows[pool_id].totals, row)
+                pool = rows[pool_id]
+                same = row["currency"] == pool.currency
+                pool.totals.add_funded(
+                    pool.currency,
+                    row["f_leads"],
+                    row["f_pipeline"] if same else None,
+                    row["f_revenue"] if same else None,
+                )
     for launch_pools in pools_of.values():
         for pool_id in launch_pools:
             rows[pool_id].funded_launches += 1
