@@ -192,6 +192,9 @@ def build_dashboard(*, partner: Partner, params: Any, today: date | None = None)
         "presets": PRESETS,
         "granularities": GRANULARITIES,
         "granularity_label": GRANULARITIES[granularity],
+        # What the filter form keeps: a granularity the user chose, or "" (automatic:
+        # days for a month, weeks for a quarter, months beyond).
+        "granularity_chosen": granularity if params.get("granularity") else "",
         "csv_query": urlencode(
             [(key, value) for key, value in params.items() if key not in ("format", "table")]
         ),

@@ -20,10 +20,13 @@ MDF attribution is by linkage, never a tick box. For a slice and period:
 - A *funded request* is a fund request with spend in the period that names a launch
   (`FundRequest.launch`); its launch is a *funded launch*. The funded launch's results
   in the period are that request's results (a launch two requests fund counts once).
-- *Attributed* leads, pipeline and revenue are the results of the funded launches in
-  the period; *funded spend* is the spend in the period on the funded requests. Spend
-  on requests that name no launch counts in MDF spent but earns no attributed result.
-- Cost per lead (currency C) = funded spend in C ÷ attributed leads.
+- Per currency C of the spend (the fund pool's): *funded spend in C* is the spend in
+  the period on the funded requests of pools in C; *attributed leads in C* are the
+  leads of the launches those requests name; *attributed pipeline and revenue in C*
+  are those launches' pipeline and revenue in C (their amounts in other currencies are
+  not set against C's spend). Spend on requests that name no launch counts in MDF spent
+  but earns no attributed result.
+- Cost per lead (C) = funded spend in C ÷ attributed leads in C.
 - Pipeline per MDF dollar (C) = attributed pipeline in C ÷ funded spend in C.
 - MDF ROI (C) = (attributed revenue in C − funded spend in C) ÷ funded spend in C, in
   percent: spend in C with no attributed revenue in C is −100 %. Revenue in a currency
@@ -79,7 +82,9 @@ class Totals:
     # requests, and the results of the funded launches.
     mdf_spent: Money = field(default_factory=dict)
     funded_spent: Money = field(default_factory=dict)
-    funded_leads: int = 0
+    # Leads of the launches funded in each currency (a launch funded in EUR counts
+    # toward EUR's cost per lead only).
+    funded_leads: dict[str, int] = field(default_factory=dict)
     funded_pipeline: Money = field(default_factory=dict)
     funded_revenue: Money = field(default_factory=dict)
 
@@ -93,17 +98,22 @@ class Totals:
             for name in MONEY_FIELDS:
                 add_money(getattr(self, name), currency, row.get(prefix + name))
 
-    def add_funded_row(self, row: Mapping[str, Any]) -> None:
-        """Add one grouped row of a funded launch's metrics (attributed results)."""
-        self.funded_leads += int(row.get("leads") or 0)
-        currency = row.get("currency") or ""
-        if currency:
-            add_money(self.funded_pipeline, currency, row.get("pipeline"))
-            add_money(self.funded_revenue, currency, row.get("revenue"))
+    def add_funded(
+        self, spend_currency: str, leads: object, pipeline: object, revenue: object
+    ) -> None:
+        """Add results of launches funded in `spend_currency`: their leads, and their
+        pipeline and revenue in that same currency (other currencies are not comparable)."""
+        self.funded_leads[spend_currency] = self.funded_leads.get(spend_currency, 0) + int(
+            leads or 0  # type: ignore[call-overload]
+        )
+        add_money(self.funded_pipeline, spend_currency, pipeline)
+        add_money(self.funded_revenue, spend_currency, revenue)
 
     def merge(self, other: Totals) -> None:
-        for name in (*COUNT_FIELDS, "funded_leads"):
+        for name in COUNT_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for currency, leads in other.funded_leads.items():
+            self.funded_leads[currency] = self.funded_leads.get(currency, 0) + leads
         for name in (
             "pipeline",
             "revenue",
@@ -137,8 +147,8 @@ def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None
 
 def cost_per_lead(totals: Totals) -> dict[str, Decimal | None]:
     return {
-        currency: (spent / totals.funded_leads).quantize(CENT, ROUND_HALF_UP)
-        if totals.funded_leads
+        currency: (spent / totals.funded_leads[currency]).quantize(CENT, ROUND_HALF_UP)
+        if totals.funded_leads.get(currency)
         else None
         for currency, spent in sorted(totals.funded_spent.items())
     }
@@ -382,15 +392,14 @@ def _change_of(fmt: Format, now: Any, before: Any, currency: str = "") -> Change
     direction = _direction(delta)
     if fmt == "percent":
         points = Decimal(delta).quantize(TENTH, ROUND_HALF_UP)
-        text = _("%(sign)s%(points)s points") % {
+        points_text = _("%(sign)s%(points)s points") % {
             "sign": "+" if points > 0 else "",
             "points": f"{points:,.1f}".replace("-", "\u2212"),
         }
-        return Change(direction, str(text), currency)
+        return Change(direction, str(points_text), currency)
     relative = rate(delta, before) if before else None
     if relative is None:
-        text = _("new") if now else _("no change")
-        return Change(direction, str(text), currency)
+        return Change(direction, str(_("new") if now else _("no change")), currency)
     return Change(
         direction,
         f"{'+' if relative > 0 else ''}{relative:,.1f} %".replace("-", "\u2212"),

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -116,6 +117,9 @@ def _bad(field: str, message: Any) -> serializers.ValidationError:
     ],
     responses=MetricsSerializer,
 )
+@extend_validation_errors(["invalid"], field_name="from", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="to", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="granularity", methods=["get"])
 class MetricsView(PartnerScopedAPIMixin, APIView):
     partner_field = None
     permission_classes = [MetricsPermission]

@@ -69,7 +69,7 @@ def test_money_stays_per_currency_and_is_never_added_across():
 def test_cost_per_lead_pipeline_per_mdf_and_roi_within_one_currency():
     totals = Totals(
         funded_spent={"EUR": D("1000.00")},
-        funded_leads=40,
+        funded_leads={"EUR": 40},
         funded_pipeline={"EUR": D("8000.00")},
         funded_revenue={"EUR": D("3000.00")},
     )
@@ -105,7 +105,7 @@ def test_spend_without_any_result_is_minus_one_hundred_percent():
 
 
 def test_no_spend_no_ratio():
-    totals = Totals(funded_revenue={"EUR": D("1000.00")}, funded_leads=5)
+    totals = Totals(funded_revenue={"EUR": D("1000.00")}, funded_leads={"EUR": 5})
     assert value("mdf_roi", totals) == {"EUR": None}
     assert display(BY_NAME["mdf_roi"], {"EUR": None}) == ["— (EUR)"]
     assert display(BY_NAME["mdf_roi"], {}) == ["—"]
@@ -174,3 +174,35 @@ def test_mdf_roi_goes_through_the_fund_request_launch_link(alice, bob, staff_use
     assert value("mdf_roi", totals) == {"EUR": D("300.0")}  # (4000 − 1000) ÷ 1000
     assert value("cost_per_lead", totals) == {"EUR": D("50.00")}  # 1000 ÷ 20 leads
     assert value("pipeline_per_mdf", totals) == {"EUR": D("9.00")}
+
+
+def test_the_docs_list_every_kpi_with_its_meaning():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "performance.md").read_text()
+    for kpi in kpis.KPIS:
+        assert f"| {kpi.label} | `{kpi.name}` | {kpi.format} | {kpi.meaning} |" in text
+
+
+@pytest.mark.django_db
+def test_each_currencys_spend_is_set_against_the_launches_it_funded(alice, staff_users):
+    # given: one launch funded in EUR, another in USD, each with its own leads and revenue
+    kit = make_kit()
+    euro, dollar = make_launch(alice, kit, "Euro"), make_launch(alice, kit, "Dollar")
+    day = today() - timedelta(days=1)
+    results(alice.partner, day, launch=euro, leads=10, won=1, revenue="3000.00")
+    results(alice.partner, day, launch=dollar, leads=40, won=1, revenue="500.00", currency="USD")
+    funded_spend(alice, staff_users, launch=euro, amount="1000.00")
+    funded_spend(alice, staff_users, launch=dollar, amount="2000.00", currency="USD")
+
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        totals = selectors.partner_totals(partner=alice.partner, start=day, end=today())
+        [pool_eur, pool_usd] = selectors.mdf_roi_by_pool(start=day, end=today())
+
+    # then: EUR spend against the EUR-funded launch only, USD against the USD one
+    assert value("cost_per_lead", totals) == {"EUR": D("100.00"), "USD": D("50.00")}
+    assert value("mdf_roi", totals) == {"EUR": D("200.0"), "USD": D("-75.0")}
+    assert value("mdf_roi", pool_eur.totals) == {"EUR": D("200.0")}
+    assert value("cost_per_lead", pool_usd.totals) == {"USD": D("50.00")}

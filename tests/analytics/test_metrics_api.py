@@ -62,10 +62,9 @@ def test_a_partner_key_reads_its_own_totals_and_series(alice_key, data):
         {"currency": "EUR", "value": "3000.00"},
         {"currency": "USD", "value": "700.50"},
     ]
-    assert totals["mdf_roi"] == [
-        {"currency": "EUR", "value": "200.0"},
-        {"currency": "USD", "value": None},
-    ]
+    # Spent in EUR: the launch's EUR revenue against it; its USD revenue is not comparable.
+    assert totals["mdf_roi"] == [{"currency": "EUR", "value": "200.0"}]
+    assert totals["cost_per_lead"] == [{"currency": "EUR", "value": "100.00"}]
     assert len(body["series"]) == 30
     [point] = [p for p in body["series"] if p["period_start"] == data["day"].isoformat()]
     assert point["clicks"] == 200

@@ -79,7 +79,22 @@ def load_schema(*, coverage_phase: bool):
                             ]
                         }
                     },
-                }
+                },
+                {
+                    # The metrics period follows rules a schema cannot state (from on or
+                    # before to, at most three years): a schema-valid query may be a
+                    # 400 naming the field.
+                    "include-path": "/api/v1/metrics/",
+                    "include-method": ["GET"],
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": [
+                                *("2xx", "3xx", "401", "403", "404", "409", "429", "5xx"),
+                                "400",
+                            ]
+                        }
+                    },
+                },
             ],
         }
     )
