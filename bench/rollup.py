@@ -110,7 +110,7 @@ FROM (
     FROM (
         SELECT
             g,
-            DATE '2026-01-01' + ((g - 1) * %(days)s / %(total)s)::int AS arrival_day,
+            DATE '2026-01-01' + ((g - 1)::bigint * %(days)s / %(total)s)::int AS arrival_day,
             floor(%(partners)s * power(random(), 3))::int AS p,
             floor(3 * power(random(), 2))::int AS l,
             CASE WHEN k < 0.55 THEN 'click' WHEN k < 0.67 THEN 'download'
