@@ -27,8 +27,10 @@ PostgreSQL and on SQLite (3.30 and later), so both databases run the same text.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -174,7 +176,7 @@ def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | No
     Returns the number of metric rows written.
     """
     where = ["1 = 1"]
-    params: dict[str, object] = {}
+    params: dict[str, Any] = {}
     if partner is not None:
         where.append("e.partner_id = %(partner)s")
         params["partner"] = partner.pk
@@ -216,9 +218,11 @@ def _committed_bound() -> int:
     `LOCK TABLE … IN SHARE MODE` waits until every transaction that has written to
     the event table (holding ROW EXCLUSIVE) has finished, and keeps new writers out
     until `max(id)` is read; this transaction then ends at once, so writers wait only
-    for that. Every id up to the max it reads is committed (or rolled back, never to
-    appear). On SQLite, writers are serialised by the database lock and an IMMEDIATE
-    transaction holds it, so ids are committed in order and `max(id)` is the bound.
+    for that. Every id up to the max it reads is then committed (or rolled back, never
+    to appear). (A running autovacuum of the table also conflicts; PostgreSQL cancels
+    it for a waiting lock after `deadlock_timeout`.) On SQLite, writers are serialised
+    by the database lock and an IMMEDIATE transaction holds it, so ids are committed
+    in order and `max(id)` is the bound.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -228,6 +232,6 @@ def _committed_bound() -> int:
         return cursor.fetchone()[0]
 
 
-def _recompute(cursor, where: str, params: dict[str, object]) -> int:
+def _recompute(cursor: CursorWrapper, where: str, params: dict[str, Any]) -> int:
     cursor.execute(_RECOMPUTE_SQL.format(where=where), {**_KIND_PARAMS, **params})
     return cursor.rowcount
