@@ -418,6 +418,9 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "campaigns.models.Channel",
         "LaunchStatusEnum": "campaigns.models.Launch.Status",
         "CampaignKitStatusEnum": "campaigns.models.CampaignKit.Status",
+        # The 400 of a request whose body may also fail to parse (a claim's, a results
+        # batch's): a validation error or the parse error.
+        "ValidationOrParseErrorEnum": ["validation_error", "client_error"],
     }
     | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"},
     "POSTPROCESSING_HOOKS": [
