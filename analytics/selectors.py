@@ -675,3 +675,10 @@ def freshness_text(at: datetime | None) -> str:
 def iter_rows(points: list[Point]) -> Iterator[tuple[date, Totals]]:
     for point in points:
         yield point.start, point.totals
+
+
+def programme_leads_since(*, since: date) -> int:
+    """Leads of every partner since a day (the staff desk's figure)."""
+    with scopes_disabled():
+        total = DailyMetric.objects.filter(day__gte=since).aggregate(leads=Sum("leads"))["leads"]
+    return int(total or 0)

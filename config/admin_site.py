@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from analytics import selectors as analytics_selectors
 from mdf import selectors_staff
 from mdf.models import FINANCE_PERMISSION
 from mdf.money import format_money
@@ -142,8 +143,11 @@ def programme(user: Any, today: date) -> list[dict[str, Any]]:
     if user.has_perm("analytics.view_dailymetric"):
         figures.append(
             {
-                "label": _("Partner performance"),
-                "values": [_("Leaderboard, kits, MDF ROI, top assets")],
+                # Opens the leaderboard, kits, MDF ROI and top assets.
+                "label": _("Leads this month"),
+                "values": [
+                    str(analytics_selectors.programme_leads_since(since=today.replace(day=1)))
+                ],
                 "url": reverse("admin:performance_leaderboard"),
             }
         )

@@ -108,7 +108,7 @@ def test_staff_desk_on_a_phone(live_server, programme, new_page, screenshot):
     admin_log_in(page, live_server.url, programme["manager"].username)
     row = page.locator("#desk-queues").get_by_role("row", name="Fund requests")
     assert row.get_by_role("cell").first.inner_text() == "2"
+    screenshot(page, "admin-staff-desk-mobile")
     # the queue's figures stay on the screen, no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
-    screenshot(page, "admin-staff-desk-mobile")
     assert_accessible(page, "staff desk (phone)")
