@@ -432,10 +432,10 @@ def main() -> None:
         from django_scopes import scopes_disabled
 
         from analytics.models import ResultEvent
-        from campaigns.tracking import landing_url, launch_by_code
+        from campaigns.selectors import launch_by_code, launch_destination
 
         codes = make_launches()
-        location = landing_url(launch_by_code(codes[0]))
+        location = launch_destination(launch_by_code(codes[0]))
         print(f"{len(codes)} launches; a redirect goes to {location}", flush=True)
         connection.close()
         app_port, bare_port = free_port(), free_port()
