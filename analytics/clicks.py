@@ -134,31 +134,31 @@ _CLICK_INSERT = f"""INSERT INTO analytics_resultevent (
     launch_inactive, fingerprint
 )
 SELECT
-    c.partner_id, c.kit_id, c.id, '{EventKind.CLICK.value}', %(source)s, %(external_id)s,
-    %(now)s, %(day)s, %(now)s, '', '', '', %(visitor)s,
+    c.partner_id, c.kit_id, c.id, '{EventKind.CLICK.value}', '{CLICK_SOURCE}', %(external_id)s,
+    c.now, %(day)s, c.now, '', '', '', %(visitor)s,
     CASE
-        WHEN %(bot_reason)s <> '' THEN %(bot_reason)s
+        WHEN c.bot <> '' THEN c.bot
         WHEN c.burst THEN '{BotReason.BURST.value}'
         ELSE ''
     END,
     CASE
-        WHEN %(bot_reason)s <> '' THEN %(false)s
-        WHEN NOT c.seen THEN %(false)s
-        WHEN c.burst THEN %(false)s
-        ELSE %(true)s
+        WHEN c.bot <> '' THEN FALSE
+        WHEN NOT c.seen THEN FALSE
+        WHEN c.burst THEN FALSE
+        ELSE TRUE
     END,
     c.status NOT IN ({_RUNNING}),
     ''
 FROM (
     SELECT
-        l.id, l.partner_id, l.kit_id, l.status,
+        l.id, l.partner_id, l.kit_id, l.status, %(now)s AS now, %(bot_reason)s AS bot,
         (
             SELECT COUNT(DISTINCT e.launch_id)
             FROM analytics_resultevent e
             WHERE e.kind = '{EventKind.CLICK.value}' AND e.visitor_key = %(visitor)s
                 AND e.occurred_at >= %(burst_since)s
                 AND e.partner_id = l.partner_id AND e.launch_id <> l.id
-        ) >= %(burst_others)s AS burst,
+        ) >= {BURST_LAUNCHES - 1} AS burst,
         EXISTS (
             SELECT 1
             FROM analytics_resultevent e
@@ -169,7 +169,7 @@ FROM (
     FROM campaigns_launch l
     WHERE l.id = %(launch)s
 ) c
-"""  # noqa: S608 - the f-string only puts in the code's own constants (kinds, statuses)
+"""  # noqa: S608 - the f-string only puts in the code's own constants
 
 
 def click_record(*, launch_id: int, request: HttpRequest) -> bool:
@@ -203,7 +203,6 @@ def click_record(*, launch_id: int, request: HttpRequest) -> bool:
     ops = connection.ops
     params = {
         "launch": launch_id,
-        "source": CLICK_SOURCE,
         "external_id": uuid.uuid4().hex,
         # As the ORM would store them (SQLite keeps naive UTC text).
         "now": ops.adapt_datetimefield_value(now),
@@ -211,10 +210,7 @@ def click_record(*, launch_id: int, request: HttpRequest) -> bool:
         "visitor": key,
         "bot_reason": bot_reason,
         "burst_since": ops.adapt_datetimefield_value(now - BURST_WINDOW),
-        "burst_others": BURST_LAUNCHES - 1,
         "repeat_since": ops.adapt_datetimefield_value(now - REPEAT_WINDOW),
-        "true": True,
-        "false": False,
     }
     with connection.cursor() as cursor:
         cursor.execute(_CLICK_INSERT, params)
