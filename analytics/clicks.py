@@ -122,9 +122,9 @@ def is_crawler(user_agent: str) -> bool:
 # Both subqueries read the partial index `resultevent_visitor_clicks` (visitor_key,
 # occurred_at WHERE kind = 'click'); the kind is written in the text, not passed, so
 # the planner can match the index's condition. A bot reason found in Python (HEAD, the
-# user agent) wins over both. The database flattens the subquery in FROM into both
-# columns that name `c.burst`; CASE tests its branches in order, so the burst count
-# runs a second time only for a click that would otherwise be a repeat. Window starts
+# user agent) wins over both. The subquery in FROM reads one row (the launch's
+# primary key); its LIMIT 1 also keeps PostgreSQL from copying it into each column
+# that names `c.burst`, which would plan and run the burst count twice. Window starts
 # are computed in Python and passed as parameters, so no date function of either
 # database is needed: the same text runs on PostgreSQL and SQLite.
 _RUNNING = ", ".join(f"'{status}'" for status in Launch.RUNNING)
@@ -168,6 +168,7 @@ FROM (
         ) AS seen
     FROM campaigns_launch l
     WHERE l.id = %(launch)s
+    LIMIT 1
 ) c
 """  # noqa: S608 - the f-string only puts in the code's own constants
 
