@@ -3,8 +3,9 @@
 Two gunicorn servers run the project's WSGI application with DEBUG off on a scratch
 PostgreSQL database (created and dropped here), same settings, same middleware, same
 worker model (gthread: keep-alive connections):
-- the app: `/t/<code>` as it is (launch lookup, visitor key, bot/burst/repeat check,
-  one ResultEvent INSERT, the 302 with the launch's UTMs);
+- the app: `/t/<code>` as it is (the code's destination from the cache, after the
+  first click of each code in each worker from the database; visitor key, user-agent
+  check; the click's one INSERT ... SELECT; the 302 with the launch's UTMs);
 - the bare view: a Django view that answers the same 302 (same Location and headers)
   and does nothing else, mounted by a URLconf that exists only in this file (the
   second server's ROOT_URLCONF is this module; the app has no such route).
@@ -432,10 +433,10 @@ def main() -> None:
         from django_scopes import scopes_disabled
 
         from analytics.models import ResultEvent
-        from campaigns.tracking import landing_url, launch_by_code
+        from campaigns.selectors import launch_by_code, launch_destination
 
         codes = make_launches()
-        location = landing_url(launch_by_code(codes[0]))
+        location = launch_destination(launch_by_code(codes[0]))
         print(f"{len(codes)} launches; a redirect goes to {location}", flush=True)
         connection.close()
         app_port, bare_port = free_port(), free_port()

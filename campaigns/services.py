@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -24,6 +25,7 @@ from django_scopes import scope, scopes_disabled
 
 from assets.models import Asset
 from assets.services import audience_set
+from campaigns import tracking
 from campaigns.models import (
     CampaignKit,
     CampaignKitEvent,
@@ -186,6 +188,16 @@ def kit_create(
     return kit
 
 
+def _forget_kit_links(kit: CampaignKit) -> None:
+    """Once the change commits, the tracking links of the kit's launches stop using
+    their cached destination (`campaigns.tracking`), so the next click goes to the new
+    landing page."""
+    with scopes_disabled():  # every partner's launch of the kit: staff code
+        codes = list(Launch.objects.filter(kit=kit).values_list("code", flat=True))
+    if codes:
+        transaction.on_commit(partial(tracking.forget_destinations, codes))
+
+
 def _lock_kit(kit: CampaignKit) -> CampaignKit:
     return CampaignKit.objects.select_for_update(of=("self",)).get(pk=kit.pk)
 
@@ -221,6 +233,8 @@ def kit_update(
             )
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+    if {"landing_url", "slug"} & set(changed):
+        _forget_kit_links(locked)
     what = list(changed)
     if assets is not None:
         wanted = {asset.pk for asset in assets}
@@ -449,6 +463,8 @@ def launch_update(*, launch: Launch, actor: User, **changes: Any) -> Launch:
         setattr(locked, name, cleaned[name])
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+    if "channel" in changed:  # the link's utm_medium
+        transaction.on_commit(partial(tracking.forget_destinations, [locked.code]))
     return locked
 
 

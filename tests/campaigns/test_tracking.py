@@ -9,7 +9,8 @@ import logging
 from datetime import date
 
 import pytest
-from django.db import DatabaseError, connection
+from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,8 @@ from django_scopes import scopes_disabled
 
 from analytics import clicks
 from analytics.models import BotReason, EventKind, ResultEvent
+from campaigns import services as campaign_services
+from campaigns import tracking
 from campaigns.models import CampaignKit, Channel, Launch
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +84,10 @@ def events() -> list[ResultEvent]:
 @pytest.fixture(autouse=True)
 def _fresh_salts():
     clicks._salts.clear()  # the day's salt is cached per process; each test has its own DB
+    cache.clear()  # so are the links' destinations (locmem in the tests)
     yield
     clicks._salts.clear()
+    cache.clear()
 
 
 @pytest.fixture
@@ -218,6 +223,7 @@ def test_unknown_codes_answer_the_portal_404_page(db, code):
     assert "404.html" in [t.name for t in response.templates]
     assert b"We could not find that page" in response.content
     assert events() == []
+    assert cache.get(tracking.destination_key(code)) is None  # nothing kept of it
 
 
 def test_another_partners_code_is_just_that_partners_link(alice, bob, kit):
@@ -273,7 +279,7 @@ def test_a_missing_user_agent_header_is_a_bot(launch):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_failed_insert_is_logged_and_the_visitor_still_redirected(launch, caplog):
     def refuse_event_inserts(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "analytics_resultevent"'):
+        if sql.replace('"', "").startswith("INSERT INTO analytics_resultevent"):
             raise DatabaseError("the event table is not writable")
         return execute(sql, params, many, context)
 
@@ -293,3 +299,70 @@ def test_a_failed_insert_is_logged_and_the_visitor_still_redirected(launch, capl
     # The next click is recorded again.
     assert visit(launch.code).status_code == 302
     assert len(events()) == 1
+
+
+# --- the cached destination ----------------------------------------------------------------
+
+
+def test_a_paused_launch_is_marked_while_its_destination_is_cached(alice, launch):
+    # given a link that has been followed, so its destination is cached
+    visit(launch.code)
+    assert cache.get(tracking.destination_key(launch.code)) is not None
+    # when the partner pauses the launch, and the link is followed again
+    campaign_services.launch_set_status(
+        launch=launch, status=Launch.Status.PAUSED, actor=alice.admin
+    )
+    response = visit(launch.code, ip="198.51.100.8")
+    # then it still redirects, and the click says the launch was not running
+    assert response.status_code == 302
+    assert [e.launch_inactive for e in events()] == [False, True]
+
+
+def test_a_kits_new_landing_page_reaches_the_link_at_once(
+    alice, kit, launch, django_capture_on_commit_callbacks
+):
+    with scopes_disabled():
+        other = make_launch(alice, kit, channel=Channel.SOCIAL)
+    visit(launch.code)
+    visit(other.code)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_services.kit_update(
+            kit=kit, actor=None, landing_url="https://www.example.com/backup-2027?a=1"
+        )
+
+    for each in (launch, other):
+        location = visit(each.code, ip="198.51.100.9")["Location"]
+        assert location.startswith("https://www.example.com/backup-2027?a=1&utm_source=alice")
+
+
+def test_a_kit_change_that_is_rolled_back_keeps_the_cached_link(
+    kit, launch, django_capture_on_commit_callbacks
+):
+    visit(launch.code)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        campaign_services.kit_update(kit=kit, actor=None, landing_url="https://elsewhere.example")
+        raise RuntimeError
+    assert callbacks == []
+    assert cache.get(tracking.destination_key(launch.code)) is not None
+    assert visit(launch.code)["Location"].startswith("https://www.example.com/backup?")
+
+
+def test_a_planned_launchs_new_channel_reaches_the_link_at_once(
+    alice, kit, django_capture_on_commit_callbacks
+):
+    launch = make_launch(alice, kit, status=Launch.Status.PLANNED)
+    assert "utm_medium=email" in visit(launch.code)["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_services.launch_update(launch=launch, actor=alice.admin, channel=Channel.SOCIAL)
+
+    assert "utm_medium=social" in visit(launch.code)["Location"]
+
+
+def test_the_redirect_and_the_launch_page_share_one_destination(launch):
+    from campaigns.selectors import launch_destination
+
+    assert visit(launch.code)["Location"] == launch_destination(launch)
