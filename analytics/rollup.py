@@ -48,8 +48,9 @@ BOUND_LOCK_TIMEOUT = "5s"
 # launch, and the currency of its amount: events without an amount (clicks, downloads,
 # leads, MQLs, amount-less lost deals) count in the row with an empty currency, an
 # event with an amount counts in the row of its currency, so pipeline and revenue
-# never add two currencies. (Grouped in the order of the bucket key, so rows written
-# in group order arrive in the key's order.)
+# never add two currencies. (The GROUP BY keeps the kit and launch before the day: in
+# the order of the bucket key, PostgreSQL prefers a merge join that reads every event
+# through `resultevent_partner_day` for the rollup's few touched partner-days.)
 _BUCKETS_SQL = """
 INSERT INTO analytics_dailymetric (
     partner_id, day, kit_id, launch_id, currency,
@@ -72,7 +73,7 @@ SELECT
 FROM analytics_resultevent e
 WHERE {where}
 GROUP BY
-    e.partner_id, e.day, e.kit_id, e.launch_id,
+    e.partner_id, e.kit_id, e.launch_id, e.day,
     CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
 """
 
