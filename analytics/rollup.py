@@ -8,20 +8,23 @@ the highest event id whose bucket has been rolled up. A run:
    (`_committed_bound`, which explains why `max(id)` alone is not enough);
 2. locks the state row, so only one rollup (or rebuild) writes metrics at a time;
 3. recomputes, in ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`, every
-   bucket (partner, kit, launch, day, currency) that an event in (watermark, bound]
-   belongs to, from all the events of that bucket: late events land on their own day,
-   and a bucket's row is always the whole truth, never a previous value plus a delta;
+   bucket (partner, day, kit, launch, currency) of the partner-days that an event in
+   (watermark, bound] belongs to, from all the events of that bucket: late events land
+   on their own day, and a bucket's row is always the whole truth, never a previous
+   value plus a delta; a row whose figures did not change is not written;
 4. moves the watermark to the bound and sets `rolled_up_at` in the same transaction.
 
 A crash anywhere rolls back the metrics and the watermark together; a rerun (or a
 redelivered task) recomputes the same buckets from the same events and writes the
-same rows. So the table always equals a full rebuild (`rebuild_metrics`), which uses
-the same statement with a different scope.
+same rows. So the table always equals a full rebuild (`rebuild_metrics`), which
+deletes the rows in its scope and writes them again with the same SELECT in a plain
+INSERT.
 
 Why raw SQL: the ORM has no `INSERT … SELECT`, and recomputing a bucket in Python
-would read every event of it into the process. The statement is portable: aggregate
-`FILTER`, row values in `IN` and `ON CONFLICT` on an expression index work on
-PostgreSQL and on SQLite (3.30 and later), so both databases run the same text.
+would read every event of it into the process. The statements are portable: aggregate
+`FILTER`, row values in `IN`, `ON CONFLICT` on an expression index and `IS DISTINCT
+FROM` on row values work on PostgreSQL and on SQLite (3.39 and later), so both
+databases run the same text.
 """
 
 from __future__ import annotations
@@ -142,8 +145,9 @@ def rollup_metrics() -> int:
       rebuild) returns 0 at once; the other run does the work.
     - Only committed events up to a bound are taken (`_committed_bound`), so an event
       whose transaction commits late is never skipped by the watermark.
-    - Every bucket touched is recomputed from all its events and upserted in one
-      statement; the watermark moves to the bound, and
+    - Every bucket of the partner-days touched is recomputed from all its events and
+      upserted in one statement (a row whose figures did not change is not written);
+      the watermark moves to the bound, and
       `rolled_up_at` to now, in the same transaction.
     - `clicks` counts clicks that are neither bot clicks nor repeats; `bot_clicks`
       counts clicks with a bot reason; a repeat click (same visitor and link within the
@@ -188,8 +192,9 @@ def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | No
 
     Rules:
     - The scope is one partner and/or the days from `since` on; without either, all.
-    - The metric rows in scope are deleted and recomputed with the rollup's own
-      statement, in one transaction that holds the rollup's lock (it waits for a
+    - The metric rows in scope are deleted and recomputed from their events with the
+      rollup's own SELECT (a plain INSERT: nothing is left to conflict with), in one
+      transaction that holds the rollup's lock (it waits for a
       running rollup, and rollups wait for it), so the two never interleave.
     - The watermark does not move: events above it are rolled up again by the next
       run, which recomputes the same rows.
