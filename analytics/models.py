@@ -132,14 +132,40 @@ class DailyMetric(models.Model):
     amounts (pipeline, revenue) and the counts of their events sit in one row per
     currency, so no sum ever adds two currencies. Written only by `analytics.rollup`,
     which recomputes whole rows from the events (never adds a delta).
+
+    Derived data, so its writes are kept cheap (the rollup rewrites many rows a
+    minute, a rebuild all of them):
+    - The foreign keys have no database constraint: every row is computed from
+      events whose own foreign keys are enforced (and PROTECT their partner, kit
+      and launch), so a database check per written row would only repeat theirs.
+      `on_delete=CASCADE` is still done by Django when a partner, kit or launch is
+      deleted.
+    - No single-column foreign key indexes: the bucket key leads with
+      (partner, day) and serves the partner's period reads and the partner cascade;
+      (launch, day) and (kit, day) serve the launch and kit reads over a period and
+      their cascades; (day) the programme-wide reads of a period.
     """
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     kit = models.ForeignKey(
-        "campaigns.CampaignKit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "campaigns.CampaignKit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     launch = models.ForeignKey(
-        "campaigns.Launch", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "campaigns.Launch",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     day = models.DateField()
     currency = models.CharField(max_length=3, blank=True)
@@ -164,19 +190,20 @@ class DailyMetric(models.Model):
             # A NULL kit or launch is a bucket of its own: COALESCE makes the key
             # unique with NULLs on PostgreSQL and SQLite alike, and the rollup's
             # ON CONFLICT names the same expressions.
+            # (partner, day) lead, so the key is also the partner's period index.
             models.UniqueConstraint(
                 "partner",
+                "day",
                 Coalesce("kit", Value(0)),
                 Coalesce("launch", Value(0)),
-                "day",
                 "currency",
                 name="dailymetric_bucket",
             ),
         ]
         indexes = [
             models.Index(fields=["day"], name="dailymetric_day"),
-            models.Index(fields=["partner", "day"], name="dailymetric_partner_day"),
             models.Index(fields=["launch", "day"], name="dailymetric_launch_day"),
+            models.Index(fields=["kit", "day"], name="dailymetric_kit_day"),
         ]
 
     def __str__(self) -> str:

@@ -8,20 +8,23 @@ the highest event id whose bucket has been rolled up. A run:
    (`_committed_bound`, which explains why `max(id)` alone is not enough);
 2. locks the state row, so only one rollup (or rebuild) writes metrics at a time;
 3. recomputes, in ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`, every
-   bucket (partner, kit, launch, day, currency) that an event in (watermark, bound]
-   belongs to, from all the events of that bucket: late events land on their own day,
-   and a bucket's row is always the whole truth, never a previous value plus a delta;
+   bucket (partner, day, kit, launch, currency) of the partner-days that an event in
+   (watermark, bound] belongs to, from all the events of that bucket: late events land
+   on their own day, and a bucket's row is always the whole truth, never a previous
+   value plus a delta; a row whose figures did not change is not written;
 4. moves the watermark to the bound and sets `rolled_up_at` in the same transaction.
 
 A crash anywhere rolls back the metrics and the watermark together; a rerun (or a
 redelivered task) recomputes the same buckets from the same events and writes the
-same rows. So the table always equals a full rebuild (`rebuild_metrics`), which uses
-the same statement with a different scope.
+same rows. So the table always equals a full rebuild (`rebuild_metrics`), which
+deletes the rows in its scope and writes them again with the same SELECT in a plain
+INSERT.
 
 Why raw SQL: the ORM has no `INSERT … SELECT`, and recomputing a bucket in Python
-would read every event of it into the process. The statement is portable: aggregate
-`FILTER`, row values in `IN` and `ON CONFLICT` on an expression index work on
-PostgreSQL and on SQLite (3.30 and later), so both databases run the same text.
+would read every event of it into the process. The statements are portable: aggregate
+`FILTER`, row values in `IN`, `ON CONFLICT` on an expression index and `IS DISTINCT
+FROM` on row values work on PostgreSQL and on SQLite (3.39 and later), so both
+databases run the same text.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -44,20 +46,22 @@ STATE_NAME = "daily_metrics"
 # it, so the wait must stay short.
 BOUND_LOCK_TIMEOUT = "5s"
 
-# `{where}` narrows the events whose buckets are recomputed; every bucket it selects
-# is computed from all of that bucket's events it sees. The bucket of an event is its
-# partner, kit, launch, day, and the currency of its amount: events without an amount
-# (clicks, downloads, leads, MQLs, amount-less lost deals) count in the row with an
-# empty currency, an event with an amount counts in the row of its currency, so
-# pipeline and revenue never add two currencies.
-_RECOMPUTE_SQL = """
+# The rows of the buckets of the events `{where}` selects, each computed from all of
+# that bucket's events it sees. The bucket of an event is its partner, day, kit,
+# launch, and the currency of its amount: events without an amount (clicks, downloads,
+# leads, MQLs, amount-less lost deals) count in the row with an empty currency, an
+# event with an amount counts in the row of its currency, so pipeline and revenue
+# never add two currencies. (The GROUP BY keeps the kit and launch before the day: in
+# the order of the bucket key, PostgreSQL prefers a merge join that reads every event
+# through `resultevent_partner_day` for the rollup's few touched partner-days.)
+_BUCKETS_SQL = """
 INSERT INTO analytics_dailymetric (
-    partner_id, kit_id, launch_id, day, currency,
+    partner_id, day, kit_id, launch_id, currency,
     clicks, bot_clicks, downloads, leads, mqls, opportunities, won, lost,
     pipeline, revenue
 )
 SELECT
-    e.partner_id, e.kit_id, e.launch_id, e.day,
+    e.partner_id, e.day, e.kit_id, e.launch_id,
     CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END,
     COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason = '' AND NOT e.repeat),
     COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason <> ''),
@@ -74,7 +78,15 @@ WHERE {where}
 GROUP BY
     e.partner_id, e.kit_id, e.launch_id, e.day,
     CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
-ON CONFLICT (partner_id, COALESCE(kit_id, 0), COALESCE(launch_id, 0), day, currency)
+"""
+
+# The rollup's upsert: a bucket's row is replaced by its recomputed figures, and only
+# when they differ (`IS DISTINCT FROM` on row values: PostgreSQL, SQLite 3.39 and
+# later), so a bucket recomputed without a change costs no new row version and no
+# index entries. The conflict target is the `dailymetric_bucket` key's expressions.
+_UPSERT_SQL = (
+    _BUCKETS_SQL
+    + """ON CONFLICT (partner_id, day, COALESCE(kit_id, 0), COALESCE(launch_id, 0), currency)
 DO UPDATE SET
     clicks = EXCLUDED.clicks,
     bot_clicks = EXCLUDED.bot_clicks,
@@ -86,20 +98,30 @@ DO UPDATE SET
     lost = EXCLUDED.lost,
     pipeline = EXCLUDED.pipeline,
     revenue = EXCLUDED.revenue
+WHERE (
+    analytics_dailymetric.clicks, analytics_dailymetric.bot_clicks,
+    analytics_dailymetric.downloads, analytics_dailymetric.leads,
+    analytics_dailymetric.mqls, analytics_dailymetric.opportunities,
+    analytics_dailymetric.won, analytics_dailymetric.lost,
+    analytics_dailymetric.pipeline, analytics_dailymetric.revenue
+) IS DISTINCT FROM (
+    EXCLUDED.clicks, EXCLUDED.bot_clicks, EXCLUDED.downloads, EXCLUDED.leads,
+    EXCLUDED.mqls, EXCLUDED.opportunities, EXCLUDED.won, EXCLUDED.lost,
+    EXCLUDED.pipeline, EXCLUDED.revenue
+)
 """
+)
 
-# The buckets that the events after the watermark belong to. The recompute reads ALL
-# events of those buckets, including any committed after the bound was taken: a bucket
-# computed from every event it has is always right, and those later events are above
-# the new watermark, so the next run recomputes their buckets again. (Matching whole
-# buckets, not partner-days, rewrites only the rows whose figures can have changed.)
-_TOUCHED_WHERE = """(
-    e.partner_id, COALESCE(e.kit_id, 0), COALESCE(e.launch_id, 0), e.day,
-    CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
-) IN (
-    SELECT
-        n.partner_id, COALESCE(n.kit_id, 0), COALESCE(n.launch_id, 0), n.day,
-        CASE WHEN n.amount IS NULL THEN '' ELSE n.currency END
+# The partner-days that the events after the watermark belong to; every bucket of
+# them is recomputed, from ALL its events, including any committed after the bound was
+# taken: a bucket computed from every event it has is always right, and those later
+# events are above the new watermark, so the next run recomputes their buckets again.
+# Matching plain (partner_id, day) columns, not the bucket's expressions, lets the
+# database find the events through `resultevent_partner_day` instead of reading every
+# event; the buckets of those days that did not change are not written (the upsert's
+# `WHERE … IS DISTINCT FROM`).
+_TOUCHED_WHERE = """(e.partner_id, e.day) IN (
+    SELECT n.partner_id, n.day
     FROM analytics_resultevent n
     WHERE n.id > %(after)s AND n.id <= %(upto)s
 )"""
@@ -123,8 +145,9 @@ def rollup_metrics() -> int:
       rebuild) returns 0 at once; the other run does the work.
     - Only committed events up to a bound are taken (`_committed_bound`), so an event
       whose transaction commits late is never skipped by the watermark.
-    - Every bucket touched is recomputed from all its events and upserted in one
-      statement; the watermark moves to the bound, and
+    - Every bucket of the partner-days touched is recomputed from all its events and
+      upserted in one statement (a row whose figures did not change is not written);
+      the watermark moves to the bound, and
       `rolled_up_at` to now, in the same transaction.
     - `clicks` counts clicks that are neither bot clicks nor repeats; `bot_clicks`
       counts clicks with a bot reason; a repeat click (same visitor and link within the
@@ -153,7 +176,9 @@ def rollup_metrics() -> int:
                 )
                 rolled = cursor.fetchone()[0]
                 if rolled:
-                    _recompute(cursor, _TOUCHED_WHERE, params)
+                    cursor.execute(
+                        _UPSERT_SQL.format(where=_TOUCHED_WHERE), {**_KIND_PARAMS, **params}
+                    )
             state.watermark = upto
         # (A run whose bound a later run has already passed moves nothing: the
         # watermark never goes back.)
@@ -167,8 +192,9 @@ def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | No
 
     Rules:
     - The scope is one partner and/or the days from `since` on; without either, all.
-    - The metric rows in scope are deleted and recomputed with the rollup's own
-      statement, in one transaction that holds the rollup's lock (it waits for a
+    - The metric rows in scope are deleted and recomputed from their events with the
+      rollup's own SELECT (a plain INSERT: nothing is left to conflict with), in one
+      transaction that holds the rollup's lock (it waits for a
       running rollup, and rollups wait for it), so the two never interleave.
     - The watermark does not move: events above it are rolled up again by the next
       run, which recomputes the same rows.
@@ -192,8 +218,14 @@ def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | No
         if since is not None:
             in_scope = in_scope.filter(day__gte=since)
         in_scope.delete()
+        # The rows in scope are gone and the lock keeps rollups out, so a plain
+        # INSERT (no conflict to resolve) writes them back. DELETE, not TRUNCATE:
+        # dashboards keep reading the old rows until this transaction commits.
         with connection.cursor() as cursor:
-            return _recompute(cursor, " AND ".join(where), params)
+            cursor.execute(
+                _BUCKETS_SQL.format(where=" AND ".join(where)), {**_KIND_PARAMS, **params}
+            )
+            return cursor.rowcount
 
 
 def freshness() -> datetime.datetime | None:
@@ -230,8 +262,3 @@ def _committed_bound() -> int:
             cursor.execute("LOCK TABLE analytics_resultevent IN SHARE MODE")
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM analytics_resultevent")
         return cursor.fetchone()[0]
-
-
-def _recompute(cursor: CursorWrapper, where: str, params: dict[str, Any]) -> int:
-    cursor.execute(_RECOMPUTE_SQL.format(where=where), {**_KIND_PARAMS, **params})
-    return cursor.rowcount

@@ -20,7 +20,7 @@ the newest events, so every repetition does the same work. The plans of the roll
 statement and of the bare GROUP BY are printed (EXPLAIN ANALYZE) so a missed bar can be
 read.
 
-Usage: .venv/bin/python bench/rollup.py [--quick] [--events N] [--runs N]
+Usage: .venv/bin/python bench/rollup.py [--quick] [--events N] [--runs N] [--keep]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
 The figures come last, one per line: `figure: NAME VALUE UNIT`.
 """
@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 million events (under 2 minutes)")
     parser.add_argument("--events", type=int, help="how many events (default 10 million)")
     parser.add_argument("--runs", type=int, help="repetitions of each side")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch database (to read plans in it)"
+    )
     args = parser.parse_args()
     total = args.events or (1_000_000 if args.quick else 10_000_000)
     runs = args.runs or (2 if args.quick else 3)
@@ -179,7 +182,10 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        drop_database(server, url)
+        if args.keep:
+            print(f"kept {url}")
+        else:
+            drop_database(server, url)
     report(result)
 
 
@@ -394,7 +400,7 @@ def explain_rollup(after: int, upto: int) -> str:
 
     from analytics import rollup
 
-    statement = rollup._RECOMPUTE_SQL.format(where=rollup._TOUCHED_WHERE)
+    statement = rollup._UPSERT_SQL.format(where=rollup._TOUCHED_WHERE)
     params = {**rollup._KIND_PARAMS, "after": after, "upto": upto}
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -312,6 +312,32 @@ def test_late_event_lands_on_its_own_day(world):
     assert metric_rows() == expected_rows()
 
 
+def test_a_touched_day_rewrites_only_the_rows_that_changed(world):
+    alice_partner = world["partners"][0]
+    first, second = world["launches"][alice_partner.pk][:2]
+    insert([event(alice_partner, EventKind.LEAD, launch=first)])
+    insert([event(alice_partner, EventKind.LEAD, launch=second)])
+    rollup.rollup_metrics()
+
+    def row_versions() -> dict[int, str]:
+        # PostgreSQL's ctid: where the row's current version lies (an update makes a new one).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT launch_id, ctid::text FROM analytics_dailymetric")
+            return dict(cursor.fetchall())
+
+    before = row_versions()
+
+    # when: a lead for the first launch arrives on the same partner-day
+    insert([event(alice_partner, EventKind.LEAD, launch=first)])
+    assert rollup.rollup_metrics() == 1
+
+    # then: the first launch's row is rewritten, the second launch's row is untouched
+    after = row_versions()
+    assert after[first.pk] != before[first.pk]
+    assert after[second.pk] == before[second.pk]
+    assert metric_rows() == expected_rows()
+
+
 def test_rollup_twice_changes_nothing_and_records_freshness(world):
     alice_partner = world["partners"][0]
     assert rollup.freshness() is None
