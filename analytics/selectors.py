@@ -18,13 +18,27 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Lower, NullIf, Round, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -37,8 +51,6 @@ from mdf.models import FundPool, LedgerEntry
 from partners.models import Partner
 
 ROLLUP_NAME = "daily_metrics"
-# How long the programme's sums stay cached at most (their key changes with the data).
-PROGRAMME_SUMS_SECONDS = 15 * 60
 # Sums are named "t_<field>": an annotation may not take a column's own name (the
 # funded sums below sum the same columns again).
 SUMS = {f"t_{name}": Sum(name) for name in (*COUNT_FIELDS, *MONEY_FIELDS)}
@@ -301,6 +313,14 @@ def _staff_scope(across_partners: bool) -> AbstractContextManager[Any]:
 
 # Columns the leaderboard sorts by besides the KPIs.
 LEADERBOARD_FIELDS = ("name", "tier")
+# KPIs from the MDF ledger: ranked in Python from `analytics.kpis` (see `leaderboard`).
+MDF_KPIS = ("mdf_spent", "cost_per_lead", "pipeline_per_mdf", "mdf_roi")
+# Rates the database ranks: (numerator, denominator), as `analytics.kpis` defines them.
+RATES = {
+    "click_to_lead": ("leads", "clicks"),
+    "lead_to_opportunity": ("opportunities", "leads"),
+    "opportunity_to_won": ("won", "opportunities"),
+}
 
 
 @dataclass
@@ -336,18 +356,138 @@ def parse_sort(sort: str) -> tuple[str, bool]:
     return name, descending
 
 
-def _sort_key(name: str, currency: str) -> Any:
-    def key(row: LeaderRow) -> Any:
-        if name == "name":
-            return row.name.lower()
-        if name == "tier":
-            return row.tier_rank
-        value = BY_NAME[name].value(row.totals)
-        if BY_NAME[name].per_currency:
-            value = value.get(currency)
-        return value
+def _leader_partners(
+    *, tier: int | None, partner_type: str, region: int | None, channel_manager: int | None
+) -> QuerySet[Partner]:
+    """The partners the leaderboard ranks (not applicants), filtered."""
+    partners = Partner.objects.exclude(status=Partner.Status.APPLICANT)
+    if tier:
+        partners = partners.filter(tier_id=tier)
+    if partner_type:
+        partners = partners.filter(partner_type=partner_type)
+    if region:
+        partners = partners.filter(pk__in=Partner.objects.filter(regions__id=region).values("pk"))
+    if channel_manager:
+        partners = partners.filter(channel_manager_id=channel_manager)
+    return partners
 
-    return key
+
+def sort_value(name: str, *, currency: str, start: date, end: date) -> Any:
+    """The database's value of a leaderboard KPI for each partner over [start, end], an
+    expression on `Partner`: a correlated sum over the daily metrics, the same as the KPI
+    of `analytics.kpis` (`test_sql_ranking_follows_the_kpi_definitions` holds them
+    together). Counts are 0 without results; a rate with a zero denominator and a money
+    KPI with nothing in `currency` are NULL (`analytics.kpis`: None, shown "—"), which
+    the ranking puts last. MDF KPIs are not here (`leaderboard` ranks them in Python)."""
+    metrics = (
+        DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
+        .order_by()
+        .values("partner")
+    )
+    if name in RATES:
+        numerator, denominator = RATES[name]
+        # rate(): numerator × 100 ÷ denominator, to one decimal, half up (PostgreSQL's
+        # ROUND of a numeric rounds half away from zero; rates are never negative).
+        percent = ExpressionWrapper(
+            F("n") * Value(Decimal(100)) / NullIf(F("d"), Value(0)),
+            output_field=DecimalField(),
+        )
+        grouped = metrics.annotate(n=Sum(numerator), d=Sum(denominator))
+        return Subquery(grouped.annotate(v=Round(percent, 1)).values("v"))
+    if BY_NAME[name].per_currency:
+        # pipeline, revenue: the amount in `currency`; none (or zero) is None in kpis.
+        if not currency:
+            return Value(None, output_field=DecimalField())
+        amount = metrics.filter(currency=currency).annotate(v=Sum(name)).values("v")
+        return NullIf(Subquery(amount), Value(0), output_field=DecimalField())
+    return Coalesce(Subquery(metrics.annotate(v=Sum(name)).values("v")), Value(0))
+
+
+def _mdf_ranks(
+    partners: QuerySet[Partner], name: str, currency: str, start: date, end: date, descending: bool
+) -> Any:
+    """The rank of each partner with MDF spend in the period by an MDF KPI, computed by
+    `analytics.kpis` from its `Totals` (a KPI along the ledger's links, not one sum);
+    partners without a value rank NULL. Only partners with spend can have a value, so
+    this reads their totals only. Three queries."""
+    spenders = partners.filter(pk__in=_spend(start, end).values("partner_id"))
+    totals = _totals_of(spenders.values("pk"), start, end)
+    kpi = BY_NAME[name]
+    keyed = []
+    for partner_id, name_key, partner_totals in (
+        (pid, lower, totals.get(pid, Totals()))
+        for pid, lower in spenders.values_list("pk", Lower("name"))
+    ):
+        value = kpi.value(partner_totals).get(currency)
+        if value is not None:
+            keyed.append((value, name_key, partner_id))
+    keyed.sort(key=lambda item: item[1])
+    keyed.sort(key=lambda item: item[0], reverse=descending)
+    whens = [
+        When(pk=partner_id, then=Value(rank)) for rank, (_v, _n, partner_id) in enumerate(keyed)
+    ]
+    if not whens:
+        return Value(None, output_field=IntegerField())
+    return Case(*whens, default=Value(None), output_field=IntegerField())
+
+
+def _totals_of(partner_ids: Any, start: date, end: date) -> dict[int, Totals]:
+    """`Totals` over [start, end] of each partner in `partner_ids` (a list or a
+    subquery): its daily metrics with the results of its funded launches, and its MDF
+    spend (`analytics.kpis`). Two grouped queries."""
+    totals: dict[int, Totals] = defaultdict(Totals)
+    spend = _spend(start, end).filter(partner_id__in=partner_ids)
+    spend_rows = list(
+        _rows(spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums()))
+    )
+    currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
+    for row in spend_rows:
+        _add_spend(totals[row["partner_id"]], row, row["allocation__pool__currency"])
+    metrics = (
+        _metrics(start, end)
+        .filter(partner_id__in=partner_ids)
+        .values("partner_id", "currency")
+        .annotate(**SUMS, **_funded_sums(spend, currencies))
+    )
+    for row in _rows(metrics):
+        totals[row["partner_id"]].add_row(row, prefix=T)
+        _add_funded(totals[row["partner_id"]], row, currencies)
+    return dict(totals)
+
+
+def _money_currencies(partners: QuerySet[Partner], start: date, end: date) -> tuple[list[str], str]:
+    """The currencies the partners' money KPIs have over [start, end] (pipeline, revenue,
+    MDF spent), and the one most partners have revenue in (the default for money
+    columns). Two grouped queries."""
+    metrics = (
+        _metrics(start, end)
+        .filter(partner__in=partners)
+        .exclude(currency="")
+        .values("currency")
+        .annotate(
+            money=Count("id", filter=Q(pipeline__gt=0) | Q(revenue__gt=0)),
+            earners=Count("partner_id", distinct=True, filter=Q(revenue__gt=0)),
+        )
+    )
+    found: set[str] = set()
+    earners: dict[str, int] = {}
+    for row in _rows(metrics):
+        if row["money"]:
+            found.add(row["currency"])
+        if row["earners"]:
+            earners[row["currency"]] = row["earners"]
+    spent = (
+        _spend(start, end)
+        .filter(partner__in=partners)
+        .exclude(d_spent=0)
+        .values_list("allocation__pool__currency", flat=True)
+        .distinct()
+        .order_by()
+    )
+    found.update(spent)
+    currencies = sorted(found)
+    default = max(earners, key=lambda c: (earners[c], c)) if earners else ""
+    return currencies, default or (currencies[0] if currencies else "")
 
 
 def leaderboard(
@@ -361,138 +501,82 @@ def leaderboard(
     region: int | None = None,
     channel_manager: int | None = None,
     page: int | str = 1,
-    per_page: int = 25,
+    per_page: int | None = 25,
 ) -> Leaderboard:
     """Partners (not applicants) ranked by any KPI over [start, end], filtered by tier,
-    type, region and channel manager. A money KPI sorts by its amount in `currency`
-    (default: the currency with the most revenue rows); partners without a value sort
-    last either way. A fixed number of queries whatever the number of partners; the
-    period's sums across partners come from `programme_sums` (cached until the data
-    changes)."""
+    type, region and channel manager; `per_page=None`: all of them on one page (the CSV).
+
+    Rules:
+    - The database ranks and paginates (`sort_value`, LIMIT/OFFSET): Python builds the
+      `Totals` and KPIs (`analytics.kpis`) of the partners on the page only.
+    - A money KPI ranks by its amount in `currency` (default: the currency most partners
+      have revenue in); partners without a value (no amount in that currency, a rate
+      with a zero denominator) come last in either direction; ties by name.
+    - MDF KPIs (spent, cost per lead, pipeline per MDF dollar, ROI) are ranked in Python
+      from `analytics.kpis` for the partners with spend in the period (the others have
+      no value), then handed to the database's ordering as a rank.
+    - A fixed number of queries whatever the number of partners."""
     name, descending = parse_sort(sort)
     with scopes_disabled():
-        partners = Partner.objects.exclude(status=Partner.Status.APPLICANT)
-        if tier:
-            partners = partners.filter(tier_id=tier)
-        if partner_type:
-            partners = partners.filter(partner_type=partner_type)
-        if region:
-            partners = partners.filter(regions__id=region)
-        if channel_manager:
-            partners = partners.filter(channel_manager_id=channel_manager)
-        rows: dict[int, LeaderRow] = {}
-        for partner in partners.values(
-            "id",
-            "name",
-            "slug",
-            "uuid",
-            "tier__name",
-            "tier__rank",
-            "partner_type",
-            "channel_manager__first_name",
-            "channel_manager__last_name",
-            "channel_manager__username",
-        ).distinct():
-            manager = " ".join(
-                part
-                for part in (
-                    partner["channel_manager__first_name"],
-                    partner["channel_manager__last_name"],
+        partners = _leader_partners(
+            tier=tier, partner_type=partner_type, region=region, channel_manager=channel_manager
+        )
+        currencies, default = _money_currencies(partners, start, end)
+        if currency not in currencies:
+            currency = default
+        by_name = Lower("name")
+        if name == "name":
+            order = [by_name.desc() if descending else by_name.asc()]
+        elif name == "tier":
+            order = [F("tier__rank").desc() if descending else F("tier__rank").asc(), by_name]
+        else:
+            if name in MDF_KPIS:
+                # The rank already holds the direction.
+                key = F("rank").asc(nulls_last=True)
+                value = _mdf_ranks(partners, name, currency, start, end, descending)
+            else:
+                value = sort_value(name, currency=currency, start=start, end=end)
+                key = (
+                    F("rank").desc(nulls_last=True)
+                    if descending
+                    else F("rank").asc(nulls_last=True)
                 )
-                if part
-            )
-            rows[partner["id"]] = LeaderRow(
-                partner_id=partner["id"],
-                name=partner["name"],
-                slug=partner["slug"],
-                uuid=partner["uuid"],
-                tier=partner["tier__name"],
-                tier_rank=partner["tier__rank"],
-                partner_type=partner["partner_type"],
-                channel_manager=manager or partner["channel_manager__username"] or "",
-            )
-        metric_rows, spend_rows = programme_sums(start=start, end=end)
-        spend_currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
-        revenue_rows: dict[str, int] = defaultdict(int)
-        for row in metric_rows:
-            target = rows.get(row["partner_id"])
-            if target is None:
-                continue
-            target.totals.add_row(row, prefix=T)
-            _add_funded(target.totals, row, spend_currencies)
-            if row["currency"] and row["t_revenue"]:
-                revenue_rows[row["currency"]] += 1
-        for row in spend_rows:
-            if row["partner_id"] in rows:
-                _add_spend(rows[row["partner_id"]].totals, row, row["allocation__pool__currency"])
-    currencies = sorted(
-        {c for row in rows.values() for c in (*row.totals.revenue, *row.totals.pipeline)}
-        | {c for row in rows.values() for c in row.totals.mdf_spent}
-    )
-    if currency not in currencies:
-        currency = max(revenue_rows, key=lambda c: (revenue_rows[c], c)) if revenue_rows else ""
-        if not currency and currencies:
-            currency = currencies[0]
-    # The sort KPI for every partner; all KPIs only for the page shown.
-    key = _sort_key(name, currency)
-    keyed = [(key(row), row) for row in rows.values()]
-    present = sorted(
-        (item for item in keyed if item[0] is not None), key=lambda i: i[1].name.lower()
-    )
-    present.sort(key=lambda item: item[0], reverse=descending)
-    missing = sorted((row for value, row in keyed if value is None), key=lambda r: r.name.lower())
-    ordered = [row for _value, row in present] + missing
-    paginator = Paginator(ordered, per_page)
-    page_obj = paginator.get_page(page)
-    for leader in page_obj.object_list:
-        leader.kpis = {kpi.name: kpi.value(leader.totals) for kpi in BY_NAME.values()}
+            partners = partners.annotate(rank=value)
+            order = [key, by_name]
+        ranked = partners.select_related("tier", "channel_manager").order_by(*order, "pk")
+        if per_page is None:
+            page, per_page = 1, max(1, ranked.count())
+        paginator = Paginator(ranked, per_page)
+        page_obj = paginator.get_page(page)
+        shown = list(page_obj.object_list)
+        totals = _totals_of([partner.pk for partner in shown], start, end) if shown else {}
+    rows = []
+    for partner in shown:
+        manager = partner.channel_manager
+        manager_name = ""
+        if manager is not None:
+            manager_name = manager.get_full_name() or manager.get_username()
+        row = LeaderRow(
+            partner_id=partner.pk,
+            name=partner.name,
+            slug=partner.slug,
+            uuid=partner.uuid,
+            tier=partner.tier.name,
+            tier_rank=partner.tier.rank,
+            partner_type=partner.partner_type,
+            channel_manager=manager_name,
+            totals=totals.get(partner.pk, Totals()),
+        )
+        row.kpis = {kpi.name: kpi.value(row.totals) for kpi in BY_NAME.values()}
+        rows.append(row)
     return Leaderboard(
         page=page_obj,
-        rows=list(page_obj.object_list),
+        rows=rows,
         sort=("-" if descending else "") + name,
         currency=currency,
         currencies=currencies,
         count=paginator.count,
     )
-
-
-def programme_sums(*, start: date, end: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every partner's sums over [start, end], per currency: the daily metrics (with the
-    funded launches' results) and the MDF spend. The leaderboard's heavy read (a scan of
-    the period across all partners), cached until the data can have changed: the key
-    holds the last rollup's time and the newest metric and ledger rows, so a rollup run,
-    a metric written directly or a claim approved reads afresh. Three small queries on
-    a hit, five on a miss."""
-    with scopes_disabled():
-        rolled = freshness()
-        newest_metric = DailyMetric.objects.aggregate(newest=Max("id"))["newest"]
-        newest_entry = LedgerEntry.objects.aggregate(newest=Max("id"))["newest"]
-        key = ":".join(
-            str(part)
-            for part in (
-                "analytics:programme-sums:v1",
-                start,
-                end,
-                rolled.isoformat() if rolled else "",
-                newest_metric,
-                newest_entry,
-            )
-        )
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        spend = _spend(start, end)
-        spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
-        spend_rows = [dict(row) for row in _rows(spent)]
-        currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
-        metrics = (
-            _metrics(start, end)
-            .values("partner_id", "currency")
-            .annotate(**SUMS, **_funded_sums(spend, currencies))
-        )
-        result = ([dict(row) for row in _rows(metrics)], spend_rows)
-    cache.set(key, result, PROGRAMME_SUMS_SECONDS)
-    return result
 
 
 @dataclass
