@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -38,7 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Lower, NullIf, Round, TruncMonth, TruncWeek
+from django.db.models.functions import Cast, Coalesce, Lower, NullIf, Round, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -388,9 +387,10 @@ def sort_value(name: str, *, currency: str, start: date, end: date) -> Any:
         numerator, denominator = RATES[name]
         # rate(): numerator × 100 ÷ denominator, to one decimal, half up (PostgreSQL's
         # ROUND of a numeric rounds half away from zero; rates are never negative).
+        # The numerator cast to a decimal: an integer division would round down.
+        exact = Cast(F("n"), output_field=DecimalField(max_digits=20, decimal_places=2))
         percent = ExpressionWrapper(
-            F("n") * Value(Decimal(100)) / NullIf(F("d"), Value(0)),
-            output_field=DecimalField(),
+            exact * Value(100) / NullIf(F("d"), Value(0)), output_field=DecimalField()
         )
         grouped = metrics.annotate(n=Sum(numerator), d=Sum(denominator))
         return Subquery(grouped.annotate(v=Round(percent, 1)).values("v"))
@@ -528,7 +528,7 @@ def leaderboard(
         if name == "name":
             order = [by_name.desc() if descending else by_name.asc()]
         elif name == "tier":
-            order = [F("tier__rank").desc() if descending else F("tier__rank").asc(), by_name]
+            order = [F("tier__rank").desc() if descending else F("tier__rank").asc(), by_name.asc()]
         else:
             if name in MDF_KPIS:
                 # The rank already holds the direction.
@@ -542,7 +542,7 @@ def leaderboard(
                     else F("rank").asc(nulls_last=True)
                 )
             partners = partners.annotate(rank=value)
-            order = [key, by_name]
+            order = [key, by_name.asc()]
         ranked = partners.select_related("tier", "channel_manager").order_by(*order, "pk")
         if per_page is None:
             page, per_page = 1, max(1, ranked.count())
