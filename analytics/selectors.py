@@ -26,18 +26,18 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Lower, NullIf, Round, TruncMonth, TruncWeek
+from django.db.models.functions import Cast, Lower, NullIf, Round, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -371,36 +371,74 @@ def _leader_partners(
     return partners
 
 
-def sort_value(name: str, *, currency: str, start: date, end: date) -> Any:
-    """The database's value of a leaderboard KPI for each partner over [start, end], an
-    expression on `Partner`: a correlated sum over the daily metrics, the same as the KPI
-    of `analytics.kpis` (`test_sql_ranking_follows_the_kpi_definitions` holds them
-    together). Counts are 0 without results; a rate with a zero denominator and a money
-    KPI with nothing in `currency` are NULL (`analytics.kpis`: None, shown "—"), which
-    the ranking puts last. MDF KPIs are not here (`leaderboard` ranks them in Python)."""
-    metrics = (
-        DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
-        .order_by()
-        .values("partner")
-    )
+def sort_value(name: str, *, currency: str) -> tuple[Any, Any]:
+    """A leaderboard KPI as the database computes it for a partner: an aggregate over
+    the partner's daily metrics of the period, the same as the KPI of `analytics.kpis`
+    (`test_sql_ranking_follows_the_kpi_definitions` holds them together), and its value
+    for a partner without metrics in the period. Counts are 0 then; a rate with a zero
+    denominator and a money KPI with nothing in `currency` are NULL (`analytics.kpis`:
+    None, shown "—"), which the ranking puts last. MDF KPIs are not here (`leaderboard`
+    ranks them in Python)."""
     if name in RATES:
         numerator, denominator = RATES[name]
         # rate(): numerator × 100 ÷ denominator, to one decimal, half up (PostgreSQL's
         # ROUND of a numeric rounds half away from zero; rates are never negative).
         # The numerator cast to a decimal: an integer division would round down.
-        exact = Cast(F("n"), output_field=DecimalField(max_digits=20, decimal_places=2))
+        exact = Cast(Sum(numerator), output_field=DecimalField(max_digits=20, decimal_places=2))
         percent = ExpressionWrapper(
-            exact * Value(100) / NullIf(F("d"), Value(0)), output_field=DecimalField()
+            exact * Value(100) / NullIf(Sum(denominator), Value(0)), output_field=DecimalField()
         )
-        grouped = metrics.annotate(n=Sum(numerator), d=Sum(denominator))
-        return Subquery(grouped.annotate(v=Round(percent, 1)).values("v"))
+        return Round(percent, 1), Value(None, output_field=DecimalField())
     if BY_NAME[name].per_currency:
         # pipeline, revenue: the amount in `currency`; none (or zero) is None in kpis.
+        none = Value(None, output_field=DecimalField())
         if not currency:
-            return Value(None, output_field=DecimalField())
-        amount = metrics.filter(currency=currency).annotate(v=Sum(name)).values("v")
-        return NullIf(Subquery(amount), Value(0), output_field=DecimalField())
-    return Coalesce(Subquery(metrics.annotate(v=Sum(name)).values("v")), Value(0))
+            return none, none
+        amount = Sum(name, filter=Q(currency=currency))
+        return NullIf(amount, Value(0), output_field=DecimalField()), none
+    return Sum(name), Value(0)
+
+
+class _Ranked:
+    """The ranked partners as the paginator sees them: a slice runs on the database
+    (LIMIT/OFFSET); the count is the filtered partners' (each is ranked once), not a
+    second run of the aggregate."""
+
+    def __init__(self, rows: Any, count: int) -> None:
+        self.rows = rows
+        self.total = count
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+def _ranked_by_metrics(
+    partners: QuerySet[Partner], name: str, currency: str, start: date, end: date, descending: bool
+) -> Any:
+    """(partner id, value, lower-case name) of every partner, ranked by a KPI of the
+    daily metrics: one GROUP BY partner over the period (the partners with metrics),
+    with the partners without metrics in the period (their value: `sort_value`)."""
+    value, default = sort_value(name, currency=currency)
+    with_metrics = (
+        _metrics(start, end)
+        .filter(partner__in=partners)
+        .values("partner_id")
+        .annotate(rank=value, lname=Lower("partner__name"))
+        .values_list("partner_id", "rank", "lname")
+    )
+    in_period = DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
+    without = partners.filter(~Exists(in_period)).values_list("pk", default, Lower("name"))
+    key = F("rank").desc(nulls_last=True) if descending else F("rank").asc(nulls_last=True)
+    return with_metrics.union(without, all=True).order_by(key, "lname", "partner_id")
 
 
 def _mdf_ranks(
@@ -457,7 +495,7 @@ def _totals_of(partner_ids: Any, start: date, end: date) -> dict[int, Totals]:
 
 def _money_currencies(partners: QuerySet[Partner], start: date, end: date) -> tuple[list[str], str]:
     """The currencies the partners' money KPIs have over [start, end] (pipeline, revenue,
-    MDF spent), and the one most partners have revenue in (the default for money
+    MDF spent), and the one with the most daily rows of revenue (the default for money
     columns). Two grouped queries."""
     metrics = (
         _metrics(start, end)
@@ -466,7 +504,7 @@ def _money_currencies(partners: QuerySet[Partner], start: date, end: date) -> tu
         .values("currency")
         .annotate(
             money=Count("id", filter=Q(pipeline__gt=0) | Q(revenue__gt=0)),
-            earners=Count("partner_id", distinct=True, filter=Q(revenue__gt=0)),
+            earners=Count("id", filter=Q(revenue__gt=0)),
         )
     )
     found: set[str] = set()
@@ -509,8 +547,8 @@ def leaderboard(
     Rules:
     - The database ranks and paginates (`sort_value`, LIMIT/OFFSET): Python builds the
       `Totals` and KPIs (`analytics.kpis`) of the partners on the page only.
-    - A money KPI ranks by its amount in `currency` (default: the currency most partners
-      have revenue in); partners without a value (no amount in that currency, a rate
+    - A money KPI ranks by its amount in `currency` (default: the currency with the most
+      rows of revenue); partners without a value (no amount in that currency, a rate
       with a zero denominator) come last in either direction; ties by name.
     - MDF KPIs (spent, cost per lead, pipeline per MDF dollar, ROI) are ranked in Python
       from `analytics.kpis` for the partners with spend in the period (the others have
@@ -524,32 +562,32 @@ def leaderboard(
         currencies, default = _money_currencies(partners, start, end)
         if currency not in currencies:
             currency = default
+        count = partners.count()
         by_name = Lower("name")
-        if name == "name":
-            order = [by_name.desc() if descending else by_name.asc()]
-        elif name == "tier":
-            order = [F("tier__rank").desc() if descending else F("tier__rank").asc(), by_name.asc()]
-        else:
-            if name in MDF_KPIS:
-                # The rank already holds the direction.
-                key = F("rank").asc(nulls_last=True)
-                value = _mdf_ranks(partners, name, currency, start, end, descending)
+        ranked: Any
+        if name in LEADERBOARD_FIELDS or name in MDF_KPIS:
+            if name == "name":
+                order = [by_name.desc() if descending else by_name.asc()]
+            elif name == "tier":
+                rank = F("tier__rank")
+                order = [rank.desc() if descending else rank.asc(), by_name.asc()]
             else:
-                value = sort_value(name, currency=currency, start=start, end=end)
-                key = (
-                    F("rank").desc(nulls_last=True)
-                    if descending
-                    else F("rank").asc(nulls_last=True)
+                # The rank already holds the direction.
+                partners = partners.annotate(
+                    rank=_mdf_ranks(partners, name, currency, start, end, descending)
                 )
-            partners = partners.annotate(rank=value)
-            order = [key, by_name.asc()]
-        ranked = partners.select_related("tier", "channel_manager").order_by(*order, "pk")
+                order = [F("rank").asc(nulls_last=True), by_name.asc()]
+            ranked = partners.order_by(*order, "pk").values_list("pk", flat=True)
+        else:
+            ranked = _ranked_by_metrics(partners, name, currency, start, end, descending)
         if per_page is None:
-            page, per_page = 1, max(1, ranked.count())
-        paginator = Paginator(ranked, per_page)
+            page, per_page = 1, max(1, count)
+        paginator: Paginator[Any] = Paginator(_Ranked(ranked, count), per_page)
         page_obj = paginator.get_page(page)
-        shown = list(page_obj.object_list)
-        totals = _totals_of([partner.pk for partner in shown], start, end) if shown else {}
+        ids = [item if isinstance(item, int) else item[0] for item in page_obj.object_list]
+        found = Partner.objects.select_related("tier", "channel_manager").in_bulk(ids)
+        shown = [found[pk] for pk in ids if pk in found]
+        totals = _totals_of(ids, start, end) if ids else {}
     rows = []
     for partner in shown:
         manager = partner.channel_manager
