@@ -3,7 +3,10 @@ attribution, all from the daily metrics table (never the raw events) and the MDF
 
 Every selector aggregates in the database (GROUP BY through `values().annotate()`) and
 runs a fixed number of queries whatever the data size; the KPIs themselves are computed
-from the returned `Totals` by `analytics.kpis`, their one definition.
+from the returned `Totals` by `analytics.kpis`, their one definition. The one exception
+is the leaderboard's ranking: the database ranks and paginates the partners by a KPI
+(`sort_value`, an aggregate written to equal the KPI of `analytics.kpis`; a test holds
+the two orders equal), and `Totals` are built for the page shown only.
 
 Partner-side selectors take `partner=` and run inside that partner's scope. The
 selectors across partners (`leaderboard`, `kit_performance`, `mdf_roi_by_*`,
