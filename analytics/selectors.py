@@ -358,20 +358,27 @@ def parse_sort(sort: str) -> tuple[str, bool]:
     return name, descending
 
 
-def _leader_partners(
-    *, tier: int | None, partner_type: str, region: int | None, channel_manager: int | None
-) -> QuerySet[Partner]:
-    """The partners the leaderboard ranks (not applicants), filtered."""
-    partners = Partner.objects.exclude(status=Partner.Status.APPLICANT)
+def _leader_filter(
+    prefix: str,
+    *,
+    tier: int | None,
+    partner_type: str,
+    region: int | None,
+    channel_manager: int | None,
+) -> Q:
+    """The partners the leaderboard ranks (not applicants), filtered; `prefix` is the
+    path to the partner ("" on `Partner`, "partner__" on the daily metrics)."""
+    condition = ~Q(**{f"{prefix}status": Partner.Status.APPLICANT})
     if tier:
-        partners = partners.filter(tier_id=tier)
+        condition &= Q(**{f"{prefix}tier_id": tier})
     if partner_type:
-        partners = partners.filter(partner_type=partner_type)
+        condition &= Q(**{f"{prefix}partner_type": partner_type})
     if region:
-        partners = partners.filter(pk__in=Partner.objects.filter(regions__id=region).values("pk"))
+        in_region = Partner.objects.filter(regions__id=region).values("pk")
+        condition &= Q(**{f"{prefix}pk__in": in_region})
     if channel_manager:
-        partners = partners.filter(channel_manager_id=channel_manager)
-    return partners
+        condition &= Q(**{f"{prefix}channel_manager_id": channel_manager})
+    return condition
 
 
 def sort_value(name: str, *, currency: str) -> tuple[Any, Any]:
@@ -425,21 +432,30 @@ class _Ranked:
 
 
 def _ranked_by_metrics(
-    partners: QuerySet[Partner], name: str, currency: str, start: date, end: date, descending: bool
+    partners: QuerySet[Partner],
+    on_metrics: Q,
+    name: str,
+    currency: str,
+    start: date,
+    end: date,
+    descending: bool,
 ) -> Any:
     """(partner id, value, lower-case name) of every partner, ranked by a KPI of the
-    daily metrics: one GROUP BY partner over the period (the partners with metrics),
-    with the partners without metrics in the period (their value: `sort_value`)."""
+    daily metrics: one GROUP BY partner over the period for the partners with metrics
+    (`on_metrics`: the partner filter, on the join the name needs too), with the
+    partners without metrics in the period (their value: `sort_value`)."""
     value, default = sort_value(name, currency=currency)
     with_metrics = (
         _metrics(start, end)
-        .filter(partner__in=partners)
+        .filter(on_metrics)
         .values("partner_id")
         .annotate(rank=value, lname=Lower("partner__name"))
         .values_list("partner_id", "rank", "lname")
     )
     in_period = DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
-    without = partners.filter(~Exists(in_period)).values_list("pk", default, Lower("name"))
+    without = (
+        partners.filter(~Exists(in_period)).order_by().values_list("pk", default, Lower("name"))
+    )
     key = F("rank").desc(nulls_last=True) if descending else F("rank").asc(nulls_last=True)
     return with_metrics.union(without, all=True).order_by(key, "lname", "partner_id")
 
@@ -496,13 +512,15 @@ def _totals_of(partner_ids: Any, start: date, end: date) -> dict[int, Totals]:
     return dict(totals)
 
 
-def _money_currencies(partners: QuerySet[Partner], start: date, end: date) -> tuple[list[str], str]:
+def _money_currencies(
+    partners: QuerySet[Partner], on_metrics: Q, start: date, end: date
+) -> tuple[list[str], str]:
     """The currencies the partners' money KPIs have over [start, end] (pipeline, revenue,
     MDF spent), and the one with the most daily rows of revenue (the default for money
     columns). Two grouped queries."""
     metrics = (
         _metrics(start, end)
-        .filter(partner__in=partners)
+        .filter(on_metrics)
         .exclude(currency="")
         .values("currency")
         .annotate(
@@ -559,10 +577,19 @@ def leaderboard(
     - A fixed number of queries whatever the number of partners."""
     name, descending = parse_sort(sort)
     with scopes_disabled():
-        partners = _leader_partners(
-            tier=tier, partner_type=partner_type, region=region, channel_manager=channel_manager
-        )
-        currencies, default = _money_currencies(partners, start, end)
+
+        def chosen(prefix: str) -> Q:
+            return _leader_filter(
+                prefix,
+                tier=tier,
+                partner_type=partner_type,
+                region=region,
+                channel_manager=channel_manager,
+            )
+
+        partners = Partner.objects.filter(chosen(""))
+        on_metrics = chosen("partner__")  # the same filter on the daily metrics
+        currencies, default = _money_currencies(partners, on_metrics, start, end)
         if currency not in currencies:
             currency = default
         count = partners.count()
@@ -582,7 +609,9 @@ def leaderboard(
                 order = [F("rank").asc(nulls_last=True), by_name.asc()]
             ranked = partners.order_by(*order, "pk").values_list("pk", flat=True)
         else:
-            ranked = _ranked_by_metrics(partners, name, currency, start, end, descending)
+            ranked = _ranked_by_metrics(
+                partners, on_metrics, name, currency, start, end, descending
+            )
         if per_page is None:
             page, per_page = 1, max(1, count)
         paginator: Paginator[Any] = Paginator(_Ranked(ranked, count), per_page)
