@@ -3,7 +3,10 @@ attribution, all from the daily metrics table (never the raw events) and the MDF
 
 Every selector aggregates in the database (GROUP BY through `values().annotate()`) and
 runs a fixed number of queries whatever the data size; the KPIs themselves are computed
-from the returned `Totals` by `analytics.kpis`, their one definition.
+from the returned `Totals` by `analytics.kpis`, their one definition. The one exception
+is the leaderboard's ranking: the database ranks and paginates the partners by a KPI
+(`sort_value`, an aggregate written to equal the KPI of `analytics.kpis`; a test holds
+the two orders equal), and `Totals` are built for the page shown only.
 
 Partner-side selectors take `partner=` and run inside that partner's scope. The
 selectors across partners (`leaderboard`, `kit_performance`, `mdf_roi_by_*`,
@@ -21,10 +24,23 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Lower, NullIf, Round, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -37,8 +53,6 @@ from mdf.models import FundPool, LedgerEntry
 from partners.models import Partner
 
 ROLLUP_NAME = "daily_metrics"
-# How long the programme's sums stay cached at most (their key changes with the data).
-PROGRAMME_SUMS_SECONDS = 15 * 60
 # Sums are named "t_<field>": an annotation may not take a column's own name (the
 # funded sums below sum the same columns again).
 SUMS = {f"t_{name}": Sum(name) for name in (*COUNT_FIELDS, *MONEY_FIELDS)}
@@ -301,6 +315,14 @@ def _staff_scope(across_partners: bool) -> AbstractContextManager[Any]:
 
 # Columns the leaderboard sorts by besides the KPIs.
 LEADERBOARD_FIELDS = ("name", "tier")
+# KPIs from the MDF ledger: ranked in Python from `analytics.kpis` (see `leaderboard`).
+MDF_KPIS = ("mdf_spent", "cost_per_lead", "pipeline_per_mdf", "mdf_roi")
+# Rates the database ranks: (numerator, denominator), as `analytics.kpis` defines them.
+RATES = {
+    "click_to_lead": ("leads", "clicks"),
+    "lead_to_opportunity": ("opportunities", "leads"),
+    "opportunity_to_won": ("won", "opportunities"),
+}
 
 
 @dataclass
@@ -336,18 +358,195 @@ def parse_sort(sort: str) -> tuple[str, bool]:
     return name, descending
 
 
-def _sort_key(name: str, currency: str) -> Any:
-    def key(row: LeaderRow) -> Any:
-        if name == "name":
-            return row.name.lower()
-        if name == "tier":
-            return row.tier_rank
-        value = BY_NAME[name].value(row.totals)
-        if BY_NAME[name].per_currency:
-            value = value.get(currency)
-        return value
+def _leader_filter(
+    prefix: str,
+    *,
+    tier: int | None,
+    partner_type: str,
+    region: int | None,
+    channel_manager: int | None,
+) -> Q:
+    """The partners the leaderboard ranks (not applicants), filtered; `prefix` is the
+    path to the partner ("" on `Partner`, "partner__" on the daily metrics)."""
+    condition = ~Q(**{f"{prefix}status": Partner.Status.APPLICANT})
+    if tier:
+        condition &= Q(**{f"{prefix}tier_id": tier})
+    if partner_type:
+        condition &= Q(**{f"{prefix}partner_type": partner_type})
+    if region:
+        in_region = Partner.objects.filter(regions__id=region).values("pk")
+        condition &= Q(**{f"{prefix}pk__in": in_region})
+    if channel_manager:
+        condition &= Q(**{f"{prefix}channel_manager_id": channel_manager})
+    return condition
 
-    return key
+
+def sort_value(name: str, *, currency: str) -> tuple[Any, Any]:
+    """A leaderboard KPI as the database computes it for a partner: an aggregate over
+    the partner's daily metrics of the period, the same as the KPI of `analytics.kpis`
+    (`test_sql_ranking_follows_the_kpi_definitions` holds them together), and its value
+    for a partner without metrics in the period. Counts are 0 then; a rate with a zero
+    denominator and a money KPI with nothing in `currency` are NULL (`analytics.kpis`:
+    None, shown "—"), which the ranking puts last. MDF KPIs are not here (`leaderboard`
+    ranks them in Python)."""
+    if name in RATES:
+        numerator, denominator = RATES[name]
+        # rate(): numerator × 100 ÷ denominator, to one decimal, half up (PostgreSQL's
+        # ROUND of a numeric rounds half away from zero; rates are never negative).
+        # The numerator cast to a decimal: an integer division would round down.
+        exact = Cast(Sum(numerator), output_field=DecimalField(max_digits=20, decimal_places=2))
+        percent = ExpressionWrapper(
+            exact * Value(100) / NullIf(Sum(denominator), Value(0)), output_field=DecimalField()
+        )
+        return Round(percent, 1), Value(None, output_field=DecimalField())
+    if BY_NAME[name].per_currency:
+        # pipeline, revenue: the amount in `currency`; none (or zero) is None in kpis.
+        none = Value(None, output_field=DecimalField())
+        if not currency:
+            return none, none
+        amount = Sum(name, filter=Q(currency=currency))
+        return NullIf(amount, Value(0), output_field=DecimalField()), none
+    return Sum(name), Value(0)
+
+
+class _Ranked:
+    """The ranked partners as the paginator sees them: a slice runs on the database
+    (LIMIT/OFFSET); the count is the filtered partners' (each is ranked once), not a
+    second run of the aggregate."""
+
+    def __init__(self, rows: Any, count: int) -> None:
+        self.rows = rows
+        self.total = count
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.rows[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+def _ranked_by_metrics(
+    partners: QuerySet[Partner],
+    on_metrics: Q,
+    name: str,
+    currency: str,
+    start: date,
+    end: date,
+    descending: bool,
+) -> Any:
+    """(partner id, value, lower-case name) of every partner, ranked by a KPI of the
+    daily metrics: one GROUP BY partner over the period for the partners with metrics
+    (`on_metrics`: the partner filter, on the join the name needs too), with the
+    partners without metrics in the period (their value: `sort_value`)."""
+    value, default = sort_value(name, currency=currency)
+    with_metrics = (
+        _metrics(start, end)
+        .filter(on_metrics)
+        .values("partner_id")
+        .annotate(rank=value, lname=Lower("partner__name"))
+        .values_list("partner_id", "rank", "lname")
+    )
+    in_period = DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
+    without = (
+        partners.filter(~Exists(in_period)).order_by().values_list("pk", default, Lower("name"))
+    )
+    key = F("rank").desc(nulls_last=True) if descending else F("rank").asc(nulls_last=True)
+    return with_metrics.union(without, all=True).order_by(key, "lname", "partner_id")
+
+
+def _mdf_ranks(
+    partners: QuerySet[Partner], name: str, currency: str, start: date, end: date, descending: bool
+) -> Any:
+    """The rank of each partner with MDF spend in the period by an MDF KPI, computed by
+    `analytics.kpis` from its `Totals` (a KPI along the ledger's links, not one sum);
+    partners without a value rank NULL. Only partners with spend can have a value, so
+    this reads their totals only. Three queries."""
+    spenders = partners.filter(pk__in=_spend(start, end).values("partner_id"))
+    totals = _totals_of(spenders.values("pk"), start, end)
+    kpi = BY_NAME[name]
+    keyed = []
+    for partner_id, name_key, partner_totals in (
+        (pid, lower, totals.get(pid, Totals()))
+        for pid, lower in spenders.values_list("pk", Lower("name"))
+    ):
+        value = kpi.value(partner_totals).get(currency)
+        if value is not None:
+            keyed.append((value, name_key, partner_id))
+    keyed.sort(key=lambda item: item[1])
+    keyed.sort(key=lambda item: item[0], reverse=descending)
+    whens = [
+        When(pk=partner_id, then=Value(rank)) for rank, (_v, _n, partner_id) in enumerate(keyed)
+    ]
+    if not whens:
+        return Value(None, output_field=IntegerField())
+    return Case(*whens, default=Value(None), output_field=IntegerField())
+
+
+def _totals_of(partner_ids: Any, start: date, end: date) -> dict[int, Totals]:
+    """`Totals` over [start, end] of each partner in `partner_ids` (a list or a
+    subquery): its daily metrics with the results of its funded launches, and its MDF
+    spend (`analytics.kpis`). Two grouped queries."""
+    totals: dict[int, Totals] = defaultdict(Totals)
+    spend = _spend(start, end).filter(partner_id__in=partner_ids)
+    spend_rows = list(
+        _rows(spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums()))
+    )
+    currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
+    for row in spend_rows:
+        _add_spend(totals[row["partner_id"]], row, row["allocation__pool__currency"])
+    metrics = (
+        _metrics(start, end)
+        .filter(partner_id__in=partner_ids)
+        .values("partner_id", "currency")
+        .annotate(**SUMS, **_funded_sums(spend, currencies))
+    )
+    for row in _rows(metrics):
+        totals[row["partner_id"]].add_row(row, prefix=T)
+        _add_funded(totals[row["partner_id"]], row, currencies)
+    return dict(totals)
+
+
+def _money_currencies(
+    partners: QuerySet[Partner], on_metrics: Q, start: date, end: date
+) -> tuple[list[str], str]:
+    """The currencies the partners' money KPIs have over [start, end] (pipeline, revenue,
+    MDF spent), and the one with the most daily rows of revenue (the default for money
+    columns). Two grouped queries."""
+    metrics = (
+        _metrics(start, end)
+        .filter(on_metrics)
+        .exclude(currency="")
+        .values("currency")
+        .annotate(
+            money=Count("id", filter=Q(pipeline__gt=0) | Q(revenue__gt=0)),
+            earners=Count("id", filter=Q(revenue__gt=0)),
+        )
+    )
+    found: set[str] = set()
+    earners: dict[str, int] = {}
+    for row in _rows(metrics):
+        if row["money"]:
+            found.add(row["currency"])
+        if row["earners"]:
+            earners[row["currency"]] = row["earners"]
+    spent = (
+        _spend(start, end)
+        .filter(partner__in=partners)
+        .exclude(d_spent=0)
+        .values_list("allocation__pool__currency", flat=True)
+        .distinct()
+        .order_by()
+    )
+    found.update(spent)
+    currencies = sorted(found)
+    default = max(earners, key=lambda c: (earners[c], c)) if earners else ""
+    return currencies, default or (currencies[0] if currencies else "")
 
 
 def leaderboard(
@@ -361,138 +560,93 @@ def leaderboard(
     region: int | None = None,
     channel_manager: int | None = None,
     page: int | str = 1,
-    per_page: int = 25,
+    per_page: int | None = 25,
 ) -> Leaderboard:
     """Partners (not applicants) ranked by any KPI over [start, end], filtered by tier,
-    type, region and channel manager. A money KPI sorts by its amount in `currency`
-    (default: the currency with the most revenue rows); partners without a value sort
-    last either way. A fixed number of queries whatever the number of partners; the
-    period's sums across partners come from `programme_sums` (cached until the data
-    changes)."""
+    type, region and channel manager; `per_page=None`: all of them on one page (the CSV).
+
+    Rules:
+    - The database ranks and paginates (`sort_value`, LIMIT/OFFSET): Python builds the
+      `Totals` and KPIs (`analytics.kpis`) of the partners on the page only.
+    - A money KPI ranks by its amount in `currency` (default: the currency with the most
+      rows of revenue); partners without a value (no amount in that currency, a rate
+      with a zero denominator) come last in either direction; ties by name.
+    - MDF KPIs (spent, cost per lead, pipeline per MDF dollar, ROI) are ranked in Python
+      from `analytics.kpis` for the partners with spend in the period (the others have
+      no value), then handed to the database's ordering as a rank.
+    - A fixed number of queries whatever the number of partners."""
     name, descending = parse_sort(sort)
     with scopes_disabled():
-        partners = Partner.objects.exclude(status=Partner.Status.APPLICANT)
-        if tier:
-            partners = partners.filter(tier_id=tier)
-        if partner_type:
-            partners = partners.filter(partner_type=partner_type)
-        if region:
-            partners = partners.filter(regions__id=region)
-        if channel_manager:
-            partners = partners.filter(channel_manager_id=channel_manager)
-        rows: dict[int, LeaderRow] = {}
-        for partner in partners.values(
-            "id",
-            "name",
-            "slug",
-            "uuid",
-            "tier__name",
-            "tier__rank",
-            "partner_type",
-            "channel_manager__first_name",
-            "channel_manager__last_name",
-            "channel_manager__username",
-        ).distinct():
-            manager = " ".join(
-                part
-                for part in (
-                    partner["channel_manager__first_name"],
-                    partner["channel_manager__last_name"],
+
+        def chosen(prefix: str) -> Q:
+            return _leader_filter(
+                prefix,
+                tier=tier,
+                partner_type=partner_type,
+                region=region,
+                channel_manager=channel_manager,
+            )
+
+        partners = Partner.objects.filter(chosen(""))
+        on_metrics = chosen("partner__")  # the same filter on the daily metrics
+        currencies, default = _money_currencies(partners, on_metrics, start, end)
+        if currency not in currencies:
+            currency = default
+        count = partners.count()
+        by_name = Lower("name")
+        ranked: Any
+        if name in LEADERBOARD_FIELDS or name in MDF_KPIS:
+            if name == "name":
+                order = [by_name.desc() if descending else by_name.asc()]
+            elif name == "tier":
+                rank = F("tier__rank")
+                order = [rank.desc() if descending else rank.asc(), by_name.asc()]
+            else:
+                # The rank already holds the direction.
+                partners = partners.annotate(
+                    rank=_mdf_ranks(partners, name, currency, start, end, descending)
                 )
-                if part
+                order = [F("rank").asc(nulls_last=True), by_name.asc()]
+            ranked = partners.order_by(*order, "pk").values_list("pk", flat=True)
+        else:
+            ranked = _ranked_by_metrics(
+                partners, on_metrics, name, currency, start, end, descending
             )
-            rows[partner["id"]] = LeaderRow(
-                partner_id=partner["id"],
-                name=partner["name"],
-                slug=partner["slug"],
-                uuid=partner["uuid"],
-                tier=partner["tier__name"],
-                tier_rank=partner["tier__rank"],
-                partner_type=partner["partner_type"],
-                channel_manager=manager or partner["channel_manager__username"] or "",
-            )
-        metric_rows, spend_rows = programme_sums(start=start, end=end)
-        spend_currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
-        revenue_rows: dict[str, int] = defaultdict(int)
-        for row in metric_rows:
-            target = rows.get(row["partner_id"])
-            if target is None:
-                continue
-            target.totals.add_row(row, prefix=T)
-            _add_funded(target.totals, row, spend_currencies)
-            if row["currency"] and row["t_revenue"]:
-                revenue_rows[row["currency"]] += 1
-        for row in spend_rows:
-            if row["partner_id"] in rows:
-                _add_spend(rows[row["partner_id"]].totals, row, row["allocation__pool__currency"])
-    currencies = sorted(
-        {c for row in rows.values() for c in (*row.totals.revenue, *row.totals.pipeline)}
-        | {c for row in rows.values() for c in row.totals.mdf_spent}
-    )
-    if currency not in currencies:
-        currency = max(revenue_rows, key=lambda c: (revenue_rows[c], c)) if revenue_rows else ""
-        if not currency and currencies:
-            currency = currencies[0]
-    # The sort KPI for every partner; all KPIs only for the page shown.
-    key = _sort_key(name, currency)
-    keyed = [(key(row), row) for row in rows.values()]
-    present = sorted(
-        (item for item in keyed if item[0] is not None), key=lambda i: i[1].name.lower()
-    )
-    present.sort(key=lambda item: item[0], reverse=descending)
-    missing = sorted((row for value, row in keyed if value is None), key=lambda r: r.name.lower())
-    ordered = [row for _value, row in present] + missing
-    paginator = Paginator(ordered, per_page)
-    page_obj = paginator.get_page(page)
-    for leader in page_obj.object_list:
-        leader.kpis = {kpi.name: kpi.value(leader.totals) for kpi in BY_NAME.values()}
+        if per_page is None:
+            page, per_page = 1, max(1, count)
+        paginator: Paginator[Any] = Paginator(_Ranked(ranked, count), per_page)
+        page_obj = paginator.get_page(page)
+        ids = [item if isinstance(item, int) else item[0] for item in page_obj.object_list]
+        found = Partner.objects.select_related("tier", "channel_manager").in_bulk(ids)
+        shown = [found[pk] for pk in ids if pk in found]
+        totals = _totals_of(ids, start, end) if ids else {}
+    rows = []
+    for partner in shown:
+        manager = partner.channel_manager
+        manager_name = ""
+        if manager is not None:
+            manager_name = manager.get_full_name() or manager.get_username()
+        row = LeaderRow(
+            partner_id=partner.pk,
+            name=partner.name,
+            slug=partner.slug,
+            uuid=partner.uuid,
+            tier=partner.tier.name,
+            tier_rank=partner.tier.rank,
+            partner_type=partner.partner_type,
+            channel_manager=manager_name,
+            totals=totals.get(partner.pk, Totals()),
+        )
+        row.kpis = {kpi.name: kpi.value(row.totals) for kpi in BY_NAME.values()}
+        rows.append(row)
     return Leaderboard(
         page=page_obj,
-        rows=list(page_obj.object_list),
+        rows=rows,
         sort=("-" if descending else "") + name,
         currency=currency,
         currencies=currencies,
         count=paginator.count,
     )
-
-
-def programme_sums(*, start: date, end: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every partner's sums over [start, end], per currency: the daily metrics (with the
-    funded launches' results) and the MDF spend. The leaderboard's heavy read (a scan of
-    the period across all partners), cached until the data can have changed: the key
-    holds the last rollup's time and the newest metric and ledger rows, so a rollup run,
-    a metric written directly or a claim approved reads afresh. Three small queries on
-    a hit, five on a miss."""
-    with scopes_disabled():
-        rolled = freshness()
-        newest_metric = DailyMetric.objects.aggregate(newest=Max("id"))["newest"]
-        newest_entry = LedgerEntry.objects.aggregate(newest=Max("id"))["newest"]
-        key = ":".join(
-            str(part)
-            for part in (
-                "analytics:programme-sums:v1",
-                start,
-                end,
-                rolled.isoformat() if rolled else "",
-                newest_metric,
-                newest_entry,
-            )
-        )
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        spend = _spend(start, end)
-        spent = spend.values("partner_id", "allocation__pool__currency").annotate(**_spend_sums())
-        spend_rows = [dict(row) for row in _rows(spent)]
-        currencies = sorted({row["allocation__pool__currency"] for row in spend_rows})
-        metrics = (
-            _metrics(start, end)
-            .values("partner_id", "currency")
-            .annotate(**SUMS, **_funded_sums(spend, currencies))
-        )
-        result = ([dict(row) for row in _rows(metrics)], spend_rows)
-    cache.set(key, result, PROGRAMME_SUMS_SECONDS)
-    return result
 
 
 @dataclass

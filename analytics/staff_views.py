@@ -116,7 +116,8 @@ class StaffPage:
             region=_int(params.get("region")),
             channel_manager=_int(params.get("manager")),
             page=params.get("page") or 1,
-            per_page=10_000 if params.get("format") == "csv" else 25,
+            # The CSV holds every partner, in the order shown.
+            per_page=None if params.get("format") == "csv" else 25,
         )
         if params.get("format") == "csv":
             currencies = currencies_of(row.totals for row in board.rows)

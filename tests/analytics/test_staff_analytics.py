@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+import string
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_scopes import scope
 
+from analytics import kpis, selectors
 from partners.models import Partner, Region
 from tests.analytics.performance_data import (
     funded_spend,
@@ -140,12 +143,12 @@ def test_drill_down_into_one_partners_dashboard(client, staff_users, programme, 
 
 def test_the_leaderboard_reads_new_results_at_once(client, staff_users, programme, alice):
     client.force_login(staff_users["analyst"])
-    assert names(client.get(BOARD, {"sort": "-clicks"}))[0] == "Bob Corp"  # now cached
+    assert names(client.get(BOARD, {"sort": "-clicks"}))[0] == "Bob Corp"
     results(
         alice.partner, today() - timedelta(days=1), launch=None, kit=programme["kit"], clicks=1000
     )
     assert names(client.get(BOARD, {"sort": "-clicks"}))[0] == "Alice Corp"
-    rolled_up(5)  # a rollup run (rows updated in place) also reads afresh
+    rolled_up(5)  # a rollup run (rows updated in place): read afresh, nothing is cached
     with CaptureQueriesContext(connection) as queries:
         client.get(BOARD, {"sort": "-clicks"})
     assert any("SUM" in q["sql"] for q in queries)
@@ -176,26 +179,132 @@ def test_partners_and_staff_without_the_permission_are_refused(
     assert client.get(url).status_code == 403
 
 
-def test_leaderboard_queries_do_not_grow_with_partners(client, staff_users, programme, tiers):
+@pytest.mark.parametrize("sort", ["-revenue", "-click_to_lead", "name", "-mdf_roi"])
+def test_leaderboard_queries_do_not_grow_with_partners(client, staff_users, programme, tiers, sort):
     client.force_login(staff_users["analyst"])
-    client.get(BOARD)
-    cache.clear()  # the programme's sums are read afresh both times
+    client.get(BOARD, {"sort": sort})
     with CaptureQueriesContext(connection) as small:
-        client.get(BOARD)
+        client.get(BOARD, {"sort": sort})
     kit = make_kit(slug="k2", name="K2")
-    for n in range(12):
-        world = make_partner_world(f"q{n:02d}", tiers["silver"])
+    manager = staff_users["channel_manager"]
+    for n in range(30):
+        world = make_partner_world(f"q{n:02d}", tiers["silver"], manager=manager)
+        launch = make_launch(world, kit)
         results(
             world.partner,
             today() - timedelta(days=2),
-            launch=make_launch(world, kit),
+            launch=launch,
             clicks=n,
             leads=1,
             won=1,
             revenue="10.00",
         )
-    cache.clear()
+        if n % 10 == 0:  # more partners with MDF spend too
+            funded_spend(world, staff_users, launch=launch, amount="5.00")
     with CaptureQueriesContext(connection) as large:
-        client.get(BOARD)
+        response = client.get(BOARD, {"sort": sort})
+    assert len(response.context["rows"]) == 25  # a full page, of more partners
     assert len(small) > 5
     assert len(large) == len(small)
+
+
+def test_mdf_kpis_sort_the_partners_with_spend_first(client, staff_users, programme):
+    client.force_login(staff_users["analyst"])
+    # Only Alice has MDF spend (ROI 400 %); the others have none, last, by name.
+    assert names(client.get(BOARD, {"sort": "-mdf_roi"})) == [
+        "Alice Corp",
+        "Bob Corp",
+        "Carol Corp",
+    ]
+    assert names(client.get(BOARD, {"sort": "mdf_spent"})) == [
+        "Alice Corp",
+        "Bob Corp",
+        "Carol Corp",
+    ]
+
+
+def test_the_csv_holds_every_partner_not_one_page(client, staff_users, programme, tiers):
+    for n in range(30):
+        make_partner_world(f"p{n:02d}", tiers["silver"])
+    client.force_login(staff_users["analyst"])
+    rows = read_csv(client.get(BOARD, {"format": "csv", "sort": "name"}))
+    assert len(rows) == 33
+    assert [row["partner"] for row in rows] == sorted(row["partner"] for row in rows)
+
+
+# --- the database's ranking equals the KPI definitions ----------------------------------
+
+
+def _random_programme(rng: random.Random, tier) -> list[Partner]:
+    """Partners with random daily metrics over the last days: small counts so that rates
+    tie and denominators are zero, amounts in EUR and USD, some partners with nothing."""
+    partners = []
+    used: set[str] = set()
+    while len(partners) < 14:
+        name = "".join(rng.choice(string.ascii_lowercase) for _ in range(5))
+        if name in used:
+            continue
+        used.add(name)
+        partner = Partner.objects.create(
+            name=name.capitalize() if rng.random() < 0.5 else name,
+            slug=name,
+            tier=tier,
+            status=Partner.Status.ACTIVE,
+        )
+        partners.append(partner)
+        for offset in rng.sample(range(1, 20), rng.randint(0, 4)):
+            won = rng.randint(0, 2)
+            results(
+                partner,
+                today() - timedelta(days=offset),
+                clicks=rng.choice([0, 0, 3, 6, 7, 9]),
+                leads=rng.randint(0, 3),
+                downloads=rng.randint(0, 2),
+                mqls=rng.randint(0, 1),
+                opps=rng.randint(0, 3),
+                won=won,
+                pipeline=str(rng.choice([0, 100, 250])),
+                revenue=str(won * rng.choice([0, 100, 250])),
+                currency=rng.choice(["EUR", "USD"]),
+            )
+    return partners
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sql_ranking_follows_the_kpi_definitions(seed, tiers):
+    """For random programmes: the order the database gives for each KPI (both ways, money
+    in each currency) is the order of the values `analytics.kpis` computes from each
+    partner's `Totals` (`partner_totals`, the portal's path), None last, ties by name."""
+    rng = random.Random(seed)
+    partners = _random_programme(rng, tiers["gold"])
+    start, end = today() - timedelta(days=29), today()
+    totals = {}
+    for partner in partners:
+        with scope(partner=partner):
+            totals[partner.name] = selectors.partner_totals(partner=partner, start=start, end=end)
+    sortable = [
+        name for name in kpis.BY_NAME if name not in selectors.MDF_KPIS and name != "downloads"
+    ] + ["downloads"]
+    for name in sortable:
+        kpi = kpis.BY_NAME[name]
+        for currency in ("EUR", "USD") if kpi.per_currency else ("",):
+            values = {}
+            for partner_name, partner_totals in totals.items():
+                value = kpi.value(partner_totals)
+                values[partner_name] = value.get(currency) if kpi.per_currency else value
+            for descending in (True, False):
+                present = sorted((n for n, v in values.items() if v is not None), key=str.lower)
+                present.sort(key=lambda n: values[n], reverse=descending)
+                missing = sorted((n for n, v in values.items() if v is None), key=str.lower)
+                board = selectors.leaderboard(
+                    start=start,
+                    end=end,
+                    sort=("-" if descending else "") + name,
+                    currency=currency,
+                    per_page=None,
+                )
+                got = [row.name for row in board.rows]
+                assert got == present + missing, (name, currency, descending, values)
+                # The page shows exactly what kpis.py computes.
+                for row in board.rows:
+                    assert row.kpis[name] == kpi.value(totals[row.name])
