@@ -29,7 +29,8 @@ MDF attribution is by linkage, never a tick box. For a slice and period:
 - Cost per lead (C) = funded spend in C ÷ attributed leads in C.
 - Pipeline per MDF dollar (C) = attributed pipeline in C ÷ funded spend in C.
 - MDF ROI (C) = (attributed revenue in C − funded spend in C) ÷ funded spend in C, in
-  percent: spend in C with no attributed revenue in C is −100 %. Revenue in a currency
+  percent: spend in C with no attributed revenue at all is −100 %; when the funded
+  launches earned only in other currencies, None (not comparable). Revenue in a currency
   with no spend in it has no ROI (None): another currency's spend is never used.
 """
 
@@ -87,6 +88,9 @@ class Totals:
     funded_leads: dict[str, int] = field(default_factory=dict)
     funded_pipeline: Money = field(default_factory=dict)
     funded_revenue: Money = field(default_factory=dict)
+    # Revenue the launches funded in each currency earned in OTHER currencies: spend in
+    # C against revenue only in D cannot be compared, which is not a loss of it all.
+    funded_revenue_elsewhere: Money = field(default_factory=dict)
 
     def add_row(self, row: Mapping[str, Any], *, prefix: str = "") -> None:
         """Add one grouped row of daily metrics (`clicks`, ..., `pipeline`, `revenue`
@@ -99,7 +103,12 @@ class Totals:
                 add_money(getattr(self, name), currency, row.get(prefix + name))
 
     def add_funded(
-        self, spend_currency: str, leads: object, pipeline: object, revenue: object
+        self,
+        spend_currency: str,
+        leads: object,
+        pipeline: object,
+        revenue: object,
+        revenue_elsewhere: object = None,
     ) -> None:
         """Add results of launches funded in `spend_currency`: their leads, and their
         pipeline and revenue in that same currency (other currencies are not comparable)."""
@@ -108,6 +117,7 @@ class Totals:
         )
         add_money(self.funded_pipeline, spend_currency, pipeline)
         add_money(self.funded_revenue, spend_currency, revenue)
+        add_money(self.funded_revenue_elsewhere, spend_currency, revenue_elsewhere)
 
     def merge(self, other: Totals) -> None:
         for name in COUNT_FIELDS:
@@ -121,6 +131,7 @@ class Totals:
             "funded_spent",
             "funded_pipeline",
             "funded_revenue",
+            "funded_revenue_elsewhere",
         ):
             mine = getattr(self, name)
             for currency, amount in getattr(other, name).items():
@@ -176,11 +187,18 @@ def pipeline_per_mdf(totals: Totals) -> dict[str, Decimal | None]:
 
 
 def mdf_roi(totals: Totals) -> dict[str, Decimal | None]:
-    return _same_currency(
+    values = _same_currency(
         totals,
         totals.funded_revenue,
         lambda revenue, spent: ((revenue - spent) * 100 / spent).quantize(TENTH, ROUND_HALF_UP),
     )
+    for currency in values:
+        # The funded launches earned, but only in other currencies: not comparable.
+        if not totals.funded_revenue.get(currency) and totals.funded_revenue_elsewhere.get(
+            currency
+        ):
+            values[currency] = None
+    return values
 
 
 @dataclass(frozen=True)

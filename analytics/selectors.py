@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from analytics.kpis import BY_NAME, COUNT_FIELDS, MONEY_FIELDS, Totals, add_money
+from analytics.kpis import BY_NAME, COUNT_FIELDS, MONEY_FIELDS, ZERO, Totals, add_money
 from analytics.models import DailyMetric, RollupState
 from assets.models import DownloadRecord
 from campaigns.models import CampaignKit, Launch
@@ -107,6 +107,9 @@ def _funded_sums(spend: QuerySet[LedgerEntry], currencies: Iterable[str]) -> dic
         sums[f"f_{currency}_leads"] = Sum("leads", filter=funded)
         sums[f"f_{currency}_pipeline"] = Sum("pipeline", filter=funded & Q(currency=currency))
         sums[f"f_{currency}_revenue"] = Sum("revenue", filter=funded & Q(currency=currency))
+        sums[f"f_{currency}_revenue_elsewhere"] = Sum(
+            "revenue", filter=funded & ~Q(currency=currency)
+        )
     return sums
 
 
@@ -118,6 +121,7 @@ def _add_funded(totals: Totals, row: Mapping[str, Any], currencies: Iterable[str
                 row[f"f_{currency}_leads"],
                 row[f"f_{currency}_pipeline"],
                 row[f"f_{currency}_revenue"],
+                row.get(f"f_{currency}_revenue_elsewhere"),
             )
 
 
@@ -280,6 +284,7 @@ def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> 
                 funded.leads,
                 funded.pipeline.get(currency),
                 funded.revenue.get(currency),
+                sum((v for c, v in funded.revenue.items() if c != currency), ZERO),
             )
     return sorted(
         rows.values(),

@@ -96,6 +96,14 @@ def test_a_ratio_never_mixes_currencies():
         funded_revenue={"EUR": D("1500.00")},
     )
     assert value("mdf_roi", totals) == {"EUR": D("50.0"), "USD": D("-100.0")}
+    # Spent in USD on launches that sold only in euros: not a loss of every dollar, and
+    # not comparable either.
+    totals = Totals(
+        funded_spent={"USD": D("4500.00")},
+        funded_revenue_elsewhere={"USD": D("441451.00")},
+    )
+    assert value("mdf_roi", totals) == {"USD": None}
+    assert display(BY_NAME["mdf_roi"], value("mdf_roi", totals)) == ["— (USD)"]
 
 
 def test_spend_without_any_result_is_minus_one_hundred_percent():
