@@ -88,8 +88,10 @@ class Totals:
     funded_leads: dict[str, int] = field(default_factory=dict)
     funded_pipeline: Money = field(default_factory=dict)
     funded_revenue: Money = field(default_factory=dict)
-    # Revenue the launches funded in each currency earned in OTHER currencies: spend in
-    # C against revenue only in D cannot be compared, which is not a loss of it all.
+    # Pipeline and revenue the launches funded in each currency brought in OTHER
+    # currencies: spend in C against results only in D cannot be compared, which is
+    # not the same as no result at all.
+    funded_pipeline_elsewhere: Money = field(default_factory=dict)
     funded_revenue_elsewhere: Money = field(default_factory=dict)
 
     def add_row(self, row: Mapping[str, Any], *, prefix: str = "") -> None:
@@ -109,6 +111,7 @@ class Totals:
         pipeline: object,
         revenue: object,
         revenue_elsewhere: object = None,
+        pipeline_elsewhere: object = None,
     ) -> None:
         """Add results of launches funded in `spend_currency`: their leads, and their
         pipeline and revenue in that same currency (other currencies are not comparable)."""
@@ -118,6 +121,7 @@ class Totals:
         add_money(self.funded_pipeline, spend_currency, pipeline)
         add_money(self.funded_revenue, spend_currency, revenue)
         add_money(self.funded_revenue_elsewhere, spend_currency, revenue_elsewhere)
+        add_money(self.funded_pipeline_elsewhere, spend_currency, pipeline_elsewhere)
 
     def merge(self, other: Totals) -> None:
         for name in COUNT_FIELDS:
@@ -132,6 +136,7 @@ class Totals:
             "funded_pipeline",
             "funded_revenue",
             "funded_revenue_elsewhere",
+            "funded_pipeline_elsewhere",
         ):
             mine = getattr(self, name)
             for currency, amount in getattr(other, name).items():
@@ -179,11 +184,23 @@ def _same_currency(
 
 
 def pipeline_per_mdf(totals: Totals) -> dict[str, Decimal | None]:
-    return _same_currency(
+    values = _same_currency(
         totals,
         totals.funded_pipeline,
         lambda pipeline, spent: (pipeline / spent).quantize(CENT, ROUND_HALF_UP),
     )
+    return _not_comparable(values, totals.funded_pipeline, totals.funded_pipeline_elsewhere)
+
+
+def _not_comparable(
+    values: dict[str, Decimal | None], results: Money, elsewhere: Money
+) -> dict[str, Decimal | None]:
+    """None for spend in C whose funded launches brought results only in other
+    currencies: not comparable, which is not the same as no result."""
+    for currency in values:
+        if not results.get(currency) and elsewhere.get(currency):
+            values[currency] = None
+    return values
 
 
 def mdf_roi(totals: Totals) -> dict[str, Decimal | None]:
@@ -192,13 +209,7 @@ def mdf_roi(totals: Totals) -> dict[str, Decimal | None]:
         totals.funded_revenue,
         lambda revenue, spent: ((revenue - spent) * 100 / spent).quantize(TENTH, ROUND_HALF_UP),
     )
-    for currency in values:
-        # The funded launches earned, but only in other currencies: not comparable.
-        if not totals.funded_revenue.get(currency) and totals.funded_revenue_elsewhere.get(
-            currency
-        ):
-            values[currency] = None
-    return values
+    return _not_comparable(values, totals.funded_revenue, totals.funded_revenue_elsewhere)
 
 
 @dataclass(frozen=True)

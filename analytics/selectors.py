@@ -110,6 +110,9 @@ def _funded_sums(spend: QuerySet[LedgerEntry], currencies: Iterable[str]) -> dic
         sums[f"f_{currency}_revenue_elsewhere"] = Sum(
             "revenue", filter=funded & ~Q(currency=currency)
         )
+        sums[f"f_{currency}_pipeline_elsewhere"] = Sum(
+            "pipeline", filter=funded & ~Q(currency=currency)
+        )
     return sums
 
 
@@ -122,6 +125,7 @@ def _add_funded(totals: Totals, row: Mapping[str, Any], currencies: Iterable[str
                 row[f"f_{currency}_pipeline"],
                 row[f"f_{currency}_revenue"],
                 row.get(f"f_{currency}_revenue_elsewhere"),
+                row.get(f"f_{currency}_pipeline_elsewhere"),
             )
 
 
@@ -285,6 +289,7 @@ def breakdown_by_kit_and_launch(*, partner: Partner, start: date, end: date) -> 
                 funded.pipeline.get(currency),
                 funded.revenue.get(currency),
                 sum((v for c, v in funded.revenue.items() if c != currency), ZERO),
+                sum((v for c, v in funded.pipeline.items() if c != currency), ZERO),
             )
     return sorted(
         rows.values(),

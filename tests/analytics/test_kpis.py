@@ -101,8 +101,10 @@ def test_a_ratio_never_mixes_currencies():
     totals = Totals(
         funded_spent={"USD": D("4500.00")},
         funded_revenue_elsewhere={"USD": D("441451.00")},
+        funded_pipeline_elsewhere={"USD": D("1793614.00")},
     )
     assert value("mdf_roi", totals) == {"USD": None}
+    assert value("pipeline_per_mdf", totals) == {"USD": None}
     assert display(BY_NAME["mdf_roi"], value("mdf_roi", totals)) == ["— (USD)"]
 
 
