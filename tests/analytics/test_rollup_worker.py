@@ -1,9 +1,11 @@
 """The rollup as production runs it: a real Celery worker process on Redis, reading and
 writing the test database.
 
-The events are inserted with the ORM (committed), as the results endpoint and the
-tracking link would store them: this test is about the worker turning stored events
-into figures, and about a worker killed in the middle of a rollup.
+The first test goes the whole way: results posted to the results API with a partner
+key, rolled up by the worker, read back from the metrics API as a dashboard reads them.
+The others insert events with the ORM (committed), as the results endpoint and the
+tracking link store them: they are about the worker turning stored events into
+figures, and about a worker killed in the middle of a rollup.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from analytics import rollup
@@ -30,7 +33,7 @@ from tests.analytics.test_rollup import (
     make_launch,
     metric_rows,
 )
-from tests.conftest import skip_or_fail
+from tests.conftest import key_client, skip_or_fail
 from tests.platform.conftest import child_env, spawn, wait_until
 from tests.platform.test_celery_worker import (
     celery_on_redis,
@@ -57,6 +60,43 @@ def launch(alice):
     if connection.vendor != "postgresql":
         skip_or_fail("the worker process needs a server database shared with the test")
     return make_launch(alice, make_kit("spring-promo"))
+
+
+def test_posted_results_become_the_dashboards_figures_on_the_worker(
+    alice, alice_key, launch, start_worker
+):
+    # given: a worker, and the partner's CRM posting a batch naming the launch
+    worker = start_worker(DATABASE_URL=database_url())
+    now = timezone.now()
+    events = [
+        {"external_id": f"lead-{n}", "launch": launch.code, "kind": "lead",
+         "occurred_at": (now - datetime.timedelta(hours=n)).isoformat()}
+        for n in (1, 2, 3)
+    ] + [
+        {"external_id": "opp-1", "launch": launch.code, "kind": "opportunity",
+         "occurred_at": now.isoformat(), "amount": "7300.00", "currency": "USD"}
+    ]  # fmt: skip
+    api = key_client(alice_key)
+    answer = api.post("/api/v1/results/", {"events": events}, format="json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json() == {"created": 4, "duplicates": 0}
+
+    # when: the beat's rollup runs on the worker
+    result = rollup_metrics.delay()
+    try:
+        result.get(timeout=30, disable_sync_subtasks=False)
+    except Exception as exc:
+        pytest.fail(f"no answer from the worker ({exc!r}); its log:\n{worker.log_text()}")
+
+    # then: the metrics API (what the dashboards read) shows them
+    totals = api.get("/api/v1/metrics/", {"launch": launch.code}).json()["totals"]
+    assert totals["leads"] == 3 and totals["opportunities"] == 1
+    assert totals["pipeline"] == [{"currency": "USD", "value": "7300.00"}]
+    # and a replay of the batch changes nothing
+    again = api.post("/api/v1/results/", {"events": events}, format="json")
+    assert again.json() == {"created": 0, "duplicates": 4}
+    rollup_metrics.delay().get(timeout=30, disable_sync_subtasks=False)
+    assert api.get("/api/v1/metrics/", {"launch": launch.code}).json()["totals"] == totals
 
 
 def test_worker_rolls_stored_events_up_into_daily_figures(alice, launch, start_worker):
