@@ -42,6 +42,7 @@ class Shot:
     username: str
     login_path: str
     path: str
+    height: int = VIEWPORT["height"]  # taller for a page whose point is below the fold
 
 
 SHOTS = [
@@ -53,6 +54,16 @@ SHOTS = [
     Shot("admin-desk", "finance", "/admin/login/", "/admin/"),
     # Staff's view: the fund request queue, what awaits the channel manager's decision.
     Shot("admin-request-queue", "channel", "/admin/login/", "/admin/mdf/fundrequest/"),
+    # A partner's view: a year of results, against the previous one, by month.
+    Shot(
+        "portal-performance",
+        "contoso-marketer",
+        "/portal/login/",
+        "/portal/performance/?period=12m&granularity=month",
+        height=1250,
+    ),
+    # Staff's view: the partner leaderboard over the last twelve months.
+    Shot("admin-leaderboard", "analyst", "/admin/login/", "/admin/performance/?period=12m"),
 ]
 
 
@@ -97,11 +108,14 @@ def main() -> int:
             if args.only and shot.name not in args.only:
                 continue
             # One context per shot: its own cookies, so each login is the shot's user.
-            context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+            context = browser.new_context(
+                viewport={**VIEWPORT, "height": shot.height}, locale="en-US"
+            )
             page = context.new_page()
             log_in(page, base_url, shot, password)
             page.goto(base_url + shot.path)
             page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(1500)  # the charts' drawing animation
             target = args.out / f"{shot.name}.png"
             small_png(page.screenshot()).save(target, optimize=True)
             print(f"{target} ({target.stat().st_size // 1024} KB)")
