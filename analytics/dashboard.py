@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from analytics import kpis, selectors
-from analytics.exports import csv_response, currencies_of, kpi_cells, kpi_header
+from analytics.exports import currencies_of, kpi_cells, kpi_header
 from analytics.periods import (
     GRANULARITIES,
     PRESETS,
@@ -30,6 +30,7 @@ from analytics.periods import (
     preset_period,
 )
 from campaigns.models import CampaignKit, Launch
+from config.csv_export import csv_response
 from mdf.selectors import balances_for_partner
 from partners.models import Partner
 

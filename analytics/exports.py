@@ -4,18 +4,10 @@ one column group per currency ("pipeline_EUR", "revenue_EUR", ...), rates in per
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterable, Iterator
-from numbers import Number
+from collections.abc import Iterable
 from typing import Any
 
-from django.http import StreamingHttpResponse
-from django.utils import timezone
-
 from analytics.kpis import KPIS, ZERO, Totals, plain
-
-NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def currencies_of(totals: Iterable[Totals]) -> list[str]:
@@ -52,38 +44,3 @@ def kpi_cells(totals: Totals, currencies: list[str]) -> list[Any]:
                     value = ZERO
                 cells.append(plain(value))
     return cells
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell; text a spreadsheet would run as a formula is defused."""
-    if value is None:
-        return ""
-    text = str(value)
-    if isinstance(value, Number):
-        return text
-    if NUMBER.fullmatch(text):
-        # A plain number we wrote ("-100.0"): kept as it is, it runs nothing.
-        return text
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def csv_response(
-    filename: str, header: list[str], rows: Iterable[list[Any]]
-) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
-    return response

@@ -29,8 +29,9 @@ from django_scopes import scopes_disabled
 
 from analytics import kpis, selectors
 from analytics.dashboard import build_dashboard, export_csv
-from analytics.exports import csv_response, currencies_of, kpi_cells, kpi_header
+from analytics.exports import currencies_of, kpi_cells, kpi_header
 from analytics.periods import PRESETS, PeriodError, parse_period, preset_period
+from config.csv_export import csv_response
 from partners.models import Partner, Region, Tier
 
 PERMISSION = "analytics.view_dailymetric"

@@ -19,11 +19,11 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.csv_export import csv_response
 from mdf import clock, selectors, services
 from mdf.admin.common import (
     FINANCE,
     StaffPageMixin,
-    csv_response,
     pools_newest_first,
     show_errors,
 )

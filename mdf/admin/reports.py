@@ -10,8 +10,9 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
+from config.csv_export import csv_response
 from mdf import reports
-from mdf.admin.common import StaffPageMixin, csv_response, pools_newest_first
+from mdf.admin.common import StaffPageMixin, pools_newest_first
 from mdf.models import FundPool
 
 
