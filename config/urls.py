@@ -17,6 +17,7 @@ urlpatterns = [
     # A partner's tracking link: public, short, and stable for as long as it is out there.
     path("t/<str:code>", track, name="track"),
     path("portal/campaigns/", include("campaigns.urls", namespace="campaigns")),
+    path("portal/plans/", include("campaigns.plan_urls", namespace="plans")),
     path("portal/performance/", include("analytics.urls", namespace="performance")),
     path("portal/funds/", include("mdf.urls", namespace="funds")),
     path("portal/library/", include("assets.urls", namespace="library")),

@@ -165,7 +165,7 @@ def test_a_clashing_tracking_code_is_drawn_again(alice):
     kit = make_kit()
     first = make_launch(alice, kit)
     codes = iter([first.code, "Zz9Yy8Xx7W"])
-    with mock.patch("campaigns.services.new_tracking_code", lambda: next(codes)):
+    with mock.patch("campaigns.services.kits.new_tracking_code", lambda: next(codes)):
         second = make_launch(alice, kit)
     assert second.code == "Zz9Yy8Xx7W"
 
@@ -174,7 +174,7 @@ def test_another_integrity_error_is_not_swallowed(alice):
     kit = make_kit()
     with (
         mock.patch(
-            "campaigns.services.LaunchStatusChange.objects.create", side_effect=IntegrityError
+            "campaigns.services.kits.LaunchStatusChange.objects.create", side_effect=IntegrityError
         ),
         pytest.raises(IntegrityError),
     ):
