@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django import forms
@@ -12,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from assets.validation import LOGO_KINDS, validate_upload
+from config.csv_export import csv_response
 from mdf import selectors as mdf_selectors
 from mdf import selectors_staff as mdf_staff_selectors
 from mdf.models import MDFEvent
@@ -447,11 +447,6 @@ class PartnerAdmin(admin.ModelAdmin):
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request).prefetch_related("regions", "languages")
 
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv.writer(Echo())
         header = [
             "uuid",
             "name",
@@ -467,32 +462,25 @@ class PartnerAdmin(admin.ModelAdmin):
             "contact_phone",
             "created_at",
         ]
-
-        def rows():
-            yield writer.writerow(header)
-            for partner in queryset.iterator(chunk_size=500):
-                yield writer.writerow(
-                    [
-                        partner.uuid,
-                        partner.name,
-                        partner.slug,
-                        partner.status,
-                        partner.tier.name,
-                        partner.partner_type,
-                        " ".join(r.code for r in partner.regions.all()),
-                        " ".join(lang.code for lang in partner.languages.all()),
-                        partner.channel_manager.get_username() if partner.channel_manager else "",
-                        partner.website,
-                        partner.contact_email,
-                        partner.contact_phone,
-                        partner.created_at.isoformat(),
-                    ]
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="partners-{stamp}.csv"'
-        return response
+        rows = (
+            [
+                partner.uuid,
+                partner.name,
+                partner.slug,
+                partner.status,
+                partner.tier.name,
+                partner.partner_type,
+                " ".join(r.code for r in partner.regions.all()),
+                " ".join(lang.code for lang in partner.languages.all()),
+                partner.channel_manager.get_username() if partner.channel_manager else "",
+                partner.website,
+                partner.contact_email,
+                partner.contact_phone,
+                partner.created_at.isoformat(),
+            ]
+            for partner in queryset.iterator(chunk_size=500)
+        )
+        return csv_response("partners", header, rows)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Membership:

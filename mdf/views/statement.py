@@ -3,7 +3,6 @@ page and as CSV."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
+from config.csv_export import csv_response
 from mdf import selectors
-from mdf.models import Allocation
+from mdf.models import Allocation, LedgerEntry
 from mdf.views.common import FundsPageMixin, is_uuid
 
 
@@ -62,12 +62,6 @@ class StatementView(StatementMixin, ListView):
         return context
 
 
-def csv_safe(value: object) -> str:
-    """Text a spreadsheet will not run as a formula (=, +, -, @ at the start)."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class StatementCSVView(StatementMixin, View):
     """The (filtered) statement as CSV: one row per ledger entry, oldest first.
 
@@ -77,41 +71,37 @@ class StatementCSVView(StatementMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         allocation = self.chosen_allocation()
         name = "funds-statement" + (f"-{allocation.uuid}" if allocation is not None else "")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        writer = csv.writer(response)
-        writer.writerow(
-            [
-                _("Date"),
-                _("Movement"),
-                _("Pool"),
-                _("Currency"),
-                _("Amount"),
-                _("Effect on available"),
-                _("Available after"),
-                _("Request"),
-                _("Request ID"),
-                _("Claim ID"),
-                _("Note"),
-            ]
-        )
-        for entry in self.entries(allocation).order_by("created_at", "seq"):
-            fund_request = entry.request or (entry.claim.request if entry.claim else None)
-            writer.writerow(
-                [
-                    entry.created_at.isoformat(timespec="seconds"),
-                    entry.get_kind_display(),
-                    csv_safe(entry.allocation.pool.name),
-                    entry.allocation.pool.currency,
-                    f"{entry.amount:.2f}",
-                    f"{entry.available_change:.2f}",
-                    f"{entry.available_after:.2f}",
-                    csv_safe(fund_request.title) if fund_request else "",
-                    str(fund_request.uuid) if fund_request else "",
-                    str(entry.claim.uuid) if entry.claim else "",
-                    csv_safe(entry.memo),
-                ]
-            )
-        return response
+        header = [
+            _("Date"),
+            _("Movement"),
+            _("Pool"),
+            _("Currency"),
+            _("Amount"),
+            _("Effect on available"),
+            _("Available after"),
+            _("Request"),
+            _("Request ID"),
+            _("Claim ID"),
+            _("Note"),
+        ]
+        entries = self.entries(allocation).order_by("created_at", "seq")
+        # Rendered now, inside the request's partner scope (the response streams later).
+        rows = [self.row(entry) for entry in entries]
+        return csv_response(name, header, rows)
+
+    @staticmethod
+    def row(entry: LedgerEntry) -> list[Any]:
+        fund_request = entry.request or (entry.claim.request if entry.claim else None)
+        return [
+            entry.created_at.isoformat(timespec="seconds"),
+            entry.get_kind_display(),
+            entry.allocation.pool.name,
+            entry.allocation.pool.currency,
+            f"{entry.amount:.2f}",
+            f"{entry.available_change:.2f}",
+            f"{entry.available_after:.2f}",
+            fund_request.title if fund_request else "",
+            str(fund_request.uuid) if fund_request else "",
+            str(entry.claim.uuid) if entry.claim else "",
+            entry.memo,
+        ]

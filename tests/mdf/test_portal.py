@@ -45,6 +45,9 @@ STATEMENT_CSV = reverse("funds:statement_csv")
 
 
 def text(response) -> str:
+    """The body of a page or of a streamed download."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
     return response.content.decode()
 
 
@@ -640,7 +643,8 @@ def test_the_statement_csv_has_one_row_per_ledger_entry(
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Cache-Control"] == "private, no-store"
+    rows = list(csv.DictReader(io.StringIO(text(response))))
     assert len(rows) == len(ledger) == 5
     assert [(row["Movement"], row["Amount"]) for row in rows] == [
         ("Allocated", "10000.00"),
@@ -704,9 +708,7 @@ def test_the_statement_filters_by_fund(client, alice, allocation, staff_users):
     assert [e.allocation_id for e in filtered.context["entries"]] == [second.pk]
     rows = list(
         csv.DictReader(
-            io.StringIO(
-                client.get(STATEMENT_CSV, {"allocation": str(second.uuid)}).content.decode()
-            )
+            io.StringIO(text(client.get(STATEMENT_CSV, {"allocation": str(second.uuid)})))
         )
     )
     assert [(r["Pool"], r["Amount"]) for r in rows] == [("FY27 H2", "300.00")]
@@ -720,7 +722,7 @@ def test_text_in_the_csv_cannot_become_a_formula(client, alice, allocation, even
     pool.name = "=HYPERLINK(1)"
     pool.save()
     client.force_login(alice.marketer)
-    rows = list(csv.DictReader(io.StringIO(client.get(STATEMENT_CSV).content.decode())))
+    rows = list(csv.DictReader(io.StringIO(text(client.get(STATEMENT_CSV)))))
     assert rows[0]["Pool"] == "'=HYPERLINK(1)"
 
 

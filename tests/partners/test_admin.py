@@ -134,6 +134,24 @@ def test_csv_export_follows_filters_and_search(client, alice, bob, tiers, staff_
     assert [row["slug"] for row in rows] == ["bob"]
 
 
+def test_csv_export_defuses_formulas_and_keeps_numbers_plain(client, alice, staff_users):
+    # given: a partner whose name a spreadsheet would run as a formula
+    alice.partner.name = '=HYPERLINK("http://evil.example","open")'
+    alice.partner.contact_phone = "+49 30 1234"
+    alice.partner.save(update_fields=["name", "contact_phone"])
+    client.force_login(staff_users["analyst"])
+
+    # when
+    response = client.get(reverse("admin:partners_partner_export"))
+
+    # then
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    (row,) = [row for row in rows if row["slug"] == "alice"]
+    assert row["name"] == '\'=HYPERLINK("http://evil.example","open")'
+    assert row["contact_phone"] == "'+49 30 1234"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def test_analyst_can_read_but_not_change(client, alice, staff_users):
     client.force_login(staff_users["analyst"])
     url = reverse("admin:partners_partner_change", args=[alice.partner.pk])
