@@ -1,0 +1,64 @@
+"""The tables of partners/, one module per use case, all imported here (Django finds
+them here; callers write `from partners.models import Partner`):
+
+- `core`: partners, tiers, regions, languages, memberships, the audit trail, API keys,
+  idempotency records;
+- `recruitment`: applications and invitations;
+- `onboarding`: program agreements and the onboarding checklist;
+- `enablement`: enablement tracks, quizzes, certifications and tier compliance.
+"""
+
+from partners.models.core import (
+    IdempotencyRecord,
+    Language,
+    Membership,
+    Partner,
+    PartnerAPIKey,
+    PartnerAuditEntry,
+    Region,
+    Tier,
+    partner_logo_path,
+)
+from partners.models.enablement import (
+    Certification,
+    EnablementTrack,
+    QuizAttempt,
+    QuizChoice,
+    QuizQuestion,
+    TierAssessment,
+    TierRequirement,
+    TrackAsset,
+)
+from partners.models.onboarding import (
+    AgreementAcceptance,
+    OnboardingCompletion,
+    OnboardingStep,
+    ProgramAgreement,
+)
+from partners.models.recruitment import Invitation, PartnerApplication
+
+__all__ = [
+    "IdempotencyRecord",
+    "Language",
+    "Membership",
+    "Partner",
+    "PartnerAPIKey",
+    "PartnerAuditEntry",
+    "Region",
+    "Tier",
+    "partner_logo_path",
+    "Certification",
+    "EnablementTrack",
+    "QuizAttempt",
+    "QuizChoice",
+    "QuizQuestion",
+    "TierAssessment",
+    "TierRequirement",
+    "TrackAsset",
+    "AgreementAcceptance",
+    "OnboardingCompletion",
+    "OnboardingStep",
+    "ProgramAgreement",
+    "Invitation",
+    "PartnerApplication",
+]

@@ -1,0 +1,48 @@
+"""Portal pages of partners/ (the portal shell, dashboard, login, profile, team), one
+module per use case, all imported here: `core`, then those of recruitment, onboarding
+and enablement.
+"""
+
+from partners.views.core import (
+    ADMIN_ONLY,
+    LOGO_CONTENT_TYPES,
+    APIKeyListView,
+    APIKeyRevokeView,
+    CompanyProfileView,
+    DashboardView,
+    LoginView,
+    LogoutView,
+    PasswordChangeView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+    ProductNameMixin,
+    bad_request,
+    page_not_found,
+    partner_logo,
+    permission_denied,
+    server_error,
+)
+
+__all__ = [
+    "ADMIN_ONLY",
+    "APIKeyListView",
+    "APIKeyRevokeView",
+    "CompanyProfileView",
+    "DashboardView",
+    "LOGO_CONTENT_TYPES",
+    "LoginView",
+    "LogoutView",
+    "PasswordChangeView",
+    "PasswordResetCompleteView",
+    "PasswordResetConfirmView",
+    "PasswordResetDoneView",
+    "PasswordResetView",
+    "ProductNameMixin",
+    "bad_request",
+    "page_not_found",
+    "partner_logo",
+    "permission_denied",
+    "server_error",
+]
