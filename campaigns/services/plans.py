@@ -377,10 +377,12 @@ def _clean_target(
         cleaned["currency"] = ""
     if not errors and measure != Measure.CUSTOM:
         with scope(partner=plan.partner_id):
-            twin = PlanTarget.objects.filter(
+            twins = PlanTarget.objects.filter(
                 plan=plan, measure=measure, currency=cleaned["currency"]
-            ).exclude(pk=exclude_pk)
-            if twin.exists():
+            )
+            if exclude_pk is not None:
+                twins = twins.exclude(pk=exclude_pk)
+            if twins.exists():
                 errors["measure"] = _("The plan already has a target on this measure.")
     if errors:
         raise ValidationError(errors)
