@@ -332,6 +332,7 @@ def plan_pdf(plan: Plan) -> bytes:
         leading=16,
         spaceBefore=10,
         spaceAfter=6,
+        keepWithNext=1,
     )
     head_cell = ParagraphStyle("head", parent=cell, fontName=bold, textColor=colors.white)
     head_number = ParagraphStyle("headnum", parent=head_cell, alignment=TA_RIGHT)
@@ -354,7 +355,7 @@ def plan_pdf(plan: Plan) -> bytes:
             ]
             for r, row in enumerate(rows)
         ]
-        result = Table(shown, colWidths=widths, repeatRows=1)
+        result = Table(shown, colWidths=widths, repeatRows=1, hAlign="LEFT")
         result.setStyle(
             TableStyle(
                 [
@@ -408,10 +409,10 @@ def plan_pdf(plan: Plan) -> bytes:
     for row in scorecard.rows:
         line = [row.label, _plain(row.weight.normalize())]
         for quarter in row.quarters:
-            line += [
-                format_figure(quarter.target, row.measure, row.currency),
-                format_figure(quarter.actual, row.measure, row.currency),
-            ]
+            actual = format_figure(quarter.actual, row.measure, row.currency)
+            if quarter.attainment is not None:
+                actual += f"\n{format_percent(quarter.attainment)}"
+            line += [format_figure(quarter.target, row.measure, row.currency), actual]
         line += [
             format_figure(row.target, row.measure, row.currency),
             format_figure(row.actual, row.measure, row.currency),
@@ -419,10 +420,10 @@ def plan_pdf(plan: Plan) -> bytes:
         ]
         rows.append(line)
     label_width = 55 * mm
-    rest = (page_width - label_width - 14 * mm) / (len(header) - 2)
+    rest = (page_width - label_width - 16 * mm) / (len(header) - 2)
     story += [p(_("Scorecard"), heading)]
     if scorecard.rows:
-        story.append(table(rows, [label_width, 14 * mm] + [rest] * (len(header) - 2), 1))
+        story.append(table(rows, [label_width, 16 * mm] + [rest] * (len(header) - 2), 1))
     else:
         story.append(p(_("No targets yet.")))
     as_of = (
