@@ -215,6 +215,12 @@ CELERY_BEAT_SCHEDULE["analytics-purge-visitor-salts"] = {
     "task": "analytics.tasks.purge_visitor_salts",
     "schedule": crontab(hour=0, minute=5),
 }
+# Plans whose period has ended close with their scorecard frozen (after the night's
+# rollup has the period's last results).
+CELERY_BEAT_SCHEDULE["campaigns-close-ended-plans"] = {
+    "task": "campaigns.tasks.close_ended_plans",
+    "schedule": crontab(hour=5, minute=30),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
@@ -418,6 +424,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "campaigns.models.Channel",
         "LaunchStatusEnum": "campaigns.models.Launch.Status",
         "CampaignKitStatusEnum": "campaigns.models.CampaignKit.Status",
+        "PlanStatusEnum": "campaigns.models.Plan.Status",
+        "PlanActivityStatusEnum": "campaigns.models.PlanActivity.Status",
         # The 400 of a request whose body may also fail to parse (a claim's, a results
         # batch's): a validation error or the parse error.
         "ValidationOrParseErrorEnum": ["validation_error", "client_error"],
