@@ -403,6 +403,10 @@ class PlanAdmin(admin.ModelAdmin):
         ChannelManagerFilter,
     ]
     list_select_related = ["partner", "period"]
+    # Each open plan's weighted attainment is its live scorecard (a few queries per
+    # plan: the KPIs per quarter); a closed plan's is frozen and free. A short page
+    # keeps the queue quick until the selectors offer scorecards for many plans at once.
+    list_per_page = 25
     search_fields = ["partner__name", "title"]
     date_hierarchy = "submitted_at"
     change_form_template = "admin/campaigns/plan/change_form.html"
