@@ -1,6 +1,7 @@
 """The staff admin's site: its home page is the staff member's desk.
 
-The desk shows what awaits *my* decision (fund requests, claims, payments to record)
+The desk shows what awaits *my* decision (fund requests, claims, payments to record,
+joint marketing plans to review)
 with counts and SLA breaches, what falls due this week, and the programme at a
 glance, each linking to its queue; Django's list of models follows below
 (`templates/admin/index.html`). The figures come from selectors, which use the same
@@ -25,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from analytics import selectors as analytics_selectors
+from campaigns import selectors as campaign_selectors
 from mdf import selectors_staff
 from mdf.models import FINANCE_PERMISSION
 from mdf.money import format_money
@@ -77,6 +79,8 @@ def my_queues(user: Any, today: date) -> list[QueueCard]:
                 url=reverse("admin:mdf_claim_changelist") + "?queue=mine",
             )
         )
+    if user.has_perm("campaigns.change_plan"):
+        cards.append(plans_card(user, today))
     payments = selectors_staff.payments_waiting_for(user=user)
     if payments is not None:
         cards.append(
@@ -92,6 +96,36 @@ def my_queues(user: Any, today: date) -> list[QueueCard]:
             )
         )
     return cards
+
+
+def plans_card(user: Any, today: date) -> QueueCard:
+    """Submitted joint marketing plans this user may review (`plans_for_review`, the
+    plan admin's "awaiting my review"); plans have no decision SLA, so the card says how
+    long the oldest has waited."""
+    waiting = list(
+        campaign_selectors.plans_for_review(user=user).values_list("submitted_at", flat=True)
+    )
+    notes = []
+    oldest = min((moment for moment in waiting if moment is not None), default=None)
+    if oldest is not None:
+        days = (today - timezone.localdate(oldest)).days
+        notes.append(
+            str(
+                ngettext(
+                    "the oldest waits for %(days)d day",
+                    "the oldest waits for %(days)d days",
+                    days,
+                )
+                % {"days": days}
+            )
+        )
+    return QueueCard(
+        title=str(_("Plans awaiting review")),
+        count=len(waiting),
+        url=reverse("admin:campaigns_plan_changelist") + "?queue=mine",
+        has_sla=False,
+        notes=notes,
+    )
 
 
 def deadlines(user: Any, today: date) -> list[dict[str, Any]]:
