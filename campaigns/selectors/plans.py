@@ -78,9 +78,9 @@ def period_quarters(period: PlanPeriod) -> list[tuple[date, date]]:
 
 
 def plans_for_partner(*, partner: Partner) -> QuerySet[Plan]:
-    """The partner's plans, the latest period first."""
-    with scope(partner=partner):
-        return Plan.objects.filter(partner=partner).select_related("period", "partner")
+    """The partner's plans, the latest period first (a lazy queryset: read it in the
+    partner's scope, as the portal and the API do)."""
+    return Plan.objects.filter(partner=partner).select_related("period", "partner")
 
 
 def plan_for_partner(*, partner: Partner, uuid: Any) -> Plan:

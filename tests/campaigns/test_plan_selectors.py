@@ -187,7 +187,8 @@ def test_plan_for_partner_is_its_own_only(alice, bob, period):
     for uuid in (plan.uuid, "not-a-uuid"):
         with pytest.raises(Http404):
             selectors.plan_for_partner(partner=bob.partner, uuid=uuid)
-    assert list(selectors.plans_for_partner(partner=bob.partner)) == []
+    with scope(partner=bob.partner):
+        assert list(selectors.plans_for_partner(partner=bob.partner)) == []
 
 
 def test_open_periods_only(db):

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from campaigns import selectors, services, tasks
 from campaigns.models import Plan, PlanEvent, PlanRevision, PlanTarget
@@ -323,7 +323,8 @@ def test_a_sales_rep_reads_but_does_not_execute(alice, period):
     target = add_target(plan, alice, measure="custom", name="Deals registered")
     with pytest.raises(PermissionDenied):
         services.custom_actual_set(target=target, quarter=1, actual="3", actor=alice.sales)
-    assert list(selectors.plans_for_partner(partner=alice.partner)) == [plan]
+    with scope(partner=alice.partner):
+        assert list(selectors.plans_for_partner(partner=alice.partner)) == [plan]
 
 
 # --- actuals ---------------------------------------------------------------------------
