@@ -33,3 +33,23 @@ def amounts(values: list[tuple[Decimal, str]] | None) -> str:
         format_money(amount, currency) if currency else f"{amount:,.2f}"
         for amount, currency in values
     )
+
+
+# A plan's status: waiting (submitted), to act on (changes requested), agreed, final.
+PLAN_BADGES = {
+    "draft": "text-bg-light border",
+    "submitted": "text-bg-info",
+    "changes_requested": "text-bg-warning",
+    "approved": "text-bg-success",
+    "closed": "text-bg-secondary",
+    "pending": "text-bg-info",
+    "planned": "text-bg-light border",
+    "in_progress": "text-bg-primary",
+    "done": "text-bg-success",
+    "cancelled": "text-bg-secondary",
+}
+
+
+@register.filter
+def plan_badge(status: str) -> str:
+    return PLAN_BADGES.get(status, "text-bg-secondary")
