@@ -146,9 +146,7 @@ class PlanTargetForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
         help_text=_("How much this target counts in the weighted total; more than 0."),
     )
 
-    def __init__(
-        self, *args: Any, quarters: list[tuple[date, date]], **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, quarters: list[tuple[date, date]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.quarter_count = len(quarters)
         for number, (start, end) in enumerate(quarters, start=1):
@@ -307,7 +305,9 @@ class PlanActivityForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
             field.queryset = queryset
         self.fields["launch"].label_from_instance = lambda launch: f"{launch} ({launch.code})"  # type: ignore[attr-defined]
         for name in ("start_date", "end_date"):
-            self.fields[name].widget.attrs.update(min=period.start.isoformat(), max=period.end.isoformat())
+            self.fields[name].widget.attrs.update(
+                min=period.start.isoformat(), max=period.end.isoformat()
+            )
         self.fields["start_date"].help_text = _("Between %(start)s and %(end)s.") % {
             "start": period.start,
             "end": period.end,

@@ -46,9 +46,7 @@ urlpatterns = [
         name="activity_status",
     ),
     path("<uuid:uuid>/comments/", views.CommentView.as_view(), name="comment"),
-    path(
-        "<uuid:uuid>/revisions/<int:number>/", views.RevisionView.as_view(), name="revision"
-    ),
+    path("<uuid:uuid>/revisions/<int:number>/", views.RevisionView.as_view(), name="revision"),
     path("<uuid:uuid>/compare/", views.CompareView.as_view(), name="compare"),
     path("<uuid:uuid>/export.pdf", views.ExportPDFView.as_view(), name="export_pdf"),
     path("<uuid:uuid>/export.csv", views.ExportCSVView.as_view(), name="export_csv"),

@@ -19,11 +19,12 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -42,7 +43,6 @@ from campaigns.models import (
     PlanActivity,
     PlanRevision,
     PlanTarget,
-    PlanTargetQuarter,
 )
 from mdf import selectors as mdf_selectors
 from partners.models import Membership
@@ -202,26 +202,12 @@ def plan_context(request: HttpRequest, plan: Plan, *, can_act: bool) -> dict[str
     scorecard = selectors.plan_scorecard(plan=plan)
     results = selectors.activity_results(plan=plan)
     comments = list(plan.comments.select_related("author", "activity"))
-    activities = list(
-        plan.activities.select_related(
-            "activity_type", "kit", "launch", "fund_request__allocation__pool"
-        )
-    )
+    activities = selectors.plan_activities(plan=plan)
     for activity in activities:
         activity.results = results.get(activity.pk)
         activity.comment_list = [c for c in comments if c.activity_id == activity.pk]
     revisions = selectors.plan_revisions(plan=plan)
-    latest = revisions[0] if revisions else None
     approved = [r for r in revisions if r.decision == PlanRevision.Decision.APPROVED]
-    custom_targets = [
-        target
-        for target in plan.targets.filter(measure=PlanTarget.Measure.CUSTOM).prefetch_related(
-            Prefetch(
-                "quarters",
-                queryset=PlanTargetQuarter.objects.select_related("actual_entered_by"),
-            )
-        )
-    ]
     return {
         "plan": plan,
         "can_act": can_act,
@@ -231,14 +217,13 @@ def plan_context(request: HttpRequest, plan: Plan, *, can_act: bool) -> dict[str
         "reviewer": plan.reviewer or plan.partner.channel_manager,
         "quarters": quarters,
         "scorecard": scorecard,
-        "budget": selectors.plan_budget(plan=plan),
+        "budget": list(selectors.plan_budget(plan=plan).values()),
         "activities": activities,
         "plan_comments": [c for c in comments if c.activity_id is None],
         "comment_count": len(comments),
-        "custom_targets": custom_targets,
         "events": list(plan.events.select_related("actor")),
         "revisions": revisions,
-        "latest_revision": latest,
+        "latest_revision": revisions[0] if revisions else None,
         "last_approved": approved[0] if approved else None,
         "activity_statuses": PlanActivity.Status.choices,
         "comment_form": PlanCommentForm(),
@@ -481,9 +466,7 @@ class ActivityFormView(ActingPlanMixin, View):
         if form.is_valid():
             try:
                 if existing is None:
-                    services.activity_add(
-                        plan=self.plan(), actor=request.user, **form.cleaned_data
-                    )
+                    services.activity_add(plan=self.plan(), actor=request.user, **form.cleaned_data)
                 else:
                     services.activity_update(
                         activity=existing, actor=request.user, **form.cleaned_data
@@ -630,7 +613,35 @@ def revision_content(revision: PlanRevision) -> dict[str, Any]:
         content = json.loads(revision.content)
     except ValueError:
         content = {}
-    return content if isinstance(content, dict) else {}
+    if not isinstance(content, dict):
+        return {}
+    for target in content.get("targets", []):
+        measure = target.get("measure", "")
+        known = measure in PlanTarget.Measure.values
+        target["label"] = target.get("name") or (
+            PlanTarget.Measure(measure).label if known else measure
+        )
+    return content
+
+
+# The frozen content's field names as a reader says them (the compare page).
+FIELD_LABELS = {
+    "title": gettext_lazy("Title"),
+    "objectives": gettext_lazy("Objectives"),
+    "measure": gettext_lazy("Measure"),
+    "name": gettext_lazy("Name"),
+    "currency": gettext_lazy("Currency"),
+    "weight": gettext_lazy("Weight"),
+    "values": gettext_lazy("Target per quarter"),
+    "type": gettext_lazy("Type"),
+    "owner_side": gettext_lazy("Run by"),
+    "start_date": gettext_lazy("Starts on"),
+    "end_date": gettext_lazy("Ends on"),
+    "budget": gettext_lazy("Budget"),
+    "kit": gettext_lazy("Campaign kit"),
+    "launch": gettext_lazy("Launch"),
+    "fund_request": gettext_lazy("Fund request"),
+}
 
 
 class CompareView(PlanObjectMixin, View):
@@ -648,7 +659,8 @@ class CompareView(PlanObjectMixin, View):
         if older is None and newer is None and len(revisions) >= 2:
             newer, older = revisions[0], revisions[1]
         error = ""
-        rows: Any = []
+        rows: list[Any] = []
+        show_all = request.GET.get("all") == "1"
         if older is None or newer is None:
             error = _("Choose two revisions of this plan.")
         elif older.number == newer.number:
@@ -656,13 +668,20 @@ class CompareView(PlanObjectMixin, View):
         else:
             if older.number > newer.number:
                 older, newer = newer, older
-            rows = selectors.revision_compare(older=older, newer=newer)
+            rows = [
+                row
+                for row in selectors.revision_compare(older=older, newer=newer)
+                if row.changed or show_all
+            ]
+            for row in rows:
+                row.field_label = FIELD_LABELS.get(row.field, row.field)
         context = {
             "plan": plan,
             "revisions": revisions,
             "older": older,
             "newer": newer,
             "rows": rows,
+            "show_all": show_all,
             "error": error,
         }
         return render(request, self.template_name, context, status=400 if error else 200)
@@ -690,4 +709,3 @@ class ExportCSVView(PlanObjectMixin, View):
         from campaigns import exports
 
         return exports.plan_csv(self.plan())
-
