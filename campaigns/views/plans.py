@@ -684,7 +684,7 @@ class CompareView(PlanObjectMixin, View):
             "show_all": show_all,
             "error": error,
         }
-        return render(request, self.template_name, context, status=400 if error else 200)
+        return render(request, self.template_name, context)
 
 
 def _number(value: str | None) -> int | None:
