@@ -215,6 +215,12 @@ CELERY_BEAT_SCHEDULE["analytics-purge-visitor-salts"] = {
     "task": "analytics.tasks.purge_visitor_salts",
     "schedule": crontab(hour=0, minute=5),
 }
+# Plans whose period has ended close with their scorecard frozen (after the night's
+# rollup has the period's last results).
+CELERY_BEAT_SCHEDULE["campaigns-close-ended-plans"] = {
+    "task": "campaigns.tasks.close_ended_plans",
+    "schedule": crontab(hour=5, minute=30),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
