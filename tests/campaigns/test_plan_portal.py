@@ -501,7 +501,7 @@ def test_submitting_asks_first_then_locks_the_plan(as_alice, alice, period, staf
     plan.refresh_from_db()
     assert plan.status == Plan.Status.SUBMITTED
     page = page_text(as_alice.get(detail_url(plan)))
-    assert "Waiting for the vendor&#x27;s review" in page
+    assert "Waiting for the vendor" in page
     assert reverse("plans:edit", kwargs={"uuid": plan.uuid}) not in page
     edit = as_alice.get(reverse("plans:edit", kwargs={"uuid": plan.uuid}))
     assert "cannot be changed now" in page_text(edit)
@@ -544,7 +544,7 @@ def test_approved_revisions_stay_readable_and_compare_side_by_side(
 
     assert "First title, revision 1" in page_text(first)
     assert "Good start." in page_text(first)
-    assert "Second title" not in page_text(first)
+    assert first.context["content"]["title"] == "First title"  # the working copy moved on
     rows = compare.context["rows"]
     assert [(r.field, r.older, r.newer) for r in rows if r.field == "title"] == [
         ("title", "First title", "Second title")
