@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
@@ -74,7 +74,10 @@ def attainment(value: Decimal | float | None) -> str:
     """Attainment in per cent ('85 %'); '—' when it cannot be computed (a zero target)."""
     if value is None or value == "":
         return "—"
-    return f"{Decimal(value):,.0f} %"
+    # The selectors round to one decimal; a whole number shows without it.
+    number = Decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    text = f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,.1f}"
+    return f"{text} %"
 
 
 @register.filter

@@ -696,9 +696,9 @@ def _number(value: str | None) -> int | None:
 
 class ExportPDFView(PlanObjectMixin, View):
     def get(self, request: HttpRequest, uuid: Any) -> HttpResponse:
+        plan = self.plan()  # another partner's plan: 404 before anything else
         from campaigns import exports  # written alongside the staff pages
 
-        plan = self.plan()
         response = HttpResponse(exports.plan_pdf(plan), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.uuid}.pdf"'
         return response
@@ -706,6 +706,7 @@ class ExportPDFView(PlanObjectMixin, View):
 
 class ExportCSVView(PlanObjectMixin, View):
     def get(self, request: HttpRequest, uuid: Any) -> HttpResponse:
+        plan = self.plan()
         from campaigns import exports
 
-        return exports.plan_csv(self.plan())
+        return exports.plan_csv(plan)

@@ -550,3 +550,51 @@ def test_approved_revisions_stay_readable_and_compare_side_by_side(
         ("title", "First title", "Second title")
     ]
     assert missing.status_code == 404
+
+
+# --- actuals ---------------------------------------------------------------------------------
+
+
+def test_actuals_appear_after_results_are_synced_and_rolled_up(
+    as_alice, alice, alice_key, period, webinar
+):
+    """The browser journey's last step without a browser: results posted with the
+    partner's key, rolled up, then read on the plan's page in the current quarter."""
+    from analytics.rollup import rollup_metrics
+    from tests.conftest import key_client
+
+    plan = make_plan(alice, period)
+    add_target(plan, alice, values=[Decimal(4)] * 4)
+    add_target(
+        plan,
+        alice,
+        measure=PlanTarget.Measure.PIPELINE,
+        values=[Decimal(37000)] * 4,
+        currency="USD",
+        weight=Decimal(2),
+    )
+    launch = make_launch(alice, make_kit())
+    add_activity(plan, alice, webinar, launch=launch)
+    now = timezone.now()
+    events = [
+        {"external_id": f"lead-{n}", "launch": launch.code, "kind": "lead",
+         "occurred_at": now.isoformat()}
+        for n in (1, 2)
+    ] + [
+        {"external_id": "opp-1", "launch": launch.code, "kind": "opportunity",
+         "occurred_at": now.isoformat(), "amount": "18500.00", "currency": "USD"}
+    ]  # fmt: skip
+    answer = key_client(alice_key).post("/api/v1/results/", {"events": events}, format="json")
+    assert answer.status_code == 201
+    rollup_metrics()
+
+    response = as_alice.get(detail_url(plan))
+
+    quarter = (TODAY.month - 1) // 3 + 1
+    leads, pipeline = response.context["scorecard"].rows
+    assert leads.quarters[quarter - 1].actual == 2
+    assert (leads.actual, pipeline.actual) == (2, Decimal("18500.00"))
+    text = page_text(response)
+    assert "18,500.00 USD" in text  # the pipeline's actual and the activity's results
+    assert pipeline.attainment == Decimal("12.5")  # 18,500 of 148,000
+    assert "12.5 %" in text
