@@ -81,7 +81,9 @@ ACTIVITY_FIELDS = (
 
 
 def _membership(user: User | AnonymousUser) -> Membership | None:
-    if not user.is_authenticated or not user.is_active or user.is_staff:
+    # Not `is_active`: an API key's own user is inactive (it never logs in) and acts
+    # with its membership's role; a deactivated person is refused at authentication.
+    if not user.is_authenticated or user.is_staff:
         return None
     with scopes_disabled():  # the user's own membership: resolving who asks
         return Membership.objects.filter(user=user).first()
@@ -377,10 +379,12 @@ def _clean_target(
         cleaned["currency"] = ""
     if not errors and measure != Measure.CUSTOM:
         with scope(partner=plan.partner_id):
-            twin = PlanTarget.objects.filter(
+            twins = PlanTarget.objects.filter(
                 plan=plan, measure=measure, currency=cleaned["currency"]
-            ).exclude(pk=exclude_pk)
-            if twin.exists():
+            )
+            if exclude_pk is not None:
+                twins = twins.exclude(pk=exclude_pk)
+            if twins.exists():
                 errors["measure"] = _("The plan already has a target on this measure.")
     if errors:
         raise ValidationError(errors)
