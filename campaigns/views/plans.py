@@ -700,7 +700,9 @@ class ExportPDFView(PlanObjectMixin, View):
         from campaigns import exports  # written alongside the staff pages
 
         response = HttpResponse(exports.plan_pdf(plan), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="plan-{plan.uuid}.pdf"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="{exports.plan_filename(plan)}.pdf"'
+        )
         return response
 
 
