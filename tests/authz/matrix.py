@@ -889,6 +889,78 @@ ROWS: list[Row] = [
             ("api:plan-activity", "DELETE", 204, None),
         )
     ),
+    # --- Plans portal (/portal/plans/) ------------------------------------------------
+    # Plans are partner-owned, by UUID; targets (by id) and activities (by UUID) are looked
+    # up within the plan, so another partner's plan answers 404 whatever follows it. "Own"
+    # is alice's plan (with a target, an activity and a submitted revision for the routes
+    # that need them; `plan_*` helpers at the end of the file). Partner admins and
+    # marketers act; sales reps read (403 on every action, whichever plan it names).
+    Row("plans:list", PORTAL_PAGE),
+    Row("plans:create", {**PORTAL_PAGE, "partner_sales": 403}),
+    Row(  # posted empty: the errors at the fields, nothing saved
+        "plans:create",
+        {
+            **PORTAL_PAGE,
+            "partner_admin": 400,
+            "partner_marketer": 400,
+            "partner_sales": 403,
+            "other_partner_admin": 400,
+        },
+        method="POST",
+        data={},
+    ),
+    *(
+        Row(
+            f"plans:{route}",
+            LIBRARY_OBJECT,
+            url=(lambda r, m: lambda w, owner: plan_route_url(r, m, w, owner))(route, make),
+        )
+        for route, make in (
+            ("detail", "plan"),
+            ("revision", "revision"),
+            ("compare", "revision"),
+            ("export_pdf", "plan"),
+            ("export_csv", "plan"),
+        )
+    ),
+    *(
+        Row(
+            f"plans:{route}",
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=(own, 404),
+                partner_marketer=(own, 404),
+                partner_sales=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            method=method,
+            url=(lambda r, m: lambda w, owner: plan_route_url(r, m, w, owner))(route, make),
+            data=data,
+        )
+        for route, make, method, own, data in (
+            ("edit", "plan", "GET", 200, None),
+            ("edit", "plan", "POST", 302, {"title": "Matrix plan"}),
+            ("submit", "plan", "GET", 200, None),  # the confirmation
+            ("submit", "target", "POST", 302, None),
+            ("target_add", "plan", "GET", 200, None),
+            ("target_add", "plan", "POST", 400, {"measure": "leads"}),  # no values: errors
+            ("target_edit", "target", "GET", 200, None),
+            ("target_remove", "target", "GET", 200, None),  # the confirmation
+            ("target_remove", "target", "POST", 302, None),
+            ("target_actual", "custom", "GET", 200, None),
+            ("target_actual", "custom", "POST", 302, {"quarter": "1", "actual": "3"}),
+            ("activity_add", "plan", "GET", 200, None),
+            ("activity_edit", "activity", "GET", 200, None),
+            ("activity_remove", "activity", "GET", 200, None),  # the confirmation
+            ("activity_remove", "activity", "POST", 302, None),
+            ("activity_status", "activity", "POST", 302, {"status": "done"}),
+            ("comment", "plan", "GET", 200, None),
+            ("comment", "plan", "POST", 302, {"body": "Matrix comment"}),
+        )
+    ),
 ]
 
 
@@ -1361,3 +1433,96 @@ def plan_api_create_body(world: Any) -> dict[str, Any]:
     from datetime import date
 
     return {"period": plan_period(start=date(2027, 4, 1)).pk, "title": "Matrix plan"}
+
+
+# --- Plans portal helpers (rows in the "Plans portal" section of ROWS) -------------------
+
+
+def portal_plan_of(world: Any, owner: Any) -> Any:
+    """The owner's plan for an open year (made once per test)."""
+    from datetime import date
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from campaigns import services
+    from campaigns.models import Plan, PlanPeriod
+
+    year = timezone.localdate().year
+    period, _created = PlanPeriod.objects.get_or_create(
+        kind=PlanPeriod.Kind.YEAR,
+        start=date(year, 1, 1),
+        defaults={"end": date(year, 12, 31), "name": f"Matrix FY {year}"},
+    )
+    with scopes_disabled():
+        existing = Plan.objects.filter(partner=owner.partner, period=period).first()
+    if existing is not None:
+        return existing
+    return services.plan_create(
+        partner=owner.partner, period=period, actor=owner.marketer, title="Matrix plan"
+    )
+
+
+def portal_plan_target(world: Any, owner: Any, *, custom: bool = False) -> Any:
+    from decimal import Decimal
+
+    from campaigns import services
+    from campaigns.models import PlanTarget
+
+    plan = portal_plan_of(world, owner)
+    return services.target_add(
+        plan=plan,
+        actor=owner.marketer,
+        measure=PlanTarget.Measure.CUSTOM if custom else PlanTarget.Measure.LEADS,
+        name="Matrix custom" if custom else "",
+        values=[Decimal(5)] * plan.period.quarter_count,
+        weight=Decimal(1),
+    )
+
+
+def portal_plan_activity(world: Any, owner: Any) -> Any:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from campaigns import services
+    from mdf.models import ActivityType
+
+    activity_type, _created = ActivityType.objects.get_or_create(
+        slug="matrix-event", defaults={"name": "Event"}
+    )
+    today = timezone.localdate()
+    return services.activity_add(
+        plan=portal_plan_of(world, owner),
+        actor=owner.marketer,
+        title="Matrix activity",
+        activity_type=activity_type,
+        owner_side="partner",
+        start_date=today,
+        end_date=today,
+        budget=Decimal("100.00"),
+        currency="USD",
+    )
+
+
+def plan_route_url(route: str, make: str, world: Any, owner: Any) -> str:
+    """The route for the owner's plan, or its target, custom target, activity or first
+    revision (`make`)."""
+    plan = portal_plan_of(world, owner)
+    kwargs: dict[str, Any] = {"uuid": plan.uuid}
+    if make == "target":
+        kwargs["target"] = portal_plan_target(world, owner).pk
+        if route == "submit":
+            del kwargs["target"]  # submitted with its target
+    elif make == "custom":
+        kwargs["target"] = portal_plan_target(world, owner, custom=True).pk
+    elif make == "activity":
+        kwargs["activity"] = portal_plan_activity(world, owner).uuid
+    elif make == "revision":
+        from campaigns import services
+
+        portal_plan_target(world, owner)
+        services.plan_submit(plan=plan, actor=owner.marketer)
+        if route == "revision":
+            kwargs["number"] = 1
+    return reverse(f"plans:{route}", kwargs=kwargs)
