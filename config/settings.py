@@ -215,6 +215,17 @@ CELERY_BEAT_SCHEDULE["analytics-purge-visitor-salts"] = {
     "task": "analytics.tasks.purge_visitor_salts",
     "schedule": crontab(hour=0, minute=5),
 }
+# Business reviews: attendees are reminded this many days before (hourly check, once
+# per review); overdue action items are told to their owner once (daily).
+REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=2)
+CELERY_BEAT_SCHEDULE["campaigns-review-reminders"] = {
+    "task": "campaigns.tasks.send_review_reminders",
+    "schedule": crontab(minute=20),
+}
+CELERY_BEAT_SCHEDULE["campaigns-overdue-action-items"] = {
+    "task": "campaigns.tasks.send_overdue_action_item_reminders",
+    "schedule": crontab(hour=7, minute=45),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------

@@ -24,6 +24,17 @@ from campaigns.selectors.kits import (
     launches_for_kit,
     launches_for_partner,
 )
+from campaigns.selectors.reviews import (
+    PlanReviews,
+    action_item_for_partner,
+    action_items_for_partner,
+    attendee_candidates,
+    is_overdue,
+    review_for_partner,
+    review_snapshot,
+    reviews_for_partner,
+    reviews_for_plan,
+)
 
 __all__ = [
     "LaunchResults",
@@ -42,4 +53,13 @@ __all__ = [
     "launch_results",
     "launches_for_kit",
     "launches_for_partner",
+    "PlanReviews",
+    "action_item_for_partner",
+    "action_items_for_partner",
+    "attendee_candidates",
+    "is_overdue",
+    "review_for_partner",
+    "review_snapshot",
+    "reviews_for_partner",
+    "reviews_for_plan",
 ]

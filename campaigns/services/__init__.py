@@ -23,6 +23,22 @@ from campaigns.services.kits import (
     launch_set_status,
     launch_update,
 )
+from campaigns.services.reviews import (
+    ACTION_ITEM_FIELDS,
+    REVIEW_FIELDS,
+    action_item_add,
+    action_item_check,
+    action_item_overdue_reminders_send,
+    action_item_set_status,
+    action_item_update,
+    can_set_action_item_status,
+    review_cancel,
+    review_check,
+    review_hold,
+    review_reminders_send,
+    review_schedule,
+    review_update,
+)
 
 __all__ = [
     "CODE_ATTEMPTS",
@@ -40,4 +56,18 @@ __all__ = [
     "launch_create",
     "launch_set_status",
     "launch_update",
+    "ACTION_ITEM_FIELDS",
+    "REVIEW_FIELDS",
+    "action_item_add",
+    "action_item_check",
+    "action_item_overdue_reminders_send",
+    "action_item_set_status",
+    "action_item_update",
+    "can_set_action_item_status",
+    "review_cancel",
+    "review_check",
+    "review_hold",
+    "review_reminders_send",
+    "review_schedule",
+    "review_update",
 ]
