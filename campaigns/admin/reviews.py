@@ -71,6 +71,9 @@ def people() -> QuerySet:
 
 
 class BusinessReviewForm(forms.ModelForm):
+    # Plans are partner-scoped: the choices are set per request (scopes are disabled
+    # for staff then), never when the class is defined.
+    plan = forms.ModelChoiceField(label=_("plan"), queryset=None)
     attendees = PersonChoiceField(
         label=_("attendees"),
         queryset=get_user_model().objects.none(),
@@ -85,12 +88,14 @@ class BusinessReviewForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["attendees"].queryset = selectors.attendee_candidates(
-                plan=self.instance.plan
-            ).select_related("membership__partner")
-        else:
-            self.fields["attendees"].queryset = people()
+        if "attendees" in self.fields:  # not when read only (held, cancelled, closed)
+            self.fields["attendees"].queryset = (
+                selectors.attendee_candidates(plan=self.instance.plan).select_related(
+                    "membership__partner"
+                )
+                if self.instance.pk
+                else people()
+            )
         if "plan" in self.fields:
             self.fields["plan"].queryset = (
                 Plan.objects.exclude(status=Plan.Status.CLOSED)
@@ -329,6 +334,8 @@ class BusinessReviewAdmin(admin.ModelAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         review = form.instance
+        # What the admin's change message reads (the services save, not the formset).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for item_form in formset.forms:
             if not item_form.has_changed() or not item_form.cleaned_data:
                 continue
@@ -338,11 +345,13 @@ class BusinessReviewAdmin(admin.ModelAdmin):
             try:
                 if item_form.instance.pk is None:
                     item = services.action_item_add(review=review, actor=request.user, **fields)
+                    formset.new_objects.append(item)
                 else:
                     item = item_form.instance
                     changes = {n: v for n, v in fields.items() if n in item_form.changed_data}
                     if changes:
                         item = services.action_item_update(item=item, actor=request.user, **changes)
+                        formset.changed_objects.append((item, list(changes)))
                 if status != item.status:
                     services.action_item_set_status(item=item, status=status, actor=request.user)
             except ValidationError as exc:

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from campaigns.models import ActionItem, BusinessReview, Plan, PlanActivity, PlanEvent
 from campaigns.selectors.plans import plan_scorecard
@@ -269,9 +269,9 @@ def review_schedule(
     `_clean_review_fields`. The plan's trail records it; the attendees get an
     invitation by email after commit.
     """
-    _require_reviewer(actor, plan)
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=plan.partner_id):
         locked_plan = Plan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
+        _require_reviewer(actor, locked_plan)
         values = review_check(
             plan=locked_plan,
             title=title,
@@ -304,9 +304,9 @@ def review_update(*, review: BusinessReview, actor: User, **changes: Any) -> Bus
     unknown = sorted(set(changes) - set(REVIEW_FIELDS))
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
-    _require_reviewer(actor, review.plan)
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=review.partner_id):
         locked = _lock_review(review)
+        _require_reviewer(actor, locked.plan)
         current = {
             "title": locked.title,
             "scheduled_at": locked.scheduled_at,
@@ -340,9 +340,9 @@ def review_update(*, review: BusinessReview, actor: User, **changes: Any) -> Bus
 def review_cancel(*, review: BusinessReview, actor: User) -> BusinessReview:
     """Cancel a scheduled review. Rules: staff who may review the plan; the plan not
     closed; only a scheduled review. The attendees hear of it after commit."""
-    _require_reviewer(actor, review.plan)
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=review.partner_id):
         locked = _lock_review(review)
+        _require_reviewer(actor, locked.plan)
         _refuse_closed(locked.plan)
         if locked.status != RS.SCHEDULED:
             raise ValidationError({"status": _held_or_cancelled(locked)})
@@ -367,9 +367,9 @@ def review_hold(*, review: BusinessReview, actor: User, notes: str) -> BusinessR
     and the action items by email after commit.
     """
     notes = str(notes or "").strip()
-    _require_reviewer(actor, review.plan)
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=review.partner_id):
         locked = _lock_review(review)
+        _require_reviewer(actor, locked.plan)
         _refuse_closed(locked.plan)
         if locked.status != RS.SCHEDULED:
             raise ValidationError({"status": _held_or_cancelled(locked)})
@@ -405,9 +405,9 @@ def action_item_add(
 ) -> ActionItem:
     """Add an action item to a review. Rules: staff who may review the plan; the plan
     not closed; the review not cancelled; the fields as in `_clean_action_item_fields`."""
-    _require_reviewer(actor, review.plan)
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=review.partner_id):
         locked = _lock_review(review)
+        _require_reviewer(actor, locked.plan)
         values = action_item_check(
             review=locked, title=title, owner_side=owner_side, due_date=due_date, owner=owner
         )
@@ -428,9 +428,9 @@ def action_item_update(*, item: ActionItem, actor: User, **changes: Any) -> Acti
     unknown = sorted(set(changes) - set(ACTION_ITEM_FIELDS))
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
-    _require_reviewer(actor, item.review.plan)
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=item.partner_id):
         locked = _lock_item(item)
+        _require_reviewer(actor, locked.review.plan)
         current = {name: getattr(locked, name) for name in ACTION_ITEM_FIELDS}
         values = action_item_check(review=locked.review, **{**current, **changes})
         changed = [name for name, value in values.items() if current[name] != value]
@@ -472,7 +472,7 @@ def action_item_set_status(*, item: ActionItem, status: str, actor: User) -> Act
     """
     if status not in AS.values:
         raise ValidationError({"status": _("Unknown status “%(status)s”.") % {"status": status}})
-    with transaction.atomic():
+    with transaction.atomic(), scope(partner=item.partner_id):
         locked = _lock_item(item)
         if not can_set_action_item_status(actor, locked):
             raise ValidationError(
