@@ -14,7 +14,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns import selectors
-from campaigns.models import ActionItem, BusinessReview, CampaignKit, Channel, Launch
+from campaigns.models import (
+    ActionItem,
+    BusinessReview,
+    CampaignKit,
+    Channel,
+    Launch,
+    PlanActivity,
+)
 from config.api import StrictFieldsMixin
 from partners.models import Partner
 
@@ -200,9 +207,7 @@ class LaunchUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class ReviewPersonSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
-    side = serializers.ChoiceField(
-        choices=[("vendor", "Vendor"), ("partner", "Partner")], read_only=True
-    )
+    side = serializers.ChoiceField(choices=PlanActivity.OwnerSide.choices, read_only=True)
 
 
 def _person(user: Any) -> dict[str, str]:

@@ -433,7 +433,9 @@ SPECTACULAR_SETTINGS = {
         # batch's): a validation error or the parse error.
         "ValidationOrParseErrorEnum": ["validation_error", "client_error"],
     }
-    | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"},
+    | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"}
+    # Business reviews: an action item's owner side and an attendee's side are one set.
+    | {"OwnerSideEnum": "campaigns.models.PlanActivity.OwnerSide"},
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],

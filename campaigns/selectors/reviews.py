@@ -74,7 +74,9 @@ def reviews_for_plan(*, plan: Plan) -> PlanReviews:
     return PlanReviews(
         upcoming=[r for r in reviews if r.status == RS.SCHEDULED],
         held=sorted(
-            (r for r in reviews if r.status == RS.HELD), key=lambda r: r.held_at, reverse=True
+            (r for r in reviews if r.status == RS.HELD),
+            key=lambda r: r.held_at or r.scheduled_at,
+            reverse=True,
         ),
         open_items=open_items,
         overdue_items=overdue_items,

@@ -307,7 +307,7 @@ def review_update(*, review: BusinessReview, actor: User, **changes: Any) -> Bus
     with transaction.atomic(), scope(partner=review.partner_id):
         locked = _lock_review(review)
         _require_reviewer(actor, locked.plan)
-        current = {
+        current: dict[str, Any] = {
             "title": locked.title,
             "scheduled_at": locked.scheduled_at,
             "attendees": list(locked.attendees.all()),
