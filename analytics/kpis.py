@@ -93,6 +93,11 @@ class Totals:
     # not the same as no result at all.
     funded_pipeline_elsewhere: Money = field(default_factory=dict)
     funded_revenue_elsewhere: Money = field(default_factory=dict)
+    # MDF allocated to the slice's partner(s) for the period, per currency: filled only
+    # by the readers that need it (`analytics.selectors.partner_mdf_allocated`), for
+    # MDF utilisation; the allocation of a pool is not a sum over days, so `merge`
+    # leaves it alone.
+    mdf_allocated: Money = field(default_factory=dict)
 
     def add_row(self, row: Mapping[str, Any], *, prefix: str = "") -> None:
         """Add one grouped row of daily metrics (`clicks`, ..., `pipeline`, `revenue`
@@ -181,6 +186,17 @@ def _same_currency(
         spent = totals.funded_spent.get(currency, ZERO)
         values[currency] = compute(results.get(currency, ZERO), spent) if spent else None
     return values
+
+
+def mdf_utilisation(totals: Totals) -> dict[str, Decimal | None]:
+    """MDF spent ÷ MDF allocated, per currency, in percent; None for a currency with
+    spend but nothing allocated for the period."""
+    return {
+        currency: rate(totals.mdf_spent.get(currency, ZERO), totals.mdf_allocated[currency])
+        if totals.mdf_allocated.get(currency)
+        else None
+        for currency in sorted(set(totals.mdf_allocated) | set(totals.mdf_spent))
+    }
 
 
 def pipeline_per_mdf(totals: Totals) -> dict[str, Decimal | None]:
@@ -335,6 +351,21 @@ KPIS: tuple[KPI, ...] = (
     ),
 )
 BY_NAME: dict[str, KPI] = {kpi.name: kpi for kpi in KPIS}
+# Read by joint marketing plans (a target on it), not by the dashboards, the metrics
+# API and the leaderboard: its denominator, the allocations of the period, is not part
+# of the daily totals those read (`partner_totals`); a plan adds it
+# (`analytics.selectors.partner_mdf_allocated`).
+MDF_UTILISATION = KPI(
+    "mdf_utilisation",
+    _("MDF utilisation"),
+    _(
+        "MDF spent in the period ÷ MDF allocated for it (allocations of the fund pools "
+        "whose period overlaps it), per currency."
+    ),
+    "percent",
+    mdf_utilisation,
+    per_currency=True,
+)
 # The tiles of the portal dashboard, in order.
 TILE_KPIS = (
     "clicks",

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -49,7 +50,7 @@ from analytics.kpis import BY_NAME, COUNT_FIELDS, MONEY_FIELDS, ZERO, Totals, ad
 from analytics.models import DailyMetric, RollupState
 from assets.models import DownloadRecord
 from campaigns.models import CampaignKit, Launch
-from mdf.models import FundPool, LedgerEntry
+from mdf.models import Allocation, FundPool, LedgerEntry
 from partners.models import Partner
 
 ROLLUP_NAME = "daily_metrics"
@@ -846,3 +847,23 @@ def programme_leads_since(*, since: date) -> int:
     with scopes_disabled():
         total = DailyMetric.objects.filter(day__gte=since).aggregate(leads=Sum("leads"))["leads"]
     return int(total or 0)
+
+
+# --- MDF allocated (MDF utilisation of a plan target) -----------------------------------
+
+
+def partner_mdf_allocated(*, partner: Partner, start: date, end: date) -> dict[str, Decimal]:
+    """MDF allocated to the partner for the days [start, end], per currency: the
+    allocations of the fund pools whose period overlaps it (the denominator of
+    `analytics.kpis.mdf_utilisation`). One query."""
+    allocated: dict[str, Decimal] = {}
+    rows = (
+        Allocation.objects.filter(
+            partner=partner, pool__period_start__lte=end, pool__period_end__gte=start
+        )
+        .values("pool__currency")
+        .annotate(total=Sum("allocated"))
+    )
+    for row in _rows(rows):
+        add_money(allocated, row["pool__currency"], row["total"])
+    return allocated

@@ -226,6 +226,12 @@ CELERY_BEAT_SCHEDULE["campaigns-overdue-action-items"] = {
     "task": "campaigns.tasks.send_overdue_action_item_reminders",
     "schedule": crontab(hour=7, minute=45),
 }
+# Plans whose period has ended close with their scorecard frozen (after the night's
+# rollup has the period's last results).
+CELERY_BEAT_SCHEDULE["campaigns-close-ended-plans"] = {
+    "task": "campaigns.tasks.close_ended_plans",
+    "schedule": crontab(hour=5, minute=30),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
