@@ -438,3 +438,24 @@ def test_the_beat_tasks_run_the_services_and_are_safe_twice(plan, carl, alice, s
     schedule(plan, carl, when=soon(1), attendees=[alice.admin])
     assert tasks.send_review_reminders.delay().get() == 1
     assert tasks.send_review_reminders.delay().get() == 0
+
+
+# --- demo ---
+
+
+def test_the_demo_holds_a_review_with_action_items_and_schedules_the_next(alice, carl):
+    from campaigns.demo import seed_reviews
+
+    plan = current_plan(alice)
+    services.plan_submit(plan=plan, actor=alice.admin)
+    assert seed_reviews() == 2
+    assert seed_reviews() == 0  # idempotent
+    with scopes_disabled():
+        held = BusinessReview.objects.get(plan=plan, status=RS.HELD)
+        upcoming = BusinessReview.objects.get(plan=plan, status=RS.SCHEDULED)
+        items = list(held.action_items.all())
+    assert held.snapshot["rows"] and held.held_at < timezone.now() - timedelta(days=20)
+    assert upcoming.scheduled_at > timezone.now()
+    today = timezone.localdate()
+    assert any(i.status == AS.OPEN and i.due_date < today for i in items)  # overdue
+    assert any(i.status == AS.DONE for i in items)

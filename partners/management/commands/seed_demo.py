@@ -24,6 +24,10 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
+        # Reviews on the demo plans (seeded above), with their action items.
+        from campaigns.demo import seed_reviews
+
+        created["business reviews"] = seed_reviews()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
