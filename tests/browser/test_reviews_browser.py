@@ -77,7 +77,7 @@ def test_a_partner_opens_a_held_review_and_marks_its_action_item_done(
         item = ActionItem.objects.get(title="Send the target account list")
     assert (item.status, item.completed_by) == ("done", alice.marketer)
 
-    page.get_by_role("link", name="My action items").first.click()
+    main.get_by_role("link", name="My action items, across plans").click()
     expect(main.get_by_text("Share the webinar deck")).to_be_visible()
     expect(main.get_by_text("Send the target account list")).to_have_count(0)
     screenshot(page, "review-action-items-desktop")
