@@ -291,6 +291,307 @@ def _seed_launches(today) -> None:
         )
 
 
+# --- Joint marketing plans ----------------------------------------------------------------
+#
+# Planning periods around today (the previous quarter, now closed for new plans; the
+# current and next quarter and year, open), and one plan per story, in every state:
+# draft, submitted, changes requested, approved (one with a later draft revision) and
+# closed with its scorecard. KPI targets are set a little above what the partner
+# achieved the quarter before, so their actuals (read from the demo's rolled-up
+# results) land around the target; custom targets carry actuals entered by the partner.
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    partner: str
+    period: str  # "previous", "current", "next" (quarters) or "year"
+    state: str  # draft, submitted, changes_requested, approved, revised, closed
+    title: str
+    objectives: str
+
+
+PLANS = [
+    DemoPlan(
+        "fabrikam",
+        "previous",
+        "closed",
+        "DACH pipeline push",
+        "Open the mid-market in Germany and Austria with the Zero Trust roadshow and "
+        "turn its attendees into pipeline within the quarter.",
+    ),
+    DemoPlan(
+        "northwind",
+        "current",
+        "revised",
+        "Backup and cloud migration, this quarter",
+        "Double qualified leads from the cloud migration campaign, certify two more "
+        "sales engineers, and spend the quarter's MDF on work that shows up in pipeline.",
+    ),
+    DemoPlan(
+        "fabrikam",
+        "current",
+        "approved",
+        "Secure Edge launch in EMEA",
+        "Launch Secure Edge 2027 with our reseller network: webinars first, then a "
+        "partner roadshow; every launch tracked, every euro of MDF tied to a launch.",
+    ),
+    DemoPlan(
+        "contoso",
+        "year",
+        "submitted",
+        "Contoso and the vendor: the managed-services year",
+        "Grow managed-services revenue on the vendor's stack by a third: quarterly "
+        "campaigns, a certified team, and a business review each quarter.",
+    ),
+    DemoPlan(
+        "tailspin",
+        "current",
+        "changes_requested",
+        "Ransomware readiness for small business",
+        "Bring ransomware readiness to small businesses in our region through social and "
+        "email, and grow our MQLs.",
+    ),
+    DemoPlan(
+        "wingtip",
+        "next",
+        "draft",
+        "APAC webinars, next quarter",
+        "A Zero Trust webinar series in English and Japanese, feeding the next quarter's pipeline.",
+    ),
+]
+
+
+def _quarter_start(day: Any) -> Any:
+    from datetime import date
+
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _months_later(day: Any, months: int) -> Any:
+    from datetime import date
+
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _period(kind: str, start: Any, *, is_open: bool = True) -> Any:
+    from campaigns.models import PlanPeriod
+
+    quarters = PlanPeriod.QUARTERS[kind]
+    end = _months_later(start, 3 * quarters) - timedelta(days=1)
+    if kind == PlanPeriod.Kind.QUARTER:
+        name = f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    elif kind == PlanPeriod.Kind.HALF:
+        name = f"{start.year} H{(start.month - 1) // 6 + 1}"
+    else:
+        name = f"FY {start.year}"
+    period, _created = PlanPeriod.objects.get_or_create(
+        kind=kind, start=start, defaults={"end": end, "name": name, "is_open": is_open}
+    )
+    return period
+
+
+def seed_plan_periods(today: Any) -> dict[str, Any]:
+    """The previous quarter (closed for new plans), the current and next quarters and
+    the current and next years (open)."""
+    from datetime import date
+
+    from campaigns.models import PlanPeriod
+
+    K = PlanPeriod.Kind
+    current = _quarter_start(today)
+    return {
+        "previous": _period(K.QUARTER, _months_later(current, -3), is_open=False),
+        "current": _period(K.QUARTER, current),
+        "next": _period(K.QUARTER, _months_later(current, 3)),
+        "year": _period(K.YEAR, date(today.year, 1, 1)),
+        "next_year": _period(K.YEAR, date(today.year + 1, 1, 1)),
+    }
+
+
+def _target_value(achieved: Decimal, floor: int) -> str:
+    """A little above what was achieved, rounded to a number people would plan with."""
+    value = max(Decimal(floor), achieved * Decimal("1.15"))
+    step = Decimal(10) ** max(0, len(str(int(value))) - 2)
+    return str((value / step).quantize(Decimal(1)) * step)
+
+
+def _seed_plan(demo: DemoPlan, period: Any, today: Any) -> bool:
+    from analytics import selectors as analytics_selectors
+    from analytics.models import DailyMetric
+    from campaigns import selectors as plan_selectors
+    from campaigns.models import Plan, PlanRevision
+    from mdf.models import ActivityType, FundRequest
+
+    partner = Partner.objects.filter(slug=demo.partner).first()
+    if partner is None or Plan.objects.filter(partner=partner, period=period).exists():
+        return False
+    admin = Membership.objects.get(partner=partner, role=Membership.Role.ADMIN).user
+    marketer = Membership.objects.get(partner=partner, role=Membership.Role.MARKETER).user
+    reviewer = partner.channel_manager
+    # What the partner achieved in the last full quarter before the plan (or before
+    # today, for a plan of the year under way).
+    current = _quarter_start(today)
+    reference = period.start if period.end < today or period.start >= current else current
+    achieved = analytics_selectors.partner_totals(
+        partner=partner, start=_months_later(reference, -3), end=reference - timedelta(days=1)
+    )
+    currency = (
+        DailyMetric.objects.filter(partner=partner)
+        .exclude(currency="")
+        .values_list("currency", flat=True)
+        .first()
+        or "USD"
+    )
+    quarters = period.quarter_count
+    was_open = period.is_open
+    if not was_open:  # a plan written while the period was open
+        type(period).objects.filter(pk=period.pk).update(is_open=True)
+        period.is_open = True
+    plan = services.plan_create(
+        partner=partner, period=period, actor=marketer, title=demo.title, objectives=demo.objectives
+    )
+    if not was_open:
+        type(period).objects.filter(pk=period.pk).update(is_open=False)
+    per_quarter = {
+        "leads": _target_value(Decimal(achieved.leads), 20),
+        "clicks": _target_value(Decimal(achieved.clicks), 200),
+        "pipeline": _target_value(achieved.pipeline.get(currency, Decimal(0)), 20000),
+    }
+    services.target_add(
+        plan=plan,
+        actor=marketer,
+        measure="leads",
+        values=[per_quarter["leads"]] * quarters,
+        weight="3",
+    )
+    services.target_add(
+        plan=plan,
+        actor=marketer,
+        measure="pipeline",
+        currency=currency,
+        values=[per_quarter["pipeline"]] * quarters,
+        weight="3",
+    )
+    services.target_add(
+        plan=plan,
+        actor=marketer,
+        measure="clicks",
+        values=[per_quarter["clicks"]] * quarters,
+        weight="1",
+    )
+    services.target_add(
+        plan=plan, actor=marketer, measure="mdf_utilisation", values=["20"] * quarters, weight="1"
+    )
+    engineers = services.target_add(
+        plan=plan,
+        actor=marketer,
+        measure="custom",
+        name="Sales engineers certified",
+        values=["2"] * quarters,
+        weight="2",
+    )
+    kind = ActivityType.objects.order_by("pk").first()
+    launches = list(Launch.objects.filter(partner=partner).select_related("kit").order_by("pk"))
+    requests = list(
+        FundRequest.objects.filter(partner=partner)
+        .select_related("allocation__pool", "launch")
+        .order_by("pk")
+    )
+    last_day = period.end
+    for index, launch in enumerate(launches[:2]):
+        funded = next((r for r in requests if r.launch_id == launch.pk), None)
+        start = min(max(launch.start_date, period.start), last_day)
+        end = min(max(launch.end_date, start), last_day)
+        services.activity_add(
+            plan=plan,
+            actor=marketer,
+            title=launch.name or launch.kit.name,
+            activity_type=funded.activity_type if funded else kind,
+            owner_side="partner",
+            start_date=start,
+            end_date=end,
+            budget=funded.requested_amount if funded else Decimal("2500.00") * (index + 1),
+            currency=funded.allocation.pool.currency if funded else currency,
+            kit=launch.kit
+            if CampaignKit.objects.available_to(partner).filter(pk=launch.kit_id).exists()
+            else None,
+            launch=launch,
+            fund_request=funded,
+            status="in_progress" if start <= today else "planned",
+        )
+    services.activity_add(
+        plan=plan,
+        actor=marketer,
+        title="Quarterly business review with the vendor",
+        activity_type=kind,
+        owner_side="vendor",
+        start_date=min(period.start + timedelta(days=20), last_day),
+        end_date=min(period.start + timedelta(days=20), last_day),
+        budget="0.00",
+        currency=currency,
+    )
+    for quarter, (start, _end) in enumerate(plan_selectors.period_quarters(period), start=1):
+        if start <= today:
+            services.custom_actual_set(
+                target=engineers, quarter=quarter, actual=str(quarter % 2 + 1), actor=admin
+            )
+    if demo.state == "draft":
+        return True
+    plan = services.plan_submit(plan=plan, actor=admin)
+    services.comment_add(
+        plan=plan, actor=marketer, body="Targets are a step up from last quarter's results."
+    )
+    if demo.state == "submitted" or reviewer is None:
+        return True
+    if demo.state == "changes_requested":
+        services.plan_request_changes(
+            plan=plan,
+            actor=reviewer,
+            note="Add an MQL target and tie the roadshow to a fund request, please.",
+        )
+        return True
+    plan = services.plan_approve(plan=plan, actor=reviewer, note="Ambitious and measurable.")
+    services.comment_add(plan=plan, actor=reviewer, body="Approved: let's review it mid-quarter.")
+    if demo.state == "revised":
+        services.target_add(
+            plan=plan,
+            actor=marketer,
+            measure="mqls",
+            values=[_target_value(Decimal(achieved.mqls), 10)] * quarters,
+            weight="2",
+        )
+        services.plan_update(
+            plan=plan,
+            actor=marketer,
+            objectives=demo.objectives + " MQLs are now a target of their own.",
+        )
+    if demo.state == "closed":
+        from datetime import datetime, time
+
+        moment = timezone.make_aware(datetime.combine(period.start + timedelta(days=6), time(10)))
+        Plan.objects.filter(pk=plan.pk).update(submitted_at=moment, approved_at=moment)
+        PlanRevision.objects.filter(plan=plan).update(submitted_at=moment, decided_at=moment)
+        services.plan_close(plan=plan, actor=reviewer, today=today)
+    return True
+
+
+@transaction.atomic
+def seed_plans() -> int:
+    """Roll up the demo's results (the actuals of KPI targets), open the planning
+    periods and create the demo plans that are missing; return the plans created."""
+    from analytics import rollup
+
+    rollup.rollup_metrics()
+    today = timezone.localdate()
+    created = 0
+    with scopes_disabled():
+        periods = seed_plan_periods(today)
+        for demo in PLANS:
+            created += _seed_plan(demo, periods[demo.period], today)
+    return created
+
+
 # --- business reviews ---------------------------------------------------------------------
 #
 # On the demo plans (seeded by `seed_plans`): for each of the first plans that are not

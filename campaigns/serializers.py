@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,9 +21,13 @@ from campaigns.models import (
     CampaignKit,
     Channel,
     Launch,
+    Plan,
     PlanActivity,
+    PlanPeriod,
+    PlanTarget,
 )
 from config.api import StrictFieldsMixin
+from mdf.models import ActivityType, FundRequest
 from partners.models import Partner
 
 
@@ -200,6 +205,227 @@ class LaunchUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=Launch.Status.choices, required=False)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- Joint marketing plans ----------------------------------------------------------------
+#
+# Plans are named by UUID, their activities by UUID, their targets by their number in
+# the plan (`position`), periods by id (vendor-wide reference data, like tiers).
+
+
+class PlanPeriodSerializer(serializers.ModelSerializer):
+    quarters = serializers.IntegerField(source="quarter_count", read_only=True)
+
+    class Meta:
+        model = PlanPeriod
+        fields = ["id", "name", "kind", "start", "end", "quarters", "is_open"]
+        read_only_fields = fields
+
+
+class PlanTargetQuarterSerializer(serializers.Serializer):
+    quarter = serializers.IntegerField(read_only=True)
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    actual = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Custom targets: the actual entered (KPI actuals are in the scorecard).",
+    )
+    actual_entered_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class PlanTargetSerializer(serializers.ModelSerializer):
+    number = serializers.IntegerField(source="position", read_only=True)
+    weight = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
+    quarters = PlanTargetQuarterSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PlanTarget
+        fields = ["number", "measure", "name", "currency", "weight", "quarters"]
+        read_only_fields = fields
+
+
+class PlanActivitySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    activity_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    budget = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    kit = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    launch = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    fund_request = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlanActivity
+        fields = [
+            "id",
+            "title",
+            "activity_type",
+            "owner_side",
+            "start_date",
+            "end_date",
+            "budget",
+            "currency",
+            "kit",
+            "launch",
+            "fund_request",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    period = PlanPeriodSerializer(read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "partner",
+            "period",
+            "title",
+            "objectives",
+            "status",
+            "revision",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "approved_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class PlanDetailSerializer(PlanSerializer):
+    targets = serializers.SerializerMethodField()
+    activities = serializers.SerializerMethodField()
+    scorecard = serializers.SerializerMethodField(
+        help_text=(
+            "Targets against their actuals per quarter (KPI actuals from the results, "
+            "custom actuals as entered), attainment in percent (null: a zero target or no "
+            "actual yet) and the weighted total; frozen once the plan is closed."
+        )
+    )
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "targets", "activities", "scorecard"]
+        read_only_fields = fields
+
+    @extend_schema_field(PlanTargetSerializer(many=True))
+    def get_targets(self, plan: Plan) -> Any:
+        return PlanTargetSerializer(selectors.plan_targets(plan=plan), many=True).data
+
+    @extend_schema_field(PlanActivitySerializer(many=True))
+    def get_activities(self, plan: Plan) -> Any:
+        return PlanActivitySerializer(selectors.plan_activities(plan=plan), many=True).data
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_scorecard(self, plan: Plan) -> dict[str, Any]:
+        return selectors.plan_scorecard(plan=plan).as_json()
+
+
+class PlanCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Start a plan for an open period (partner callers: for their own partner)."""
+
+    partner = PartnerRefField(required=False, help_text="Slug or UUID: optional (your own).")
+    period = serializers.PrimaryKeyRelatedField(
+        queryset=PlanPeriod.objects.filter(is_open=True),
+        help_text="An open planning period's id (GET /api/v1/plan-periods/).",
+    )
+    title = serializers.CharField(max_length=200)
+    objectives = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs["partner"] = attrs.get("partner") or self.context["view"].partner
+        return attrs
+
+
+class PlanUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    objectives = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+
+
+# Numbers arrive as strings (or JSON integers) and are parsed by the services, which
+# refuse floats, negatives and more than two decimals, naming the field.
+class PlanTargetWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    measure = serializers.ChoiceField(choices=PlanTarget.Measure.choices)
+    values = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        max_length=4,
+        help_text='One target per quarter of the period, as decimal strings ("1500.00").',
+    )
+    weight = serializers.CharField(max_length=20, help_text='Greater than zero, e.g. "1".')
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    currency = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, help_text="For pipeline and revenue."
+    )
+
+
+class PlanTargetActualSerializer(StrictFieldsMixin, serializers.Serializer):
+    quarter = serializers.IntegerField(min_value=1, max_value=4)
+    actual = serializers.CharField(
+        max_length=40, allow_null=True, help_text="A decimal string; null clears it."
+    )
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OwnRefField(serializers.Field):
+    """One of the caller's own launches (by tracking code) or fund requests (by UUID):
+    another partner's "does not exist", like a missing one."""
+
+    default_error_messages = {
+        "invalid": _("Name it by its identifier."),
+        "does_not_exist": _("“{value}” does not exist."),
+    }
+
+    def __init__(self, *, model: Any, lookup: str, **kwargs: Any) -> None:
+        self.model, self.lookup = model, lookup
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not data.strip() or len(data) > 80 or "\x00" in data:
+            self.fail("invalid")
+        value = data.strip()
+        partner = getattr(self.context.get("view"), "partner", None)
+        try:
+            found = self.model.objects.filter(partner=partner, **{self.lookup: value}).first()
+        except (ValueError, DjangoValidationError):
+            found = None
+        if found is None:
+            self.fail("does_not_exist", value=value)
+        return found
+
+    def to_representation(self, value: Any) -> str:
+        return str(getattr(value, self.lookup))
+
+
+class PlanActivityWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    activity_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=ActivityType.objects.filter(active=True),
+        help_text="An MDF activity type's slug (GET /api/v1/mdf/activity-types/).",
+    )
+    owner_side = serializers.ChoiceField(choices=PlanActivity.OwnerSide.choices)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    budget = serializers.CharField(max_length=40, help_text='A decimal string, e.g. "2500.00".')
+    currency = serializers.CharField(max_length=3)
+    kit = KitRefField(required=False, allow_null=True, help_text="A kit's slug.")
+    launch = OwnRefField(
+        model=Launch, lookup="code", required=False, allow_null=True, help_text="Tracking code."
+    )
+    fund_request = OwnRefField(
+        model=FundRequest,
+        lookup="uuid",
+        required=False,
+        allow_null=True,
+        help_text="One of your fund requests' UUID.",
+    )
+    status = serializers.ChoiceField(choices=PlanActivity.Status.choices, required=False)
 
 
 # --- business reviews (read only) ----------------------------------------------------------

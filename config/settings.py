@@ -435,6 +435,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "campaigns.models.Channel",
         "LaunchStatusEnum": "campaigns.models.Launch.Status",
         "CampaignKitStatusEnum": "campaigns.models.CampaignKit.Status",
+        "PlanStatusEnum": "campaigns.models.Plan.Status",
+        "PlanActivityStatusEnum": "campaigns.models.PlanActivity.Status",
         # The 400 of a request whose body may also fail to parse (a claim's, a results
         # batch's): a validation error or the parse error.
         "ValidationOrParseErrorEnum": ["validation_error", "client_error"],

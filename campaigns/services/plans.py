@@ -81,7 +81,9 @@ ACTIVITY_FIELDS = (
 
 
 def _membership(user: User | AnonymousUser) -> Membership | None:
-    if not user.is_authenticated or not user.is_active or user.is_staff:
+    # Not `is_active`: an API key's own user is inactive (it never logs in) and acts
+    # with its membership's role; a deactivated person is refused at authentication.
+    if not user.is_authenticated or user.is_staff:
         return None
     with scopes_disabled():  # the user's own membership: resolving who asks
         return Membership.objects.filter(user=user).first()

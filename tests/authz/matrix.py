@@ -859,6 +859,77 @@ ROWS: list[Row] = [
             finance_approver=(403, 403),
         ),
         url=lambda w, owner: reverse("api:review-detail", kwargs={"id": review_of(w, owner).uuid}),
+    # --- Joint marketing plans API (/api/v1/plans/, /api/v1/plan-periods/) -----------
+    # "Own" is alice's draft plan (a custom target, an activity), "other" bob's
+    # (`plan_api_*` helpers at the end of the file). Partner admins, marketers and keys
+    # write their own; sales reps read; staff read every plan and never write one (403).
+    Row("api:plan-period-list", API_READ),
+    Row("api:plan-list", API_READ),
+    Row(
+        "api:plan-list",
+        actors(
+            anonymous=401,
+            partner_admin=201,
+            partner_marketer=201,
+            partner_sales=403,
+            other_partner_admin=201,  # bob's own plan for the period
+            partner_key=201,
+            staff_key=403,
+            staff_users=403,
+        ),
+        method="POST",
+        data=lambda w: plan_api_create_body(w),
+        format="json",
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_users=OWN_ONLY,
+                partner_key=OWN_ONLY,
+                other_partner_admin=OTHERS_ONLY,
+                staff_key=(200, 200),
+                staff_users=(200, 200),
+            ),
+            url=(lambda r: lambda w, owner: plan_api_url(r, w, owner))(route),
+        )
+        for route in ("api:plan-detail", "api:plan-targets", "api:plan-activities")
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_admin=(own, 404),
+                partner_marketer=(own, 404),
+                partner_sales=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(own, 404),
+                staff_key=(403, 403),
+                staff_users=(403, 403),
+            ),
+            method=method,
+            url=(lambda r: lambda w, owner: plan_api_url(r, w, owner))(route),
+            data=data,
+            format="json",
+        )
+        for route, method, own, data in (
+            ("api:plan-detail", "PATCH", 200, {"title": "Matrix plan, revised"}),
+            ("api:plan-submit", "POST", 200, {}),
+            (
+                "api:plan-targets",
+                "POST",
+                201,
+                {"measure": "leads", "values": ["10"], "weight": "1"},
+            ),
+            ("api:plan-target", "PATCH", 200, {"weight": "2"}),
+            ("api:plan-target", "DELETE", 204, None),
+            ("api:plan-target-actual", "POST", 200, {"quarter": 1, "actual": "3"}),
+            ("api:plan-activities", "POST", 201, lambda w: plan_api_activity_body()),
+            ("api:plan-activity", "PATCH", 200, {"status": "in_progress"}),
+            ("api:plan-activity", "DELETE", 204, None),
+        )
     ),
 ]
 
@@ -1279,3 +1350,94 @@ def review_item_of(world: Any, owner: Any) -> Any:
         owner_side="partner",
         due_date=timezone.localdate(),
     )
+# --- Joint marketing plans helpers -------------------------------------------------------
+
+
+def plan_period(*, start: Any = None) -> Any:
+    """An open quarter (2027 Q1 unless told), made once."""
+    from datetime import date, timedelta
+
+    from campaigns.models import PlanPeriod
+
+    start = start or date(2027, 1, 1)
+    end = date(start.year + start.month // 10, (start.month + 2) % 12 + 1, 1) - timedelta(days=1)
+    period, _created = PlanPeriod.objects.get_or_create(
+        kind=PlanPeriod.Kind.QUARTER, start=start, defaults={"end": end, "name": f"M{start}"}
+    )
+    return period
+
+
+def plan_of(world: Any, owner: Any) -> Any:
+    """The owner's draft plan for 2027 Q1: a custom target (number 1) and an activity."""
+    from django_scopes import scopes_disabled
+
+    from campaigns import services
+    from campaigns.models import Plan
+
+    period = plan_period()
+    with scopes_disabled():
+        plan = Plan.objects.filter(partner=owner.partner, period=period).first()
+        if plan is not None:
+            return plan
+        plan = services.plan_create(
+            partner=owner.partner, period=period, actor=owner.marketer, title="Matrix plan"
+        )
+        services.target_add(
+            plan=plan,
+            actor=owner.marketer,
+            measure="custom",
+            name="Engineers certified",
+            values=["4"],
+            weight="1",
+        )
+        services.activity_add(plan=plan, actor=owner.marketer, **plan_activity_fields())
+    return plan
+
+
+def plan_activity_fields() -> dict[str, Any]:
+    from datetime import date
+
+    from mdf.models import ActivityType
+
+    kind, _created = ActivityType.objects.get_or_create(
+        slug="webinar", defaults={"name": "Webinar"}
+    )
+    return {
+        "title": "Matrix webinar",
+        "activity_type": kind,
+        "owner_side": "partner",
+        "start_date": date(2027, 1, 10),
+        "end_date": date(2027, 1, 20),
+        "budget": "1000.00",
+        "currency": "EUR",
+    }
+
+
+def plan_api_activity_body() -> dict[str, Any]:
+    fields = plan_activity_fields()
+    return {
+        **fields,
+        "activity_type": fields["activity_type"].slug,
+        "start_date": fields["start_date"].isoformat(),
+        "end_date": fields["end_date"].isoformat(),
+    }
+
+
+def plan_api_url(route: str, world: Any, owner: Any) -> str:
+    from django_scopes import scopes_disabled
+
+    plan = plan_of(world, owner)
+    kwargs: dict[str, Any] = {"id": plan.uuid}
+    if route in ("api:plan-target", "api:plan-target-actual"):
+        kwargs["number"] = 1
+    if route == "api:plan-activity":
+        with scopes_disabled():
+            kwargs["activity"] = plan.activities.get().uuid
+    return reverse(route, kwargs=kwargs)
+
+
+def plan_api_create_body(world: Any) -> dict[str, Any]:
+    """A plan for an open period nobody has a plan for (2027 Q2)."""
+    from datetime import date
+
+    return {"period": plan_period(start=date(2027, 4, 1)).pk, "title": "Matrix plan"}

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
 
         from analytics.demo import seed_analytics
-        from campaigns.demo import seed_campaigns
+        from campaigns.demo import seed_campaigns, seed_plans, seed_reviews
         from mdf.demo import seed_mdf_demo
 
         marketing = get_user_model().objects.get(username="marketing")
@@ -24,9 +24,10 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
-        # Reviews on the demo plans (seeded above), with their action items.
-        from campaigns.demo import seed_reviews
-
+        # Plans last: their activities name launches and fund requests, their KPI
+        # targets read the results.
+        created["plans"] = seed_plans()
+        # Reviews on the demo plans, with their action items.
         created["business reviews"] = seed_reviews()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
