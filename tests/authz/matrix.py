@@ -859,6 +859,7 @@ ROWS: list[Row] = [
             finance_approver=(403, 403),
         ),
         url=lambda w, owner: reverse("api:review-detail", kwargs={"id": review_of(w, owner).uuid}),
+    ),
     # --- Joint marketing plans API (/api/v1/plans/, /api/v1/plan-periods/) -----------
     # "Own" is alice's draft plan (a custom target, an activity), "other" bob's
     # (`plan_api_*` helpers at the end of the file). Partner admins, marketers and keys
