@@ -1351,6 +1351,8 @@ def review_item_of(world: Any, owner: Any) -> Any:
         owner_side="partner",
         due_date=timezone.localdate(),
     )
+
+
 # --- Joint marketing plans helpers -------------------------------------------------------
 
 
