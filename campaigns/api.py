@@ -32,6 +32,8 @@ from rest_framework.views import APIView
 from assets.models import Asset
 from campaigns import selectors, services
 from campaigns.models import (
+    ActionItem,
+    BusinessReview,
     CampaignKit,
     Channel,
     Launch,
@@ -55,6 +57,7 @@ from campaigns.serializers import (
     PlanTargetSerializer,
     PlanTargetWriteSerializer,
     PlanUpdateSerializer,
+    ReviewSerializer,
 )
 from config.api import as_api_validation_error
 from config.idempotency import (
@@ -729,3 +732,59 @@ class PlanPeriodViewSet(PartnerScopedAPIMixin, mixins.ListModelMixin, viewsets.G
     pagination_class = None
     ordering = ["start", "kind"]
     http_method_names = ["get", "head", "options"]
+
+
+# --- business reviews (read only) ----------------------------------------------------------
+
+
+class ReviewFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=BusinessReview.Status.choices)
+    plan = django_filters.UUIDFilter(field_name="plan__uuid", help_text="The plan's UUID.")
+    partner = django_filters.CharFilter(
+        field_name="partner__slug", help_text="Partner slug (useful to staff)."
+    )
+
+    class Meta:
+        model = BusinessReview
+        fields = ["status", "plan", "partner"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List business reviews",
+        description=(
+            "Reviews of joint marketing plans with their action items. Partner callers see "
+            "their own; staff see every partner's. Filter by status, plan (UUID) and partner "
+            "(slug). Latest first. A held review carries the scorecard frozen when it was held."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Read one business review",
+        description="By its UUID; another partner's answers 404 like a missing one.",
+    ),
+)
+class ReviewViewSet(
+    PartnerScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = BusinessReview.objects
+    serializer_class = ReviewSerializer
+    permission_classes = [permissions.IsAuthenticated, CampaignPermission]
+    staff_read_permission = "campaigns.view_businessreview"
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+    filterset_class = ReviewFilter
+    ordering = ["-scheduled_at", "-id"]
+    ordering_fields = ["scheduled_at", "status"]
+    http_method_names = ["get", "head", "options"]
+
+    def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("partner", "plan").prefetch_related(
+            "attendees",
+            Prefetch(
+                "action_items",
+                ActionItem.objects.select_related("owner").order_by("due_date", "id"),
+            ),
+        )

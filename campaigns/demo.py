@@ -590,3 +590,133 @@ def seed_plans() -> int:
         for demo in PLANS:
             created += _seed_plan(demo, periods[demo.period], today)
     return created
+
+
+# --- business reviews ---------------------------------------------------------------------
+#
+# On the demo plans (seeded by `seed_plans`): for each of the first plans that are not
+# closed, a review held three weeks ago (its scorecard frozen, its notes, action items
+# from both sides, one of them overdue and one done) and the next review, scheduled.
+
+REVIEW_PLANS = 2
+
+
+def seed_reviews() -> int:
+    """Create the demo reviews that are missing; return the reviews created."""
+    from campaigns.models import BusinessReview, Plan, PlanActivity
+    from campaigns.selectors.plans import is_marketing_admin
+
+    Side = PlanActivity.OwnerSide
+    created = 0
+    now = timezone.now()
+    today = timezone.localdate()
+    with scopes_disabled():
+        plans = list(
+            Plan.objects.exclude(status__in=[Plan.Status.CLOSED, Plan.Status.DRAFT])
+            .select_related("partner", "partner__channel_manager", "reviewer")
+            .order_by("partner__name", "-period__start")
+        )
+        seen: set[int] = set()
+        for plan in plans:
+            if plan.partner_id in seen or len(seen) >= REVIEW_PLANS:
+                continue
+            seen.add(plan.partner_id)
+            if BusinessReview.objects.filter(plan=plan).exists():
+                continue
+            staff = plan.reviewer or plan.partner.channel_manager
+            if staff is None or not staff.is_staff:
+                staff = next((u for u in _staff_users() if is_marketing_admin(u)), None)
+            if staff is None:
+                continue
+            people = {
+                m.role: m.user
+                for m in Membership.objects.filter(
+                    partner=plan.partner, user__api_key__isnull=True
+                ).select_related("user")
+            }
+            admin = people.get(Membership.Role.ADMIN)
+            marketer = people.get(Membership.Role.MARKETER) or admin
+            attendees = [staff, *(u for u in (admin, marketer) if u is not None)]
+            with transaction.atomic():
+                held = services.review_schedule(
+                    plan=plan,
+                    actor=staff,
+                    title="Quarterly business review",
+                    scheduled_at=(now - timedelta(days=21)).replace(
+                        hour=15, minute=0, second=0, microsecond=0
+                    ),
+                    attendees=attendees,
+                    other_attendees="Regional sales lead (vendor)",
+                )
+                items = [
+                    (
+                        "Send the list of 20 target accounts for the ABM pilot",
+                        Side.PARTNER,
+                        marketer,
+                        today - timedelta(days=5),
+                    ),
+                    (
+                        "Share the webinar deck and the speaker notes",
+                        Side.VENDOR,
+                        staff,
+                        today - timedelta(days=10),
+                    ),
+                    (
+                        "Certify two more engineers on the new platform",
+                        Side.PARTNER,
+                        admin,
+                        today + timedelta(days=20),
+                    ),
+                    (
+                        "Propose the Q+1 event calendar",
+                        Side.VENDOR,
+                        None,
+                        today + timedelta(days=4),
+                    ),
+                ]
+                added = [
+                    services.action_item_add(
+                        review=held,
+                        actor=staff,
+                        title=title,
+                        owner_side=side,
+                        due_date=due,
+                        owner=owner,
+                    )
+                    for title, side, owner, due in items
+                ]
+                services.review_hold(
+                    review=held,
+                    actor=staff,
+                    notes=(
+                        "Leads are ahead of plan, pipeline behind: the webinar series brings "
+                        "leads that sales do not follow up fast enough.\n"
+                        "Agreed: an account-based pilot on 20 named accounts, and sales "
+                        "follow-up within two days of each webinar."
+                    ),
+                )
+                services.action_item_set_status(item=added[1], status="done", actor=staff)
+                # Its place in the story: held on the day it was scheduled.
+                held.refresh_from_db()
+                held_on = held.scheduled_at + timedelta(hours=1)
+                BusinessReview.objects.filter(pk=held.pk).update(
+                    held_at=held_on,
+                    snapshot={**held.snapshot, "as_of": timezone.localdate(held_on).isoformat()},
+                )
+                services.review_schedule(
+                    plan=plan,
+                    actor=staff,
+                    title="Next quarterly business review",
+                    scheduled_at=(now + timedelta(days=10)).replace(
+                        hour=15, minute=0, second=0, microsecond=0
+                    ),
+                    attendees=attendees,
+                )
+            created += 2
+    return created
+
+
+def _staff_users() -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk"))

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from campaigns.views import plans as views
+from campaigns.views import reviews as review_views
 
 app_name = "plans"
 
@@ -50,4 +51,13 @@ urlpatterns = [
     path("<uuid:uuid>/compare/", views.CompareView.as_view(), name="compare"),
     path("<uuid:uuid>/export.pdf", views.ExportPDFView.as_view(), name="export_pdf"),
     path("<uuid:uuid>/export.csv", views.ExportCSVView.as_view(), name="export_csv"),
+    # Business reviews and their action items.
+    path("reviews/", review_views.ReviewListView.as_view(), name="reviews"),
+    path("reviews/<uuid:uuid>/", review_views.ReviewDetailView.as_view(), name="review_detail"),
+    path("action-items/", review_views.ActionItemListView.as_view(), name="action_items"),
+    path(
+        "action-items/<uuid:uuid>/status/",
+        review_views.ActionItemStatusView.as_view(),
+        name="action_item_status",
+    ),
 ]

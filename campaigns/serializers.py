@@ -16,6 +16,8 @@ from rest_framework import serializers
 
 from campaigns import selectors
 from campaigns.models import (
+    ActionItem,
+    BusinessReview,
     CampaignKit,
     Channel,
     Launch,
@@ -424,3 +426,92 @@ class PlanActivityWriteSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text="One of your fund requests' UUID.",
     )
     status = serializers.ChoiceField(choices=PlanActivity.Status.choices, required=False)
+
+
+# --- business reviews (read only) ----------------------------------------------------------
+
+
+class ReviewPersonSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    side = serializers.ChoiceField(choices=PlanActivity.OwnerSide.choices, read_only=True)
+
+
+def _person(user: Any) -> dict[str, str]:
+    return {
+        "name": user.get_full_name() or user.get_username(),
+        "side": "vendor" if user.is_staff else "partner",
+    }
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    owner = serializers.SerializerMethodField(help_text="Who owns it, when someone was named.")
+    overdue = serializers.SerializerMethodField(help_text="Open and due before today.")
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "title",
+            "owner_side",
+            "owner",
+            "due_date",
+            "status",
+            "completed_at",
+            "overdue",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ReviewPersonSerializer(allow_null=True))
+    def get_owner(self, item: ActionItem) -> dict[str, str] | None:
+        return _person(item.owner) if item.owner_id else None
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, item: ActionItem) -> bool:
+        return selectors.is_overdue(item)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    plan = serializers.UUIDField(source="plan.uuid", read_only=True)
+    plan_title = serializers.CharField(source="plan.title", read_only=True)
+    attendees = serializers.SerializerMethodField()
+    snapshot = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "The plan's scorecard frozen when the review was held (targets and actuals "
+            "per quarter, attainment, weighted total; decimals as strings); null before."
+        ),
+    )
+    action_items = ActionItemSerializer(many=True, read_only=True)
+    portal_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BusinessReview
+        fields = [
+            "id",
+            "partner",
+            "plan",
+            "plan_title",
+            "title",
+            "scheduled_at",
+            "status",
+            "attendees",
+            "other_attendees",
+            "notes",
+            "held_at",
+            "snapshot",
+            "action_items",
+            "portal_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ReviewPersonSerializer(many=True))
+    def get_attendees(self, review: BusinessReview) -> list[dict[str, str]]:
+        return [_person(user) for user in review.attendees.all()]
+
+    @extend_schema_field(serializers.URLField())
+    def get_portal_url(self, review: BusinessReview) -> str:
+        return _absolute(self, reverse("plans:review_detail", kwargs={"uuid": review.uuid}))

@@ -1,11 +1,12 @@
-"""Celery tasks of campaigns: thin wrappers that take ids and call services."""
+"""Celery tasks of campaigns: thin wrappers that take ids and call services (each safe to
+run twice)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django_scopes import scopes_disabled
 
-from campaigns import plan_notifications, services
+from campaigns import plan_notifications, review_notifications, services
 from campaigns.models import Plan
 
 
@@ -33,3 +34,22 @@ def close_ended_plans() -> int:
             services.plan_close(plan=plan, actor=None)
             closed += 1
     return closed
+
+
+@shared_task(acks_late=True)
+def send_review_email(review_id: int, kind: str) -> int:
+    """After commit: a review's invitation, move, cancellation or notes to its attendees."""
+    return review_notifications.review_email(review_id, kind)
+
+
+@shared_task
+def send_review_reminders() -> int:
+    """Hourly (beat): remind attendees `REVIEW_REMINDER_DAYS` days before a review, once
+    (the service claims each review before sending)."""
+    return services.review_reminders_send()
+
+
+@shared_task
+def send_overdue_action_item_reminders() -> int:
+    """Daily (beat): tell owners of overdue action items, once per item."""
+    return services.action_item_overdue_reminders_send()

@@ -215,6 +215,17 @@ CELERY_BEAT_SCHEDULE["analytics-purge-visitor-salts"] = {
     "task": "analytics.tasks.purge_visitor_salts",
     "schedule": crontab(hour=0, minute=5),
 }
+# Business reviews: attendees are reminded this many days before (hourly check, once
+# per review); overdue action items are told to their owner once (daily).
+REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=2)
+CELERY_BEAT_SCHEDULE["campaigns-review-reminders"] = {
+    "task": "campaigns.tasks.send_review_reminders",
+    "schedule": crontab(minute=20),
+}
+CELERY_BEAT_SCHEDULE["campaigns-overdue-action-items"] = {
+    "task": "campaigns.tasks.send_overdue_action_item_reminders",
+    "schedule": crontab(hour=7, minute=45),
+}
 # Plans whose period has ended close with their scorecard frozen (after the night's
 # rollup has the period's last results).
 CELERY_BEAT_SCHEDULE["campaigns-close-ended-plans"] = {
@@ -430,7 +441,9 @@ SPECTACULAR_SETTINGS = {
         # batch's): a validation error or the parse error.
         "ValidationOrParseErrorEnum": ["validation_error", "client_error"],
     }
-    | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"},
+    | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"}
+    # Business reviews: an action item's owner side and an attendee's side are one set.
+    | {"OwnerSideEnum": "campaigns.models.PlanActivity.OwnerSide"},
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],

@@ -2,4 +2,4 @@
 launches), `plans` (planning periods and plans), `reviews` (business reviews)."""
 
 # Importing a module registers its ModelAdmins.
-from campaigns.admin import kits, plans  # noqa: F401
+from campaigns.admin import kits, plans, reviews  # noqa: F401

@@ -48,6 +48,17 @@ from campaigns.selectors.plans import (
     plans_for_review,
     revision_compare,
 )
+from campaigns.selectors.reviews import (
+    PlanReviews,
+    action_item_for_partner,
+    action_items_for_partner,
+    attendee_candidates,
+    is_overdue,
+    review_for_partner,
+    review_snapshot,
+    reviews_for_partner,
+    reviews_for_plan,
+)
 
 __all__ = [
     "LaunchResults",
@@ -66,6 +77,15 @@ __all__ = [
     "launch_results",
     "launches_for_kit",
     "launches_for_partner",
+    "PlanReviews",
+    "action_item_for_partner",
+    "action_items_for_partner",
+    "attendee_candidates",
+    "is_overdue",
+    "review_for_partner",
+    "review_snapshot",
+    "reviews_for_partner",
+    "reviews_for_plan",
     "BudgetLine",
     "CompareRow",
     "QuarterScore",

@@ -817,6 +817,49 @@ ROWS: list[Row] = [
             "/api/v1/metrics/?launch={code}&granularity=week",
         )
     ),
+    # --- business reviews (/portal/plans/reviews/, /portal/plans/action-items/, the API) ---
+    # Every partner role reads its reviews and marks its side's action items; another
+    # partner's review or item is not found. The API is read-only: staff users need
+    # campaigns.view_businessreview (finance approvers do not have it).
+    Row("plans:reviews", PORTAL_PAGE),
+    Row(
+        "plans:review_detail",
+        LIBRARY_OBJECT,
+        url=lambda w, owner: reverse(
+            "plans:review_detail", kwargs={"uuid": review_of(w, owner).uuid}
+        ),
+    ),
+    Row("plans:action_items", PORTAL_PAGE),
+    Row(
+        "plans:action_item_status",
+        actors(
+            anonymous=(LOGIN, LOGIN),
+            partner_users=(302, 404),
+            other_partner_admin=(404, 302),
+            partner_key=(LOGIN, LOGIN),
+            staff_key=(LOGIN, LOGIN),
+            staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+        ),
+        method="POST",
+        url=lambda w, owner: reverse(
+            "plans:action_item_status", kwargs={"uuid": review_item_of(w, owner).uuid}
+        ),
+        data={"status": "done"},
+    ),
+    Row("api:review-list", actors(anonymous=401, rest=200, finance_approver=403)),
+    Row(
+        "api:review-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_users=OWN_ONLY,
+            partner_key=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            staff_key=(200, 200),
+            staff_users=(200, 200),
+            finance_approver=(403, 403),
+        ),
+        url=lambda w, owner: reverse("api:review-detail", kwargs={"id": review_of(w, owner).uuid}),
+    ),
     # --- Joint marketing plans API (/api/v1/plans/, /api/v1/plan-periods/) -----------
     # "Own" is alice's draft plan (a custom target, an activity), "other" bob's
     # (`plan_api_*` helpers at the end of the file). Partner admins, marketers and keys
@@ -1340,6 +1383,46 @@ def performance_url(world: Any, owner: Any, template: str) -> str:
             created_by=owner.admin,
         )
     return template.format(partner=owner.partner.slug, code=launch.code)
+
+
+# --- business review helpers ---------------------------------------------------------------
+
+
+def review_of(world: Any, owner: Any) -> Any:
+    """A held review (with the scorecard frozen) of the owner's plan of the current quarter."""
+    from django.utils import timezone
+
+    from campaigns import services
+    from campaigns.models import PlanPeriod
+    from tests.campaigns.plan_factories import add_target, make_period, make_plan
+    from tests.campaigns.review_factories import quarter_start, soon
+
+    period = make_period(start=quarter_start(timezone.localdate()), kind=PlanPeriod.Kind.QUARTER)
+    plan = make_plan(owner, period)
+    add_target(plan, owner, values=["10"])
+    review = services.review_schedule(
+        plan=plan,
+        actor=world.staff["marketing_admin"],
+        title="Matrix review",
+        scheduled_at=soon(1),
+        attendees=[owner.admin],
+    )
+    return services.review_hold(review=review, actor=world.staff["marketing_admin"], notes="OK")
+
+
+def review_item_of(world: Any, owner: Any) -> Any:
+    """An open partner-side action item of the owner's review."""
+    from django.utils import timezone
+
+    from campaigns import services
+
+    return services.action_item_add(
+        review=review_of(world, owner),
+        actor=world.staff["marketing_admin"],
+        title="Matrix follow-up",
+        owner_side="partner",
+        due_date=timezone.localdate(),
+    )
 
 
 # --- Joint marketing plans helpers -------------------------------------------------------

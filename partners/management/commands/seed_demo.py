@@ -16,7 +16,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
 
         from analytics.demo import seed_analytics
-        from campaigns.demo import seed_campaigns, seed_plans
+        from campaigns.demo import seed_campaigns, seed_plans, seed_reviews
         from mdf.demo import seed_mdf_demo
 
         marketing = get_user_model().objects.get(username="marketing")
@@ -27,6 +27,8 @@ class Command(BaseCommand):
         # Plans last: their activities name launches and fund requests, their KPI
         # targets read the results.
         created["plans"] = seed_plans()
+        # Reviews on the demo plans, with their action items.
+        created["business reviews"] = seed_reviews()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
