@@ -215,6 +215,11 @@ CELERY_BEAT_SCHEDULE["analytics-purge-visitor-salts"] = {
     "task": "analytics.tasks.purge_visitor_salts",
     "schedule": crontab(hour=0, minute=5),
 }
+# Partner surveys: rounds open on their send date, reminders before they close.
+CELERY_BEAT_SCHEDULE["partners-run-surveys"] = {
+    "task": "partners.tasks.run_partner_surveys",
+    "schedule": crontab(hour=8, minute=0),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
