@@ -254,16 +254,19 @@ def _nps(row: dict[str, Any]) -> NPS:
     return NPS(answers=row["answers"], promoters=row["promoters"], detractors=row["detractors"])
 
 
-def nps_by_round(*, survey: Survey) -> list[tuple[SurveyRound, NPS]]:
-    """Staff: the NPS of each round of a survey, oldest first (the trend)."""
+def nps_by_round(
+    *, survey: Survey, partner: Partner | None = None
+) -> list[tuple[SurveyRound, NPS]]:
+    """Staff: the NPS of each round of a survey (of one partner's answers, if given),
+    oldest first (the trend)."""
     with scopes_disabled():
         rounds = list(survey.rounds.order_by("opens_on", "number"))
+        responses = SurveyResponse.objects.filter(round__survey=survey)
+        if partner is not None:
+            responses = responses.filter(partner=partner)
         counts = {
             row["round_id"]: _nps(row)
-            for row in SurveyResponse.objects.filter(round__survey=survey)
-            .values("round_id")
-            .annotate(**_nps_counts())
-            .order_by()
+            for row in responses.values("round_id").annotate(**_nps_counts()).order_by()
         }
     return [(survey_round, counts.get(survey_round.pk, NPS())) for survey_round in rounds]
 
@@ -316,13 +319,19 @@ def latest_nps(*, partner_ids: Iterable[int]) -> dict[int, NPS]:
     return {partner_id: nps_of(values) for partner_id, values in scores.items()}
 
 
-def survey_comments(*, survey_round: SurveyRound) -> list[SurveyAnswer]:
-    """Staff: the free-text answers of a round, by question, newest first."""
+def survey_comments(
+    *, survey_round: SurveyRound, partner: Partner | None = None
+) -> list[SurveyAnswer]:
+    """Staff: the free-text answers of a round (of one partner, if given), by question,
+    newest first."""
     with scopes_disabled():
+        answers = SurveyAnswer.objects.filter(response__round=survey_round)
+        if partner is not None:
+            answers = answers.filter(partner=partner)
         return list(
-            SurveyAnswer.objects.filter(response__round=survey_round)
-            .select_related("question", "response__partner", "response__user")
-            .order_by("question__position", "question_id", "-response__answered_at")
+            answers.select_related("question", "response__partner", "response__user").order_by(
+                "question__position", "question_id", "-response__answered_at"
+            )
         )
 
 
