@@ -142,7 +142,7 @@ def ratings_of(*, partner: Partner | None, user: User) -> QuerySet[ContentRating
     return queryset.select_related("partner", "asset", "kit")
 
 
-@dataclass(frozen=True)
+@dataclass
 class LowRatedItem:
     kind: str  # "asset" or "kit"
     item: Any
@@ -150,6 +150,7 @@ class LowRatedItem:
     count: int
     latest: datetime
     comments: list[ContentRating] = field(default_factory=list)
+    admin_url: str = ""  # the item's admin page, filled in by the staff page
 
 
 def lowest_rated(*, kind: str = "", limit: int = 50, comments: int = 3) -> list[LowRatedItem]:

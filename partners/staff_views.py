@@ -64,7 +64,7 @@ class VoicePages:
         kind = kind if kind in ("asset", "kit") else ""
         rows = selectors.lowest_rated(kind=kind, limit=200 if request.GET.get("format") else 50)
         for row in rows:
-            row.admin_url = reverse(  # type: ignore[attr-defined]
+            row.admin_url = reverse(
                 "admin:assets_asset_change"
                 if row.kind == "asset"
                 else "admin:campaigns_campaignkit_change",
