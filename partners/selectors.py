@@ -251,7 +251,7 @@ def _nps_counts() -> dict[str, Any]:
     }
 
 
-def _nps(row: dict[str, Any]) -> NPS:
+def _nps(row: Any) -> NPS:
     return NPS(answers=row["answers"], promoters=row["promoters"], detractors=row["detractors"])
 
 

@@ -493,12 +493,14 @@ def rating_save(
     membership = getattr(actor, "membership", None)
     if not actor.is_staff and (membership is None or membership.partner_id != partner.pk):
         raise ValidationError({"partner": _("You rate content for your own company only.")})
+    item: Asset | CampaignKit
     if asset is not None:
         field, item = "asset", asset
         visible = Asset.objects.available_to(partner).filter(pk=asset.pk).exists()
     else:
+        assert kit is not None
         field, item = "kit", kit
-        visible = CampaignKit.objects.available_to(partner).filter(pk=kit.pk).exists()  # type: ignore[union-attr]
+        visible = CampaignKit.objects.available_to(partner).filter(pk=kit.pk).exists()
     if not visible:
         raise ValidationError({field: _("This item does not exist.")})
     with transaction.atomic(), scopes_disabled():
