@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from partners.demo import DEMO_PASSWORD, demo_logins, seed_demo
+from partners.demo import DEMO_PASSWORD, demo_logins, seed_demo, seed_voice
 
 
 class Command(BaseCommand):
@@ -24,6 +24,8 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
+        # Ratings name the kits; the survey's answers come from the partners' people.
+        created["ratings and survey answers"] = seed_voice()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
