@@ -675,8 +675,13 @@ class SurveyAdmin(admin.ModelAdmin):
         (
             _("Schedule"),
             {
-                "fields": ["is_active", "next_send_on", "interval_months", "open_days"]
-                + ["reminder_days"],
+                "fields": [
+                    "is_active",
+                    "next_send_on",
+                    "interval_months",
+                    "open_days",
+                    "reminder_days",
+                ],
                 "description": _(
                     "On the next send date a round opens and partner admins and marketers "
                     "of active partners are emailed a link; the date then moves on by the "
