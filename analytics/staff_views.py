@@ -33,6 +33,7 @@ from analytics.exports import currencies_of, kpi_cells, kpi_header
 from analytics.periods import PRESETS, PeriodError, parse_period, preset_period
 from config.csv_export import csv_response
 from partners.models import Partner, Region, Tier
+from partners.selectors import NPS, latest_nps
 
 PERMISSION = "analytics.view_dailymetric"
 LEADERBOARD_COLUMNS = (
@@ -146,6 +147,8 @@ class StaffPage:
                     "aria_sort": ("descending" if descending else "ascending") if active else "",
                 }
             )
+        # The partner survey's latest NPS per partner on the page (one query).
+        nps = latest_nps(partner_ids=[row.partner_id for row in board.rows])
         rows = [
             {
                 "row": row,
@@ -159,6 +162,7 @@ class StaffPage:
                     for name in LEADERBOARD_COLUMNS
                 ],
                 "drill": reverse("admin:performance_partner") + f"?partner={row.slug}",
+                "nps": nps.get(row.partner_id, NPS()).display,
             }
             for row in board.rows
         ]

@@ -33,6 +33,7 @@ from assets.models import (
     Tag,
 )
 from assets.validation import ASSET_KINDS, validate_upload
+from partners.admin.core import AssetRatingInline
 from partners.models import Language
 
 AUDIENCE_FORM_FIELDS = {
@@ -253,7 +254,7 @@ class AssetAdmin(admin.ModelAdmin):
         "downloads_by_partner",
         "cobrand_preview",
     ]
-    inlines = [AssetVersionInline, AssetEventInline]
+    inlines = [AssetVersionInline, AssetEventInline, AssetRatingInline]
     actions = ["publish_selected", "archive_selected"]
     change_list_template = "admin/assets/asset/change_list.html"
     # What staff set for every asset first (the file and its language), then who sees it

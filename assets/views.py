@@ -26,6 +26,7 @@ from django.views.generic import TemplateView
 from assets import cobranding, delivery, selectors, services
 from assets.models import Asset, AssetVersion, CobrandedCopy
 from partners.scoping import PortalAccessMixin, ProtectedQuerysetMeta
+from partners.views import rating_panel
 
 PAGE_SIZES = (12, 24, 48, 96)
 
@@ -179,6 +180,7 @@ class AssetDetailView(PortalAccessMixin, AvailableAssetMixin, TemplateView):
             profile_missing=cobranding.profile_missing(partner) if cobrandable else [],
             partner=partner,
             can_edit_profile=self.request.membership.role == "admin",  # type: ignore[attr-defined]
+            **rating_panel(self.request, item=asset),
         )
         return context
 

@@ -226,10 +226,12 @@ class StaffAdminSite(admin.AdminSite):
     empty_value_display = "—"
 
     def get_urls(self) -> list[Any]:
-        # The staff analytics pages (/admin/performance/...), ahead of the model admins.
+        # The staff analytics (/admin/performance/...) and voice of the partner
+        # (/admin/voice/...) pages, ahead of the model admins.
         from analytics import staff_views
+        from partners import staff_views as voice_views
 
-        return [*staff_views.urls(self), *super().get_urls()]
+        return [*staff_views.urls(self), *voice_views.urls(self), *super().get_urls()]
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE["campaigns-close-ended-plans"] = {
     "task": "campaigns.tasks.close_ended_plans",
     "schedule": crontab(hour=5, minute=30),
 }
+# Partner surveys: rounds open on their send date, reminders before they close.
+CELERY_BEAT_SCHEDULE["partners-run-surveys"] = {
+    "task": "partners.tasks.run_partner_surveys",
+    "schedule": crontab(hour=8, minute=0),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------

@@ -6,24 +6,29 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, viewsets
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import as_api_validation_error
-from partners.models import Membership, Partner, PartnerAPIKey, Tier
+from partners.models import ContentRating, Membership, Partner, PartnerAPIKey, Tier
 from partners.scoping import PartnerScopedAPIMixin
 from partners.selectors import partners_visible
 from partners.serializers import (
     CobrandingUpdateSerializer,
+    FeedbackCreateSerializer,
+    FeedbackSerializer,
+    FeedbackUpdateSerializer,
     MeSerializer,
     PartnerSerializer,
     TierSerializer,
 )
-from partners.services import partner_update_cobranding
+from partners.services import partner_update_cobranding, rating_save
 
 
 class PartnerPermission(permissions.BasePermission):
@@ -162,3 +167,142 @@ class MeView(PartnerScopedAPIMixin, APIView):
             "partner": self.partner,
         }
         return Response(MeSerializer(data, context={"request": request}).data)
+
+
+# --- Feedback: ratings of library assets and campaign kits ------------------------------
+
+
+class FeedbackPermission(permissions.BasePermission):
+    """Every partner role rates (users and keys, for their own partner); a staff key
+    rates for a partner it names; staff users read every rating with
+    `partners.view_contentrating` and rate nothing (ratings are the partners' voice)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if getattr(view, "is_staff_client", False):
+            if isinstance(request.auth, PartnerAPIKey):
+                return True
+            self.message = _("Staff read ratings; partners give them.")
+            return request.method in permissions.SAFE_METHODS and request.user.has_perm(
+                "partners.view_contentrating"
+            )
+        return True
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=[("asset", "asset"), ("kit", "kit")],
+        method="filter_kind",
+        help_text="Only ratings of assets, or of kits.",
+    )
+    asset = django_filters.UUIDFilter(field_name="asset__uuid", help_text="Asset UUID.")
+    kit = django_filters.CharFilter(field_name="kit__slug", help_text="Kit slug.")
+    partner = django_filters.CharFilter(
+        field_name="partner__slug", help_text="Partner slug (useful to staff)."
+    )
+
+    class Meta:
+        model = ContentRating
+        fields = ["kind", "asset", "kit", "partner"]
+
+    def filter_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(**{f"{value}__isnull": False})
+
+
+@extend_validation_errors(
+    ["required", "invalid", "does_not_exist"], field_name="partner", actions=["create"]
+)
+@extend_validation_errors(["invalid", "does_not_exist"], field_name="asset", actions=["create"])
+@extend_validation_errors(["invalid", "does_not_exist"], field_name="kit", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="rating", actions=["create", "partial_update"])
+@extend_validation_errors(["invalid"], field_name="comment", actions=["create", "partial_update"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List ratings",
+        description=(
+            "A partner user or key sees the ratings it gave; staff see every partner's. "
+            "Filter by `kind` (asset or kit), `asset` (UUID), `kit` (slug) and `partner` "
+            "(slug). Newest change first."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="Read one rating",
+        description="By its id; a rating that is not the caller's answers 404.",
+    ),
+)
+class FeedbackViewSet(
+    PartnerScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Ratings (1–5 and a comment) of library assets and campaign kits: one per caller
+    and item. Writes call `partners.services.rating_save`, the portal's rule."""
+
+    queryset = ContentRating.objects
+    serializer_class = FeedbackSerializer
+    permission_classes = [permissions.IsAuthenticated, FeedbackPermission]
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+    filterset_class = FeedbackFilter
+    ordering = ["-updated_at", "-id"]
+    ordering_fields = ["updated_at", "rating"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
+        # A partner caller's own ratings; staff read everyone's, and change their own.
+        if self.partner is not None or self.request.method not in permissions.SAFE_METHODS:
+            queryset = queryset.filter(user=self.request.user)
+        return queryset.select_related("partner", "asset", "kit")
+
+    def _show(self, rating: ContentRating) -> dict[str, Any]:
+        return self.get_serializer(self.get_queryset().get(pk=rating.pk)).data
+
+    @extend_schema(
+        summary="Rate an asset or a kit",
+        description=(
+            "Gives the caller's rating (1–5) and comment of one `asset` (UUID) or one `kit` "
+            "(slug). The caller's second rating of the same item changes the first (200); a "
+            "new one answers 201. A partner caller rates for its own partner; a staff key "
+            "must name `partner`. The item must be one the partner may see (else 400 on "
+            "`asset` or `kit`, as for one that does not exist)."
+        ),
+        request=FeedbackCreateSerializer,
+        responses={201: FeedbackSerializer, 200: FeedbackSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = FeedbackCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            rating, created = rating_save(actor=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        except DjangoValidationError as exc:
+            raise as_api_validation_error(exc) from exc
+        return Response(
+            self._show(rating), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        summary="Change a rating",
+        description="Its `rating` and/or `comment`; only the caller's own ratings.",
+        request=FeedbackUpdateSerializer,
+        responses={200: FeedbackSerializer},
+    )
+    def partial_update(self, request: Request, id: str | None = None) -> Response:
+        rating = self.get_object()
+        assert isinstance(rating, ContentRating)
+        serializer = FeedbackUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            rating, _created = rating_save(
+                actor=request.user,  # type: ignore[arg-type]
+                partner=rating.partner,
+                asset=rating.asset,
+                kit=rating.kit,
+                rating=data.get("rating", rating.rating),
+                comment=data.get("comment", rating.comment),
+            )
+        except DjangoValidationError as exc:
+            raise as_api_validation_error(exc) from exc
+        return Response(self._show(rating))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -343,3 +344,184 @@ def demo_logins() -> list[tuple[str, str, str]]:
         ("Partner sales rep (Northwind)", "northwind-sales", "/portal/"),
         ("Partner admin (Contoso, Platinum)", "contoso-admin", "/portal/"),
     ]
+
+
+# --- The voice of the partner: ratings and the partner survey ---------------------------
+
+# (partner, user suffix, "asset" title or "kit" slug, rating, comment)
+RATINGS = [
+    ("northwind", "marketer", "asset", "Cloud Backup for small businesses", 5, ""),
+    ("northwind", "admin", "asset", "Q1 campaign brochure", 2, "Still shows last year's prices."),
+    (
+        "contoso",
+        "marketer",
+        "asset",
+        "Q1 campaign brochure",
+        1,
+        "No French version; we cannot use it.",
+    ),
+    (
+        "contoso",
+        "admin",
+        "asset",
+        "Secure Edge Platform datasheet",
+        4,
+        "Clear, but needs MSP pricing.",
+    ),
+    (
+        "fabrikam",
+        "marketer",
+        "asset",
+        "World Backup Day square post",
+        2,
+        "The image is too small for LinkedIn.",
+    ),
+    ("tailspin", "marketer", "asset", "Cloud Backup for small businesses", 4, ""),
+    (
+        "wingtip",
+        "marketer",
+        "asset",
+        "Webinar invitation email template",
+        3,
+        "Good, but only in English.",
+    ),
+    (
+        "northwind",
+        "marketer",
+        "kit",
+        "cloud-migration-accelerator",
+        5,
+        "Our best campaign this year.",
+    ),
+    ("contoso", "marketer", "kit", "cloud-migration-accelerator", 4, ""),
+    (
+        "tailspin",
+        "admin",
+        "kit",
+        "ransomware-readiness",
+        2,
+        "The landing page converts poorly for us.",
+    ),
+    ("fabrikam", "admin", "kit", "ransomware-readiness", 1, "Paid search budget far too small."),
+    ("wingtip", "admin", "kit", "secure-edge-2027-launch", 4, ""),
+]
+SURVEY_TITLE = "Partner program pulse"
+SURVEY_QUESTIONS = [
+    "What should we do better?",
+    "Which part of the program helps you most?",
+]
+SURVEY_COMMENTS = [
+    ("Faster MDF claim payments.", "The co-branded content."),
+    ("More content in German and French.", "Campaign kits ready to launch."),
+    ("A clearer deal registration process.", "Our channel manager."),
+    ("", "Market development funds."),
+]
+
+
+def seed_voice(*, today: Any = None) -> int:
+    """Ratings on assets and kits (some low, with comments) and a partner survey with
+    two past rounds answered by demo users and one open round; returns how many
+    ratings and survey answers were created. Idempotent: ratings are one per user and
+    item, and the survey is seeded once (found by its title)."""
+    import random
+    from datetime import datetime, time, timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from assets.models import Asset
+    from campaigns.models import CampaignKit
+    from partners.models import ContentRating, Survey, SurveyResponse, SurveyRound, SurveySend
+    from partners.services import add_months, rating_save, survey_recipients, survey_response_submit
+
+    today = today or timezone.localdate()
+    User = get_user_model()
+    created = 0
+    with scopes_disabled():
+        for slug, suffix, kind, name, value, comment in RATINGS:
+            user = User.objects.filter(username=f"{slug}-{suffix}").first()
+            partner = Partner.objects.filter(slug=slug).first()
+            item = (
+                Asset.objects.filter(title=name).first()
+                if kind == "asset"
+                else CampaignKit.objects.filter(slug=name).first()
+            )
+            if user is None or partner is None or item is None:
+                continue
+            if ContentRating.objects.filter(user=user, **{kind: item}).exists():
+                continue
+            try:
+                rating_save(
+                    actor=user, partner=partner, rating=value, comment=comment, **{kind: item}
+                )
+            except ValidationError:
+                continue  # not in this partner's audience
+            created += 1
+
+        if Survey.objects.filter(title=SURVEY_TITLE).exists():
+            return created
+        with transaction.atomic():
+            survey = Survey.objects.create(
+                title=SURVEY_TITLE,
+                intro="Twice a year we ask how the partner program works for you.",
+                interval_months=6,
+                open_days=21,
+                reminder_days=5,
+            )
+            for position, text in enumerate(SURVEY_QUESTIONS, start=1):
+                survey.questions.create(position=position, text=text)
+            questions = list(survey.questions.all())
+            recipients = survey_recipients()
+            rng = random.Random(19)
+            # Two past rounds (the trend), the program improving; an open one (started
+            # five days ago) that Northwind's people have not answered yet (try it).
+            starts = [
+                today - timedelta(days=365),
+                today - timedelta(days=182),
+                today - timedelta(days=5),
+            ]
+            for number, opens_on in enumerate(starts, start=1):
+                survey_round = SurveyRound.objects.create(
+                    survey=survey,
+                    number=number,
+                    opens_on=opens_on,
+                    closes_on=opens_on + timedelta(days=survey.open_days - 1),
+                    reminded_at=None if number == 3 else timezone.now(),
+                )
+                sent_at = timezone.make_aware(datetime.combine(opens_on, time(8)))
+                SurveySend.objects.bulk_create(
+                    SurveySend(
+                        round=survey_round,
+                        partner_id=partner_id,
+                        user_id=user_id,
+                        email=email,
+                        kind=SurveySend.Kind.INVITATION,
+                        sent_at=sent_at,
+                    )
+                    for partner_id, user_id, email in recipients
+                )
+                for _partner_id, user_id, _email in recipients:
+                    user = User.objects.select_related("membership__partner").get(pk=user_id)
+                    if number == 3 and (
+                        user.membership.partner.slug == "northwind" or rng.random() < 0.5
+                    ):
+                        continue
+                    if rng.random() < 0.2:
+                        continue  # not everyone answers
+                    # Round by round, fewer detractors and more promoters.
+                    score = min(10, max(0, round(rng.gauss(6.8 + 0.7 * number, 2.2))))
+                    texts = SURVEY_COMMENTS[rng.randrange(len(SURVEY_COMMENTS))]
+                    response = survey_response_submit(
+                        survey_round=survey_round,
+                        actor=user,
+                        score=score,
+                        answers={q.pk: text for q, text in zip(questions, texts, strict=True)},
+                        today=opens_on + timedelta(days=2),
+                    )
+                    SurveyResponse.objects.filter(pk=response.pk).update(
+                        answered_at=sent_at + timedelta(days=rng.randint(0, 6), hours=3)
+                    )
+                    created += 1
+            survey.next_send_on = add_months(starts[-1], survey.interval_months)
+            survey.save(update_fields=["next_send_on"])
+    return created

@@ -121,3 +121,72 @@ class APIKeyCreateForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
             "the key, not as you."
         ),
     )
+
+
+# --- The voice of the partner ----------------------------------------------------------
+
+RATING_CHOICES = [
+    (1, _("1 – Poor")),
+    (2, _("2 – Fair")),
+    (3, _("3 – Good")),
+    (4, _("4 – Very good")),
+    (5, _("5 – Excellent")),
+]
+
+
+class RatingForm(ServiceErrorsMixin, forms.Form):
+    """Rate an asset or a kit: 1–5 and an optional comment (templates render the
+    scale as a group of buttons, `partners/_scale.html`)."""
+
+    rating = forms.TypedChoiceField(
+        label=_("Your rating"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        error_messages={
+            "required": _("Choose a rating from 1 to 5."),
+            "invalid_choice": _("Choose a rating from 1 to 5."),
+        },
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        help_text=_("What would make it more useful to you? Only the partner team reads it."),
+    )
+
+
+class SurveyAnswerForm(ServiceErrorsMixin, forms.Form):
+    """One round's answers: the NPS score (0–10) and a field per free-text question
+    (`q_<id>`), each optional."""
+
+    score = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        help_text=_("0 means not at all likely, 10 extremely likely."),
+        error_messages={
+            "required": _("Choose a score from 0 to 10."),
+            "invalid_choice": _("Choose a score from 0 to 10."),
+        },
+    )
+
+    def __init__(self, *args: Any, survey: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["score"].label = survey.nps_question
+        self.questions = list(survey.questions.all())
+        for question in self.questions:
+            self.fields[f"q_{question.pk}"] = forms.CharField(
+                label=question.text,
+                required=False,
+                max_length=4000,
+                widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+            )
+
+    @property
+    def question_fields(self) -> list[Any]:
+        return [self[f"q_{question.pk}"] for question in self.questions]
+
+    def answers(self) -> dict[int, str]:
+        return {q.pk: self.cleaned_data.get(f"q_{q.pk}", "") for q in self.questions}

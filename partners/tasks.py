@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
+from partners import notifications, services
 from partners.models import PartnerAuditEntry
 from partners.selectors import partner_admin_emails
 
@@ -48,3 +49,17 @@ def purge_idempotency_records() -> int:
     from config.idempotency import purge_idempotency_records as purge
 
     return purge()
+
+
+@shared_task(acks_late=True)
+def send_survey_emails(round_id: int) -> int:
+    """Send a survey round's unsent invitations and reminders (queued after commit by
+    the service that wrote them). Safe to run twice: sent rows are skipped."""
+    return notifications.send_survey_emails(round_id=round_id)
+
+
+@shared_task
+def run_partner_surveys() -> dict:
+    """Daily (beat): open the survey rounds that are due, queue reminders, send what
+    is unsent. Safe to run twice: each round and reminder is made once."""
+    return services.surveys_run()

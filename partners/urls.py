@@ -31,4 +31,9 @@ urlpatterns = [
         views.APIKeyRevokeView.as_view(),
         name="api_key_revoke",
     ),
+    # The voice of the partner: ratings of library assets and campaign kits, surveys.
+    path("feedback/assets/<uuid:uuid>/", views.RateAssetView.as_view(), name="rate_asset"),
+    path("feedback/kits/<slug:slug>/", views.RateKitView.as_view(), name="rate_kit"),
+    path("surveys/", views.SurveyListView.as_view(), name="survey_list"),
+    path("surveys/<uuid:uuid>/", views.SurveyAnswerView.as_view(), name="survey_answer"),
 ]

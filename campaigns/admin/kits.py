@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from assets.admin import AUDIENCE_FORM_FIELDS
 from campaigns import selectors, services
 from campaigns.models import CampaignKit, CampaignKitEvent, Channel, Launch
+from partners.admin.core import KitRatingInline
 
 STATUS_COLOURS = {
     "draft": "#6c757d",
@@ -160,7 +161,7 @@ class CampaignKitAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
     ]
-    inlines = [CampaignKitEventInline]
+    inlines = [CampaignKitEventInline, KitRatingInline]
     actions = ["publish_selected", "close_selected"]
     date_hierarchy = "start_date"
     fieldsets = [

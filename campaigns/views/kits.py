@@ -28,6 +28,7 @@ from campaigns.forms import LaunchForm
 from campaigns.models import CampaignKit, Channel, Launch
 from partners.models import Membership
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin, ProtectedQuerysetMeta
+from partners.views import rating_panel
 
 LAUNCH_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MARKETER})
 KITS_PER_PAGE = 12
@@ -130,6 +131,7 @@ def kit_context(request: HttpRequest, kit: CampaignKit) -> dict[str, Any]:
         "assets": assets,
         "channels": [Channel(value).label for value in kit.channels],
         "own_launches": own_launches,
+        **rating_panel(request, item=kit),
     }
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,12 +27,17 @@ from mdf.models import MDFEvent
 from mdf.money import format_money
 from partners import selectors
 from partners.models import (
+    ContentRating,
     Language,
     Membership,
     Partner,
     PartnerAPIKey,
     PartnerAuditEntry,
     Region,
+    Survey,
+    SurveyQuestion,
+    SurveyRound,
+    SurveySend,
     Tier,
 )
 from partners.services import (
@@ -308,6 +313,11 @@ def partner_panels(request: HttpRequest, partner: Partner) -> dict[str, Any]:
         panels["downloads_url"] = (
             reverse("admin:assets_downloadrecord_changelist") + f"?partner__id__exact={partner.pk}"
         )
+    if user.has_perm("partners.view_surveyresponse"):
+        panels["nps"] = selectors.latest_nps(partner_ids=[partner.pk]).get(
+            partner.pk, selectors.NPS()
+        )
+        panels["nps_url"] = reverse("admin:voice_nps") + f"?partner={partner.slug}"
     return panels
 
 
@@ -569,3 +579,145 @@ class PartnerAPIKeyAdmin(admin.ModelAdmin):
             api_key_revoke(api_key=api_key, actor=request.user)
             count += 1
         self.message_user(request, _("%(count)d key(s) revoked.") % {"count": count})
+
+
+# --- The voice of the partner -------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by services and shown as they are: nothing added, changed, deleted."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RatingInline(ReadOnlyInline):
+    """The ratings and comments partners gave an item (on the asset's and the kit's
+    page; `assets.admin` and `campaigns.admin` list these inlines)."""
+
+    model = ContentRating
+    verbose_name = _("partner rating")
+    verbose_name_plural = _("partner ratings and comments")
+    fields = ["updated_at", "partner", "user", "rating", "comment"]
+    readonly_fields = fields
+    ordering = ["rating", "-updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ContentRating]:
+        return super().get_queryset(request).select_related("partner", "user")
+
+
+class AssetRatingInline(RatingInline):
+    fk_name = "asset"
+
+
+class KitRatingInline(RatingInline):
+    fk_name = "kit"
+
+
+class SurveyQuestionInline(admin.TabularInline):
+    model = SurveyQuestion
+    extra = 1
+    fields = ["position", "text"]
+
+
+class SurveyRoundInline(ReadOnlyInline):
+    model = SurveyRound
+    fields = ["number", "opens_on", "closes_on", "reminded_at", "emails", "nps"]
+    readonly_fields = fields
+    ordering = ["-opens_on", "-number"]
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SurveyRound]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sent=Count("sends", filter=Q(sends__sent_at__isnull=False), distinct=True),
+            )
+        )
+
+    @admin.display(description=_("emails sent"))
+    def emails(self, survey_round: SurveyRound) -> int:
+        return survey_round.sent  # type: ignore[attr-defined]
+
+    @admin.display(description=_("NPS"))
+    def nps(self, survey_round: SurveyRound) -> str:
+        return str(selectors.nps_of(survey_round.responses.values_list("score", flat=True)))
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    """Staff define a survey and its schedule; the daily job opens its rounds."""
+
+    list_display = ["title", "is_active", "interval_months", "next_send_on", "results"]
+    list_filter = ["is_active"]
+    search_fields = ["title"]
+    fieldsets = [
+        (None, {"fields": ["title", "intro", "nps_question"]}),
+        (
+            _("Schedule"),
+            {
+                "fields": [
+                    "is_active",
+                    "next_send_on",
+                    "interval_months",
+                    "open_days",
+                    "reminder_days",
+                ],
+                "description": _(
+                    "On the next send date a round opens and partner admins and marketers "
+                    "of active partners are emailed a link; the date then moves on by the "
+                    "interval."
+                ),
+            },
+        ),
+    ]
+    inlines = [SurveyQuestionInline, SurveyRoundInline]
+
+    def save_model(self, request: HttpRequest, obj: Survey, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("results"))
+    def results(self, survey: Survey) -> str:
+        return format_html(
+            '<a href="{}?survey={}">{}</a>', reverse("admin:voice_nps"), survey.pk, _("NPS")
+        )
+
+
+class SurveySendInline(ReadOnlyInline):
+    """Who was emailed, and when (empty: not sent yet)."""
+
+    model = SurveySend
+    fields = ["kind", "partner", "user", "email", "created_at", "sent_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SurveySend]:
+        return super().get_queryset(request).select_related("partner", "user")
+
+
+@admin.register(SurveyRound)
+class SurveyRoundAdmin(admin.ModelAdmin):
+    """A round and its emails; rounds are opened by the daily job, never here."""
+
+    list_display = ["survey", "number", "opens_on", "closes_on", "reminded_at"]
+    list_filter = ["survey"]
+    fields = ["survey", "number", "opens_on", "closes_on", "opened_at", "reminded_at"]
+    readonly_fields = fields
+    inlines = [SurveySendInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from assets.models import Asset
 from assets.validation import LOGO_KINDS, validate_upload
-from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Tier
+from campaigns.models import CampaignKit
+from partners.models import (
+    NPS_MAX,
+    NPS_MIN,
+    RATING_MAX,
+    RATING_MIN,
+    ContentRating,
+    Membership,
+    Partner,
+    PartnerAPIKey,
+    PartnerAuditEntry,
+    Survey,
+    SurveyAnswer,
+    SurveyResponse,
+    SurveyRound,
+    SurveySend,
+    Tier,
+)
 
 # Which status a partner may move to from each status. Terminated is final.
 STATUS_TRANSITIONS: dict[str, set[str]] = {
@@ -419,3 +439,290 @@ def api_key_revoke(*, api_key: PartnerAPIKey, actor: User | None) -> PartnerAPIK
         locked.revoked_by = actor
         locked.save(update_fields=["revoked", "revoked_at", "revoked_by"])
     return locked
+
+
+# --- The voice of the partner: content ratings and NPS surveys ------------------------
+
+# Who is asked the partner survey and may answer it: the people who run the program
+# on the partner's side (sales reps are not asked).
+SURVEY_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MARKETER})
+
+
+def _whole_number(value: Any, *, field: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high`, or a ValidationError naming the field
+    (forms and serializers check first; this is the rule for every entry point)."""
+    message = _("Choose a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+    if isinstance(value, bool):
+        raise ValidationError({field: message})
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationError({field: message}) from None
+    if not low <= number <= high:
+        raise ValidationError({field: message})
+    return number
+
+
+def rating_save(
+    *,
+    actor: User,
+    partner: Partner,
+    rating: Any,
+    comment: str = "",
+    asset: Asset | None = None,
+    kit: CampaignKit | None = None,
+) -> tuple[ContentRating, bool]:
+    """Rate a library asset or a campaign kit for `partner`; rating it again changes
+    the one rating (returns it, and whether it was created).
+
+    Rules:
+    - exactly one item, and one the partner may see (`available_to(partner)`): any
+      other answers on the item's field as one that does not exist;
+    - the rating is a whole number from 1 to 5; the comment at most 2,000 characters;
+    - the actor rates for its own partner (a partner user or key); a staff
+      integration key's user names the partner it rates for;
+    - one rating per user and item: the row is locked and updated, so two quick
+      submits leave one rating; who rated and when stay on the row.
+    """
+    if (asset is None) == (kit is None):
+        raise ValidationError(_("Rate one asset or one campaign kit."))
+    value = _whole_number(rating, field="rating", low=RATING_MIN, high=RATING_MAX)
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ValidationError({"comment": _("The comment is at most 2,000 characters.")})
+    membership = getattr(actor, "membership", None)
+    if not actor.is_staff and (membership is None or membership.partner_id != partner.pk):
+        raise ValidationError({"partner": _("You rate content for your own company only.")})
+    item: Asset | CampaignKit
+    if asset is not None:
+        field, item = "asset", asset
+        visible = Asset.objects.available_to(partner).filter(pk=asset.pk).exists()
+    else:
+        assert kit is not None
+        field, item = "kit", kit
+        visible = CampaignKit.objects.available_to(partner).filter(pk=kit.pk).exists()
+    if not visible:
+        raise ValidationError({field: _("This item does not exist.")})
+    with transaction.atomic(), scopes_disabled():
+        # The user's rating of this item, whichever partner's scope it was made in.
+        mine = ContentRating.objects.select_for_update(of=("self",)).filter(
+            user=actor, **{field: item}
+        )
+        existing = mine.first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    created = ContentRating.objects.create(
+                        partner=partner,
+                        user=actor,
+                        rating=value,
+                        comment=comment,
+                        **{field: item},
+                    )
+                return created, True
+            except IntegrityError:
+                # A second submit got there first: update that rating instead.
+                existing = mine.get()
+        if existing.partner_id != partner.pk:
+            raise ValidationError({"partner": _("This rating was made for another partner.")})
+        existing.rating = value
+        existing.comment = comment
+        existing.save(update_fields=["rating", "comment", "updated_at"])
+        return existing, False
+
+
+def survey_round_is_open(survey_round: SurveyRound, today: date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return survey_round.opens_on <= today <= survey_round.closes_on
+
+
+def survey_response_submit(
+    *,
+    survey_round: SurveyRound,
+    actor: User,
+    score: Any,
+    answers: dict[int, str] | None = None,
+    today: date | None = None,
+) -> SurveyResponse:
+    """Answer a survey round: the NPS score and the free-text answers, all or nothing.
+
+    Rules:
+    - the round is open today (from its opening to its closing day);
+    - the actor is a partner admin or marketer of an active partner (whom the survey
+      asks);
+    - the score is a whole number from 0 to 10; answers belong to the survey's own
+      questions, at most 4,000 characters each, and may be left empty;
+    - one answer per user and round: a second is refused (the database's unique
+      constraint decides between two at once) and changes nothing.
+    """
+    if not survey_round_is_open(survey_round, today):
+        raise ValidationError(_("This survey round is closed."))
+    membership = getattr(actor, "membership", None)
+    if membership is None or membership.role not in SURVEY_ROLES:
+        raise ValidationError(_("This survey asks partner admins and marketers."))
+    partner = membership.partner
+    if partner.status in INACTIVE_STATUSES:
+        raise ValidationError(_("Your partner account is not active."))
+    value = _whole_number(score, field="score", low=NPS_MIN, high=NPS_MAX)
+    questions = {q.pk: q for q in survey_round.survey.questions.all()}
+    texts: dict[int, str] = {}
+    for question_id, text in (answers or {}).items():
+        if question_id not in questions:
+            raise ValidationError(_("That question is not part of this survey."))
+        text = (text or "").strip()
+        if len(text) > 4000:
+            raise ValidationError({f"q_{question_id}": _("An answer is at most 4,000 characters.")})
+        if text:
+            texts[question_id] = text
+    already = _("You have already answered this survey round; thank you.")
+    with scopes_disabled():
+        if SurveyResponse.objects.filter(round=survey_round, user=actor).exists():
+            raise ValidationError(already, code="answered")
+        try:
+            with transaction.atomic():
+                response = SurveyResponse.objects.create(
+                    round=survey_round, partner=partner, user=actor, tier=partner.tier, score=value
+                )
+                SurveyAnswer.objects.bulk_create(
+                    SurveyAnswer(
+                        response=response, partner=partner, question=questions[qid], text=text
+                    )
+                    for qid, text in texts.items()
+                )
+        except IntegrityError:
+            raise ValidationError(already, code="answered") from None
+    return response
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day if it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def survey_recipients() -> list[tuple[int, int, str]]:
+    """(partner id, user id, email) of everyone a survey asks: the active people (not
+    API keys' users) in SURVEY_ROLES of active partners, with an email address."""
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(
+                partner__status=Partner.Status.ACTIVE,
+                role__in=SURVEY_ROLES,
+                user__is_active=True,
+                user__api_key__isnull=True,
+            )
+            .exclude(user__email="")
+            .order_by("partner_id", "user_id")
+            .values_list("partner_id", "user_id", "user__email")
+        )
+
+
+def _enqueue_survey_emails(round_id: int) -> None:
+    from partners.tasks import send_survey_emails
+
+    transaction.on_commit(lambda: send_survey_emails.delay(round_id))
+
+
+def survey_rounds_open_due(*, today: date | None = None) -> list[SurveyRound]:
+    """Open a round of every survey whose next send date has come, and queue its
+    invitations.
+
+    Rules: a round opens once per due date: the survey row is locked and its next send
+    date moved on (by its interval, past today) in the same transaction as the round
+    and its invitation rows, so a second run, or two at once, opens nothing more. The
+    invitations (who is emailed) are recorded with the round; the emails go after
+    commit and record when they went.
+    """
+    today = today or timezone.localdate()
+    opened = []
+    due = Survey.objects.filter(is_active=True, next_send_on__lte=today)
+    for survey_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            survey = (
+                Survey.objects.select_for_update(of=("self",))
+                .filter(pk=survey_id, is_active=True, next_send_on__lte=today)
+                .first()
+            )
+            if survey is None:
+                continue  # another run opened it
+            last = survey.rounds.order_by("-number").values_list("number", flat=True).first()
+            survey_round = SurveyRound.objects.create(
+                survey=survey,
+                number=(last or 0) + 1,
+                opens_on=today,
+                closes_on=today + timedelta(days=survey.open_days - 1),
+            )
+            next_send = survey.next_send_on
+            while next_send is not None and next_send <= today:
+                next_send = add_months(next_send, survey.interval_months)
+            survey.next_send_on = next_send
+            survey.save(update_fields=["next_send_on"])
+            with scopes_disabled():
+                SurveySend.objects.bulk_create(
+                    SurveySend(
+                        round=survey_round,
+                        partner_id=partner_id,
+                        user_id=user_id,
+                        email=email,
+                        kind=SurveySend.Kind.INVITATION,
+                    )
+                    for partner_id, user_id, email in survey_recipients()
+                )
+            _enqueue_survey_emails(survey_round.pk)
+            opened.append(survey_round)
+    return opened
+
+
+def survey_reminders_due(*, today: date | None = None) -> list[SurveyRound]:
+    """Queue the reminder of every open round whose reminder day has come.
+
+    Rules: a round is reminded once (`reminded_at`, set by a guarded update: only the
+    run that sets it queues anything); the reminder goes to those invited who have not
+    answered, and only while the round is open.
+    """
+    today = today or timezone.localdate()
+    reminded = []
+    candidates = SurveyRound.objects.filter(
+        reminded_at__isnull=True,
+        opens_on__lte=today,
+        closes_on__gte=today,
+        survey__reminder_days__gt=0,
+    ).select_related("survey")
+    for survey_round in candidates:
+        if survey_round.closes_on - timedelta(days=survey_round.survey.reminder_days) > today:
+            continue
+        with transaction.atomic(), scopes_disabled():
+            claimed = SurveyRound.objects.filter(
+                pk=survey_round.pk, reminded_at__isnull=True
+            ).update(reminded_at=timezone.now())
+            if not claimed:
+                continue
+            answered = SurveyResponse.objects.filter(round=survey_round).values("user_id")
+            invited = SurveySend.objects.filter(
+                round=survey_round, kind=SurveySend.Kind.INVITATION
+            ).exclude(user_id__in=answered)
+            SurveySend.objects.bulk_create(
+                SurveySend(
+                    round=survey_round,
+                    partner_id=send.partner_id,
+                    user_id=send.user_id,
+                    email=send.email,
+                    kind=SurveySend.Kind.REMINDER,
+                )
+                for send in invited
+            )
+            _enqueue_survey_emails(survey_round.pk)
+            reminded.append(survey_round)
+    return reminded
+
+
+def surveys_run(*, today: date | None = None) -> dict[str, int]:
+    """The daily survey job: open the rounds that are due, queue the reminders that
+    are due, and send whatever survey email is still unsent (after a crashed send)."""
+    from partners import notifications
+
+    opened = survey_rounds_open_due(today=today)
+    reminded = survey_reminders_due(today=today)
+    sent = notifications.send_pending_survey_emails()
+    return {"opened": len(opened), "reminded": len(reminded), "sent": sent}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import requires_csrf_token
@@ -19,7 +21,11 @@ from django.views.generic import ListView, TemplateView
 from django_scopes import scopes_disabled
 
 from analytics.dashboard import home_tiles
+from assets import selectors as asset_selectors
 from assets.validation import JPEG, PNG, WEBP
+from campaigns import selectors as campaign_selectors
+from campaigns.models import CampaignKit
+from partners import selectors, services
 from partners.forms import (
     APIKeyCreateForm,
     CobrandingForm,
@@ -27,9 +33,11 @@ from partners.forms import (
     PortalPasswordChangeForm,
     PortalPasswordResetForm,
     PortalSetPasswordForm,
+    RatingForm,
+    SurveyAnswerForm,
 )
-from partners.models import Membership, Partner, PartnerAPIKey
-from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin
+from partners.models import Membership, Partner, PartnerAPIKey, SurveyRound
+from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin, ProtectedQuerysetMeta
 from partners.services import api_key_create, api_key_revoke, partner_update_cobranding
 
 ADMIN_ONLY = frozenset({Membership.Role.ADMIN})
@@ -286,3 +294,188 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+# --- The voice of the partner: ratings of shared content, surveys ------------------------
+
+
+class RatedItemMixin(ProtectedQuerysetMeta):
+    """The item a rating is about: an asset or a kit the request's partner may see
+    (the library's and the campaigns' own selectors); any other answers 404."""
+
+    _owns_scoped_accessors = True
+    item_kind: ClassVar[str]  # "asset" or "kit"
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    def get_queryset(self) -> QuerySet:
+        partner = self.request.partner  # type: ignore[attr-defined]
+        if self.item_kind == "asset":
+            return self.narrow_queryset(asset_selectors.assets_available(partner=partner))
+        return self.narrow_queryset(campaign_selectors.kits_available(partner=partner))
+
+    def get_object(self, queryset: QuerySet | None = None) -> Model:
+        lookup = "uuid" if self.item_kind == "asset" else "slug"
+        try:
+            item = self.get_queryset().filter(**{lookup: str(self.kwargs.get(lookup))}).first()
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise Http404 from exc
+        if item is None:  # missing, unpublished, or not for this partner
+            raise Http404
+        return item
+
+
+def item_url(item: Any) -> str:
+    if isinstance(item, CampaignKit):
+        return reverse("campaigns:kit_detail", kwargs={"slug": item.slug})
+    return reverse("library:detail", kwargs={"uuid": item.uuid})
+
+
+def rating_action(item: Any) -> str:
+    if isinstance(item, CampaignKit):
+        return reverse("portal:rate_kit", kwargs={"slug": item.slug})
+    return reverse("portal:rate_asset", kwargs={"uuid": item.uuid})
+
+
+def rating_panel(request: HttpRequest, *, item: Any) -> dict[str, Any]:
+    """The rating card of an asset's or a kit's page (`partners/_rating.html`): the
+    company's average, the user's own rating and the form to give or change it."""
+    kind = {"kit": item} if isinstance(item, CampaignKit) else {"asset": item}
+    summary = selectors.rating_summary(
+        partner=request.partner,  # type: ignore[attr-defined]
+        user=request.user,  # type: ignore[arg-type]
+        **kind,
+    )
+    initial = {"rating": summary.own.rating, "comment": summary.own.comment} if summary.own else {}
+    return {
+        "rating": summary,
+        "rating_form": RatingForm(initial=initial),
+        "rating_action": rating_action(item),
+    }
+
+
+class RateView(PortalAccessMixin, RatedItemMixin, View):
+    """Give or change one's rating of an item (POST from the item's page; GET shows the
+    form on its own page, where errors are shown too)."""
+
+    template_name = "partners/rating_form.html"
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        item = self.get_object()
+        return self.render(item, rating_panel(request, item=item)["rating_form"])
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        item = self.get_object()
+        form = RatingForm(request.POST)
+        if form.is_valid():
+            try:
+                _rating, created = services.rating_save(
+                    actor=request.user,  # type: ignore[arg-type]
+                    partner=request.partner,  # type: ignore[attr-defined]
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    **{self.item_kind: item},
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    _("Thank you for your rating.") if created else _("Your rating is updated."),
+                )
+                return redirect(item_url(item) + "#rating")
+        return self.render(item, form, status=400)
+
+    def render(self, item: Any, form: RatingForm, status: int = 200) -> HttpResponse:
+        context = {
+            "item": item,
+            "item_url": item_url(item),
+            "is_kit": isinstance(item, CampaignKit),
+            "rating_form": form,
+            "rating_action": rating_action(item),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class RateAssetView(RateView):
+    item_kind = "asset"
+
+
+class RateKitView(RateView):
+    item_kind = "kit"
+
+
+class SurveyListView(PortalAccessMixin, TemplateView):
+    """The survey rounds open now, and whether I have answered each."""
+
+    template_name = "partners/survey_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rounds"] = selectors.survey_rounds_for(
+            user=self.request.user,  # type: ignore[arg-type]
+            today=timezone.localdate(),
+        )
+        context["asked"] = self.request.membership.role in services.SURVEY_ROLES  # type: ignore[attr-defined]
+        return context
+
+
+class SurveyAnswerView(PortalAccessMixin, View):
+    """Answer a survey round, once. Rounds are the same for every partner (the survey
+    is the program's); one not opened yet answers 404, a closed one says so."""
+
+    allowed_roles = services.SURVEY_ROLES
+    template_name = "partners/survey_answer.html"
+
+    def get_round(self) -> SurveyRound:
+        try:
+            found = (
+                SurveyRound.objects.select_related("survey")
+                .filter(opens_on__lte=timezone.localdate(), uuid=self.kwargs.get("uuid"))
+                .first()
+            )
+        except (ValidationError, ValueError) as exc:
+            raise Http404 from exc
+        if found is None:
+            raise Http404
+        return found
+
+    def get(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        survey_round = self.get_round()
+        return self.render(survey_round, SurveyAnswerForm(survey=survey_round.survey))
+
+    def post(self, request: HttpRequest, uuid: str) -> HttpResponse:
+        survey_round = self.get_round()
+        form = SurveyAnswerForm(request.POST, survey=survey_round.survey)
+        if form.is_valid():
+            try:
+                services.survey_response_submit(
+                    survey_round=survey_round,
+                    actor=request.user,  # type: ignore[arg-type]
+                    score=form.cleaned_data["score"],
+                    answers=form.answers(),
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Thank you: your answers are in."))
+                return redirect("portal:survey_list")
+        return self.render(survey_round, form, status=400)
+
+    def render(
+        self, survey_round: SurveyRound, form: SurveyAnswerForm, status: int = 200
+    ) -> HttpResponse:
+        context = {
+            "round": survey_round,
+            "survey": survey_round.survey,
+            "form": form,
+            "is_open": services.survey_round_is_open(survey_round),
+            "response": selectors.survey_response_of(
+                user=self.request.user,  # type: ignore[arg-type]
+                survey_round=survey_round,
+            ),
+        }
+        return render(self.request, self.template_name, context, status=status)

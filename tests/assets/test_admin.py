@@ -37,6 +37,9 @@ def form_data(**overrides):
         "versions-INITIAL_FORMS": "0",
         "events-TOTAL_FORMS": "0",
         "events-INITIAL_FORMS": "0",
+        # The partners' ratings, read-only (partners.admin.RatingInline).
+        "ratings-TOTAL_FORMS": "0",
+        "ratings-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

@@ -1004,6 +1004,98 @@ ROWS: list[Row] = [
             ("comment", "plan", "POST", 302, {"body": "Matrix comment"}),
         )
     ),
+    # --- Voice of the partner (/portal/feedback/, /portal/surveys/, /api/v1/feedback/) ---
+    # Rating pages name an item the partner may see: "own" is an asset (a kit) published
+    # for alice only, "other" one for bob only (`library_asset`, `campaign_kit`). Every
+    # partner role rates. Surveys are the program's, the same round for every partner:
+    # admins and marketers answer, sales reps are not asked. API ratings are the caller's
+    # own: "own" is one alice's admin gave, which her colleagues and her key do not find.
+    *(
+        Row(
+            route,
+            LIBRARY_OBJECT
+            if method == "GET"
+            else {  # a rating goes back to its item's page; for bob, alice's is not found
+                **LIBRARY_OBJECT,
+                **dict.fromkeys(PARTNER_USERS, (302, 404)),
+                "other_partner_admin": (404, 302),
+            },
+            method=method,
+            url=url,
+            data=None if method == "GET" else {"rating": "4"},
+        )
+        for route, url in (
+            ("portal:rate_asset", lambda w, owner: voice_rate_url("asset", w, owner)),
+            ("portal:rate_kit", lambda w, owner: voice_rate_url("kit", w, owner)),
+        )
+        for method in ("GET", "POST")
+    ),
+    Row("portal:survey_list", PORTAL_PAGE),
+    Row(
+        "portal:survey_answer",
+        {**PORTAL_PAGE, "partner_sales": 403},
+        url=lambda w: voice_survey_url(w),
+    ),
+    Row(
+        "portal:survey_answer",
+        {
+            **PORTAL_PAGE,
+            "partner_admin": Redirect("portal:survey_list"),
+            "partner_marketer": Redirect("portal:survey_list"),
+            "partner_sales": 403,
+            "other_partner_admin": Redirect("portal:survey_list"),
+        },
+        method="POST",
+        url=lambda w: voice_survey_url(w),
+        data={"score": "9"},
+    ),
+    Row("api:feedback-list", actors(anonymous=401, rest=200, finance_approver=403)),
+    Row(
+        "api:feedback-list",
+        actors(
+            anonymous=401,
+            partner_users=201,
+            other_partner_admin=400,  # names alice: that partner "does not exist" for bob
+            partner_key=201,
+            staff_key=201,
+            staff_users=403,  # staff read ratings; partners (or a key) give them
+        ),
+        method="POST",
+        data=lambda w: voice_feedback_body(w),
+        format="json",
+    ),
+    Row(
+        "api:feedback-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_admin=OWN_ONLY,
+            partner_marketer=(404, 404),
+            partner_sales=(404, 404),
+            other_partner_admin=OTHERS_ONLY,
+            partner_key=(404, 404),
+            staff_key=(200, 200),
+            staff_users=(200, 200),
+            finance_approver=(403, 403),
+        ),
+        url=lambda w, owner: voice_feedback_url(w, owner),
+    ),
+    Row(
+        "api:feedback-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_admin=OWN_ONLY,
+            partner_marketer=(404, 404),
+            partner_sales=(404, 404),
+            other_partner_admin=OTHERS_ONLY,
+            partner_key=(404, 404),
+            staff_key=(404, 404),  # a staff key changes only the ratings it gave
+            staff_users=(403, 403),
+        ),
+        method="PATCH",
+        url=lambda w, owner: voice_feedback_url(w, owner),
+        data={"rating": 2},
+        format="json",
+    ),
 ]
 
 
@@ -1609,3 +1701,43 @@ def plan_route_url(route: str, make: str, world: Any, owner: Any) -> str:
         if route == "revision":
             kwargs["number"] = 1
     return reverse(f"plans:{route}", kwargs=kwargs)
+
+
+# --- Voice of the partner helpers (rows in the "Voice of the partner" section of ROWS) ---
+
+
+def voice_rate_url(kind: str, world: Any, owner: Any) -> str:
+    if kind == "kit":
+        return reverse("portal:rate_kit", kwargs={"slug": campaign_kit(world, owner).slug})
+    return reverse("portal:rate_asset", kwargs={"uuid": library_asset(world, owner).uuid})
+
+
+def voice_survey_url(world: Any) -> str:
+    """An open round of the matrix survey (made once per test)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partners.models import Survey
+
+    survey, _created = Survey.objects.get_or_create(title="Matrix pulse")
+    today = timezone.localdate()
+    survey_round, _created = survey.rounds.get_or_create(
+        number=1, defaults={"opens_on": today, "closes_on": today + timedelta(days=13)}
+    )
+    return reverse("portal:survey_answer", kwargs={"uuid": survey_round.uuid})
+
+
+def voice_feedback_body(world: Any) -> dict[str, Any]:
+    """A rating of an asset for alice (the staff key must name her)."""
+    return {"partner": "alice", "asset": str(library_asset(world, world.alice).uuid), "rating": 4}
+
+
+def voice_feedback_url(world: Any, owner: Any) -> str:
+    """The rating the owner's admin gave an asset published for the owner."""
+    from partners import services
+
+    rating, _created = services.rating_save(
+        actor=owner.admin, partner=owner.partner, asset=library_asset(world, owner), rating=3
+    )
+    return reverse("api:feedback-detail", kwargs={"id": rating.uuid})

@@ -608,6 +608,10 @@ def test_schema_is_valid_openapi_3_describing_our_operations(api_client):
         ("GET", "/api/v1/metrics/"),
         ("GET", "/api/v1/reviews/"),
         ("GET", "/api/v1/reviews/{id}/"),
+        ("GET", "/api/v1/feedback/"),
+        ("POST", "/api/v1/feedback/"),
+        ("GET", "/api/v1/feedback/{id}/"),
+        ("PATCH", "/api/v1/feedback/{id}/"),
     }
     patch = schema["paths"]["/api/v1/partners/{id}/"]["patch"]
     assert set(patch["responses"]) >= {"200", "400", "401", "403", "404", "413", "429"}

@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from mdf import services
 from mdf.models import ActivityType, FundRequest, ProofKind
+from partners.models import PartnerAPIKey
+from partners.services import rating_save
 from tests.assets.factories import make_asset
 from tests.campaigns.factories import make_kit, make_launch
 from tests.conftest import key_client
@@ -42,9 +44,9 @@ def only_error(response, status: int) -> dict:
 
 
 @pytest.fixture
-def world(alice, staff_users):
+def world(alice, staff_users, alice_key):
     """One of everything a route can name: alice's partner, an asset, a draft request,
-    a draft claim on an approved request."""
+    a draft claim on an approved request, a rating alice's key gave."""
     admin = staff_users["marketing_admin"]
     allocation = services.allocation_create(
         pool=make_pool(), partner=alice.partner, amount="10000.00", actor=admin, reason="x"
@@ -55,11 +57,16 @@ def world(alice, staff_users):
     with after_activity(approved):
         claim = services.claim_create(fund_request=approved, amount="100.00", actor=alice.marketer)
     kit = make_kit(actor=admin)
+    asset = make_asset(actor=admin)
+    with scopes_disabled():
+        key_user = PartnerAPIKey.objects.get(partner=alice.partner, name="alice sync").user
+    rating, _created = rating_save(actor=key_user, partner=alice.partner, asset=asset, rating=4)
     return {
         "partner": alice.partner.uuid,
         "kit": kit.slug,
         "launch": make_launch(alice, kit).code,
-        "asset": make_asset(actor=admin).uuid,
+        "asset": asset.uuid,
+        "feedback": rating.uuid,
         "request": draft_request(alice, allocation, activity).uuid,
         "claim": claim.uuid,
         "allocation": allocation.uuid,
@@ -82,7 +89,8 @@ def concrete(path: str, world: dict) -> str:
     """A schema path with its `{id}` (`{slug}` of a kit, `{code}` of a launch) pointing
     at a real object of alice's."""
     if "{id}" in path:
-        kind = next(k for k in ("partner", "asset", "request", "claim") if f"/{k}s/" in path)
+        kinds = ("partner", "asset", "request", "claim")
+        kind = next((k for k in kinds if f"/{k}s/" in path), "feedback")
         path = path.replace("{id}", str(world[kind]))
     path = path.replace("{slug}", str(world["kit"])).replace("{code}", str(world["launch"]))
     return re.sub(r"\{[a-z_]+\}", "00000000-0000-0000-0000-000000000000", path)

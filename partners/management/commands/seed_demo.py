@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from partners.demo import DEMO_PASSWORD, demo_logins, seed_demo
+from partners.demo import DEMO_PASSWORD, demo_logins, seed_demo, seed_voice
 
 
 class Command(BaseCommand):
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         created["plans"] = seed_plans()
         # Reviews on the demo plans, with their action items.
         created["business reviews"] = seed_reviews()
+        # Ratings name the kits; the survey's answers come from the partners' people.
+        created["ratings and survey answers"] = seed_voice()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
