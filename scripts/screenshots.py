@@ -43,6 +43,9 @@ class Shot:
     login_path: str
     path: str
     height: int = VIEWPORT["height"]  # taller for a page whose point is below the fold
+    # A page whose address holds an id (a plan): open `path`, then follow the first link
+    # matching this CSS selector.
+    follow: str = ""
 
 
 SHOTS = [
@@ -64,6 +67,15 @@ SHOTS = [
     ),
     # Staff's view: the partner leaderboard over the last twelve months.
     Shot("admin-leaderboard", "analyst", "/admin/login/", "/admin/performance/?period=12m"),
+    # A partner's view: its approved joint marketing plan, targets against live actuals.
+    Shot(
+        "portal-plan",
+        "northwind-admin",
+        "/portal/login/",
+        "/portal/plans/",
+        height=1400,
+        follow="main table a.fw-semibold",
+    ),
 ]
 
 
@@ -115,6 +127,9 @@ def main() -> int:
             log_in(page, base_url, shot, password)
             page.goto(base_url + shot.path)
             page.wait_for_load_state("networkidle")
+            if shot.follow:
+                page.locator(shot.follow).first.click()
+                page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1500)  # the charts' drawing animation
             target = args.out / f"{shot.name}.png"
             small_png(page.screenshot()).save(target, optimize=True)

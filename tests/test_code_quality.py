@@ -30,6 +30,7 @@ def test_services_and_selectors_type_check():
     targets = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/services.py"))
     targets += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/services/*.py"))
     targets += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/selectors.py"))
+    targets += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("*/selectors/*.py"))
     targets.append("assets/validation.py")
     result = run(str(BIN / "mypy"), *targets)
     assert result.returncode == 0, result.stdout + result.stderr
