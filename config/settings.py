@@ -120,6 +120,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Prepared statements: psycopg binds the parameters on the server and prepares a
+    # statement the fifth time a connection runs it; PostgreSQL then plans it once per
+    # connection instead of at every run. The tracking link's click runs one statement
+    # whose planning costs more than its execution. Turn it off behind a pooler that
+    # cannot keep prepared statements per client (PgBouncer in transaction mode before
+    # 1.21, or without `max_prepared_statements`).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, login lockouts) ---------------------------------------
