@@ -126,7 +126,9 @@ def is_crawler(user_agent: str) -> bool:
 # primary key); its LIMIT 1 also keeps PostgreSQL from copying it into each column
 # that names `c.burst`, which would plan and run the burst count twice. Window starts
 # are computed in Python and passed as parameters, so no date function of either
-# database is needed: the same text runs on PostgreSQL and SQLite.
+# database is needed: the same text runs on PostgreSQL and SQLite. Planning this
+# statement costs PostgreSQL more than running it; prepared statements
+# (`DATABASE_PREPARED_STATEMENTS`, config/settings.py) plan it once per connection.
 _RUNNING = ", ".join(f"'{status}'" for status in Launch.RUNNING)
 _CLICK_INSERT = f"""INSERT INTO analytics_resultevent (
     partner_id, kit_id, launch_id, kind, source, external_id, occurred_at, day,

@@ -404,6 +404,7 @@ def explain_rollup(after: int, upto: int) -> str:
     params = {**rollup._KIND_PARAMS, "after": after, "upto": upto}
     with transaction.atomic():
         with connection.cursor() as cursor:
+            rollup._bulk_settings(cursor)  # the rollup's own transaction settings
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         transaction.set_rollback(True)

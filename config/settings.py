@@ -120,6 +120,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Prepared statements (off unless asked for): psycopg binds the parameters on the
+    # server and prepares a statement the fifth time a connection runs it. PostgreSQL
+    # may then reuse one generic plan for it: that makes the tracking link's click cheaper
+    # (planning its statement costs more than running it), but a generic plan knows
+    # nothing of the dates a report asks for, and the staff leaderboard's period
+    # queries got slower with them. Never behind a pooler that cannot keep prepared
+    # statements per client (PgBouncer in transaction mode without
+    # `max_prepared_statements`).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, login lockouts) ---------------------------------------
