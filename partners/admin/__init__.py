@@ -2,3 +2,4 @@
 tiers, users, API keys), then recruitment, onboarding and enablement."""
 
 from partners.admin import core  # noqa: F401 - registers its ModelAdmins
+from partners.admin import recruitment  # noqa: F401 - registers applications and invitations

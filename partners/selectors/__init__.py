@@ -13,6 +13,22 @@ from partners.selectors.core import (
     recent_downloads,
 )
 
+from partners.selectors.recruitment import (
+    FREE_MAIL_DOMAINS,
+    DuplicateMatch,
+    Fit,
+    application_duplicate,
+    application_fit,
+    company_email_domain,
+    country_choices,
+    country_name,
+    email_domain,
+    invitation_state,
+    is_country,
+    team_invitations,
+    website_domain,
+)
+
 __all__ = [
     "active_partner_count",
     "downloads_since",
@@ -22,4 +38,17 @@ __all__ = [
     "partner_people",
     "partners_visible",
     "recent_downloads",
+    "FREE_MAIL_DOMAINS",
+    "DuplicateMatch",
+    "Fit",
+    "application_duplicate",
+    "application_fit",
+    "company_email_domain",
+    "country_choices",
+    "country_name",
+    "email_domain",
+    "invitation_state",
+    "is_country",
+    "team_invitations",
+    "website_domain",
 ]

@@ -21,6 +21,26 @@ from partners.services.core import (
     partner_update_cobranding,
 )
 
+from partners.services.recruitment import (
+    APPLICATION_RATE_LIMIT,
+    INVITATION_LIFETIME,
+    InvitationInvalid,
+    application_approve,
+    application_rate_check,
+    application_reject,
+    application_submit,
+    invitation_accept,
+    invitation_by_token,
+    invitation_create,
+    invitation_request_new,
+    invitation_resend,
+    invitation_revoke,
+    team_member_change_role,
+    team_member_deactivate,
+    team_member_reactivate,
+    token_hash,
+)
+
 __all__ = [
     "API_KEY_USERNAME_PREFIX",
     "COBRANDING_FIELDS",
@@ -37,4 +57,21 @@ __all__ = [
     "partner_create",
     "partner_decide",
     "partner_update_cobranding",
+    "APPLICATION_RATE_LIMIT",
+    "INVITATION_LIFETIME",
+    "InvitationInvalid",
+    "application_approve",
+    "application_rate_check",
+    "application_reject",
+    "application_submit",
+    "invitation_accept",
+    "invitation_by_token",
+    "invitation_create",
+    "invitation_request_new",
+    "invitation_resend",
+    "invitation_revoke",
+    "team_member_change_role",
+    "team_member_deactivate",
+    "team_member_reactivate",
+    "token_hash",
 ]

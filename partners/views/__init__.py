@@ -25,6 +25,16 @@ from partners.views.core import (
     server_error,
 )
 
+from partners.views.recruitment import (
+    ApplyView,
+    InvitationAcceptView,
+    InvitationActionView,
+    InvitationRequestView,
+    MemberActionView,
+    TeamView,
+    apply_done,
+)
+
 __all__ = [
     "ADMIN_ONLY",
     "APIKeyListView",
@@ -45,4 +55,11 @@ __all__ = [
     "partner_logo",
     "permission_denied",
     "server_error",
+    "ApplyView",
+    "InvitationAcceptView",
+    "InvitationActionView",
+    "InvitationRequestView",
+    "MemberActionView",
+    "TeamView",
+    "apply_done",
 ]
