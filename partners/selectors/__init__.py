@@ -12,7 +12,6 @@ from partners.selectors.core import (
     partners_visible,
     recent_downloads,
 )
-
 from partners.selectors.recruitment import (
     FREE_MAIL_DOMAINS,
     DuplicateMatch,

@@ -15,9 +15,8 @@ from babel import Locale, UnknownLocaleError
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from partners.models import Invitation, Language, Partner, PartnerApplication, Region
@@ -408,7 +407,8 @@ def application_fit(
                 speaking,
                 total,
                 _(
-                    "languages: %(n)d of your top %(total)d %(type)s partners market in %(languages)s"
+                    "languages: %(n)d of your top %(total)d %(type)s partners market in "
+                    "%(languages)s"
                 )
                 % {
                     "n": speaking,

@@ -20,7 +20,6 @@ from partners.services.core import (
     partner_decide,
     partner_update_cobranding,
 )
-
 from partners.services.recruitment import (
     APPLICATION_RATE_LIMIT,
     INVITATION_LIFETIME,

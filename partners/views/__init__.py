@@ -24,7 +24,6 @@ from partners.views.core import (
     permission_denied,
     server_error,
 )
-
 from partners.views.recruitment import (
     ApplyView,
     InvitationAcceptView,

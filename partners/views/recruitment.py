@@ -4,6 +4,7 @@ partner admins invite, resend, revoke, change roles and deactivate members."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
@@ -75,10 +76,8 @@ class ApplyView(View):
         form = ApplicationForm(request.POST)
         ip = client_ip(request)
         if form.is_robot:
-            try:
+            with suppress(ValidationError):
                 application_rate_check(ip=ip)  # robots spend the same allowance
-            except ValidationError:
-                pass
             return redirect("apply_done")
         if form.is_valid():
             try:
