@@ -24,6 +24,10 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
+        from partners.demo import seed_recruitment
+
+        # After the results: the applications' fit scores compare with the performers.
+        created["partner applications"] = seed_recruitment()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
