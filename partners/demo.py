@@ -419,6 +419,7 @@ def seed_recruitment() -> int:
     applications it created."""
     from partners.models import Invitation, PartnerApplication
     from partners.services.recruitment import (
+        application_refit,
         application_reject,
         application_submit,
         invitation_create,
@@ -456,6 +457,8 @@ def seed_recruitment() -> int:
                 actor=marketing,
                 reason="We look for partners with a services practice around the product.",
             )
+    for application in PartnerApplication.objects.filter(status="pending", fit_score=None):
+        application_refit(application=application)  # the results arrived after it
     with scopes_disabled():
         for slug, email, role in DEMO_INVITATIONS:
             partner = Partner.objects.filter(slug=slug).first()

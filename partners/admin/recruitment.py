@@ -25,7 +25,11 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import Invitation, PartnerApplication, Tier
 from partners.selectors.recruitment import country_name, invitation_state
-from partners.services.recruitment import application_approve, application_reject
+from partners.services.recruitment import (
+    application_approve,
+    application_refit,
+    application_reject,
+)
 
 REVIEW_PERMISSION = "partners.change_partnerapplication"
 
@@ -146,6 +150,18 @@ class PartnerApplicationAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     change_form_template = "admin/partners/partnerapplication/change_form.html"
+    actions = ["refit"]
+
+    @admin.action(description=_("Compute the fit score again (pending applications)"))
+    def refit(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not self.may_review(request):
+            raise PermissionDenied
+        pending = queryset.filter(status=PartnerApplication.Status.PENDING)
+        for application in pending:
+            application_refit(application=application)
+        messages.success(
+            request, _("%(count)d fit scores computed again.") % {"count": pending.count()}
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -173,6 +173,25 @@ def application_submit(*, data: Mapping[str, Any], ip: str) -> PartnerApplicatio
     return application
 
 
+def application_refit(*, application: PartnerApplication) -> PartnerApplication:
+    """Compute a pending application's fit score again, from today's last 12 months
+    (results arrive after applications; staff refresh the score before deciding).
+    A decided application keeps the score it was decided with."""
+    if application.status != PartnerApplication.Status.PENDING:
+        return application
+    fit = application_fit(
+        partner_type=application.partner_type,
+        region_ids=list(application.regions.values_list("pk", flat=True)),
+        language_ids=list(application.languages.values_list("pk", flat=True)),
+        size=application.size,
+    )
+    PartnerApplication.objects.filter(
+        pk=application.pk, status=PartnerApplication.Status.PENDING
+    ).update(fit_score=fit.score, fit_parts=fit.parts)
+    application.fit_score, application.fit_parts = fit.score, fit.parts
+    return application
+
+
 def _unique_slug(name: str) -> str:
     base = (slugify(name) or "partner")[:70].strip("-") or "partner"
     slug, number = base, 1

@@ -707,3 +707,14 @@ def test_two_admins_demoting_each_other_at_once_leave_one(alice, is_postgres):
     with scopes_disabled():
         assert Membership.objects.filter(partner=alice.partner, role="admin").count() == 1
     connections.close_all()
+
+
+def test_a_pending_fit_can_be_computed_again_once_results_arrive(places, tiers):
+    from partners.services.recruitment import application_refit
+
+    application = submit(places)
+    assert application.fit_score is None
+    _performer("r1", tiers, places, regions=["dach"], languages=["de"], revenue="100")
+    application_refit(application=application)
+    application.refresh_from_db()
+    assert application.fit_score == 100

@@ -24,7 +24,11 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
+        from analytics.rollup import rollup_metrics
         from partners.demo import seed_recruitment
+
+        # The worker rolls the results up later; the fit scores read them now.
+        rollup_metrics()
 
         # After the results: the applications' fit scores compare with the performers.
         created["partner applications"] = seed_recruitment()
