@@ -524,4 +524,127 @@ def seed_voice(*, today: Any = None) -> int:
                     created += 1
             survey.next_send_on = add_months(starts[-1], survey.interval_months)
             survey.save(update_fields=["next_send_on"])
+
+
+# --- recruitment: applications waiting for review, and invitations (after the results, so
+# the fit scores compare with the demo's performers) -------------------------------------------
+
+DEMO_APPLICATIONS = [
+    # company, website, email, country, type, size, regions, languages, how they sell
+    (
+        "Alpine Data Systems",
+        "https://www.alpine-data.example",
+        "lena.berg@alpine-data.example",
+        "AT",
+        Partner.Type.DISTRIBUTOR,
+        "51-200",
+        ("emea",),
+        ("de", "en"),
+        "marketplace",
+    ),
+    (
+        "Harbor MSP",
+        "https://harbor-msp.example",
+        "sam@harbor-msp.example",
+        "US",
+        Partner.Type.MSP,
+        "11-50",
+        ("na",),
+        ("en",),
+        "managed",
+    ),
+    (
+        "Sakura Referral Partners",
+        "https://sakura-referral.example",
+        "yui@sakura-referral.example",
+        "JP",
+        Partner.Type.REFERRAL,
+        "1-10",
+        ("apac",),
+        ("ja",),
+        "referral",
+    ),
+    (  # the same company as a partner already in the program: flagged as a duplicate
+        "Northwind Solutions Europe",
+        "https://eu.northwind.example",
+        "emma@northwind.example",
+        "GB",
+        Partner.Type.RESELLER,
+        "51-200",
+        ("emea",),
+        ("en",),
+        "resale",
+    ),
+    (  # rejected below
+        "Quick Deals Ltd",
+        "https://quick-deals.example",
+        "info@quick-deals.example",
+        "GB",
+        Partner.Type.RESELLER,
+        "1-10",
+        ("emea",),
+        ("en",),
+        "resale",
+    ),
+]
+DEMO_INVITATIONS = [
+    ("northwind", "new.marketer@northwind.example", Membership.Role.MARKETER),
+    ("contoso", "sales.lead@contoso.example", Membership.Role.SALES),
+]
+
+
+@transaction.atomic
+def seed_recruitment() -> int:
+    """Pending applications (one a duplicate, fit scores that differ), a rejected one, and
+    pending invitations; found by email, so a second run adds nothing. Returns how many
+    applications it created."""
+    from partners.models import Invitation, PartnerApplication
+    from partners.services.recruitment import (
+        application_refit,
+        application_reject,
+        application_submit,
+        invitation_create,
+    )
+
+    User = get_user_model()
+    marketing = User.objects.get(username="marketing")
+    created = 0
+    for number, row in enumerate(DEMO_APPLICATIONS):
+        company, website, email, country, kind, size, regions, languages, motion = row
+        if PartnerApplication.objects.filter(contact_email=email).exists():
+            continue
+        application = application_submit(
+            data={
+                "company": company,
+                "website": website,
+                "country": country,
+                "regions": list(Region.objects.filter(code__in=regions)),
+                "partner_type": kind,
+                "size": size,
+                "specialties": "",
+                "languages": list(Language.objects.filter(code__in=languages)),
+                "contact_name": email.split("@")[0].replace(".", " ").title(),
+                "contact_email": email,
+                "contact_phone": "",
+                "sales_motion": motion,
+                "message": "",
+            },
+            ip=f"demo-{number}",  # each its own address: the rate limit is per address
+        )
+        created += 1
+        if company == "Quick Deals Ltd":
+            application_reject(
+                application=application,
+                actor=marketing,
+                reason="We look for partners with a services practice around the product.",
+            )
+    for application in PartnerApplication.objects.filter(status="pending", fit_score=None):
+        application_refit(application=application)  # the results arrived after it
+    with scopes_disabled():
+        for slug, email, role in DEMO_INVITATIONS:
+            partner = Partner.objects.filter(slug=slug).first()
+            if partner is None or Invitation.objects.filter(partner=partner, email=email).exists():
+                continue
+            inviter = User.objects.get(username=f"{slug}-admin")
+            invitation_create(partner=partner, email=email, role=role, actor=inviter)
     return created

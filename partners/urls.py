@@ -3,6 +3,7 @@
 from django.urls import path
 
 from partners import views
+from partners.views import recruitment
 
 app_name = "portal"
 
@@ -36,4 +37,31 @@ urlpatterns = [
     path("feedback/kits/<slug:slug>/", views.RateKitView.as_view(), name="rate_kit"),
     path("surveys/", views.SurveyListView.as_view(), name="survey_list"),
     path("surveys/<uuid:uuid>/", views.SurveyAnswerView.as_view(), name="survey_answer"),
+    # The team: people and invitations (partners.views.recruitment).
+    path("team/", recruitment.TeamView.as_view(), name="team"),
+    path(
+        "team/invitations/<uuid:uuid>/resend/",
+        recruitment.InvitationActionView.as_view(action="resend"),
+        name="team_invitation_resend",
+    ),
+    path(
+        "team/invitations/<uuid:uuid>/revoke/",
+        recruitment.InvitationActionView.as_view(action="revoke"),
+        name="team_invitation_revoke",
+    ),
+    path(
+        "team/members/<uuid:uuid>/role/",
+        recruitment.MemberActionView.as_view(action="role"),
+        name="team_member_role",
+    ),
+    path(
+        "team/members/<uuid:uuid>/deactivate/",
+        recruitment.MemberActionView.as_view(action="deactivate"),
+        name="team_member_deactivate",
+    ),
+    path(
+        "team/members/<uuid:uuid>/reactivate/",
+        recruitment.MemberActionView.as_view(action="reactivate"),
+        name="team_member_reactivate",
+    ),
 ]

@@ -31,6 +31,14 @@ class Command(BaseCommand):
         created["business reviews"] = seed_reviews()
         # Ratings name the kits; the survey's answers come from the partners' people.
         created["ratings and survey answers"] = seed_voice()
+        from analytics.rollup import rollup_metrics
+        from partners.demo import seed_recruitment
+
+        # The worker rolls the results up later; the fit scores read them now.
+        rollup_metrics()
+
+        # After the results: the applications' fit scores compare with the performers.
+        created["partner applications"] = seed_recruitment()
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
