@@ -48,3 +48,29 @@ def purge_idempotency_records() -> int:
     from config.idempotency import purge_idempotency_records as purge
 
     return purge()
+
+
+@shared_task(acks_late=True)
+def send_partner_activated_email(partner_id: int) -> int:
+    """Tell the partner's channel manager that the partner finished onboarding and is
+    active. Safe to run twice (at worst a duplicate email); quiet if the partner is gone,
+    no longer active or has no channel manager with an email address."""
+    from partners.models import Partner
+
+    with scopes_disabled():
+        partner = (
+            Partner.objects.select_related("channel_manager", "tier").filter(pk=partner_id).first()
+        )
+    if partner is None or partner.status != Partner.Status.ACTIVE:
+        return 0
+    manager = partner.channel_manager
+    if manager is None or not manager.email:
+        return 0
+    context = {"partner": partner, "manager": manager, "site_url": settings.SITE_URL}
+    send_mail(
+        subject=render_to_string("partners/email/activated_subject.txt", context).strip(),
+        message=render_to_string("partners/email/activated_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[manager.email],
+    )
+    return 1

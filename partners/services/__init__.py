@@ -20,6 +20,21 @@ from partners.services.core import (
     partner_decide,
     partner_update_cobranding,
 )
+from partners.services.onboarding import (
+    PROFILE_FIELDS,
+    agreement_accept,
+    agreement_create,
+    agreement_current,
+    agreement_publish,
+    agreement_update,
+    onboarding_activate_if_done,
+    onboarding_confirm,
+    onboarding_profile_saved,
+    onboarding_record,
+    partner_has_accepted_current,
+    profile_is_complete,
+    steps_for,
+)
 
 __all__ = [
     "API_KEY_USERNAME_PREFIX",
@@ -37,4 +52,17 @@ __all__ = [
     "partner_create",
     "partner_decide",
     "partner_update_cobranding",
+    "PROFILE_FIELDS",
+    "agreement_accept",
+    "agreement_create",
+    "agreement_current",
+    "agreement_publish",
+    "agreement_update",
+    "onboarding_activate_if_done",
+    "onboarding_confirm",
+    "onboarding_profile_saved",
+    "onboarding_record",
+    "partner_has_accepted_current",
+    "profile_is_complete",
+    "steps_for",
 ]

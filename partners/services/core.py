@@ -91,7 +91,7 @@ def partner_create(
 def partner_decide(
     *,
     partner: Partner,
-    actor: User,
+    actor: User | None,
     reason: str,
     status: str = _UNSET,
     tier: Tier = _UNSET,
@@ -220,6 +220,10 @@ def partner_update_cobranding(
         elif remove_logo and old_logo_name:
             locked.logo = ""
             changed.append("logo")
+        # Saving a finished profile (again) completes the checklist's profile and logo steps.
+        from partners.services.onboarding import onboarding_profile_saved
+
+        transaction.on_commit(lambda: onboarding_profile_saved(partner=locked, actor=actor))
         if not changed:
             return locked
         locked.full_clean(exclude=["tier", "channel_manager", "slug", "name", "partner_type"])
