@@ -74,3 +74,14 @@ def send_partner_activated_email(partner_id: int) -> int:
         recipient_list=[manager.email],
     )
     return 1
+
+
+@shared_task(acks_late=True)
+def assess_tiers() -> int:
+    """Daily: assess each active partner's tier from its results (tier compliance).
+    Safe to run twice: a second run the same day replaces that day's assessments."""
+    from django.utils import timezone
+
+    from partners.services import tier_assess_all
+
+    return tier_assess_all(today=timezone.localdate())

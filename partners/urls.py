@@ -3,6 +3,7 @@
 from django.urls import path
 
 from partners import views
+from partners.views import enablement
 
 app_name = "portal"
 
@@ -30,5 +31,27 @@ urlpatterns = [
         "api-keys/<uuid:public_id>/revoke/",
         views.APIKeyRevokeView.as_view(),
         name="api_key_revoke",
+    ),
+    # Enablement: tracks, quizzes, the team's certifications (partners.views.enablement).
+    path("enablement/", enablement.TrackListView.as_view(), name="enablement"),
+    path(
+        "enablement/certifications/",
+        enablement.TeamCertificationsView.as_view(),
+        name="enablement_certifications",
+    ),
+    path(
+        "enablement/tracks/<slug:slug>/",
+        enablement.TrackDetailView.as_view(),
+        name="enablement_track",
+    ),
+    path(
+        "enablement/tracks/<slug:slug>/quiz/",
+        enablement.QuizView.as_view(),
+        name="enablement_quiz",
+    ),
+    path(
+        "enablement/tracks/<slug:slug>/result/",
+        enablement.QuizResultView.as_view(),
+        name="enablement_result",
     ),
 ]

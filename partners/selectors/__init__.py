@@ -12,6 +12,20 @@ from partners.selectors.core import (
     partners_visible,
     recent_downloads,
 )
+from partners.selectors.enablement import (
+    assessments_differing,
+    attempt_review,
+    certification_current,
+    certifications_of_partner,
+    certified_user_count,
+    lacking_parts,
+    lacking_text,
+    latest_assessments,
+    tier_assessment_latest,
+    track_completion,
+    track_progress,
+    tracks_offered,
+)
 
 __all__ = [
     "active_partner_count",
@@ -22,4 +36,16 @@ __all__ = [
     "partner_people",
     "partners_visible",
     "recent_downloads",
+    "assessments_differing",
+    "attempt_review",
+    "certification_current",
+    "certifications_of_partner",
+    "certified_user_count",
+    "lacking_parts",
+    "lacking_text",
+    "latest_assessments",
+    "tier_assessment_latest",
+    "track_completion",
+    "track_progress",
+    "tracks_offered",
 ]

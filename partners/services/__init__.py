@@ -20,6 +20,15 @@ from partners.services.core import (
     partner_decide,
     partner_update_cobranding,
 )
+from partners.services.enablement import (
+    add_months,
+    quiz_choices_set,
+    quiz_questions_check,
+    quiz_submit,
+    requirement_gaps,
+    tier_assess,
+    tier_assess_all,
+)
 from partners.services.onboarding import (
     PROFILE_FIELDS,
     agreement_accept,
@@ -65,4 +74,11 @@ __all__ = [
     "partner_has_accepted_current",
     "profile_is_complete",
     "steps_for",
+    "add_months",
+    "quiz_choices_set",
+    "quiz_questions_check",
+    "quiz_submit",
+    "requirement_gaps",
+    "tier_assess",
+    "tier_assess_all",
 ]
