@@ -66,9 +66,27 @@ class TrackAssetInline(admin.TabularInline):
     verbose_name_plural = _("assets to study, in order")
 
 
+def _answer_field(slot: int) -> forms.CharField:
+    return forms.CharField(
+        label=_("Answer %(n)d") % {"n": slot},
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 20}),
+    )
+
+
+def _correct_field(slot: int) -> forms.BooleanField:
+    return forms.BooleanField(label=_("Answer %(n)d is correct") % {"n": slot}, required=False)
+
+
 class QuizQuestionForm(forms.ModelForm):
     """A question with up to four answers on one row; at least two answers and at
     least one of them correct (`quiz_questions_check`)."""
+
+    answer_1, correct_1 = _answer_field(1), _correct_field(1)
+    answer_2, correct_2 = _answer_field(2), _correct_field(2)
+    answer_3, correct_3 = _answer_field(3), _correct_field(3)
+    answer_4, correct_4 = _answer_field(4), _correct_field(4)
 
     class Meta:
         model = QuizQuestion
@@ -78,20 +96,9 @@ class QuizQuestionForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         existing = list(self.instance.choices.all()) if self.instance.pk else []
-        for slot in range(1, ANSWER_SLOTS + 1):
-            choice = existing[slot - 1] if slot <= len(existing) else None
-            self.fields[f"answer_{slot}"] = forms.CharField(
-                label=_("Answer %(n)d") % {"n": slot},
-                required=False,
-                max_length=300,
-                initial=choice.text if choice else "",
-                widget=forms.TextInput(attrs={"size": 20}),
-            )
-            self.fields[f"correct_{slot}"] = forms.BooleanField(
-                label=_("Answer %(n)d is correct") % {"n": slot},
-                required=False,
-                initial=choice.correct if choice else False,
-            )
+        for slot, choice in enumerate(existing[:ANSWER_SLOTS], start=1):
+            self.fields[f"answer_{slot}"].initial = choice.text
+            self.fields[f"correct_{slot}"].initial = choice.correct
 
     def answers(self) -> list[tuple[str, bool]]:
         result = []
