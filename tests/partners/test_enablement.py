@@ -100,15 +100,10 @@ def test_a_certification_expires(alice, track):
     with time_machine.travel(datetime(2025, 1, 15, 10, 0, tzinfo=UTC), tick=False):
         quiz_submit(partner=alice.partner, user=alice.sales, track=track, answers=answers(track))
     assert (
-        certified_user_count(
-            partner=alice.partner, at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
-        )
-        == 1
+        certified_user_count(partner=alice.partner, at=datetime(2026, 1, 15, 9, 0, tzinfo=UTC)) == 1
     )
     assert (
-        certified_user_count(
-            partner=alice.partner, at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
-        )
+        certified_user_count(partner=alice.partner, at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC))
         == 0
     )
     with time_machine.travel(datetime(2026, 2, 1, 0, 0, tzinfo=UTC), tick=False):
