@@ -168,6 +168,14 @@ class PartnerResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.message_dict
+        # The library sets regions and languages only after saving: check them now, so
+        # an unknown code is a row error like the others.
+        for name in ("regions", "languages"):
+            if name in row:
+                try:
+                    self.fields[name].widget.clean(row[name])
+                except ValueError as exc:
+                    errors.setdefault(name, []).append(str(exc))
         slug = row.get("slug") or ""
         if self.slug_counts.get(slug, 0) > 1:
             errors.setdefault("slug", []).append(
