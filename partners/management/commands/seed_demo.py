@@ -24,6 +24,13 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
+        # Tier assessments read the rolled-up results: roll them up first (the worker
+        # of `make run` would, a minute later).
+        from analytics.tasks import rollup_metrics
+        from partners.demo import seed_enablement
+
+        rollup_metrics()
+        created["enablement tracks"] = seed_enablement(actor=marketing)
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
