@@ -257,7 +257,8 @@ def lacking_parts(lacking: list[dict[str, Any]]) -> list[str]:
     """Each gap of an assessment in words ("2 more certified users")."""
     parts = []
     for gap in lacking:
-        what, missing = gap.get("what"), gap.get("missing")
+        what, missing = gap.get("what"), gap.get("missing") or 0
+        count = int(missing) if what != "revenue" else 0
         if what == "revenue":
             parts.append(
                 _("%(amount)s revenue")
@@ -265,15 +266,15 @@ def lacking_parts(lacking: list[dict[str, Any]]) -> list[str]:
             )
         elif what == "certified_users":
             parts.append(
-                ngettext("%(n)d more certified user", "%(n)d more certified users", missing)
-                % {"n": missing}
+                ngettext("%(n)d more certified user", "%(n)d more certified users", count)
+                % {"n": count}
             )
         elif what == "won":
             parts.append(
-                ngettext("%(n)d more won deal", "%(n)d more won deals", missing) % {"n": missing}
+                ngettext("%(n)d more won deal", "%(n)d more won deals", count) % {"n": count}
             )
         elif what == "leads":
-            parts.append(ngettext("%(n)d more lead", "%(n)d more leads", missing) % {"n": missing})
+            parts.append(ngettext("%(n)d more lead", "%(n)d more leads", count) % {"n": count})
     return parts
 
 
