@@ -45,6 +45,7 @@ from assets.models import (
 )
 from assets.validation import ASSET_KINDS, KINDS, display_name, validate_upload
 from partners.models import Language, Partner, PartnerAPIKey
+from partners.services import onboarding_record
 
 logger = logging.getLogger(__name__)
 
@@ -485,6 +486,11 @@ def download_record(
         AssetVersion.objects.filter(pk=version.pk).update(download_count=F("download_count") + 1)
         Asset.objects.filter(pk=version.asset_id).update(download_count=F("download_count") + 1)
         clicks.download_record(download=record, kit_slug=kit_slug)
+        transaction.on_commit(
+            lambda: onboarding_record(
+                partner=partner, kind="download_asset", actor=record.user, asset=version.asset
+            )
+        )
     return record
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "axes",
     "storages",
+    "import_export",
     "partners",
     "assets",
     "campaigns",
@@ -249,6 +250,11 @@ CELERY_BEAT_SCHEDULE["partners-run-surveys"] = {
     "task": "partners.tasks.run_partner_surveys",
     "schedule": crontab(hour=8, minute=0),
 }
+# Tier compliance: each active partner's recommended tier over its trailing windows.
+CELERY_BEAT_SCHEDULE["partners-assess-tiers"] = {
+    "task": "partners.tasks.assess_tiers",
+    "schedule": crontab(hour=5, minute=0),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
@@ -300,6 +306,10 @@ REQUEST_MAX_BODY_SIZE = env.int("REQUEST_MAX_BODY_SIZE", default=600 * 1024 * 10
 # every field at its longest fit in this. Paths here get their own limit.
 RESULTS_MAX_BODY_SIZE = env.int("RESULTS_MAX_BODY_SIZE", default=8 * 1024 * 1024)
 REQUEST_BODY_LIMITS = {"/api/v1/results": RESULTS_MAX_BODY_SIZE}
+# The partner CSV import of the admin (django-import-export): one transaction per file,
+# so a file with a bad row imports nothing.
+PARTNER_IMPORT_MAX_BYTES = env.int("PARTNER_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 LOGO_MAX_BYTES = env.int("LOGO_MAX_BYTES", default=2 * 1024 * 1024)
 LOGO_MAX_PIXELS = env.int("LOGO_MAX_PIXELS", default=16_000_000)
 # Content library (assets/): the largest file, image pixel limit, signed URL lifetime,

@@ -648,3 +648,196 @@ def seed_recruitment() -> int:
             inviter = User.objects.get(username=f"{slug}-admin")
             invitation_create(partner=partner, email=email, role=role, actor=inviter)
     return created
+
+
+# --- Enablement and tier compliance -------------------------------------------------------
+
+# (slug, title, description, pass mark, validity months, how many library assets, quiz)
+DEMO_TRACKS = [
+    (
+        "secure-backup-essentials",
+        "Secure backup essentials",
+        "What every seller of our backup platform needs to know: the datasheets, the "
+        "ransomware story and how to position immutable copies.",
+        75,
+        12,
+        3,
+        [
+            (
+                "Which copies survive a ransomware attack?",
+                [("Immutable, offsite copies", True), ("Copies on a shared drive", False)],
+            ),
+            (
+                "How often should a customer test a restore?",
+                [("Never: backups just work", False), ("At least every quarter", True)],
+            ),
+            (
+                "What does the RPO measure?",
+                [("The data a customer can afford to lose", True), ("Disk throughput", False)],
+            ),
+            (
+                "Who should own the recovery plan?",
+                [("A named person with a deputy", True), ("The backup vendor", False)],
+            ),
+        ],
+    ),
+    (
+        "selling-managed-security",
+        "Selling managed security",
+        "Qualifying a managed security deal and pricing it per seat.",
+        80,
+        24,
+        2,
+        [
+            (
+                "What is the first question in qualifying a managed security deal?",
+                [("Who is accountable for security today?", True), ("Which colour?", False)],
+            ),
+            (
+                "How is managed security priced?",
+                [("Per protected seat, per month", True), ("Once, per site", False)],
+            ),
+            (
+                "What closes most managed security deals?",
+                [("A recovery drill with the customer", True), ("A discount", False)],
+            ),
+        ],
+    ),
+]
+# (partner slug, username suffix, track slug, months ago; an expired one is > validity)
+DEMO_CERTIFICATIONS = [
+    ("contoso", "admin", "secure-backup-essentials", 2),
+    ("contoso", "marketer", "secure-backup-essentials", 5),
+    ("contoso", "sales", "selling-managed-security", 1),
+    ("northwind", "marketer", "secure-backup-essentials", 3),
+    ("northwind", "sales", "secure-backup-essentials", 14),  # expired
+    ("fabrikam", "admin", "secure-backup-essentials", 16),  # expired
+    ("wingtip", "admin", "selling-managed-security", 4),
+]
+# tier slug: (window days, min revenue USD, min won deals, min leads, min certified users)
+DEMO_REQUIREMENTS = {
+    "silver": (90, None, None, 20, 1),
+    "gold": (365, "150000", 5, None, 2),
+    "platinum": (365, "600000", 15, None, 3),
+}
+
+
+def seed_enablement(*, actor) -> int:
+    """Two tracks built from the demo library with their quizzes, certified users (some
+    expired, one failed try), tier requirements for the demo tiers, and today's tier
+    assessments (run after the analytics demo is rolled up). Idempotent: tracks by
+    slug, certifications only for a track that has none; returns tracks created."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assets.models import Asset
+    from partners.models import (
+        Certification,
+        EnablementTrack,
+        QuizAttempt,
+        QuizChoice,
+        QuizQuestion,
+        TierRequirement,
+        TrackAsset,
+    )
+    from partners.services import quiz_submit, tier_assess_all
+
+    created = 0
+    library = list(
+        Asset.objects.live()
+        .filter(audience_scope="everyone")
+        .order_by("title")
+        .values_list("pk", flat=True)
+    )
+    offset = 0
+    tracks = {}
+    for slug, title, description, pass_mark, months, asset_count, quiz in DEMO_TRACKS:
+        track, was_created = EnablementTrack.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "title": title,
+                "description": description,
+                "pass_mark": pass_mark,
+                "validity_months": months,
+            },
+        )
+        tracks[slug] = track
+        if was_created:
+            created += 1
+            for position, asset_id in enumerate(library[offset : offset + asset_count], start=1):
+                TrackAsset.objects.create(track=track, asset_id=asset_id, position=position)
+            for position, (text, choices) in enumerate(quiz, start=1):
+                question = QuizQuestion.objects.create(track=track, text=text, position=position)
+                for order, (answer, correct) in enumerate(choices, start=1):
+                    QuizChoice.objects.create(
+                        question=question, text=answer, correct=correct, position=order
+                    )
+        offset += asset_count
+
+    now = timezone.now()
+    User = get_user_model()
+    with scopes_disabled():
+        for partner_slug, suffix, track_slug, months_ago in DEMO_CERTIFICATIONS:
+            track = tracks[track_slug]
+            user = User.objects.filter(username=f"{partner_slug}-{suffix}").first()
+            partner = Partner.objects.filter(slug=partner_slug).first()
+            if user is None or partner is None:
+                continue
+            if Certification.objects.filter(track=track, user=user).exists():
+                continue
+            _study(track, partner, user)
+            right = {
+                str(q.pk): next(c.pk for c in q.choices.all() if c.correct)
+                for q in track.questions.prefetch_related("choices")
+            }
+            attempt = quiz_submit(partner=partner, user=user, track=track, answers=right)
+            earned = now - timedelta(days=30 * months_ago)
+            QuizAttempt.objects.filter(pk=attempt.pk).update(at=earned)
+            certification = Certification.objects.get(attempt=attempt)
+            certification.earned_at = earned
+            certification.expires_at = earned + timedelta(days=30 * (track.validity_months or 0))
+            certification.save(update_fields=["earned_at", "expires_at"])
+        # One failed try, so the staff completion page shows takers who did not pass.
+        northwind_admin = User.objects.filter(username="northwind-admin").first()
+        track = tracks["selling-managed-security"]
+        northwind = Partner.objects.filter(slug="northwind").first()
+        if (
+            northwind_admin
+            and northwind
+            and not QuizAttempt.objects.filter(user=northwind_admin, track=track).exists()
+        ):
+            _study(track, northwind, northwind_admin)
+            wrong = {
+                str(q.pk): next(c.pk for c in q.choices.all() if not c.correct)
+                for q in track.questions.prefetch_related("choices")
+            }
+            quiz_submit(partner=northwind, user=northwind_admin, track=track, answers=wrong)
+
+    for tier_slug, (window, revenue, won, leads, certified) in DEMO_REQUIREMENTS.items():
+        tier = Tier.objects.filter(slug=tier_slug).first()
+        if tier is not None:
+            TierRequirement.objects.get_or_create(
+                tier=tier,
+                defaults={
+                    "window_days": window,
+                    "min_revenue": revenue,
+                    "currency": "USD",
+                    "min_won_deals": won,
+                    "min_leads": leads,
+                    "min_certified_users": certified,
+                },
+            )
+    tier_assess_all(today=timezone.localdate())
+    return created
+
+
+def _study(track, partner, user) -> None:
+    """The user downloads every asset of the track (what opens its quiz)."""
+    from assets.models import AssetVersion
+    from assets.services import download_record
+
+    for item in track.items.all():
+        version = AssetVersion.objects.filter(asset_id=item.asset_id, is_current=True).first()
+        if version is not None:
+            download_record(partner=partner, version=version, user=user)

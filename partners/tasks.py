@@ -152,3 +152,39 @@ def send_invitation_request_email(invitation_id: int) -> int:
         recipients.append(manager.email)
     context = {"invitation": invitation, "partner": partner}
     return _send("invitation_request", context, recipients)
+
+
+def send_partner_activated_email(partner_id: int) -> int:
+    """Tell the partner's channel manager that the partner finished onboarding and is
+    active. Safe to run twice (at worst a duplicate email); quiet if the partner is gone,
+    no longer active or has no channel manager with an email address."""
+    from partners.models import Partner
+
+    with scopes_disabled():
+        partner = (
+            Partner.objects.select_related("channel_manager", "tier").filter(pk=partner_id).first()
+        )
+    if partner is None or partner.status != Partner.Status.ACTIVE:
+        return 0
+    manager = partner.channel_manager
+    if manager is None or not manager.email:
+        return 0
+    context = {"partner": partner, "manager": manager, "site_url": settings.SITE_URL}
+    send_mail(
+        subject=render_to_string("partners/email/activated_subject.txt", context).strip(),
+        message=render_to_string("partners/email/activated_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[manager.email],
+    )
+    return 1
+
+
+@shared_task(acks_late=True)
+def assess_tiers() -> int:
+    """Daily: assess each active partner's tier from its results (tier compliance).
+    Safe to run twice: a second run the same day replaces that day's assessments."""
+    from django.utils import timezone
+
+    from partners.services import tier_assess_all
+
+    return tier_assess_all(today=timezone.localdate())

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from partners import views
-from partners.views import recruitment
+from partners.views import enablement, recruitment
 
 app_name = "portal"
 
@@ -63,5 +63,27 @@ urlpatterns = [
         "team/members/<uuid:uuid>/reactivate/",
         recruitment.MemberActionView.as_view(action="reactivate"),
         name="team_member_reactivate",
+    ),
+    # Enablement: tracks, quizzes, the team's certifications (partners.views.enablement).
+    path("enablement/", enablement.TrackListView.as_view(), name="enablement"),
+    path(
+        "enablement/certifications/",
+        enablement.TeamCertificationsView.as_view(),
+        name="enablement_certifications",
+    ),
+    path(
+        "enablement/tracks/<slug:slug>/",
+        enablement.TrackDetailView.as_view(),
+        name="enablement_track",
+    ),
+    path(
+        "enablement/tracks/<slug:slug>/quiz/",
+        enablement.QuizView.as_view(),
+        name="enablement_quiz",
+    ),
+    path(
+        "enablement/tracks/<slug:slug>/result/",
+        enablement.QuizResultView.as_view(),
+        name="enablement_result",
     ),
 ]

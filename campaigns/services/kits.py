@@ -37,6 +37,7 @@ from campaigns.models import (
 )
 from mdf.money import CENT, MAX_AMOUNT, known_currency
 from partners.models import Partner
+from partners.services import onboarding_record
 
 KS = CampaignKit.Status
 LS = Launch.Status
@@ -412,6 +413,11 @@ def launch_create(
                         actor=actor,
                         old_status="",
                         new_status=LS.PLANNED,
+                    )
+                    transaction.on_commit(
+                        lambda: onboarding_record(
+                            partner=partner, kind="launch_campaign", actor=actor
+                        )
                     )
                     return launch
             except IntegrityError:

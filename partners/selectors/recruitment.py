@@ -91,10 +91,10 @@ def _countries(language: str) -> tuple[tuple[str, str], ...]:
     names = locale.territories
     codes = [
         code
-        for code in Locale("en").territories
+        for code in map(str, Locale("en").territories)
         if len(code) == 2 and code.isalpha() and code.isupper() and code not in NOT_COUNTRIES
     ]
-    return tuple(sorted(((code, names.get(code, code)) for code in codes), key=lambda c: c[1]))
+    return tuple(sorted(((code, str(names.get(code, code))) for code in codes), key=lambda c: c[1]))
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -177,12 +177,15 @@ def application_duplicate(
                     reason=_("The website domain %(domain)s is the website of partner %(name)s.")
                     % {"domain": website_domain(partner.website), "name": partner.name},
                 )
-        partner = Partner.objects.filter(by_mail).order_by("pk").first()
-        if partner is not None:
+        by_mail_partner = Partner.objects.filter(by_mail).order_by("pk").first()
+        if by_mail_partner is not None:
             return DuplicateMatch(
-                partner=partner,
+                partner=by_mail_partner,
                 reason=_("The domain %(domain)s is that of partner %(name)s's contact email.")
-                % {"domain": email_domain(partner.contact_email), "name": partner.name},
+                % {
+                    "domain": email_domain(by_mail_partner.contact_email),
+                    "name": by_mail_partner.name,
+                },
             )
         for domain in domains:
             member = (
@@ -226,14 +229,14 @@ def application_duplicate(
         application_mail = Q()
         for domain in domains:
             application_mail |= Q(contact_email__iendswith=f"@{domain}")
-        application = open_applications.filter(application_mail).first()
-        if application is not None:
+        by_mail_application = open_applications.filter(application_mail).first()
+        if by_mail_application is not None:
             return DuplicateMatch(
-                application=application,
+                application=by_mail_application,
                 reason=_("The open application of %(company)s has an email address at %(domain)s.")
                 % {
-                    "company": application.company,
-                    "domain": email_domain(application.contact_email),
+                    "company": by_mail_application.company,
+                    "domain": email_domain(by_mail_application.contact_email),
                 },
             )
     return DuplicateMatch()
@@ -447,8 +450,11 @@ def application_fit(
         return Fit(score=None, parts=parts)
     weight = sum(int(p["weight"]) for p in measured)  # type: ignore[call-overload]
     earned = sum(
-        Decimal(int(p["weight"])) * int(p["matched"]) / int(p["out_of"])  # type: ignore[call-overload]
-        for p in measured
+        (
+            Decimal(int(p["weight"])) * int(p["matched"]) / int(p["out_of"])  # type: ignore[call-overload]
+            for p in measured
+        ),
+        Decimal(0),
     )
     score = int((earned * 100 / weight).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
     return Fit(score=max(0, min(100, score)), parts=parts)

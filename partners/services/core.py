@@ -5,7 +5,7 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -111,7 +111,7 @@ def partner_create(
 def partner_decide(
     *,
     partner: Partner,
-    actor: User,
+    actor: User | None,
     reason: str,
     status: str = _UNSET,
     tier: Tier = _UNSET,
@@ -240,6 +240,10 @@ def partner_update_cobranding(
         elif remove_logo and old_logo_name:
             locked.logo = ""
             changed.append("logo")
+        # Saving a finished profile (again) completes the checklist's profile and logo steps.
+        from partners.services.onboarding import onboarding_profile_saved
+
+        transaction.on_commit(lambda: onboarding_profile_saved(partner=locked, actor=actor))
         if not changed:
             return locked
         locked.full_clean(exclude=["tier", "channel_manager", "slug", "name", "partner_type"])
@@ -594,8 +598,13 @@ def survey_response_submit(
     return response
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day if it is shorter."""
+# A date, or a datetime (kept as one).
+DayOrMoment = TypeVar("DayOrMoment", bound=date)
+
+
+def add_months(day: DayOrMoment, months: int) -> DayOrMoment:
+    """The same day (and time, for a datetime) `months` later, or the month's last day
+    if it is shorter (31 January + 1 month = 28 or 29 February)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))

@@ -38,6 +38,7 @@ from partners.forms import (
 )
 from partners.models import Membership, Partner, PartnerAPIKey, SurveyRound
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin, ProtectedQuerysetMeta
+from partners.selectors import lacking_text, tier_assessment_latest
 from partners.services import api_key_create, api_key_revoke, partner_update_cobranding
 
 ADMIN_ONLY = frozenset({Membership.Role.ADMIN})
@@ -137,6 +138,8 @@ class DashboardView(PortalAccessMixin, TemplateView):
             if not value
         ]
         context.update(home_tiles(partner))
+        context["tier_assessment"] = assessment = tier_assessment_latest(partner)
+        context["tier_lacking"] = lacking_text(assessment) if assessment else ""
         return context
 
 

@@ -1147,6 +1147,23 @@ ROWS: list[Row] = [
             ),
         )
     ),
+    # --- enablement (partners.views.enablement): shared tracks, the user's own quiz ---
+    Row("portal:enablement", PORTAL_PAGE),
+    Row("portal:enablement_certifications", PORTAL_PAGE),
+    Row("portal:enablement_track", PORTAL_PAGE, url=lambda w: enablement_url(w, "track")),
+    Row("portal:enablement_quiz", PORTAL_PAGE, url=lambda w: enablement_url(w, "quiz")),
+    Row(  # an empty answer sheet: refused at the field (every question must be answered)
+        "portal:enablement_quiz",
+        {**PORTAL_PAGE, **dict.fromkeys((*PARTNER_USERS, "other_partner_admin"), 400)},
+        method="POST",
+        url=lambda w: enablement_url(w, "quiz"),
+        data={},
+    ),
+    Row(  # the user's own latest attempt; none yet: not found
+        "portal:enablement_result",
+        {**PORTAL_PAGE, **dict.fromkeys((*PARTNER_USERS, "other_partner_admin"), 404)},
+        url=lambda w: enablement_url(w, "result"),
+    ),
 ]
 
 
@@ -1816,3 +1833,20 @@ def team_url(route: str, kind: str, world: Any, owner: Any) -> str:
     with scopes_disabled():
         membership = Membership.objects.get(user=owner.sales)
     return reverse(route, kwargs={"uuid": membership.uuid})
+
+
+# --- enablement helpers ---------------------------------------------------------------
+
+
+def enablement_url(world: Any, page: str) -> str:
+    """A page of a shared track with a one-question quiz and nothing to study."""
+    from partners.models import EnablementTrack, QuizChoice, QuizQuestion
+
+    track, created = EnablementTrack.objects.get_or_create(
+        slug="matrix-track", defaults={"title": "Matrix track", "pass_mark": 50}
+    )
+    if created:
+        question = QuizQuestion.objects.create(track=track, text="Matrix?", position=1)
+        QuizChoice.objects.create(question=question, text="Yes", correct=True, position=1)
+        QuizChoice.objects.create(question=question, text="No", correct=False, position=2)
+    return reverse(f"portal:enablement_{page}", kwargs={"slug": track.slug})

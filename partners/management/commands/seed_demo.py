@@ -32,13 +32,14 @@ class Command(BaseCommand):
         # Ratings name the kits; the survey's answers come from the partners' people.
         created["ratings and survey answers"] = seed_voice()
         from analytics.rollup import rollup_metrics
-        from partners.demo import seed_recruitment
+        from partners.demo import seed_enablement, seed_recruitment
 
-        # The worker rolls the results up later; the fit scores read them now.
+        # The worker of `make run` rolls the results up a minute later; the fit scores
+        # and the tier assessments read them now.
         rollup_metrics()
-
         # After the results: the applications' fit scores compare with the performers.
         created["partner applications"] = seed_recruitment()
+        created["enablement tracks"] = seed_enablement(actor=marketing)
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
