@@ -31,4 +31,6 @@ urlpatterns = [
         views.APIKeyRevokeView.as_view(),
         name="api_key_revoke",
     ),
+    path("agreement/", views.AgreementView.as_view(), name="agreement"),
+    path("onboarding/", views.OnboardingView.as_view(), name="onboarding"),
 ]

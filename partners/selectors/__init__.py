@@ -12,6 +12,17 @@ from partners.selectors.core import (
     partners_visible,
     recent_downloads,
 )
+from partners.selectors.onboarding import (
+    OnboardingProgress,
+    StepState,
+    agreement_acceptances,
+    agreement_current,
+    agreement_state,
+    onboarding_overview,
+    onboarding_progress,
+    onboarding_steps,
+    partners_stalled,
+)
 
 __all__ = [
     "active_partner_count",
@@ -22,4 +33,13 @@ __all__ = [
     "partner_people",
     "partners_visible",
     "recent_downloads",
+    "OnboardingProgress",
+    "StepState",
+    "agreement_acceptances",
+    "agreement_current",
+    "agreement_state",
+    "onboarding_overview",
+    "onboarding_progress",
+    "onboarding_steps",
+    "partners_stalled",
 ]

@@ -24,6 +24,7 @@ from partners.views.core import (
     permission_denied,
     server_error,
 )
+from partners.views.onboarding import AgreementView, OnboardingView, onboarding_card, step_url
 
 __all__ = [
     "ADMIN_ONLY",
@@ -45,4 +46,8 @@ __all__ = [
     "partner_logo",
     "permission_denied",
     "server_error",
+    "AgreementView",
+    "OnboardingView",
+    "onboarding_card",
+    "step_url",
 ]

@@ -31,6 +31,7 @@ from partners.forms import (
 from partners.models import Membership, Partner, PartnerAPIKey
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin
 from partners.services import api_key_create, api_key_revoke, partner_update_cobranding
+from partners.views.onboarding import onboarding_card
 
 ADMIN_ONLY = frozenset({Membership.Role.ADMIN})
 
@@ -73,6 +74,7 @@ class LogoutView(ProductNameMixin, auth_views.LogoutView):
 
 
 class PasswordChangeView(PortalAccessMixin, auth_views.PasswordChangeView):
+    agreement_required = False  # a user may always change their own password
     template_name = "portal/password_change.html"
     form_class = PortalPasswordChangeForm
     success_url = reverse_lazy("portal:dashboard")
@@ -129,6 +131,7 @@ class DashboardView(PortalAccessMixin, TemplateView):
             if not value
         ]
         context.update(home_tiles(partner))
+        context.update(onboarding_card(partner))
         return context
 
 
