@@ -1,4 +1,7 @@
 """Staff pages of partners/ in the admin, one module per use case: `core` (partners,
 tiers, users, API keys), then recruitment, onboarding and enablement."""
 
-from partners.admin import core  # noqa: F401 - registers its ModelAdmins
+from partners.admin import (
+    core,  # noqa: F401 - registers its ModelAdmins
+    onboarding,  # noqa: F401 - registers its ModelAdmins
+)

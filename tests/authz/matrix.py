@@ -817,6 +817,19 @@ ROWS: list[Row] = [
             "/api/v1/metrics/?launch={code}&granularity=week",
         )
     ),
+    # --- onboarding (issue 20): the program agreement and the checklist ---------------
+    Row("portal:agreement", PORTAL_PAGE),
+    Row(  # only a partner admin accepts, for its own partner (the one it belongs to)
+        "portal:agreement",
+        {
+            **PORTAL_ADMIN_PAGE,
+            "partner_admin": Redirect("portal:onboarding"),
+            "other_partner_admin": Redirect("portal:onboarding"),
+        },
+        method="POST",
+        url=lambda w: agreement_published(w),  # defined below ROWS
+    ),
+    Row("portal:onboarding", PORTAL_PAGE),
 ]
 
 
@@ -1196,3 +1209,25 @@ def performance_url(world: Any, owner: Any, template: str) -> str:
             created_by=owner.admin,
         )
     return template.format(partner=owner.partner.slug, code=launch.code)
+
+
+# --- onboarding helpers -----------------------------------------------------------------
+
+
+def agreement_published(world: Any) -> str:
+    """The agreement page, with a published agreement to accept."""
+    from django.utils import timezone
+
+    from partners.models import ProgramAgreement
+
+    ProgramAgreement.objects.get_or_create(
+        version=1,
+        defaults={
+            "title": "Matrix agreement",
+            "text": "Terms.",
+            "effective_date": timezone.localdate(),
+            "published_at": timezone.now(),
+            "created_by": world.alice.admin,
+        },
+    )
+    return reverse("portal:agreement")
