@@ -9,6 +9,7 @@ from campaigns.tracking import track
 from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
+from partners.views import recruitment as recruitment_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
@@ -16,6 +17,19 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # A partner's tracking link: public, short, and stable for as long as it is out there.
     path("t/<str:code>", track, name="track"),
+    # Recruitment's public pages: the application form and invitation links (no login).
+    path("apply/", recruitment_views.ApplyView.as_view(), name="apply"),
+    path("apply/thanks/", recruitment_views.apply_done, name="apply_done"),
+    path(
+        "invitations/request/",
+        recruitment_views.InvitationRequestView.as_view(),
+        name="invitation_request",
+    ),
+    path(
+        "invitations/<str:token>/",
+        recruitment_views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
     path("portal/campaigns/", include("campaigns.urls", namespace="campaigns")),
     path("portal/plans/", include("campaigns.plan_urls", namespace="plans")),
     path("portal/performance/", include("analytics.urls", namespace="performance")),

@@ -74,3 +74,92 @@ def send_partner_activated_email(partner_id: int) -> int:
         recipient_list=[manager.email],
     )
     return 1
+
+
+# --- recruitment: applications and invitations ----------------------------------------------
+
+
+def _send(template: str, context: dict, recipients: list[str]) -> int:
+    if not recipients:
+        return 0
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    send_mail(
+        subject=render_to_string(f"partners/email/{template}_subject.txt", context).strip(),
+        message=render_to_string(f"partners/email/{template}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return len(recipients)
+
+
+@shared_task(acks_late=True)
+def send_application_received_email(application_id: int) -> int:
+    """Confirm to the applicant that the application arrived. Quiet if the row is gone."""
+    from partners.models import PartnerApplication
+
+    application = PartnerApplication.objects.filter(pk=application_id).first()
+    if application is None:
+        return 0
+    return _send("application_received", {"application": application}, [application.contact_email])
+
+
+@shared_task(acks_late=True)
+def send_application_rejected_email(application_id: int) -> int:
+    """Tell the applicant the application was declined, with the reason. Only for a
+    rejected application (a retry after anything else sends nothing)."""
+    from partners.models import PartnerApplication
+
+    application = PartnerApplication.objects.filter(
+        pk=application_id, status=PartnerApplication.Status.REJECTED
+    ).first()
+    if application is None:
+        return 0
+    return _send("application_rejected", {"application": application}, [application.contact_email])
+
+
+@shared_task(acks_late=True)
+def send_invitation_email(invitation_id: int, token: str) -> int:
+    """Email the invitation link. Sends nothing once the invitation is no longer pending
+    or the token is no longer its own (resent since)."""
+    from partners.models import Invitation
+    from partners.selectors.recruitment import invitation_state
+    from partners.services.recruitment import invitation_site_url, token_hash
+
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("partner", "invited_by")
+            .filter(pk=invitation_id, token_hash=token_hash(token))
+            .first()
+        )
+    if invitation is None or invitation_state(invitation) != "pending":
+        return 0
+    context = {
+        "invitation": invitation,
+        "partner": invitation.partner,
+        "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.get_username(),
+        "accept_url": invitation_site_url(token),
+    }
+    return _send("invitation", context, [invitation.email])
+
+
+@shared_task(acks_late=True)
+def send_invitation_request_email(invitation_id: int) -> int:
+    """Tell a partner's admins and its channel manager that someone whose invitation no
+    longer works asks for a new one."""
+    from partners.models import Invitation
+
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("partner__channel_manager")
+            .filter(pk=invitation_id)
+            .first()
+        )
+    if invitation is None:
+        return 0
+    partner = invitation.partner
+    recipients = partner_admin_emails(partner=partner)
+    manager = partner.channel_manager
+    if manager is not None and manager.email and manager.email not in recipients:
+        recipients.append(manager.email)
+    context = {"invitation": invitation, "partner": partner}
+    return _send("invitation_request", context, recipients)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from partners import views
+from partners.views import recruitment
 
 app_name = "portal"
 
@@ -30,6 +31,33 @@ urlpatterns = [
         "api-keys/<uuid:public_id>/revoke/",
         views.APIKeyRevokeView.as_view(),
         name="api_key_revoke",
+    ),
+    # The team: people and invitations (partners.views.recruitment).
+    path("team/", recruitment.TeamView.as_view(), name="team"),
+    path(
+        "team/invitations/<uuid:uuid>/resend/",
+        recruitment.InvitationActionView.as_view(action="resend"),
+        name="team_invitation_resend",
+    ),
+    path(
+        "team/invitations/<uuid:uuid>/revoke/",
+        recruitment.InvitationActionView.as_view(action="revoke"),
+        name="team_invitation_revoke",
+    ),
+    path(
+        "team/members/<uuid:uuid>/role/",
+        recruitment.MemberActionView.as_view(action="role"),
+        name="team_member_role",
+    ),
+    path(
+        "team/members/<uuid:uuid>/deactivate/",
+        recruitment.MemberActionView.as_view(action="deactivate"),
+        name="team_member_deactivate",
+    ),
+    path(
+        "team/members/<uuid:uuid>/reactivate/",
+        recruitment.MemberActionView.as_view(action="reactivate"),
+        name="team_member_reactivate",
     ),
     path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("onboarding/", views.OnboardingView.as_view(), name="onboarding"),

@@ -4,4 +4,5 @@ tiers, users, API keys), then recruitment, onboarding and enablement."""
 from partners.admin import (
     core,  # noqa: F401 - registers its ModelAdmins
     onboarding,  # noqa: F401 - registers its ModelAdmins
+    recruitment,  # noqa: F401 - registers applications and invitations
 )

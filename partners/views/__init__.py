@@ -25,6 +25,15 @@ from partners.views.core import (
     server_error,
 )
 from partners.views.onboarding import AgreementView, OnboardingView, onboarding_card, step_url
+from partners.views.recruitment import (
+    ApplyView,
+    InvitationAcceptView,
+    InvitationActionView,
+    InvitationRequestView,
+    MemberActionView,
+    TeamView,
+    apply_done,
+)
 
 __all__ = [
     "ADMIN_ONLY",
@@ -46,6 +55,13 @@ __all__ = [
     "partner_logo",
     "permission_denied",
     "server_error",
+    "ApplyView",
+    "InvitationAcceptView",
+    "InvitationActionView",
+    "InvitationRequestView",
+    "MemberActionView",
+    "TeamView",
+    "apply_done",
     "AgreementView",
     "OnboardingView",
     "onboarding_card",

@@ -817,6 +817,57 @@ ROWS: list[Row] = [
             "/api/v1/metrics/?launch={code}&granularity=week",
         )
     ),
+    # --- the team (/portal/team/): everyone reads, partner admins act ---------------------
+    Row("portal:team", PORTAL_PAGE),
+    Row(
+        "portal:team",
+        {
+            **PORTAL_PAGE,
+            "partner_admin": Redirect("portal:team"),
+            "other_partner_admin": Redirect("portal:team"),
+            "partner_marketer": 403,
+            "partner_sales": 403,
+        },
+        method="POST",
+        data={"email": "matrix-invitee@example.com", "role": "sales"},
+    ),
+    *(
+        row
+        for route, kind in (
+            ("portal:team_invitation_resend", "invitation"),
+            ("portal:team_invitation_revoke", "invitation"),
+            ("portal:team_member_role", "member"),
+            ("portal:team_member_deactivate", "member"),
+            ("portal:team_member_reactivate", "member"),
+        )
+        # Partner admins of the row's partner only; others are refused whichever it names.
+        for refused in (
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=OWN_ONLY,
+                partner_marketer=(403, 403),
+                partner_sales=(403, 403),
+                other_partner_admin=OTHERS_ONLY,
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+        )
+        for row in (
+            Row(route, refused, url=(lambda r, k: lambda w, o: team_url(r, k, w, o))(route, kind)),
+            Row(
+                route,
+                {
+                    **refused,
+                    "partner_admin": (Redirect("portal:team"), 404),
+                    "other_partner_admin": (404, Redirect("portal:team")),
+                },
+                method="POST",
+                url=(lambda r, k: lambda w, o: team_url(r, k, w, o))(route, kind),
+                data={"role": "marketer", "reason": "matrix"},
+            ),
+        )
+    ),
     # --- onboarding (issue 20): the program agreement and the checklist ---------------
     Row("portal:agreement", PORTAL_PAGE),
     Row(  # only a partner admin accepts, for its own partner (the one it belongs to)
@@ -1209,6 +1260,30 @@ def performance_url(world: Any, owner: Any, template: str) -> str:
             created_by=owner.admin,
         )
     return template.format(partner=owner.partner.slug, code=launch.code)
+
+
+# --- the team's helpers (rows in the "team" section of ROWS) ---------------------------------
+
+
+def team_url(route: str, kind: str, world: Any, owner: Any) -> str:
+    """A pending invitation of the owner's partner ("invitation", made per test), or its
+    sales rep's membership ("member": not the last admin, so every action may succeed)."""
+    from django_scopes import scopes_disabled
+
+    from partners.models import Membership
+    from partners.services.recruitment import invitation_create
+
+    if kind == "invitation":
+        invitation, _token = invitation_create(
+            partner=owner.partner,
+            email="matrix-pending@example.com",
+            role="sales",
+            actor=owner.admin,
+        )
+        return reverse(route, kwargs={"uuid": invitation.uuid})
+    with scopes_disabled():
+        membership = Membership.objects.get(user=owner.sales)
+    return reverse(route, kwargs={"uuid": membership.uuid})
 
 
 # --- onboarding helpers -----------------------------------------------------------------
