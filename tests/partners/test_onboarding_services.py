@@ -350,3 +350,27 @@ def test_progress_next_step_due_dates_and_stalled(newcomer, tiers):
     progress = onboarding_progress(partner=partner, today=today, stalled_days=14)
     assert progress.percent == 50 and progress.next_step.step == launch
     assert partners_stalled(today=today, stalled_days=14) == []
+
+
+# --- Demo data ------------------------------------------------------------------------
+
+
+def test_demo_has_every_onboarding_stage_and_runs_twice(staff_users):
+    from partners.demo import seed_demo, seed_onboarding
+
+    seed_demo()
+    maya = staff_users["marketing_admin"]
+    first = seed_onboarding(actor=maya)
+    assert seed_onboarding(actor=maya) == 0  # idempotent
+    assert first >= 7
+    kinds = set(OnboardingStep.objects.values_list("kind", flat=True))
+    assert kinds >= set(Kind.values) - {Kind.COMPLETE_TRACK}  # tracks come from their demo
+    states = {
+        slug: agreement_state(partner=Partner.objects.get(slug=slug))
+        for slug in ("northwind", "tailspin", "proseware")
+    }
+    assert states == {"northwind": "current", "tailspin": "outdated", "proseware": "never"}
+    stalled = {row.partner.slug for row in partners_stalled()}
+    assert "graphic" in stalled and "woodgrove" not in stalled
+    woodgrove = onboarding_progress(partner=Partner.objects.get(slug="woodgrove"))
+    assert 0 < woodgrove.percent < 100

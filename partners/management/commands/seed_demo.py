@@ -24,6 +24,10 @@ class Command(BaseCommand):
         created["campaign kits"] = seed_campaigns(actor=marketing)
         created["MDF pools"] = seed_mdf_demo()
         created["result events"] = seed_analytics()
+        # The agreement and the checklist name a library asset (and a track, if any).
+        from partners.demo import seed_onboarding
+
+        created["onboarding steps"] = seed_onboarding(actor=marketing)
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
