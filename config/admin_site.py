@@ -198,6 +198,20 @@ def programme(user: Any, today: date) -> list[dict[str, Any]]:
     return figures
 
 
+def onboarding(user: Any) -> dict[str, Any] | None:
+    """Partners onboarding and those stalled (no progress, overdue steps), linked to the
+    staff pages of partners/admin/onboarding.py."""
+    if not user.has_perm("partners.view_onboardingcompletion"):
+        return None
+    rows = partner_selectors.onboarding_overview()
+    return {
+        "count": len(rows),
+        "stalled": sum(1 for row in rows if row.stalled),
+        "progress_url": reverse("admin:partners_onboarding_progress"),
+        "stalled_url": reverse("admin:partners_onboarding_stalled"),
+    }
+
+
 def desk_context(request: HttpRequest) -> dict[str, Any]:
     user: Any = request.user
     today = timezone.localdate()
@@ -211,6 +225,7 @@ def desk_context(request: HttpRequest) -> dict[str, Any]:
         "deadlines": due,
         "due_this_week": sum(card.due_this_week for card in queues),
         "programme": programme(user, today),
+        "onboarding": onboarding(user),
         "summary": ngettext(
             "%(count)d item waits for you.", "%(count)d items wait for you.", waiting_total
         )

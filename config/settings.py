@@ -498,3 +498,7 @@ LOGGING = {
 # --- MDF -------------------------------------------------------------------------
 PROOF_MAX_BYTES = env.int("PROOF_MAX_BYTES", default=25 * 1024 * 1024)
 PROOF_MAX_PIXELS = env.int("PROOF_MAX_PIXELS", default=50_000_000)
+
+# --- Onboarding --------------------------------------------------------------------
+# An onboarding partner with no completed step for this many days is listed as stalled.
+ONBOARDING_STALLED_DAYS = env.int("ONBOARDING_STALLED_DAYS", default=14)

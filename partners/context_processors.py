@@ -8,4 +8,6 @@ def portal(request: HttpRequest) -> dict:
         "site_name": settings.SITE_NAME,
         "current_partner": getattr(request, "partner", None),
         "current_membership": getattr(request, "membership", None),
+        # Set by PortalAccessMixin's agreement gate: "outdated" shows the banner.
+        "agreement_state": getattr(request, "agreement_state", None),
     }

@@ -841,3 +841,179 @@ def _study(track, partner, user) -> None:
         version = AssetVersion.objects.filter(asset_id=item.asset_id, is_current=True).first()
         if version is not None:
             download_record(partner=partner, version=version, user=user)
+
+
+# --- Onboarding: program agreements and the checklist ---------------------------------
+
+AGREEMENT_TEXT = "\n".join(
+    [
+        "1. The partner markets the vendor's products under the vendor's brand guidelines.",
+        "2. Co-branded content is used only with the partner's own customers and prospects.",
+        "3. Market development funds are spent on the approved activities, proven with proof.",
+        "4. Customer data shared through the portal is protected as the processing terms require.",
+    ]
+)
+# Partners that accepted version 2 (published three days ago); the other partners with
+# people accepted version 1 only, so their portal shows the banner. Proseware never
+# accepted anything: its admin is sent to the agreement first.
+ACCEPTED_V2 = {
+    "northwind",
+    "contoso",
+    "fabrikam",
+    "humongous",
+    "relecloud",
+    "trey",
+    "blueyonder",
+    "nod",
+    "woodgrove",
+    "graphic",
+}
+NEVER_ACCEPTED = {"proseware"}
+# (title, kind, tier slug or None, due in days, required, what to do)
+ONBOARDING_STEPS = [
+    ("Accept the partner program agreement", "accept_agreement", None, 3, True, ""),
+    ("Complete your company profile", "company_profile", None, 7, True,
+     "Display name, contact email, phone, website and address: co-branded content uses them."),
+    ("Upload your logo", "upload_logo", None, 7, True, "PNG, JPEG or WEBP."),
+    ("Invite a teammate", "invite_teammate", None, 14, True,
+     "Invite your marketer or sales rep from the Team page."),
+    ("Download the partner welcome datasheet", "download_asset", None, 14, True, ""),
+    ("Kick-off call with your channel manager", "custom", None, 10, True,
+     "Your channel manager confirms it after the call."),
+    ("Launch your first campaign", "launch_campaign", None, 30, True,
+     "Pick a campaign kit and launch it under your brand."),
+    ("Complete an enablement track", "complete_track", "silver", 45, False,
+     "Silver partners and above: certify a first seller."),
+]  # fmt: skip
+# (partner slug, days since onboarding started, {step kind: days ago it was done})
+ONBOARDING_STAGES = [
+    ("proseware", 5, {}),  # just approved: the agreement comes first
+    ("graphic", 40, {"accept_agreement": 38, "company_profile": 35}),  # stalled, overdue
+    (
+        "woodgrove",
+        8,
+        {
+            "accept_agreement": 8,
+            "company_profile": 7,
+            "upload_logo": 7,
+            "invite_teammate": 5,
+            "download_asset": 2,
+        },
+    ),  # nearly there: the kick-off call and a first launch to go
+]
+
+
+def seed_onboarding(*, actor) -> int:
+    """Agreement v1 (accepted by the partners with people) and v2 (published three days
+    ago, accepted by some), the checklist's steps of every kind, and the onboarding
+    partners at different stages (one stalled with overdue steps). Idempotent: versions,
+    steps, acceptances and completions are found before they are made; returns how many
+    steps were created."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assets.models import Asset
+    from partners.models import (
+        AgreementAcceptance,
+        EnablementTrack,
+        OnboardingCompletion,
+        OnboardingStep,
+        ProgramAgreement,
+    )
+    from partners.services import agreement_create, agreement_publish
+
+    now = timezone.now()
+    today = timezone.localdate()
+    versions = {}
+    for version, title, days_ago in (
+        (1, "Partner program agreement", 400),
+        (2, "Partner program agreement 2027", 3),
+    ):
+        agreement = ProgramAgreement.objects.filter(version=version).first()
+        if agreement is None:
+            draft = agreement_create(
+                actor=actor, title=title, text=AGREEMENT_TEXT, effective_date=today
+            )
+            agreement = agreement_publish(agreement=draft, actor=actor)
+            # Back-dated, as if published then (the services stamp "now").
+            ProgramAgreement.objects.filter(pk=agreement.pk).update(
+                effective_date=today - timedelta(days=days_ago),
+                published_at=now - timedelta(days=days_ago),
+            )
+        versions[version] = agreement
+
+    with scopes_disabled():
+        admins = {
+            m.partner.slug: m.user
+            for m in Membership.objects.filter(
+                role=Membership.Role.ADMIN, user__api_key__isnull=True
+            ).select_related("partner", "user")
+        }
+        for slug, user in admins.items():
+            if slug in NEVER_ACCEPTED:
+                continue
+            partner = Partner.objects.get(slug=slug)
+            accepted = [versions[1]] + ([versions[2]] if slug in ACCEPTED_V2 else [])
+            for agreement in accepted:
+                # Straight to the table: the demo back-dates what partners did long ago.
+                acceptance, made = AgreementAcceptance.objects.get_or_create(
+                    agreement=agreement,
+                    partner=partner,
+                    defaults={"user": user, "ip_address": "198.51.100.20"},
+                )
+                if made:
+                    days = 300 if agreement.version == 1 else 2
+                    AgreementAcceptance.objects.filter(pk=acceptance.pk).update(
+                        accepted_at=now - timedelta(days=days)
+                    )
+
+        asset = Asset.objects.filter(status=Asset.Status.PUBLISHED).order_by("id").first()
+        track = EnablementTrack.objects.filter(active=True).order_by("id").first()
+        created = 0
+        steps = {}
+        for position, (title, kind, tier, due, required, description) in enumerate(
+            ONBOARDING_STEPS
+        ):
+            extra = {}
+            if kind == "download_asset":
+                if asset is None:
+                    continue
+                extra["asset"] = asset
+            if kind == "complete_track":
+                if track is None:
+                    continue  # the enablement demo makes the tracks; a second run adds it
+                extra["track"] = track
+            step, made = OnboardingStep.objects.get_or_create(
+                title=title,
+                defaults={
+                    "kind": kind,
+                    "tier": Tier.objects.filter(slug=tier).first() if tier else None,
+                    "position": position * 10,
+                    "due_days": due,
+                    "required": required,
+                    "description": description,
+                    **extra,
+                },
+            )
+            created += made
+            steps[kind] = step
+
+        for slug, started_days, done in ONBOARDING_STAGES:
+            partner = Partner.objects.filter(slug=slug, status=Partner.Status.ONBOARDING).first()
+            if partner is None:
+                continue
+            Partner.objects.filter(pk=partner.pk).update(
+                created_at=now - timedelta(days=started_days)
+            )
+            for kind, days_ago in done.items():
+                if kind not in steps:
+                    continue
+                completion, made = OnboardingCompletion.objects.get_or_create(
+                    partner=partner, step=steps[kind], defaults={"completed_by": admins.get(slug)}
+                )
+                if made:
+                    OnboardingCompletion.objects.filter(pk=completion.pk).update(
+                        completed_at=now - timedelta(days=days_ago)
+                    )
+    return created

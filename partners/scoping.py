@@ -16,13 +16,15 @@ from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django_scopes import scope, scopes_disabled
 from rest_framework import exceptions
 from rest_framework.request import Request
 
 from partners.models import Membership, Partner, PartnerAPIKey
-from partners.selectors import membership_for_user
+from partners.selectors import agreement_state, membership_for_user
 from partners.services import INACTIVE_STATUSES
 
 
@@ -74,9 +76,34 @@ class PortalAccessMixin(AccessMixin):
             return render(
                 request, "portal/partner_inactive.html", {"partner": membership.partner}, status=403
             )
+        gate = self.agreement_gate(request, membership)
+        if gate is not None:
+            return gate
         if self.allowed_roles is not None and membership.role not in self.allowed_roles:
             return render(request, "403.html", status=403)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    # The agreement page itself, and pages a user needs whatever the agreement (their
+    # password), set this to False.
+    agreement_required: ClassVar[bool] = True
+
+    def agreement_gate(self, request: HttpRequest, membership: Membership) -> HttpResponse | None:
+        """The program agreement, in this one place: while the partner has never accepted
+        any version, its admins are sent to accept it and its other users see a page
+        saying their admin must accept first; after a new version is published, every
+        page shows a banner (`request.agreement_state`) until an admin accepts it."""
+        state = agreement_state(partner=membership.partner)
+        request.agreement_state = state  # type: ignore[attr-defined]
+        if state != "never" or not self.agreement_required:
+            return None
+        if membership.role == Membership.Role.ADMIN:
+            return redirect(f"{reverse('portal:agreement')}?{urlencode({'next': request.path})}")
+        return render(
+            request,
+            "portal/agreement_pending.html",
+            {"partner": membership.partner},
+            status=403,
+        )
 
 
 class PartnerScopedObjectMixin(ProtectedQuerysetMeta):

@@ -154,6 +154,7 @@ def send_invitation_request_email(invitation_id: int) -> int:
     return _send("invitation_request", context, recipients)
 
 
+@shared_task(acks_late=True)
 def send_partner_activated_email(partner_id: int) -> int:
     """Tell the partner's channel manager that the partner finished onboarding and is
     active. Safe to run twice (at worst a duplicate email); quiet if the partner is gone,

@@ -86,4 +86,6 @@ urlpatterns = [
         enablement.QuizResultView.as_view(),
         name="enablement_result",
     ),
+    path("agreement/", views.AgreementView.as_view(), name="agreement"),
+    path("onboarding/", views.OnboardingView.as_view(), name="onboarding"),
 ]

@@ -4,5 +4,6 @@ tiers, users, API keys), then recruitment, onboarding and enablement."""
 from partners.admin import (
     core,  # noqa: F401 - registers its ModelAdmins
     enablement,  # noqa: F401 - tracks, certifications, tier compliance
+    onboarding,  # noqa: F401 - registers its ModelAdmins
     recruitment,  # noqa: F401 - registers applications and invitations
 )

@@ -40,7 +40,9 @@ from partners.services.enablement import (
     tier_assess_all,
 )
 from partners.services.onboarding import (
+    CONFIRM_PERMISSION,
     PROFILE_FIELDS,
+    Kind,
     agreement_accept,
     agreement_create,
     agreement_current,

@@ -29,6 +29,7 @@ from partners.models import (
     Partner,
     ProgramAgreement,
 )
+from partners.selectors.onboarding import agreement_current
 from partners.services.core import partner_decide
 
 Kind = OnboardingStep.Kind
@@ -41,17 +42,6 @@ CONFIRM_PERMISSION = "partners.add_onboardingcompletion"
 
 
 # --- Program agreements -------------------------------------------------------------
-
-
-def agreement_current(*, today: date | None = None) -> ProgramAgreement | None:
-    """The agreement partners must have accepted: the latest published version whose
-    effective date has come (None while nothing is published)."""
-    today = today or timezone.localdate()
-    return (
-        ProgramAgreement.objects.filter(published_at__isnull=False, effective_date__lte=today)
-        .order_by("-version")
-        .first()
-    )
 
 
 def partner_has_accepted_current(partner: Partner) -> bool:

@@ -40,6 +40,7 @@ from partners.models import Membership, Partner, PartnerAPIKey, SurveyRound
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin, ProtectedQuerysetMeta
 from partners.selectors import lacking_text, tier_assessment_latest
 from partners.services import api_key_create, api_key_revoke, partner_update_cobranding
+from partners.views.onboarding import onboarding_card
 
 ADMIN_ONLY = frozenset({Membership.Role.ADMIN})
 
@@ -82,6 +83,7 @@ class LogoutView(ProductNameMixin, auth_views.LogoutView):
 
 
 class PasswordChangeView(PortalAccessMixin, auth_views.PasswordChangeView):
+    agreement_required = False  # a user may always change their own password
     template_name = "portal/password_change.html"
     form_class = PortalPasswordChangeForm
     success_url = reverse_lazy("portal:dashboard")
@@ -140,6 +142,7 @@ class DashboardView(PortalAccessMixin, TemplateView):
         context.update(home_tiles(partner))
         context["tier_assessment"] = assessment = tier_assessment_latest(partner)
         context["tier_lacking"] = lacking_text(assessment) if assessment else ""
+        context.update(onboarding_card(partner))
         return context
 
 

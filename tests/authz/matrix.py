@@ -1164,6 +1164,19 @@ ROWS: list[Row] = [
         {**PORTAL_PAGE, **dict.fromkeys((*PARTNER_USERS, "other_partner_admin"), 404)},
         url=lambda w: enablement_url(w, "result"),
     ),
+    # --- onboarding (issue 20): the program agreement and the checklist ---------------
+    Row("portal:agreement", PORTAL_PAGE),
+    Row(  # only a partner admin accepts, for its own partner (the one it belongs to)
+        "portal:agreement",
+        {
+            **PORTAL_ADMIN_PAGE,
+            "partner_admin": Redirect("portal:onboarding"),
+            "other_partner_admin": Redirect("portal:onboarding"),
+        },
+        method="POST",
+        url=lambda w: agreement_published(w),  # defined below ROWS
+    ),
+    Row("portal:onboarding", PORTAL_PAGE),
 ]
 
 
@@ -1850,3 +1863,25 @@ def enablement_url(world: Any, page: str) -> str:
         QuizChoice.objects.create(question=question, text="Yes", correct=True, position=1)
         QuizChoice.objects.create(question=question, text="No", correct=False, position=2)
     return reverse(f"portal:enablement_{page}", kwargs={"slug": track.slug})
+
+
+# --- onboarding helpers -----------------------------------------------------------------
+
+
+def agreement_published(world: Any) -> str:
+    """The agreement page, with a published agreement to accept."""
+    from django.utils import timezone
+
+    from partners.models import ProgramAgreement
+
+    ProgramAgreement.objects.get_or_create(
+        version=1,
+        defaults={
+            "title": "Matrix agreement",
+            "text": "Terms.",
+            "effective_date": timezone.localdate(),
+            "published_at": timezone.now(),
+            "created_by": world.alice.admin,
+        },
+    )
+    return reverse("portal:agreement")

@@ -40,6 +40,10 @@ class Command(BaseCommand):
         # After the results: the applications' fit scores compare with the performers.
         created["partner applications"] = seed_recruitment()
         created["enablement tracks"] = seed_enablement(actor=marketing)
+        # The agreement and the checklist name a library asset (and a track, if any).
+        from partners.demo import seed_onboarding
+
+        created["onboarding steps"] = seed_onboarding(actor=marketing)
         self.stdout.write(
             "Demo data: " + ", ".join(f"{count} {kind} created" for kind, count in created.items())
         )
