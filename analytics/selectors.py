@@ -462,6 +462,8 @@ def _ranked_by_metrics(
         .values("partner_id")
         .annotate(rank=value, lname=Lower("partner__name"))
         .values_list("partner_id", "rank", "lname")
+        # No ordering of its own (the model's): SQLite refuses one inside a UNION.
+        .order_by()
     )
     in_period = DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
     without = (

@@ -55,7 +55,8 @@ def python_rows():
 with scopes_disabled():
     tier = Tier.objects.create(name="T", slug="t", rank=1)
     user = User.objects.create(username="u")
-    partners = [Partner.objects.create(name=s, slug=s, tier=tier, partner_type="reseller")
+    partners = [Partner.objects.create(name=s, slug=s, tier=tier, partner_type="reseller",
+                                       status="active")
                 for s in ("alice", "bob")]
     kit = CampaignKit.objects.create(name="K", slug="k", objective="pipeline", channels=["email"],
                                      start_date=day0, end_date=day0, landing_url="https://e.com")
@@ -90,6 +91,17 @@ with scopes_disabled():
         assert rows() == incremental
         rollup.rebuild_metrics(partner=partners[0], since=day0 - datetime.timedelta(days=2))
         assert rows() == incremental
+    # The staff leaderboard ranks by a KPI of these rows with a UNION (SQLite's rules
+    # for compound statements differ from PostgreSQL's).
+    from analytics.selectors import leaderboard
+
+    leads = {p.pk: ResultEvent.objects.filter(partner=p, kind="lead").count() for p in partners}
+    board = leaderboard(
+        start=day0 - datetime.timedelta(days=5), end=day0, sort="-leads", per_page=None
+    )
+    names = {p.pk: p.name for p in partners}
+    expected = sorted(leads, key=lambda pk: (-leads[pk], names[pk]))
+    assert [row.partner_id for row in board.rows] == expected, (board.rows, leads)
     print("rollup on sqlite: ok", n, "events")
 """
 
