@@ -524,6 +524,7 @@ def seed_voice(*, today: Any = None) -> int:
                     created += 1
             survey.next_send_on = add_months(starts[-1], survey.interval_months)
             survey.save(update_fields=["next_send_on"])
+    return created
 
 
 # --- recruitment: applications waiting for review, and invitations (after the results, so
