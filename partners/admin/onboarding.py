@@ -17,6 +17,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -378,40 +381,57 @@ class OnboardingCompletionAdmin(admin.ModelAdmin):
 # --- On the partner's page -------------------------------------------------------------
 
 
-class AgreementAcceptanceInline(admin.TabularInline):
-    model = AgreementAcceptance
-    verbose_name_plural = _("program agreement acceptances")
-    fields = ["agreement", "user", "accepted_at", "ip_address"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+@admin.display(description=_("agreement and checklist"))
+def partner_onboarding(partner: Partner) -> str:
+    """Which agreement versions the partner accepted (who, when, from where) and how far
+    its checklist is, with links to the records. Read-only, so the partner form posts no
+    extra formsets."""
+    if partner.pk is None:
+        return "—"
+    with scopes_disabled():
+        acceptances = list(
+            AgreementAcceptance.objects.filter(partner=partner).select_related("agreement", "user")
+        )
+        progress = selectors.onboarding_progress(partner=partner)
+    rows = format_html_join(
+        "",
+        "<li>{}</li>",
+        (
+            (
+                _("v%(version)s accepted by %(user)s on %(when)s from %(ip)s")
+                % {
+                    "version": a.agreement.version,
+                    "user": a.user.get_full_name() or a.user.get_username(),
+                    "when": date_format(timezone.localtime(a.accepted_at), "DATETIME_FORMAT"),
+                    "ip": a.ip_address or "—",
+                },
+            )
+            for a in acceptances
+        ),
+    )
+    state = selectors.agreement_state(partner=partner)
+    state_text = {
+        "none": _("No agreement is published."),
+        "never": _("Has not accepted any version: its portal is closed until an admin does."),
+        "outdated": _("Has not accepted the current version yet (its portal shows a banner)."),
+        "current": _("Accepted the current version."),
+    }[state]
+    completions = reverse("admin:partners_onboardingcompletion_changelist")
+    return format_html(
+        '<p>{}</p><ul>{}</ul><p>{} <a href="{}?partner__id__exact={}">{}</a></p>',
+        state_text,
+        rows,
+        _("Checklist: %(percent)s%% of the required steps done.") % {"percent": progress.percent},
+        completions,
+        partner.pk,
+        _("Completed steps"),
+    )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OnboardingCompletionInline(admin.TabularInline):
-    model = OnboardingCompletion
-    verbose_name_plural = _("completed onboarding steps")
-    fields = ["step", "completed_at", "completed_by", "confirmed_by_staff"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-# PartnerAdmin lives in admin/core.py; onboarding's panels join it from here, so every
-# staff page of onboarding is in this module.
-PartnerAdmin.inlines = [
-    *PartnerAdmin.inlines,
-    AgreementAcceptanceInline,
-    OnboardingCompletionInline,
+# PartnerAdmin lives in admin/core.py; onboarding's read-only panel joins its page from
+# here, so every staff page of onboarding is in this module.
+PartnerAdmin.readonly_fields = [*PartnerAdmin.readonly_fields, partner_onboarding]
+PartnerAdmin.fieldsets = [
+    *PartnerAdmin.fieldsets,
+    (_("Onboarding"), {"fields": [partner_onboarding]}),
 ]

@@ -256,5 +256,6 @@ def test_partner_page_lists_acceptances(client, alice, maya):
     agreement_accept(partner=alice.partner, user=alice.admin, ip="192.0.2.4")
     client.force_login(maya)
     page = client.get(reverse("admin:partners_partner_change", args=[alice.partner.pk]))
-    assert "program agreement acceptances" in page.content.decode().lower()
-    assert "192.0.2.4" in page.content.decode()
+    assert "v1 accepted by Alice on" in page.content.decode()
+    assert "from 192.0.2.4" in page.content.decode()
+    assert "Accepted the current version." in page.content.decode()
