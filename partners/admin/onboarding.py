@@ -418,7 +418,7 @@ def partner_onboarding(partner: Partner) -> str:
     }[state]
     completions = reverse("admin:partners_onboardingcompletion_changelist")
     return format_html(
-        '<p>{}</p><ul>{}</ul><p>{} <a href="{}?partner__id__exact={}">{}</a></p>',
+        '<p>{}</p><ul>{}</ul><p>{}</p><p><a href="{}?partner__id__exact={}">{}</a></p>',
         state_text,
         rows,
         _("Checklist: %(percent)s%% of the required steps done.") % {"percent": progress.percent},
