@@ -200,12 +200,3 @@ def launch_results(*, partner: Partner, launch_ids: Iterable[int]) -> dict[int, 
             else {"clicks": 0, "leads": 0, "pipeline": [], "revenue": []}
         )
     return results
-    for launch_id, figures in (totals(partner=partner, launch_ids=ids) or {}).items():
-        if launch_id in results and figures:
-            results[launch_id] = {
-                "clicks": int(figures.get("clicks") or 0),
-                "leads": int(figures.get("leads") or 0),
-                "pipeline": _amounts(figures.get("pipeline")),
-                "revenue": _amounts(figures.get("revenue")),
-            }
-    return results
