@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "campaigns",
     "mdf",
     "analytics",
+    "deals",
 ]
 
 MIDDLEWARE = [

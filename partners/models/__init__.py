@@ -16,6 +16,7 @@ from partners.models.core import (
     PartnerAPIKey,
     PartnerAuditEntry,
     Region,
+    Specialisation,
     Tier,
     partner_logo_path,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "RATING_MAX",
     "RATING_MIN",
     "Region",
+    "Specialisation",
     "Survey",
     "SurveyAnswer",
     "SurveyQuestion",

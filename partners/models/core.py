@@ -64,6 +64,22 @@ class Language(models.Model):
         return self.name
 
 
+class Specialisation(models.Model):
+    """Something a partner is certified or known for (e.g. cloud security); leads
+    that need it are routed to partners that hold it."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("specialisation")
+        verbose_name_plural = _("specialisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def partner_logo_path(instance: "Partner", filename: str) -> str:
     # The validator has already replaced the name with a random one; keep it unguessable.
     return f"partners/{instance.uuid}/logo/{filename}"
@@ -99,6 +115,9 @@ class Partner(models.Model):
     )
     languages = models.ManyToManyField(
         Language, verbose_name=_("languages"), blank=True, related_name="partners"
+    )
+    specialisations = models.ManyToManyField(
+        Specialisation, verbose_name=_("specialisations"), blank=True, related_name="partners"
     )
     website = models.URLField(_("website"), blank=True)
     channel_manager = models.ForeignKey(
