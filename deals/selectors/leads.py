@@ -1,0 +1,3 @@
+"""selectors/leads (docs/deals.md)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""selectors/registration (docs/deals.md)."""
+
+__all__: list[str] = []

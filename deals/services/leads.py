@@ -1,0 +1,3 @@
+"""services/leads (docs/deals.md)."""
+
+__all__: list[str] = []

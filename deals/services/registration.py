@@ -1,0 +1,3 @@
+"""services/registration (docs/deals.md)."""
+
+__all__: list[str] = []
