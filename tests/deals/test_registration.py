@@ -711,11 +711,18 @@ def test_the_staff_queue_holds_undecided_deals_and_pending_extensions(
     extension = services.extension_request(
         deal=deals[S.APPROVED], user=alice.sales, reason="More time."
     )
+    register_deal(alice, domain=bobs.domain)  # flagged against bob's
     queue = selectors.deals_awaiting()
-    assert {d.pk for d in queue.deals} == {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk, bobs.pk}
+    assert {d.pk for d in queue.deals if d.partner_id == bob.partner.pk} == {bobs.pk}
+    assert {d.pk: d.has_conflict for d in queue.deals if d.domain == bobs.domain} == {
+        bobs.pk: True,
+        queue.deals.get(partner=alice.partner, domain=bobs.domain).pk: True,
+    }
+    assert not queue.deals.get(pk=deals[S.SUBMITTED].pk).has_conflict
     assert [e.pk for e in queue.extensions] == [extension.pk]
     mine = selectors.deals_awaiting(staff=carl)
-    assert {d.pk for d in mine.deals} == {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk}
+    assert {d.partner_id for d in mine.deals} == {alice.partner.pk}
+    assert {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk} < {d.pk for d in mine.deals}
 
 
 # --- two registrations of one domain at once ----------------------------------------------
