@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE["partners-assess-tiers"] = {
     "task": "partners.tasks.assess_tiers",
     "schedule": crontab(hour=5, minute=0),
 }
+# Lead SLA: offers not answered in time expire and their leads are routed on.
+CELERY_BEAT_SCHEDULE["deals-leads-sla"] = {
+    "task": "deals.tasks.reroute_overdue_leads",
+    "schedule": crontab(minute="*/5"),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
