@@ -59,7 +59,8 @@ from deals.models import (
     RoutingRule,
     TierLeadWeight,
 )
-from deals.services.registration import DealInput, deal_register, normalise_domain
+from deals.services.deal_input import DealInput, normalise_domain
+from deals.services.registration import deal_register
 from mdf import clock
 from mdf.money import CENT, MAX_AMOUNT, known_currency
 from partners.models import Membership, Partner, Region, Specialisation
