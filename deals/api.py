@@ -15,8 +15,9 @@ status says "submitted" (under review) whatever staff are looking at.
 Who may do what:
 - deals: partner admins and sales reps (users or keys of those roles) register,
   move the stage, close and ask for an extension, for their partner; marketers read.
-  Staff keys do the same for any partner (naming it on a registration); staff users
-  read with `deals.view_deal` and decide in the admin, not here.
+  Staff keys and staff users with `deals.view_deal` read every partner's; deals are
+  the partner's to work (deals.services.registration) and staff decide them in the
+  admin, so staff writes here answer 403.
 - leads: partner admins and sales reps accept or decline their partner's offers;
   marketers read. Staff keys (and staff users with `deals.add_lead`) hand leads out;
   staff users read every offer with `deals.view_leadoffer`. Only the partner offered
@@ -69,11 +70,9 @@ from deals.serializers import (
     StaffDealSerializer,
     StaffLeadOfferSerializer,
 )
-from partners.models import Membership, Partner, PartnerAPIKey
+from deals.services.protected_accounts import protected_account_add, protected_account_remove
+from partners.models import Partner, PartnerAPIKey
 from partners.scoping import PartnerScopedAPIMixin
-
-# The partner roles that work deals and leads: sales reps and their admins.
-SELLER_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.SALES})
 
 
 class WrongState(exceptions.APIException):
@@ -142,17 +141,20 @@ class DealPermission(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         safe = request.method in permissions.SAFE_METHODS
         if getattr(view, "is_staff_client", False):
+            if not safe:
+                self.message = _(
+                    "Deals are registered and worked by the partner; staff decide them "
+                    "in the admin."
+                )
+                return False
             if _is_key(request):
                 return True
-            if not safe:
-                self.message = _("Staff decide registrations in the admin.")
-                return False
             self.message = _("Your staff role does not allow this (needs deals.view_deal).")
             return request.user.has_perm("deals.view_deal")
         if safe:
             return True
         self.message = _("Only partner admins and sales reps register and work deals.")
-        return getattr(view, "request_role", None) in SELLER_ROLES
+        return getattr(view, "request_role", None) in services.DEAL_WRITER_ROLES
 
 
 class DealFilter(django_filters.FilterSet):
@@ -169,14 +171,7 @@ DEAL_STATE = "409 when the registration's state does not allow it."
 
 
 @extend_validation_errors(["invalid"], field_name=HEADER, methods=["post"])
-@extend_validation_errors(
-    ["required", "invalid", "does_not_exist"], field_name="partner", actions=["create"]
-)
-@extend_validation_errors(
-    ["invalid"],
-    field_name="domain",
-    actions=["create"],
-)
+@extend_validation_errors(["invalid"], field_name="domain", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="country", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="currency", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="products", actions=["create"])
@@ -251,9 +246,9 @@ class DealViewSet(
 
     @_post_schema(
         "Register a deal",
-        "Registers an opportunity with one end customer; it goes to the partner's channel "
-        "manager for a decision (status `submitted`). A partner caller registers for its "
-        "own partner; a staff key must name `partner` (slug or UUID). Bad input is a 400 "
+        "Registers an opportunity with one end customer for the caller's partner (its "
+        "admins and sales reps); it goes to the partner's channel manager for a decision "
+        "(status `submitted`, whatever the decision involves). Bad input is a 400 "
         "naming the field: an unknown currency or country, a negative amount, a close "
         "date in the past, a product or launch that is not offered or not the partner's, "
         "a second open registration of the same customer domain by the same partner.",
@@ -266,11 +261,13 @@ class DealViewSet(
     def create(self, request: Request) -> Response:
         serializer = DealCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        partner: Partner = data.pop("partner")
+        partner = self.partner
+        assert partner is not None  # DealPermission: staff do not register
         try:
             deal = services.deal_register(
-                partner=partner, user=request.user, data=services.DealInput(**data)
+                partner=partner,
+                user=request.user,
+                data=services.DealInput(**serializer.validated_data),
             )
         except DjangoValidationError as exc:
             raise service_error(exc) from exc
@@ -379,7 +376,7 @@ class LeadPermission(permissions.BasePermission):
             self.message = _("Leads come from the vendor.")
             return False
         self.message = _("Only partner admins and sales reps answer leads.")
-        return getattr(view, "request_role", None) in SELLER_ROLES
+        return getattr(view, "request_role", None) in services.LEAD_ROLES
 
 
 class LeadOfferFilter(django_filters.FilterSet):
@@ -411,14 +408,15 @@ LIVE_OFFERS = (LeadOffer.Status.PENDING, LeadOffer.Status.ACCEPTED)
             "A partner caller sees the leads offered to it and waiting for its answer "
             "(`pending`, answer before `due_at`) and those it accepted. Staff see every "
             "partner's offers, whatever their status, with the lead's UUID and status. "
-            "Filter by `status`, `partner` (slug or UUID) and `lead` (UUID)."
+            "Filter by `status` (a partner sees its declined and lapsed offers this way), "
+            "`partner` (slug or UUID) and `lead` (UUID)."
         ),
     ),
     retrieve=extend_schema(
         summary="Read one lead offer",
         description=(
-            "By the offer's UUID. A partner reads its pending and accepted offers; "
-            "another partner's answers 404 like a missing one."
+            "By the offer's UUID, whatever its status (an offer that lapsed still "
+            "opens); another partner's answers 404 like a missing one."
         ),
     ),
 )
@@ -446,7 +444,11 @@ class LeadViewSet(
         queryset = queryset.select_related(
             "partner", "lead__region", "lead__specialisation", "deal", "rule"
         )
-        if self.partner is not None and self.action in ("list", "retrieve"):
+        if (
+            self.partner is not None
+            and self.action == "list"
+            and not self.request.query_params.get("status")
+        ):
             queryset = queryset.filter(status__in=LIVE_OFFERS)
         return queryset
 
@@ -622,9 +624,7 @@ class ProtectedAccountViewSet(
         )
         serializer.is_valid(raise_exception=True)
         try:
-            account = services.protected_account_add(
-                actor=request.user, **serializer.validated_data
-            )
+            account = protected_account_add(actor=request.user, **serializer.validated_data)
         except DjangoValidationError as exc:
             raise service_error(exc) from exc
         fresh = self.get_queryset().get(pk=account.pk)
@@ -632,6 +632,6 @@ class ProtectedAccountViewSet(
 
     def perform_destroy(self, instance: ProtectedAccount) -> None:
         try:
-            services.protected_account_remove(account=instance, actor=self.request.user)
+            protected_account_remove(account=instance, actor=self.request.user)
         except DjangoValidationError as exc:
             raise service_error(exc) from exc

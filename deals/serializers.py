@@ -34,28 +34,9 @@ from deals.models import (
     ProtectedAccount,
 )
 from mdf.serializers import MoneyField
-from partners.models import Partner, Region, Specialisation
+from partners.models import Region, Specialisation
 
 ZERO = Decimal("0")
-
-
-def staff_must_name_partner(serializer: serializers.Serializer, attrs: dict) -> Partner:
-    """The partner a write is for: a partner caller's own, or the one a staff caller
-    names (a 400 on `partner` when it names none)."""
-    own: Partner | None = getattr(serializer.context.get("view"), "partner", None)
-    partner = attrs.get("partner") or own
-    if partner is None:
-        raise serializers.ValidationError(
-            {
-                "partner": [
-                    serializers.ErrorDetail(
-                        _("Staff act for a partner: name it (its slug or UUID)."),
-                        code="required",
-                    )
-                ]
-            }
-        )
-    return partner
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -197,13 +178,10 @@ class StaffDealSerializer(DealSerializer):
 
 
 class DealCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    """Register an opportunity. Partner callers register for their own partner; staff
-    name it. The registration's rules (domain, country, currency, dates, duplicates,
-    the launch being the partner's) are the service's: its errors name the field."""
+    """Register an opportunity for the caller's partner. The registration's rules
+    (domain, country, currency, dates, duplicates, the launch being the partner's) are
+    the service's: its errors name the field."""
 
-    partner = PartnerRefField(
-        required=False, help_text="Slug or UUID: required for staff, optional (own) for partners."
-    )
     company = serializers.CharField(max_length=200, help_text="The end customer's company.")
     domain = serializers.CharField(
         max_length=253, help_text="The customer's web domain (example.com)."
@@ -235,7 +213,6 @@ class DealCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
     def validate(self, attrs: dict) -> dict:
-        attrs["partner"] = staff_must_name_partner(self, attrs)
         attrs["launch"] = attrs.get("launch") or ""
         return attrs
 

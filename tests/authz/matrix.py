@@ -1180,10 +1180,10 @@ ROWS: list[Row] = [
     # --- deals API (/api/v1/deals/, /api/v1/leads/, /api/v1/protected-accounts/) -----
     # Objects and bodies come from the `deals_api_*` helpers at the end of this file.
     # Partner admins, sales reps and keys register and work their partner's deals and
-    # answer its lead offers; marketers read. Staff keys act for any partner (naming it
-    # on a registration) and hand leads out; staff users read (deals.view_*), hand
-    # leads out with deals.add_lead and never work a partner's deal or answer its lead
-    # (403). Protected accounts are staff only: every partner caller is refused (403).
+    # answer its lead offers; marketers read. Staff read every partner's deals and
+    # offers (keys; users with deals.view_*), hand leads out (keys; users with
+    # deals.add_lead) and never work a partner's deal or answer its lead (403).
+    # Protected accounts are staff only: every partner caller is refused (403).
     Row("api:deal-list", actors(anonymous=401, rest=200, finance_approver=403)),
     Row(
         "api:deal-list",
@@ -1192,9 +1192,9 @@ ROWS: list[Row] = [
             partner_admin=201,
             partner_marketer=403,
             partner_sales=201,
-            other_partner_admin=400,  # the body names alice: "does not exist" for bob
+            other_partner_admin=201,  # for bob, its own partner
             partner_key=201,
-            staff_key=201,
+            staff_key=403,
             staff_users=403,
         ),
         method="POST",
@@ -1224,7 +1224,7 @@ ROWS: list[Row] = [
                 partner_sales=(ok, 404),
                 other_partner_admin=(404, ok),
                 partner_key=(ok, 404),
-                staff_key=(ok, ok),
+                staff_key=(403, 403),  # deals are the partner's to work
                 staff_users=(403, 403),
             ),
             method="POST",
@@ -2051,10 +2051,10 @@ def agreement_published(world: Any) -> str:
 
 
 def deals_api_deal_body(world: Any) -> dict[str, Any]:
-    """A registration for alice (named, so a staff key may send it too)."""
+    """A registration, for the caller's own partner."""
     from tests.deals.api_factories import deal_body
 
-    return deal_body(partner="alice", domain="matrix-customer.example")
+    return deal_body(domain="matrix-customer.example")
 
 
 def deals_api_url(route: str, status: str, owner: Any) -> str:
