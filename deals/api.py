@@ -53,10 +53,19 @@ from config.idempotency import (
     replayed_header,
 )
 from deals import services
-from deals.models import Deal, DealConflict, DealEvent, Lead, LeadOffer, ProtectedAccount
+from deals.models import (
+    Deal,
+    DealConflict,
+    DealEvent,
+    DealExtension,
+    Lead,
+    LeadOffer,
+    ProtectedAccount,
+)
 from deals.serializers import (
     DealCloseSerializer,
     DealCreateSerializer,
+    DealDetailSerializer,
     DealExtensionRequestSerializer,
     DealSerializer,
     DealStageSerializer,
@@ -67,6 +76,7 @@ from deals.serializers import (
     LeadSerializer,
     ProtectedAccountCreateSerializer,
     ProtectedAccountSerializer,
+    StaffDealDetailSerializer,
     StaffDealSerializer,
     StaffLeadOfferSerializer,
 )
@@ -214,27 +224,28 @@ class DealViewSet(
     http_method_names = ["get", "post", "head", "options"]
 
     def get_serializer_class(self) -> type[DealSerializer]:
-        return DealSerializer if self.partner is not None else StaffDealSerializer
+        """The partner's view or the staff view; a list without the history."""
+        if self.partner is not None:
+            return DealSerializer if self.action == "list" else DealDetailSerializer
+        return StaffDealSerializer if self.action == "list" else StaffDealDetailSerializer
 
     def narrow_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = queryset.select_related("partner", "launch").prefetch_related(
-            "products", "extensions"
+            "products",
+            Prefetch("extensions", DealExtension.objects.order_by("-requested_at", "-id")),
         )
         if self.partner is not None:
-            return queryset.prefetch_related(
-                Prefetch(
-                    "events",
-                    DealEvent.objects.filter(shared=True).order_by("-at", "-id"),
-                    to_attr="shared_events",
-                )
-            )
-        return queryset.select_related("registered_by", "decided_by").prefetch_related(
-            Prefetch("events", DealEvent.objects.select_related("actor").order_by("-at", "-id")),
+            return queryset
+        queryset = queryset.select_related("registered_by", "decided_by").prefetch_related(
             Prefetch(
                 "conflicts",
                 DealConflict.objects.select_related("other_deal__partner", "protected_account"),
             ),
         )
+        if self.action != "list":
+            events = DealEvent.objects.select_related("actor").order_by("-at", "-id")
+            queryset = queryset.prefetch_related(Prefetch("events", events))
+        return queryset
 
     def _deal(self) -> Deal:
         deal = self.get_object()
@@ -253,7 +264,7 @@ class DealViewSet(
         "date in the past, a product or launch that is not offered or not the partner's, "
         "a second open registration of the same customer domain by the same partner.",
         201,
-        DealSerializer,
+        DealDetailSerializer,
         request=DealCreateSerializer,
         conflict=False,
     )
@@ -277,7 +288,7 @@ class DealViewSet(
         "Move an approved deal's stage",
         f"prospecting → qualification → proposal → negotiation (any order). {DEAL_STATE}",
         200,
-        DealSerializer,
+        DealDetailSerializer,
         request=DealStageSerializer,
     )
     @action(detail=True, methods=["post"])
@@ -300,7 +311,7 @@ class DealViewSet(
         '"…"}`, optionally with `occurred_at`. Won and lost enter the results (the '
         f"dashboards, MDF ROI) with the partner and the launch. {DEAL_STATE}",
         200,
-        DealSerializer,
+        DealDetailSerializer,
         request=DealCloseSerializer,
     )
     @action(detail=True, methods=["post"])
@@ -330,7 +341,7 @@ class DealViewSet(
         "reason; the request shows in the deal's `extensions` until it is decided. One "
         f"pending request at a time. {DEAL_STATE}",
         201,
-        DealSerializer,
+        DealDetailSerializer,
         request=DealExtensionRequestSerializer,
     )
     @action(detail=True, methods=["post"])

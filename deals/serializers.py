@@ -23,6 +23,7 @@ from rest_framework import serializers
 
 from campaigns.serializers import PartnerRefField
 from config.api import StrictFieldsMixin
+from deals import selectors
 from deals.models import (
     Deal,
     DealConflict,
@@ -70,8 +71,8 @@ class DealEventSerializer(serializers.ModelSerializer):
 
 
 class DealSerializer(serializers.ModelSerializer):
-    """A registration as its partner sees it: under review while staff look at it,
-    whatever they look at."""
+    """A registration as its partner sees it in a list: under review while staff look
+    at it, whatever they look at."""
 
     id = serializers.UUIDField(source="uuid", read_only=True)
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -85,9 +86,6 @@ class DealSerializer(serializers.ModelSerializer):
     amount = _money(help_text="Estimated amount, a decimal string.")
     won_amount = _money(allow_null=True)
     extensions = DealExtensionSerializer(many=True, read_only=True)
-    history = serializers.SerializerMethodField(
-        help_text="What happened to the registration, latest first."
-    )
 
     class Meta:
         model = Deal
@@ -115,17 +113,25 @@ class DealSerializer(serializers.ModelSerializer):
             "won_amount",
             "lost_reason",
             "extensions",
-            "history",
         ]
+        read_only_fields = fields
+
+
+class DealDetailSerializer(DealSerializer):
+    """One registration as its partner sees it, with the history shown to the partner
+    (`selectors.deal_events_for_partner`: never a conflict flag or a staff note)."""
+
+    history = serializers.SerializerMethodField(
+        help_text="What happened to the registration, latest first."
+    )
+
+    class Meta(DealSerializer.Meta):
+        fields = [*DealSerializer.Meta.fields, "history"]
         read_only_fields = fields
 
     @extend_schema_field(DealEventSerializer(many=True))
     def get_history(self, deal: Deal) -> list[dict[str, Any]]:
-        # Prefetched by the view (`shared_events`): the events shown to the partner.
-        events = getattr(deal, "shared_events", None)
-        if events is None:
-            events = deal.events.filter(shared=True)
-        return DealEventSerializer(events, many=True).data
+        return DealEventSerializer(selectors.deal_events_for_partner(deal=deal), many=True).data
 
 
 class DealConflictSerializer(serializers.ModelSerializer):
@@ -152,25 +158,30 @@ class StaffDealEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+STAFF_DEAL_FIELDS = ["registered_by", "decided_by", "conflicts", "conflict_cleared"]
+
+
 class StaffDealSerializer(DealSerializer):
-    """The staff view: the partner's, plus the conflicts, who registered and decided,
-    and the whole history."""
+    """The staff view: the partner's, plus the conflicts and who registered and decided."""
 
     registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     conflicts = DealConflictSerializer(many=True, read_only=True)
-    history = StaffDealEventSerializer(source="events", many=True, read_only=True)
 
     class Meta(DealSerializer.Meta):
-        fields = [
-            *DealSerializer.Meta.fields,
-            "registered_by",
-            "decided_by",
-            "conflicts",
-            "conflict_cleared",
-        ]
+        fields = [*DealSerializer.Meta.fields, *STAFF_DEAL_FIELDS]
+        read_only_fields = fields
+
+
+class StaffDealDetailSerializer(StaffDealSerializer):
+    """One registration for staff, with its whole history (staff-only events too)."""
+
+    history = StaffDealEventSerializer(source="events", many=True, read_only=True)
+
+    class Meta(StaffDealSerializer.Meta):
+        fields = [*StaffDealSerializer.Meta.fields, "history"]
         read_only_fields = fields
 
 
