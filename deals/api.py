@@ -33,7 +33,6 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -80,6 +79,7 @@ from deals.serializers import (
     StaffDealSerializer,
     StaffLeadOfferSerializer,
 )
+from deals.services.lead_intake import lead_receive
 from deals.services.protected_accounts import protected_account_add, protected_account_remove
 from partners.models import Partner, PartnerAPIKey
 from partners.scoping import PartnerScopedAPIMixin
@@ -493,17 +493,14 @@ class LeadViewSet(
         route = data.pop("route", None)
         partner: Partner | None = data.pop("partner", None)
         external_id = data.pop("external_id", "")
-        actor = request.user
         try:
-            # The lead and its first offer stand or fall together.
-            with transaction.atomic():
-                lead, created = services.lead_create(
-                    data=services.LeadInput(**data), actor=actor, external_id=external_id
-                )
-                if created and partner is not None:
-                    services.lead_offer_to(lead=lead, partner=partner, actor=actor)
-                elif created and route:
-                    services.lead_route(lead=lead, actor=actor)
+            lead, created = lead_receive(
+                data=services.LeadInput(**data),
+                actor=request.user,
+                external_id=external_id,
+                partner=partner,
+                route=bool(route),
+            )
         except DjangoValidationError as exc:
             raise service_error(exc) from exc
         fresh = Lead.objects.prefetch_related(

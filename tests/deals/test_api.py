@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
 from analytics.models import ResultEvent
-from deals.models import Deal, DealExtension, Lead, LeadOffer, ProtectedAccount
+from deals.models import Deal, DealExtension, Lead, LeadOffer, ProtectedAccount, RoutingRule
 from partners.models import Region
 from tests.conftest import key_client
 from tests.deals.api_factories import (
@@ -136,6 +136,10 @@ def test_the_partner_never_reads_a_conflict_the_decider_or_staff_notes(alice, bo
     assert "actor" not in flagged_body["history"][0]
     assert mentions(detail, *bob_markers(bob), "VIP") == []
     assert mentions(client.get(DEALS), *bob_markers(bob), "VIP") == []
+    # and a refusal reads the same for both, word for word
+    body = {"outcome": "won", "amount": "1.00"}
+    refusals = [client.post(url(DEALS, d, "close"), body, format="json") for d in (flagged, plain)]
+    assert errors_of(refusals[0], 409) == errors_of(refusals[1], 409)
 
 
 def test_staff_read_the_conflicts_with_the_other_partner(alice, bob, staff_key):
@@ -544,6 +548,38 @@ def test_a_staff_key_hands_a_lead_to_a_partner_by_hand_and_a_resend_changes_noth
     assert again.status_code == 200 and again.json()["id"] == body["id"]
     with scopes_disabled():
         assert Lead.objects.count() == 1 and LeadOffer.objects.count() == 1
+
+
+def test_a_lead_routed_by_the_rules_is_offered_to_a_partner_they_choose(alice, bob, staff_key):
+    RoutingRule.objects.create(name="Everyone", position=1)
+    response = key_client(staff_key).post(LEADS, lead_body(route="rules"), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "offered"
+    assert [offer["status"] for offer in body["offers"]] == ["pending"]
+    assert body["offers"][0]["partner"] in {"alice", "bob"}
+    assert [entry["action"] for entry in body["routing"]] == ["created", "offered"]
+
+
+def test_a_declined_lead_moves_on_without_the_decliner_learning_where(
+    alice, bob, alice_key, bob_key, staff_key
+):
+    # given: a rule for everyone; staff offer the lead to alice by hand
+    RoutingRule.objects.create(name="Everyone", position=1)
+    created = key_client(staff_key).post(LEADS, lead_body(partner="alice"), format="json")
+    (offer,) = created.json()["offers"]
+
+    # when: alice declines it
+    declined = key_client(alice_key).post(
+        f"{LEADS}{offer['id']}/decline/", {"reason": "no_capacity"}, format="json"
+    )
+
+    # then: bob holds it now; alice's answer and lists say nothing of bob
+    assert declined.status_code == 200, declined.content
+    assert mentions(declined, *bob_markers(bob)) == []
+    assert key_client(bob_key).get(LEADS).json()["count"] == 1
+    history = key_client(alice_key).get(LEADS, {"status": "declined"})
+    assert history.json()["count"] == 1 and mentions(history, *bob_markers(bob)) == []
 
 
 def test_a_lead_routed_by_the_rules_with_no_partner_left_stays_with_staff(alice, staff_key):
