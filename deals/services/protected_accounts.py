@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from deals.models import ProtectedAccount
-from deals.services.registration import normalise_domain
+from deals.services.deal_input import normalise_domain
 from partners.selectors import is_country
 
 __all__ = ["protected_account_add", "protected_account_remove"]
