@@ -197,12 +197,20 @@ DEAL_STATE = "409 when the registration's state does not allow it."
             "Partner callers see their own registrations; staff see every partner's "
             "(with the conflicts found at registration). Filter by `status`, `stage` and "
             "`partner` (slug or UUID); `search` finds words in the customer's company and "
-            "domain; order by submitted_at, expected_close_date, amount, status or company."
+            "domain; order by submitted_at, expected_close_date, amount, status or company. "
+            "Staff callers also get each registration's `conflicts`, `conflict_cleared`, "
+            "`registered_by` and `decided_by`."
         ),
+        responses=DealSerializer,
     ),
     retrieve=extend_schema(
         summary="Read one deal registration",
-        description="By its UUID; another partner's answers 404 like a missing one.",
+        description=(
+            "By its UUID; another partner's answers 404 like a missing one. With the "
+            "history shown to the partner; staff callers get the whole history (each "
+            "event with its `actor` and `shared`) and the staff fields of the list."
+        ),
+        responses=DealDetailSerializer,
     ),
 )
 class DealViewSet(
@@ -420,8 +428,10 @@ LIVE_OFFERS = (LeadOffer.Status.PENDING, LeadOffer.Status.ACCEPTED)
             "(`pending`, answer before `due_at`) and those it accepted. Staff see every "
             "partner's offers, whatever their status, with the lead's UUID and status. "
             "Filter by `status` (a partner sees its declined and lapsed offers this way), "
-            "`partner` (slug or UUID) and `lead` (UUID)."
+            "`partner` (slug or UUID) and `lead` (UUID). Staff callers also get each "
+            "offer's `lead_id`, `lead_status`, `external_id` and `rule`."
         ),
+        responses=LeadOfferSerializer,
     ),
     retrieve=extend_schema(
         summary="Read one lead offer",
@@ -429,6 +439,7 @@ LIVE_OFFERS = (LeadOffer.Status.PENDING, LeadOffer.Status.ACCEPTED)
             "By the offer's UUID, whatever its status (an offer that lapsed still "
             "opens); another partner's answers 404 like a missing one."
         ),
+        responses=LeadOfferSerializer,
     ),
 )
 class LeadViewSet(
