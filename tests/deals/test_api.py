@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.admin.models import ADDITION, DELETION, LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
@@ -670,6 +671,13 @@ def test_a_staff_key_lists_adds_and_removes_protected_accounts(staff_key):
     assert client.delete(f"{ACCOUNTS}keep.example/").status_code == 204
     assert errors_of(client.delete(f"{ACCOUNTS}keep.example/"), 404)
     assert not ProtectedAccount.objects.exists()
+    # who added and removed it stays in the admin's history, as the staff key's user
+    trail = LogEntry.objects.order_by("pk")
+    assert [(entry.action_flag, entry.object_repr) for entry in trail] == [
+        (ADDITION, "Keep AG (keep.example)"),
+        (DELETION, "Keep AG (keep.example)"),
+    ]
+    assert {entry.user.username for entry in trail} == {added.json()["added_by"]}
 
 
 def test_staff_users_need_the_protected_account_permissions(staff_users):
