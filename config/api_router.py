@@ -25,4 +25,5 @@ api_v1_patterns = [
     path("mdf/", include("mdf.api_urls")),
     path("", include("campaigns.api_urls")),
     path("", include("analytics.api_urls")),
+    path("", include("deals.api_urls")),
 ]

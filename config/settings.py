@@ -490,7 +490,17 @@ SPECTACULAR_SETTINGS = {
     }
     | {"ErrorCode413Enum": "config.openapi.ErrorCode413Enum.choices"}
     # Business reviews: an action item's owner side and an attendee's side are one set.
-    | {"OwnerSideEnum": "campaigns.models.PlanActivity.OwnerSide"},
+    | {"OwnerSideEnum": "campaigns.models.PlanActivity.OwnerSide"}
+    # Deals: statuses and actions of several deal and lead tables, each set named once.
+    | {
+        "DealStatusEnum": "deals.models.Deal.Status",
+        "DealExtensionStatusEnum": "deals.models.DealExtension.Status",
+        "DealEventActionEnum": "deals.models.DealEvent.Action",
+        "LeadStatusEnum": "deals.models.Lead.Status",
+        "LeadOfferStatusEnum": "deals.models.LeadOffer.Status",
+        "LeadRoutingActionEnum": "deals.models.LeadRoutingEntry.Action",
+        "DeclineReasonEnum": "deals.models.LeadOffer.DeclineReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],

@@ -1177,6 +1177,166 @@ ROWS: list[Row] = [
         url=lambda w: agreement_published(w),  # defined below ROWS
     ),
     Row("portal:onboarding", PORTAL_PAGE),
+    # --- deals API (/api/v1/deals/, /api/v1/leads/, /api/v1/protected-accounts/) -----
+    # Objects and bodies come from the `deals_api_*` helpers at the end of this file.
+    # Partner admins, sales reps and keys register and work their partner's deals and
+    # answer its lead offers; marketers read. Staff read every partner's deals and
+    # offers (keys; users with deals.view_*), hand leads out (keys; users with
+    # deals.add_lead) and never work a partner's deal or answer its lead (403).
+    # Protected accounts are staff only: every partner caller is refused (403).
+    Row("api:deal-list", actors(anonymous=401, rest=200, finance_approver=403)),
+    Row(
+        "api:deal-list",
+        actors(
+            anonymous=401,
+            partner_admin=201,
+            partner_marketer=403,
+            partner_sales=201,
+            other_partner_admin=201,  # for bob, its own partner
+            partner_key=201,
+            staff_key=403,
+            staff_users=403,
+        ),
+        method="POST",
+        data=lambda w: deals_api_deal_body(w),
+        format="json",
+    ),
+    Row(
+        "api:deal-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_users=OWN_ONLY,
+            partner_key=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            staff_key=(200, 200),
+            staff_users=(200, 200),
+            finance_approver=(403, 403),
+        ),
+        url=lambda w, owner: deals_api_url("api:deal-detail", "submitted", owner),
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_admin=(ok, 404),
+                partner_marketer=(403, 403),
+                partner_sales=(ok, 404),
+                other_partner_admin=(404, ok),
+                partner_key=(ok, 404),
+                staff_key=(403, 403),  # deals are the partner's to work
+                staff_users=(403, 403),
+            ),
+            method="POST",
+            url=(lambda r: lambda w, owner: deals_api_url(r, "approved", owner))(route),
+            data=body,
+            format="json",
+        )
+        for route, ok, body in (
+            ("api:deal-stage", 200, {"stage": "proposal"}),
+            ("api:deal-close", 200, {"outcome": "won", "amount": "1000.00"}),
+            ("api:deal-extension", 201, {"reason": "Procurement takes longer."}),
+        )
+    ),
+    Row("api:lead-list", actors(anonymous=401, rest=200, finance_approver=403)),
+    Row(
+        "api:lead-list",
+        actors(
+            anonymous=401,
+            partner_users=403,
+            other_partner_admin=403,
+            partner_key=403,
+            staff_key=201,
+            marketing_admin=201,
+            channel_manager=201,
+            finance_approver=403,
+            analyst=403,
+        ),
+        method="POST",
+        data={"external_id": "matrix-lead", "company": "Matrix Lead Co", "partner": "alice"},
+        format="json",
+    ),
+    Row(
+        "api:lead-detail",
+        actors(
+            anonymous=(401, 401),
+            partner_users=OWN_ONLY,
+            partner_key=OWN_ONLY,
+            other_partner_admin=OTHERS_ONLY,
+            staff_key=(200, 200),
+            staff_users=(200, 200),
+            finance_approver=(403, 403),
+        ),
+        url=lambda w, owner: deals_api_offer_url("api:lead-detail", owner),
+    ),
+    *(
+        Row(
+            route,
+            actors(
+                anonymous=(401, 401),
+                partner_admin=OWN_ONLY,
+                partner_marketer=(403, 403),
+                partner_sales=OWN_ONLY,
+                other_partner_admin=OTHERS_ONLY,
+                partner_key=OWN_ONLY,
+                staff_key=(403, 403),  # only the partner offered a lead answers it
+                staff_users=(403, 403),
+            ),
+            method="POST",
+            url=(lambda r: lambda w, owner: deals_api_offer_url(r, owner))(route),
+            data=body,
+            format="json",
+        )
+        for route, body in (
+            ("api:lead-accept", None),
+            ("api:lead-decline", {"reason": "no_capacity"}),
+        )
+    ),
+    Row(
+        "api:protected-account-list",
+        actors(
+            anonymous=401,
+            partner_users=403,
+            other_partner_admin=403,
+            partner_key=403,
+            staff_key=200,
+            staff_users=200,
+            finance_approver=403,
+        ),
+    ),
+    Row(
+        "api:protected-account-list",
+        actors(
+            anonymous=401,
+            partner_users=403,
+            other_partner_admin=403,
+            partner_key=403,
+            staff_key=201,
+            marketing_admin=201,
+            channel_manager=201,
+            finance_approver=403,
+            analyst=403,
+        ),
+        method="POST",
+        data={"domain": "matrix-protected.example", "company": "Matrix Protected"},
+        format="json",
+    ),
+    Row(
+        "api:protected-account-detail",
+        actors(
+            anonymous=401,
+            partner_users=403,
+            other_partner_admin=403,
+            partner_key=403,
+            staff_key=204,
+            marketing_admin=204,  # only marketing admins may delete (deals/0002)
+            channel_manager=403,
+            finance_approver=403,
+            analyst=403,
+        ),
+        method="DELETE",
+        url=lambda w: deals_api_protected_url(),
+    ),
 ]
 
 
@@ -1885,3 +2045,34 @@ def agreement_published(world: Any) -> str:
         },
     )
     return reverse("portal:agreement")
+
+
+# --- deals API helpers ------------------------------------------------------------------
+
+
+def deals_api_deal_body(world: Any) -> dict[str, Any]:
+    """A registration, for the caller's own partner."""
+    from tests.deals.api_factories import deal_body
+
+    return deal_body(domain="matrix-customer.example")
+
+
+def deals_api_url(route: str, status: str, owner: Any) -> str:
+    """A registration of the owner's partner in `status`, made per test."""
+    from tests.deals.api_factories import make_deal
+
+    return reverse(route, kwargs={"id": make_deal(owner, status=status).uuid})
+
+
+def deals_api_offer_url(route: str, owner: Any) -> str:
+    """A lead offered to the owner's partner and waiting for its answer."""
+    from tests.deals.api_factories import make_offer
+
+    return reverse(route, kwargs={"id": make_offer(owner).uuid})
+
+
+def deals_api_protected_url() -> str:
+    from tests.deals.api_factories import make_protected_account
+
+    account = make_protected_account(domain="matrix-vip.example")
+    return reverse("api:protected-account-detail", kwargs={"domain": account.domain})

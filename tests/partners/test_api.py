@@ -612,6 +612,20 @@ def test_schema_is_valid_openapi_3_describing_our_operations(api_client):
         ("POST", "/api/v1/feedback/"),
         ("GET", "/api/v1/feedback/{id}/"),
         ("PATCH", "/api/v1/feedback/{id}/"),
+        ("GET", "/api/v1/deals/"),
+        ("POST", "/api/v1/deals/"),
+        ("GET", "/api/v1/deals/{id}/"),
+        ("POST", "/api/v1/deals/{id}/stage/"),
+        ("POST", "/api/v1/deals/{id}/close/"),
+        ("POST", "/api/v1/deals/{id}/extension/"),
+        ("GET", "/api/v1/leads/"),
+        ("POST", "/api/v1/leads/"),
+        ("GET", "/api/v1/leads/{id}/"),
+        ("POST", "/api/v1/leads/{id}/accept/"),
+        ("POST", "/api/v1/leads/{id}/decline/"),
+        ("GET", "/api/v1/protected-accounts/"),
+        ("POST", "/api/v1/protected-accounts/"),
+        ("DELETE", "/api/v1/protected-accounts/{domain}/"),
     }
     patch = schema["paths"]["/api/v1/partners/{id}/"]["patch"]
     assert set(patch["responses"]) >= {"200", "400", "401", "403", "404", "413", "429"}
