@@ -33,6 +33,7 @@ from deals.models import LeadOffer
 from deals.views.registration import (
     ACTING_ROLES,
     DealsPageMixin,
+    ForgivingPagesMixin,
     deal_form,
     deal_input,
     error_text,
@@ -101,7 +102,7 @@ class OfferObjectMixin(LeadsPageMixin, PartnerScopedObjectMixin):
         return redirect(f"{url}#{anchor}" if anchor else url)
 
 
-class LeadListView(LeadsPageMixin, PartnerScopedObjectMixin, ListView):
+class LeadListView(ForgivingPagesMixin, LeadsPageMixin, PartnerScopedObjectMixin, ListView):
     model = LeadOffer
     template_name = "deals/portal/lead_list.html"
     context_object_name = "offers"

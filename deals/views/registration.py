@@ -155,6 +155,18 @@ class ActingDealMixin(DealObjectMixin):
 # --- the list and its export ----------------------------------------------------------------
 
 
+class ForgivingPagesMixin:
+    """A page number out of range or not a number shows the nearest page (the last, or
+    the first), as `Paginator.get_page` does, rather than a 404."""
+
+    request: HttpRequest
+
+    def paginate_queryset(self, queryset: QuerySet, page_size: int) -> tuple[Any, Any, Any, bool]:
+        paginator = self.get_paginator(queryset, page_size)  # type: ignore[attr-defined]
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
 class DealFilters:
     """The list's search, status filter and sort, read once from the query string and
     shared by the page and its CSV export (the export is the filtered list)."""
@@ -180,7 +192,7 @@ class DealFilters:
         return queryset.order_by(DEAL_SORTS[self.sort][0], "-id")
 
 
-class DealListView(DealsPageMixin, PartnerScopedObjectMixin, ListView):
+class DealListView(ForgivingPagesMixin, DealsPageMixin, PartnerScopedObjectMixin, ListView):
     model = Deal
     template_name = "deals/portal/deal_list.html"
     context_object_name = "deals"

@@ -54,12 +54,12 @@ def products(db) -> dict[str, Product]:
     }
 
 
-def form_data(products: dict[str, Product], **overrides: Any) -> dict[str, Any]:
+def form_data(catalogue: dict[str, Product], **overrides: Any) -> dict[str, Any]:
     data = {
         "company": "Acme Robotics",
         "domain": "https://www.Acme-Robotics.example/contact",
         "country": "DE",
-        "products": [products["firewall"].pk],
+        "products": [catalogue["firewall"].pk],
         "amount": "25000.00",
         "currency": "eur",
         "expected_close_date": (TODAY + timedelta(days=45)).isoformat(),
@@ -195,6 +195,7 @@ def test_search_filter_sort_and_pages(client, alice):
     assert page(client, url, sort="amount").context["deals"][0].amount == 0
     # Unknown values are ignored, never a 500.
     assert page(client, url, status="nope", sort="'; drop", page="x").status_code == 200
+    assert len(page(client, url, page="99").context["deals"]) == 4  # the last page
 
     nothing = text_of(page(client, url, q="no such company"))
     assert "No registration matches these filters." in nothing
