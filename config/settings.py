@@ -256,6 +256,20 @@ CELERY_BEAT_SCHEDULE["partners-assess-tiers"] = {
     "task": "partners.tasks.assess_tiers",
     "schedule": crontab(hour=5, minute=0),
 }
+# Deal registration: protection ends (after midnight), reminders 14 and 3 days before,
+# and a sweep for decision emails whose after-commit task never ran.
+CELERY_BEAT_SCHEDULE["deals-expire"] = {
+    "task": "deals.tasks.expire_deals",
+    "schedule": crontab(hour=0, minute=30),
+}
+CELERY_BEAT_SCHEDULE["deals-expiry-reminders"] = {
+    "task": "deals.tasks.send_deal_expiry_reminders",
+    "schedule": crontab(hour=7, minute=15),
+}
+CELERY_BEAT_SCHEDULE["deals-pending-emails"] = {
+    "task": "deals.tasks.send_pending_deal_emails",
+    "schedule": env.float("DEALS_EMAIL_SWEEP_SECONDS", default=300.0),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------
