@@ -135,12 +135,26 @@ def deals_cards(user: Any) -> list[QueueCard]:
     admin's "awaiting my decision") and the leads no partner holds (`leads_with_staff`)."""
     cards = []
     if user.has_perm("deals.change_deal"):
+        queue = deal_selectors.deals_awaiting(staff=user)
+        extensions = queue.extensions.count()
         cards.append(
             QueueCard(
                 title=str(_("Deals to decide")),
-                count=deal_selectors.deals_awaiting(staff=user).count(),
+                count=queue.deals.count(),
                 url=reverse("admin:deals_deal_changelist") + "?queue=mine",
                 has_sla=False,
+                notes=[
+                    str(
+                        ngettext(
+                            "%(count)d extension request waits",
+                            "%(count)d extension requests wait",
+                            extensions,
+                        )
+                        % {"count": extensions}
+                    )
+                ]
+                if extensions
+                else [],
             )
         )
     if user.has_perm("deals.change_lead"):

@@ -57,24 +57,29 @@ class WithStaffFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LeadAddForm(forms.ModelForm):
-    """What staff enter about a new lead; `lead_create` checks and saves it."""
+LEAD_FIELDS = [
+    "company",
+    "domain",
+    "country",
+    "region",
+    "specialisation",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "description",
+    "amount",
+    "currency",
+]
 
-    class Meta:
-        model = Lead
-        fields = [
-            "company",
-            "domain",
-            "country",
-            "region",
-            "specialisation",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-            "description",
-            "amount",
-            "currency",
-        ]
+
+class LeadAddForm(forms.Form):
+    """What staff enter about a new lead, with the model's fields; `lead_create` checks
+    and saves it (a plain form: the model's constraints are the service's to report,
+    at the field)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(forms.fields_for_model(Lead, fields=LEAD_FIELDS))
 
 
 class OfferForm(forms.Form):
@@ -245,9 +250,8 @@ class LeadAdmin(admin.ModelAdmin):
         user: Any = request.user
         form = LeadAddForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            data = services.LeadInput(
-                **{name: form.cleaned_data[name] for name in LeadAddForm.Meta.fields}
-            )
+            values = {name: form.cleaned_data[name] for name in LEAD_FIELDS}
+            data = services.LeadInput(**values)
             try:
                 lead, _created = services.lead_create(data=data, actor=user)
             except ValidationError as exc:

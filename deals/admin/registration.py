@@ -15,7 +15,7 @@ staff middleware has scopes disabled, visibly, for the admin.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from config.csv_export import csv_response
 from deals import selectors, services
 from deals.models import Deal, DealConflict, DealEvent, DealExtension, DealProgram
+from mdf import clock
 from mdf.money import format_money
 from partners.models import Tier
 
@@ -113,7 +114,7 @@ class QueueFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "mine":
             user: Any = request.user
-            return queryset.filter(pk__in=selectors.deals_awaiting(staff=user).values("pk"))
+            return queryset.filter(pk__in=selectors.deals_awaiting(staff=user).deals.values("pk"))
         if self.value() == "open":
             return queryset.filter(status__in=Deal.UNDECIDED_STATUSES)
         return queryset
@@ -183,20 +184,31 @@ class ChannelManagerFilter(admin.SimpleListFilter):
 
 
 class DecisionForm(forms.Form):
-    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 70}))
+    """One text field, named as the service's argument ("note", "reason", "question"),
+    so the service's errors land at it."""
 
-    def __init__(self, *args: Any, label: Any, help_text: Any, required: bool, **kwargs: Any):
+    def __init__(
+        self, *args: Any, name: str, label: Any, help_text: Any, required: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["text"]
-        field.label = label
-        field.help_text = help_text
-        field.required = required
+        self.name = name
+        self.fields[name] = forms.CharField(
+            label=label,
+            help_text=help_text,
+            required=required,
+            widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        )
+
+    @property
+    def text(self) -> str:
+        return self.cleaned_data[self.name]
 
 
 # Each decision: its page title, its button, the text field (label, help, required),
 # and what staff are told after it.
 DECISIONS: dict[str, dict[str, Any]] = {
     "clear_conflict": {
+        "field": "note",
         "title": _("Mark the conflicts reviewed?"),
         "button": _("Mark conflicts reviewed"),
         "label": _("Note (staff only)"),
@@ -205,6 +217,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "done": _("Conflicts marked reviewed; the registration can now be decided."),
     },
     "approve": {
+        "field": "note",
         "title": _("Approve this registration?"),
         "button": _("Approve registration"),
         "label": _("Note to the partner"),
@@ -213,6 +226,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "done": _("Registration approved; the partner has been told."),
     },
     "reject": {
+        "field": "reason",
         "title": _("Reject this registration?"),
         "button": _("Reject registration"),
         "label": _("Reason"),
@@ -221,6 +235,7 @@ DECISIONS: dict[str, dict[str, Any]] = {
         "done": _("Registration rejected; the partner has been told."),
     },
     "request_info": {
+        "field": "question",
         "title": _("Ask the partner for more information?"),
         "button": _("Ask for more information"),
         "label": _("Question to the partner"),
@@ -262,10 +277,29 @@ def call_decision(decision: str, deal: Deal, user: Any, text: str) -> Deal:
     return services.deal_request_info(deal=deal, actor=user, question=text)
 
 
-def exclusivity_end() -> Any:
-    """The last protected day of a registration approved today, for the approval page
-    (the date the approval will store: today + the program's exclusivity days)."""
-    return timezone.localdate() + timedelta(days=DealProgram.current().exclusivity_days)
+def exclusivity_end() -> date:
+    """The last protected day of a registration approved today, shown on the approval
+    page before staff confirm: `deal_approve` stores today (its clock) + the program's
+    exclusivity days; this reads the same two."""
+    return clock.today() + timedelta(days=DealProgram.current().exclusivity_days)
+
+
+def conflict_sides(deal: Deal, conflicts: list[DealConflict]) -> list[dict[str, Any]]:
+    """Each conflict as the other side of this registration: the other partner's
+    registration (whichever of the two was flagged) or the protected account."""
+    sides = []
+    for conflict in conflicts:
+        other = conflict.other_deal if conflict.deal_id == deal.pk else conflict.deal
+        sides.append(
+            {
+                "kind": conflict.get_kind_display(),
+                "other_deal": other,
+                "protected_account": conflict.protected_account,
+                "detected_at": conflict.detected_at,
+                "flagged_here": conflict.deal_id == deal.pk,
+            }
+        )
+    return sides
 
 
 @admin.register(Deal)
@@ -412,7 +446,7 @@ class DealAdmin(admin.ModelAdmin):
 
     def deal_context(self, request: HttpRequest, deal: Deal) -> dict[str, Any]:
         user: Any = request.user
-        conflicts = list(selectors.deal_conflicts(deal=deal))
+        conflicts = conflict_sides(deal, list(selectors.deal_conflicts(deal=deal)))
         events = list(
             DealEvent.objects.filter(deal=deal).select_related("actor").order_by("-at", "-id")
         )
@@ -464,11 +498,15 @@ class DealAdmin(admin.ModelAdmin):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else None
         form = DecisionForm(
-            data, label=spec["label"], help_text=spec["help"], required=spec["required"]
+            data,
+            name=spec["field"],
+            label=spec["label"],
+            help_text=spec["help"],
+            required=spec["required"],
         )
         if data is not None and form.is_valid():
             try:
-                call_decision(decision, deal, user, form.cleaned_data["text"])
+                call_decision(decision, deal, user, form.text)
             except ValidationError as exc:
                 show_errors(form, exc)
             else:
@@ -484,7 +522,7 @@ class DealAdmin(admin.ModelAdmin):
             form=form,
             button=spec["button"],
             blocker=decision_blocker(decision, deal, user),
-            conflicts=list(selectors.deal_conflicts(deal=deal)),
+            conflicts=conflict_sides(deal, list(selectors.deal_conflicts(deal=deal))),
             expires_on=exclusivity_end() if decision == "approve" else None,
             object_url=reverse("admin:deals_deal_change", args=[deal.pk]),
             object_label=str(deal),

@@ -32,15 +32,18 @@ from deals.models import (
     ProtectedAccount,
     RoutingRule,
 )
+from mdf import clock
 from partners.models import Partner
-from tests.deals.admin_fixtures import (
-    make_lead,
-    register,
-)
+from tests.deals.deal_factories import register_deal
+from tests.deals.lead_factories import lead as make_lead
 
 pytestmark = pytest.mark.django_db
 DS = Deal.Status
-ROLES = ["marketing_admin", "channel_manager", "finance_approver", "analyst"]
+ROLES = ["marketing_admin", "channel_manager", "analyst"]  # finance has no deals
+
+
+def register(world, domain: str, **fields):
+    return register_deal(world, domain=domain, **fields)
 
 
 def fresh(obj):
@@ -92,9 +95,10 @@ def test_the_decision_page_shows_both_sides_of_a_conflict(client, conflict, staf
     assert "This registration" in sides and "Alice Corp" in sides
     assert "Registered by another partner" in sides and "Bob Corp" in sides
     assert change_url(theirs) in sides  # the other registration, one click away
-    assert theirs.submitted_at.astimezone(timezone.get_current_timezone()).strftime(
-        "%Y-%m-%d"
-    ) in sides
+    assert (
+        theirs.submitted_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d")
+        in sides
+    )
     assert "To review" in sides
     # the full history, the staff-only conflict flag included
     history = html[html.index('id="history"') :]
@@ -127,6 +131,13 @@ def test_every_staff_role_reads_registrations(client, conflict, staff_users, rol
     assert 'name="_save"' not in html  # nothing to edit the partner's registration with
 
 
+def test_finance_approvers_have_no_deals_pages(client, conflict, staff_users):
+    ours, _theirs = conflict
+    client.force_login(staff_users["finance_approver"])
+    assert client.get(change_url(ours)).status_code == 403
+    assert client.get(reverse("admin:deals_lead_changelist")).status_code == 403
+
+
 @pytest.mark.parametrize("role, decides", [("channel_manager", True), ("analyst", False)])
 def test_only_a_decider_sees_the_decision_buttons(client, conflict, staff_users, role, decides):
     ours, _theirs = conflict
@@ -144,7 +155,8 @@ def test_an_analyst_cannot_decide(client, conflict, staff_users):
     client.force_login(staff_users["analyst"])
     for decision in ("clear_conflict", "approve", "reject", "request_info"):
         assert client.get(decide_url(ours, decision)).status_code == 403
-        assert client.post(decide_url(ours, decision), {"text": "x"}).status_code == 403
+        data = {"note": "x", "reason": "x", "question": "x"}
+        assert client.post(decide_url(ours, decision), data).status_code == 403
     deal = fresh(ours)
     assert deal.status == DS.SUBMITTED and not deal.conflict_cleared
 
@@ -165,20 +177,20 @@ def test_the_channel_manager_reviews_the_conflict_then_approves(client, conflict
     client.force_login(manager)
 
     # approving first is refused: the conflict is not reviewed
-    response = client.post(decide_url(ours, "approve"), {"text": ""})
+    response = client.post(decide_url(ours, "approve"), {"note": ""})
     assert response.status_code == 200
     assert fresh(ours).status == DS.SUBMITTED
 
-    response = client.post(decide_url(ours, "clear_conflict"), {"text": "Bob's is stale."})
+    response = client.post(decide_url(ours, "clear_conflict"), {"note": "Bob's is stale."})
     assert response.status_code == 302
     assert fresh(ours).conflict_cleared
 
     page = client.get(decide_url(ours, "approve")).content.decode()
     days = DealProgram.current().exclusivity_days
-    expected_end = timezone.localdate() + timedelta(days=days)
+    expected_end = clock.today() + timedelta(days=days)
     assert f'<td id="protected-until">{expected_end:%Y-%m-%d}</td>' in page
 
-    response = client.post(decide_url(ours, "approve"), {"text": "Go get them."})
+    response = client.post(decide_url(ours, "approve"), {"note": "Go get them."})
     assert response.status_code == 302
     deal = fresh(ours)
     assert deal.status == DS.APPROVED
@@ -196,12 +208,12 @@ def test_rejecting_needs_a_reason(client, alice, staff_users):
     manager = staff_users["channel_manager"]
     client.force_login(manager)
 
-    response = client.post(decide_url(deal, "reject"), {"text": "  "})
+    response = client.post(decide_url(deal, "reject"), {"reason": "  "})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert fresh(deal).status == DS.SUBMITTED
 
-    response = client.post(decide_url(deal, "reject"), {"text": "Not a new opportunity."})
+    response = client.post(decide_url(deal, "reject"), {"reason": "Not a new opportunity."})
     assert response.status_code == 302
     deal = fresh(deal)
     assert deal.status == DS.REJECTED
@@ -214,11 +226,11 @@ def test_asking_for_more_information_needs_a_question(client, alice, staff_users
     manager = staff_users["marketing_admin"]
     client.force_login(manager)
 
-    response = client.post(decide_url(deal, "request_info"), {"text": ""})
+    response = client.post(decide_url(deal, "request_info"), {"question": ""})
     assert "This field is required." in response.content.decode()
     assert fresh(deal).status == DS.SUBMITTED
 
-    response = client.post(decide_url(deal, "request_info"), {"text": "Who is the buyer?"})
+    response = client.post(decide_url(deal, "request_info"), {"question": "Who is the buyer?"})
     assert response.status_code == 302
     assert fresh(deal).status == DS.MORE_INFO
     with scopes_disabled():
@@ -235,7 +247,7 @@ def test_a_decided_registration_offers_no_decision(client, alice, staff_users):
     assert decide_url(deal, "approve") not in html
     page = client.get(decide_url(deal, "approve")).content.decode()
     assert "This registration is decided already." in page
-    client.post(decide_url(deal, "approve"), {"text": ""})
+    client.post(decide_url(deal, "approve"), {"note": ""})
     assert fresh(deal).status == DS.REJECTED
 
 
@@ -283,9 +295,7 @@ def extension(alice, staff_users):
     return services.extension_request(deal=fresh(deal), user=alice.sales, reason="Board meets late")
 
 
-def test_an_extension_is_approved_with_the_programs_days_by_default(
-    client, extension, staff_users
-):
+def test_an_extension_is_approved_with_the_programs_days_by_default(client, extension, staff_users):
     manager = staff_users["channel_manager"]
     client.force_login(manager)
     queue = client.get(reverse("admin:deals_dealextension_changelist")).context["cl"]
@@ -401,9 +411,7 @@ def test_a_malformed_file_names_row_and_column_and_imports_nothing(client, staff
     assert set(errors) == {1, 2, 3, 4, 5}
     assert "domain" in errors[2]
     assert errors[3] == {"company": ["Give the customer's company name."]}
-    assert errors[4] == {
-        "country": ["“GERMANY” is not a two-letter country code (e.g. DE, US)."]
-    }
+    assert errors[4] == {"country": ["“GERMANY” is not a two-letter country code (e.g. DE, US)."]}
     assert "appears in 2 rows of the file" in errors[1]["domain"][0]
     assert "appears in 2 rows of the file" in errors[5]["domain"][0]
     # the page names each row and its column
