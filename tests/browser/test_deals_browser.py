@@ -1,13 +1,11 @@
 """A deal registration's loop in a real browser, as the issue tells it: a partner sales
 rep registers a deal in the portal (a bad amount first, shown at its field) → the
-channel manager approves it → the rep moves its stage and closes it as won, through the
-confirmation page → after the rollup, the partner's performance dashboard counts the
-won deal and its revenue. On the way the rep answers a lead the vendor offered (accept,
-work it, convert it to a registration); axe-core finds no serious or critical problem
-on any new page, at desktop and phone sizes.
-
-The staff side approves through the service (`services.deal_approve`): the staff pages
-are built on another branch; what matters here is what the partner sees."""
+channel manager approves it on the registration's staff page → the rep moves its stage
+and closes it as won, through the confirmation page → after the rollup, the partner's
+performance dashboard counts the won deal and its revenue. Then a lead the vendor
+offered (through the service) is accepted, worked and converted into a registration.
+axe-core finds no serious or critical problem on any new portal page, at desktop and
+phone sizes; what matters here is what the partner sees."""
 
 from __future__ import annotations
 
@@ -23,6 +21,7 @@ from analytics.rollup import rollup_metrics
 from deals import services
 from deals.models import Deal, Lead, Product
 from tests.browser.conftest import DESKTOP, MOBILE
+from tests.browser.test_admin_browser import admin_log_in
 from tests.browser.test_portal_browser import assert_accessible, log_in
 
 pytestmark = [
@@ -78,8 +77,16 @@ def test_register_approve_win_and_see_it_in_the_dashboard(
         deal = Deal.objects.get()
     assert deal.domain == "acme-robotics.example"
 
-    # The channel manager approves it (staff pages: another branch).
-    services.deal_approve(deal=deal, actor=staff_users["channel_manager"])
+    # The channel manager approves it on the registration's staff page.
+    staff = new_page(DESKTOP)
+    admin_log_in(staff, live_server.url, staff_users["channel_manager"].username)
+    change_url = f"{live_server.url}/admin/deals/deal/{deal.pk}/change/"
+    staff.goto(change_url)
+    staff.get_by_role("link", name="Approve registration").click()
+    staff.get_by_role("button", name="Approve registration").click()
+    staff.wait_for_url(change_url)
+    deal.refresh_from_db()
+    assert deal.status == Deal.Status.APPROVED
     page.reload()
     assert main.get_by_text("Approved", exact=True).first.is_visible()
     assert main.get_by_text(re.compile(r"protected for you until")).is_visible()
