@@ -39,6 +39,7 @@ from deals.views.registration import (
     error_text,
 )
 from partners.scoping import PartnerScopedObjectMixin
+from partners.selectors.recruitment import country_name
 
 OS = LeadOffer.Status
 LEADS_PER_PAGE = 20
@@ -161,6 +162,7 @@ def offer_context(offer: LeadOffer) -> dict[str, Any]:
     return {
         "offer": offer,
         "lead": offer.lead,
+        "country": country_name(offer.lead.country) if offer.lead.country else "",
         "live": live,
         "time_left": time_left(offer.due_at, timezone.now()) if offer.status == OS.PENDING else "",
         "can_answer": offer.status == OS.PENDING,

@@ -138,6 +138,21 @@ def count_deals(**filters: Any) -> int:
 # --- the list -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("role", "sees_leads"), [("admin", True), ("sales", True), ("marketer", False)]
+)
+def test_navigation_and_dashboard_lead_to_deals(client, alice, role, sees_leads):
+    client.force_login(getattr(alice, role))
+    home = text_of(page(client, reverse("portal:dashboard")))
+    nav = home.split('aria-label="Portal sections"')[1].split("</nav>")[0]
+    assert f'href="{reverse("deals:list")}"' in nav
+    assert (f'href="{reverse("deals:lead_list")}"' in nav) is sees_leads
+    tiles = home.split('id="jobs-heading"')[1]
+    assert f'href="{reverse("deals:list")}"' in tiles
+    deals_page = text_of(page(client, reverse("deals:list")))
+    assert re.search(r'class="nav-link active" href="/portal/deals/"', deals_page)
+
+
 def test_empty_list_invites_to_register(client, alice):
     client.force_login(alice.sales)
     response = page(client, reverse("deals:list"))
