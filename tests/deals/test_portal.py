@@ -508,6 +508,20 @@ def test_leads_list_shows_answer_by_and_time_left(client, alice, bob, staff_user
     assert "lucius@wayne-logistics.example" not in detail_body
 
 
+def test_leads_list_queries_do_not_grow_with_rows(
+    client, alice, staff_users, django_assert_max_num_queries
+):
+    client.force_login(alice.sales)
+    for number in range(2):
+        offer_lead(alice, staff_users["marketing_admin"], company=f"Few {number}")
+    with django_assert_max_num_queries(30) as few:
+        page(client, reverse("deals:lead_list"))
+    for number in range(10):
+        offer_lead(alice, staff_users["marketing_admin"], company=f"Many {number}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(page(client, reverse("deals:lead_list")).context["offers"]) == 12
+
+
 def test_no_leads_yet(client, alice):
     client.force_login(alice.admin)
     assert "No leads right now" in text_of(page(client, reverse("deals:lead_list")))
