@@ -113,6 +113,15 @@ def test_the_admin_may_register_but_not_a_marketer_staff_or_another_partner(
         assert Deal.objects.filter(partner=alice.partner).count() == 1
 
 
+def test_a_staff_integration_key_registers_for_the_partner_it_names(alice, staff_users, products):
+    from partners.services import api_key_create
+
+    key = api_key_create(name="vendor crm", partner=None, created_by=staff_users["marketing_admin"])
+    deal = services.deal_register(partner=alice.partner, user=key.api_key.user, data=deal_input())
+    assert reload(deal).registered_by == key.api_key.user
+    assert reload(deal).partner == alice.partner
+
+
 @pytest.mark.parametrize(
     ("given", "stored"),
     [
@@ -263,7 +272,7 @@ def test_a_conflict_with_another_partner_is_flagged_to_staff_only(alice, bob, ca
     ]
     with scopes_disabled():
         flag = DealEvent.objects.get(deal=contested, action=A.CONFLICT_FLAGGED)
-    assert flag.shared is False and "Bob Corp" in flag.detail
+    assert flag.shared is False and "Bob" not in flag.detail
     # and alice's side of the contested deal reads exactly like the clean one
     seen_contested, seen_clean = partner_view(alice, contested), partner_view(alice, clean)
     assert seen_contested["status"] == seen_clean["status"] == S.SUBMITTED
@@ -702,11 +711,18 @@ def test_the_staff_queue_holds_undecided_deals_and_pending_extensions(
     extension = services.extension_request(
         deal=deals[S.APPROVED], user=alice.sales, reason="More time."
     )
+    register_deal(alice, domain=bobs.domain)  # flagged against bob's
     queue = selectors.deals_awaiting()
-    assert {d.pk for d in queue.deals} == {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk, bobs.pk}
+    assert {d.pk for d in queue.deals if d.partner_id == bob.partner.pk} == {bobs.pk}
+    assert {d.pk: d.has_conflict for d in queue.deals if d.domain == bobs.domain} == {
+        bobs.pk: True,
+        queue.deals.get(partner=alice.partner, domain=bobs.domain).pk: True,
+    }
+    assert not queue.deals.get(pk=deals[S.SUBMITTED].pk).has_conflict
     assert [e.pk for e in queue.extensions] == [extension.pk]
     mine = selectors.deals_awaiting(staff=carl)
-    assert {d.pk for d in mine.deals} == {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk}
+    assert {d.partner_id for d in mine.deals} == {alice.partner.pk}
+    assert {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk} < {d.pk for d in mine.deals}
 
 
 # --- two registrations of one domain at once ----------------------------------------------
