@@ -18,6 +18,7 @@ from tests.browser.conftest import DESKTOP
 from tests.browser.test_admin_browser import admin_log_in
 from tests.browser.test_portal_browser import assert_accessible
 from tests.deals.deal_factories import register_deal
+from tests.deals.lead_factories import lead as make_lead
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,3 +83,32 @@ def test_a_channel_manager_reviews_a_conflict_and_approves(
     assert deal.status == Deal.Status.APPROVED
     assert deal.decided_by == staff_users["channel_manager"]
     assert deal.expires_on == end
+
+
+def test_a_channel_manager_offers_a_lead_by_hand(
+    live_server, alice, staff_users, new_page, screenshot
+):
+    lead = make_lead(company="Kramerica Industries")
+    page = new_page(DESKTOP)
+    base = live_server.url
+    admin_log_in(page, base, staff_users["channel_manager"].username)
+
+    row = page.locator("#desk-queues").get_by_role("row", name="Leads with staff")
+    assert row.get_by_role("cell").first.inner_text() == "1"
+    row.get_by_role("link", name="Leads with staff").click()
+    page.get_by_role("link", name="Kramerica Industries").click()
+    page.wait_for_url(f"**/admin/deals/lead/{lead.pk}/change/**")
+    assert "Received" in page.locator("#routing").inner_text()
+    assert_accessible(page, "lead admin")
+
+    page.get_by_role("link", name="Offer to partner").click()
+    page.wait_for_url("**/act/offer/")
+    page.get_by_label("Partner").select_option(label="Alice Corp")
+    screenshot(page, "admin-lead-offer-desktop")
+    assert_accessible(page, "lead offer")
+    page.get_by_role("button", name="Offer to partner").click()
+
+    assert "Lead offered to Alice Corp." in page.locator(".messagelist").inner_text()
+    assert "Alice Corp" in page.locator("#current-offer").inner_text()
+    assert "Offered" in page.locator("#routing").inner_text()
+    screenshot(page, "admin-lead-offered-desktop")
