@@ -1,4 +1,4 @@
-"""Celery tasks of deals: thin wrappers that take ids and call services or the email
+"""Celery tasks of deals/: thin wrappers that take ids and call services or the email
 functions (each safe to run twice)."""
 
 from __future__ import annotations
