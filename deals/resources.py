@@ -6,14 +6,13 @@ Columns: domain, company, country, note. The domain is read as registrations rea
 matches the registrations of its customer. A domain already protected updates that
 account's company, country and note (a re-imported list refreshes itself); a domain
 that appears twice in the file, a bad domain, a missing company or a country that is
-not a two-letter code is an error at its row and column. Any row error imports nothing
+not a known ISO 3166 code is an error at its row and column. Any row error imports nothing
 (the import runs in one transaction and the confirm step is not offered).
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections import Counter
 from typing import Any
 
@@ -25,9 +24,9 @@ from import_export import fields, resources
 from deals.models import ProtectedAccount
 from deals.services import normalise_domain
 from partners.admin.partner_import import undefuse
+from partners.selectors import is_country
 
 COLUMNS = ("domain", "company", "country", "note")
-COUNTRY = re.compile(r"[A-Z]{2}")
 
 IMPORT_HELP = gettext_lazy(
     "Columns: domain (e.g. example.com), company, country (two-letter code, e.g. DE; "
@@ -102,9 +101,9 @@ class ProtectedAccountResource(resources.ModelResource):
         if not (row.get("company") or "").strip():
             errors.setdefault("company", []).append(_("Give the customer's company name."))
         country = row.get("country") or ""
-        if country and not COUNTRY.fullmatch(country):
+        if country and not is_country(country):
             errors.setdefault("country", []).append(
-                _("“%(value)s” is not a two-letter country code (e.g. DE, US).")
+                _("“%(value)s” is not a country code (two letters, e.g. DE, US).")
                 % {"value": country}
             )
         if errors:

@@ -29,6 +29,7 @@ from deals.resources import IMPORT_HELP, ProtectedAccountResource
 from deals.services import normalise_domain
 from partners.admin.partner_import import PartnerImportForm
 from partners.models import Partner
+from partners.selectors import is_country
 
 # --- The program (one row) ------------------------------------------------------------
 
@@ -84,8 +85,8 @@ class ProtectedAccountForm(forms.ModelForm):
 
     def clean_country(self) -> str:
         country = (self.cleaned_data.get("country") or "").strip().upper()
-        if country and not (len(country) == 2 and country.isalpha() and country.isascii()):
-            raise forms.ValidationError(_("Use a two-letter country code (e.g. DE, US)."))
+        if country and not is_country(country):
+            raise forms.ValidationError(_("Use a country code (two letters, e.g. DE, US)."))
         return country
 
 

@@ -106,6 +106,10 @@ def test_the_decision_page_shows_both_sides_of_a_conflict(client, conflict, staf
     # the list flags it too
     listing = client.get(reverse("admin:deals_deal_changelist")).content.decode()
     assert listing.count('class="deal-conflict"') == 1
+    # and the first registration's page shows the later one beside it
+    first = client.get(change_url(theirs)).content.decode()
+    sides = first[first.index('id="conflicts"') : first.index('id="extensions"')]
+    assert "Alice Corp" in sides and change_url(ours) in sides
 
 
 def test_a_protected_account_is_shown_as_the_other_side(client, alice, staff_users):
@@ -397,7 +401,7 @@ def test_a_malformed_file_names_row_and_column_and_imports_nothing(client, staff
             ["initech.example", "Initech", "DE", ""],
             ["not a domain", "Broken", "DE", ""],
             ["umbrella.example", "", "GB", ""],
-            ["hooli.example", "Hooli", "Germany", ""],
+            ["hooli.example", "Hooli", "XX", ""],
             ["www.initech.example", "Initech again", "", ""],
         ],
     )
@@ -411,7 +415,7 @@ def test_a_malformed_file_names_row_and_column_and_imports_nothing(client, staff
     assert set(errors) == {1, 2, 3, 4, 5}
     assert "domain" in errors[2]
     assert errors[3] == {"company": ["Give the customer's company name."]}
-    assert errors[4] == {"country": ["“GERMANY” is not a two-letter country code (e.g. DE, US)."]}
+    assert errors[4] == {"country": ["“XX” is not a country code (two letters, e.g. DE, US)."]}
     assert "appears in 2 rows of the file" in errors[1]["domain"][0]
     assert "appears in 2 rows of the file" in errors[5]["domain"][0]
     # the page names each row and its column
