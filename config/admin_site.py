@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 
 from analytics import selectors as analytics_selectors
 from campaigns import selectors as campaign_selectors
+from deals import selectors as deal_selectors
 from mdf import selectors_staff
 from mdf.models import FINANCE_PERMISSION
 from mdf.money import format_money
@@ -81,6 +82,7 @@ def my_queues(user: Any, today: date) -> list[QueueCard]:
         )
     if user.has_perm("campaigns.change_plan"):
         cards.append(plans_card(user, today))
+    cards.extend(deals_cards(user))
     payments = selectors_staff.payments_waiting_for(user=user)
     if payments is not None:
         cards.append(
@@ -126,6 +128,45 @@ def plans_card(user: Any, today: date) -> QueueCard:
         has_sla=False,
         notes=notes,
     )
+
+
+def deals_cards(user: Any) -> list[QueueCard]:
+    """Deal registrations awaiting this user's decision (`deals_awaiting`, the deal
+    admin's "awaiting my decision") and the leads no partner holds (`leads_with_staff`)."""
+    cards = []
+    if user.has_perm("deals.change_deal"):
+        queue = deal_selectors.deals_awaiting(staff=user)
+        extensions = queue.extensions.count()
+        cards.append(
+            QueueCard(
+                title=str(_("Deals to decide")),
+                count=queue.deals.count(),
+                url=reverse("admin:deals_deal_changelist") + "?queue=mine",
+                has_sla=False,
+                notes=[
+                    str(
+                        ngettext(
+                            "%(count)d extension request waits",
+                            "%(count)d extension requests wait",
+                            extensions,
+                        )
+                        % {"count": extensions}
+                    )
+                ]
+                if extensions
+                else [],
+            )
+        )
+    if user.has_perm("deals.change_lead"):
+        cards.append(
+            QueueCard(
+                title=str(_("Leads with staff")),
+                count=deal_selectors.leads_with_staff().count(),
+                url=reverse("admin:deals_lead_changelist") + "?with_staff=yes",
+                has_sla=False,
+            )
+        )
+    return cards
 
 
 def deadlines(user: Any, today: date) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("portal/campaigns/", include("campaigns.urls", namespace="campaigns")),
     path("portal/plans/", include("campaigns.plan_urls", namespace="plans")),
+    path("portal/deals/", include("deals.urls", namespace="deals")),
     path("portal/performance/", include("analytics.urls", namespace="performance")),
     path("portal/funds/", include("mdf.urls", namespace="funds")),
     path("portal/library/", include("assets.urls", namespace="library")),

@@ -1337,6 +1337,77 @@ ROWS: list[Row] = [
         method="DELETE",
         url=lambda w: deals_api_protected_url(),
     ),
+    # --- Deals portal (/portal/deals/): registrations and lead offers ---------------------
+    # Deals and offers are partner-owned, by UUID: another partner's answers 404. Every
+    # partner role reads deals; admins and sales reps act (marketers get 403 on every
+    # action, whichever deal it names); leads pages are for admins and sales reps. "Own"
+    # is a registration under review / a pending offer of alice's (`deals_portal_*`
+    # helpers at the end of the file). Forms posted empty: the errors at the fields.
+    Row("deals:list", PORTAL_PAGE),
+    Row("deals:export", PORTAL_PAGE),
+    Row("deals:create", {**PORTAL_PAGE, "partner_marketer": 403}),
+    Row(
+        "deals:create",
+        {
+            **PORTAL_PAGE,
+            "partner_admin": 400,
+            "partner_sales": 400,
+            "partner_marketer": 403,
+            "other_partner_admin": 400,
+        },
+        method="POST",
+        data={},
+    ),
+    Row("deals:detail", LIBRARY_OBJECT, url=lambda w, owner: deals_portal_url("detail", owner)),
+    *(
+        Row(
+            f"deals:{route}",
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=(own, 404),
+                partner_sales=(own, 404),
+                partner_marketer=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            method=method,
+            url=(lambda r: lambda w, owner: deals_portal_url(r, owner))(route),
+            data=None if method == "GET" else {},
+        )
+        for route in ("edit", "answer", "stage", "extension", "close_won", "close_lost")
+        for method, own in (("GET", 200), ("POST", 400))
+    ),
+    Row("deals:lead_list", {**PORTAL_PAGE, "partner_marketer": 403}),
+    *(
+        Row(
+            f"deals:{route}",
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=(own, 404),
+                partner_sales=(own, 404),
+                partner_marketer=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            method=method,
+            url=(lambda r: lambda w, owner: deals_portal_offer_url(r, owner))(route),
+            data=None if method == "GET" else {},
+        )
+        for route, method, own in (
+            ("lead_detail", "GET", 200),
+            ("lead_accept", "POST", 302),
+            ("lead_decline", "GET", 200),  # the confirmation
+            ("lead_decline", "POST", 400),  # no reason
+            ("lead_work", "GET", 200),
+            ("lead_work", "POST", 400),  # no progress
+            ("lead_convert", "GET", 200),  # says the lead is not accepted yet
+            ("lead_convert", "POST", 400),
+        )
+    ),
 ]
 
 
@@ -2076,3 +2147,54 @@ def deals_api_protected_url() -> str:
 
     account = make_protected_account(domain="matrix-vip.example")
     return reverse("api:protected-account-detail", kwargs={"domain": account.domain})
+
+
+# --- Deals portal helpers (rows in the "Deals portal" section of ROWS) -----------------------
+
+
+def deals_portal_deal(owner: Any) -> Any:
+    """A registration of the owner's, under review (written directly: the rows check who
+    gets in, the services are tested in tests/deals)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from deals.models import Deal
+
+    with scopes_disabled():
+        return Deal.objects.create(
+            partner=owner.partner,
+            registered_by=owner.sales,
+            company="Matrix customer",
+            domain=f"matrix-{owner.partner.slug}.example",
+            country="US",
+            amount=Decimal("1000.00"),
+            currency="USD",
+            expected_close_date=timezone.localdate() + timedelta(days=30),
+            submitted_at=timezone.now(),
+        )
+
+
+def deals_portal_url(route: str, owner: Any) -> str:
+    return reverse(f"deals:{route}", kwargs={"uuid": deals_portal_deal(owner).uuid})
+
+
+def deals_portal_offer_url(route: str, owner: Any) -> str:
+    """A lead offered to the owner, waiting for its answer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from deals.models import Lead, LeadOffer
+
+    now = timezone.now()
+    lead = Lead.objects.create(company="Matrix lead", status=Lead.Status.OFFERED, created_at=now)
+    with scopes_disabled():
+        offer = LeadOffer.objects.create(
+            lead=lead, partner=owner.partner, offered_at=now, due_at=now + timedelta(days=2)
+        )
+    Lead.objects.filter(pk=lead.pk).update(current_offer=offer)
+    return reverse(f"deals:{route}", kwargs={"uuid": offer.uuid})
