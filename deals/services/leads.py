@@ -60,7 +60,7 @@ from deals.models import (
     TierLeadWeight,
 )
 from deals.services.deal_input import DealInput, normalise_domain
-from deals.services.registration import deal_register
+from deals.services.registration import deal_register, is_staff_key
 from mdf import clock
 from mdf.money import CENT, MAX_AMOUNT, known_currency
 from partners.models import Membership, Partner, Region, Specialisation
@@ -251,9 +251,15 @@ def _require_partner_user(user: User | AnonymousUser, partner_id: int) -> None:
         raise PermissionDenied(_("Only the partner's admins and sales reps answer its leads."))
 
 
-def _require_staff(actor: User | AnonymousUser | None) -> None:
-    # A staff API key's own user is inactive (it never logs in) but is staff.
+def _require_staff(
+    actor: User | AnonymousUser | None, permission: str = "deals.change_lead"
+) -> None:
+    """Staff who hold `permission` (channel managers, marketing admins), or a staff
+    integration key (the vendor's CRM: its own user is staff, holds no role, and is
+    inactive because it never logs in). An analyst or a finance approver is refused."""
     if actor is None or not actor.is_authenticated or not actor.is_staff:
+        raise PermissionDenied(_("Only staff hand out leads."))
+    if not (is_staff_key(actor) or (actor.is_active and actor.has_perm(permission))):
         raise PermissionDenied(_("Only staff hand out leads."))
 
 
@@ -493,7 +499,7 @@ def lead_create(
     - the "received" entry starts its routing history.
     """
     if actor is not None:
-        _require_staff(actor)
+        _require_staff(actor, "deals.add_lead")
     external_id = _text(external_id, "external_id", limit=200)
     if external_id:
         existing = Lead.objects.filter(external_id=external_id).first()

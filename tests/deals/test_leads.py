@@ -143,6 +143,24 @@ def test_a_partner_user_cannot_create_a_lead(alice):
     assert not Lead.objects.exists()
 
 
+@pytest.mark.parametrize("role", ["analyst", "finance_approver"])
+def test_staff_without_the_lead_permissions_cannot_hand_out_leads(world, alice, staff_users, role):
+    # given a lead with staff, and a staff member whose role only reads leads
+    lead, _created = lead_create(
+        data=LeadInput(company="Initech"), actor=staff_users["marketing_admin"]
+    )
+    reader = staff_users[role]
+    # when they try to create, offer, route or withdraw, then each is refused
+    with pytest.raises(PermissionDenied):
+        lead_create(data=LeadInput(company="Globex"), actor=reader)
+    with pytest.raises(PermissionDenied):
+        lead_offer_to(lead=lead, partner=alice.partner, actor=reader)
+    with pytest.raises(PermissionDenied):
+        lead_route(lead=lead, actor=reader)
+    assert Lead.objects.count() == 1
+    assert not LeadOffer.objects.exists()
+
+
 # --- offering by hand -----------------------------------------------------------------------
 
 
