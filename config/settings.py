@@ -106,8 +106,11 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
+# An empty DATABASE_URL (`DATABASE_URL= make run`) means the embedded default, as unset does.
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'partnerhub.sqlite3'}")
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'partnerhub.sqlite3'}"
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
