@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE["deals-pending-emails"] = {
     "task": "deals.tasks.send_pending_deal_emails",
     "schedule": env.float("DEALS_EMAIL_SWEEP_SECONDS", default=300.0),
 }
+# Lead SLA: offers not answered in time expire and their leads are routed on.
+CELERY_BEAT_SCHEDULE["deals-leads-sla"] = {
+    "task": "deals.tasks.reroute_overdue_leads",
+    "schedule": crontab(minute="*/5"),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Files -------------------------------------------------------------------

@@ -566,6 +566,8 @@ class LeadRoutingEntry(models.Model):
         RETURNED = "returned", _("Back with staff: no partner left")
         CONVERTED = "converted", _("Converted to a deal registration")
         CLOSED = "closed", _("Closed")
+        # The partner's progress on an accepted lead (lead_work): staff see it worked.
+        WORKED = "worked", _("Progress updated")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="routing")
     at = models.DateTimeField(db_index=True)
