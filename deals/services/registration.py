@@ -24,44 +24,58 @@ the event's id (`deals.tasks`). Approval, won and lost enter the results stream
 `ValidationError` keyed by field, a refused actor `PermissionDenied`; nothing is stored
 when either is raised. Dates and times come from `mdf.clock`, so the demo and the tests
 can run the services on another day.
+
+Beside this module: `deal_input` (the fields and their checks), `deal_trail` (locks,
+events, results stream, the conflict check) and `deal_expiry` (the daily job); this
+module re-exports their public names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django_scopes import scope, scopes_disabled
 
-from analytics.models import EventKind, ResultEvent
-from campaigns.models import Launch
+from analytics.models import EventKind
 from deals.models import (
     Deal,
     DealConflict,
     DealEvent,
     DealExtension,
     DealProgram,
-    DealReminder,
     LeadOffer,
-    Product,
-    ProtectedAccount,
+)
+from deals.services.deal_expiry import REMINDER_DAYS, deal_expiry_reminders, deals_expire
+from deals.services.deal_input import (
+    FIELD_LABELS,
+    INPUT_FIELDS,
+    DealInput,
+    clean_fields,
+    duplicate_error,
+    normalise_domain,
+    required_text,
+)
+from deals.services.deal_trail import (
+    RESULT_SOURCE,
+    flag_conflicts,
+    has_uncleared_conflicts,
+    lock_deal,
+    lock_extension,
+    record_event,
+    require_status,
+    result_event,
 )
 from mdf import clock
-from mdf.money import known_currency, to_money
+from mdf.money import to_money
 from partners.models import Membership, Partner
-from partners.selectors import is_country
 
 __all__ = [
     "DEAL_WRITER_ROLES",
@@ -95,60 +109,9 @@ Action = DealEvent.Action
 DEAL_WRITER_ROLES = (Membership.Role.ADMIN, Membership.Role.SALES)
 DECIDE_PERMISSION = "deals.change_deal"
 EXTENSION_PERMISSION = "deals.change_dealextension"
-RESULT_SOURCE = "deals"
-# Expiry reminders go this many days before `expires_on` (once each per expiry date).
-REMINDER_DAYS = (14, 3)
-MAX_COMPANY = 200
-MAX_DOMAIN = 253
-MAX_CONTACT = 120
-MAX_TEXT = 5000
 MAX_EXTENSION_DAYS = 365
 # A close reported a little ahead of our clock is a clock difference, not the future.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# The fields `deal_update` may change (the registration's own fields).
-INPUT_FIELDS = (
-    "company",
-    "domain",
-    "country",
-    "products",
-    "amount",
-    "currency",
-    "expected_close_date",
-    "stage",
-    "notes",
-    "contact_name",
-    "contact_email",
-    "launch",
-)
-
-
-# How the "changed" event names a field: the model's own labels.
-_LABELS = {f.name: f.verbose_name for f in Deal._meta.fields} | {"products": _lazy("products")}
-
-
-@dataclass
-class DealInput:
-    """The fields of a registration as entered (portal form, API body, a converted lead).
-
-    `products` are product ids or slugs; `launch` is the tracking code of one of the
-    partner's own launches ("" for none). Values are parsed and checked by the
-    services, not here.
-    """
-
-    company: str
-    domain: str
-    country: str
-    products: Sequence[int | str]
-    amount: Decimal | str
-    currency: str
-    expected_close_date: date | None
-    stage: str = Deal.Stage.PROSPECTING
-    notes: str = ""
-    contact_name: str = ""
-    contact_email: str = ""
-    launch: str = ""
-
-
 # --- who may ----------------------------------------------------------------------------
 
 
@@ -190,338 +153,6 @@ def _require_decider(user: User, permission: str = DECIDE_PERMISSION) -> None:
         raise PermissionDenied(_("Only staff who decide deal registrations do this."))
 
 
-# --- input ------------------------------------------------------------------------------
-
-
-def normalise_domain(value: str) -> str:
-    """A customer's web domain as stored: lower case, ASCII (IDNA) form, no scheme,
-    path, port or leading "www.". "https://www.Müller.de/shop" → "xn--mller-kva.de".
-
-    Raises ValidationError({"domain": ...}) for anything that is not a domain name.
-    """
-    text = str(value or "").strip().lower()
-    message = _("Enter the customer's web domain, like example.com.")
-    if not text or "@" in text or " " in text:
-        raise ValidationError({"domain": message})
-    if "://" in text:
-        text = text.split("://", 1)[1]
-    elif text.startswith("//"):
-        text = text[2:]
-    for separator in ("/", "?", "#"):
-        text = text.split(separator, 1)[0]
-    text = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
-    text = text.rstrip(".").removeprefix("www.")
-    try:
-        ascii_name = text.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValidationError({"domain": message}) from None
-    labels = ascii_name.split(".")
-    if (
-        len(ascii_name) > MAX_DOMAIN
-        or len(labels) < 2
-        or not all(_is_label(label) for label in labels)
-        or labels[-1].isdigit()
-    ):
-        raise ValidationError({"domain": message})
-    return ascii_name
-
-
-def _is_label(label: str) -> bool:
-    return (
-        0 < len(label) <= 63
-        and not label.startswith("-")
-        and not label.endswith("-")
-        and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label)
-    )
-
-
-def _text(
-    errors: dict[str, list[str]], name: str, value: object, limit: int, *, required: bool
-) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        errors.setdefault(name, []).append(_("This field is required."))
-    elif len(text) > limit:
-        errors.setdefault(name, []).append(
-            _("At most %(limit)s characters.") % {"limit": f"{limit:,}"}
-        )
-    return text
-
-
-def _products(errors: dict[str, list[str]], values: Iterable[int | str], keep: set[int]) -> list:
-    """The products named by id or slug: offered ones, or ones the deal already has."""
-    wanted = [value for value in values if str(value).strip()]
-    if not wanted:
-        errors.setdefault("products", []).append(_("Choose at least one product."))
-        return []
-    ids = {int(v) for v in wanted if isinstance(v, int) or str(v).strip().isdigit()}
-    slugs = {str(v).strip() for v in wanted if not (isinstance(v, int) or str(v).isdigit())}
-    found = list(
-        Product.objects.filter(Q(pk__in=ids) | Q(slug__in=slugs)).filter(
-            Q(active=True) | Q(pk__in=keep)
-        )
-    )
-    if {p.pk for p in found} >= ids and {p.slug for p in found} >= slugs:
-        return found
-    errors.setdefault("products", []).append(_("Choose products from the list."))
-    return []
-
-
-def _launch(errors: dict[str, list[str]], partner_id: int, code: object) -> Launch | None:
-    """One of the partner's own launches by tracking code; another partner's code reads
-    exactly like one that does not exist."""
-    text = str(code or "").strip()
-    if not text:
-        return None
-    with scope(partner=partner_id):
-        launch = Launch.objects.filter(partner_id=partner_id, code=text).first()
-    if launch is None:
-        errors.setdefault("launch", []).append(_("No such launch."))
-    return launch
-
-
-def _clean(*, partner_id: int, values: dict[str, Any], deal: Deal | None = None) -> dict[str, Any]:
-    """Parse and check registration fields (all of them for a new deal, the given ones
-    for an edit); raise every error at once, keyed by field."""
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        if name == "company":
-            clean[name] = _text(errors, name, value, MAX_COMPANY, required=True)
-        elif name == "domain":
-            try:
-                clean[name] = normalise_domain(value)
-            except ValidationError as error:
-                errors.setdefault(name, []).extend(error.message_dict["domain"])
-        elif name == "country":
-            code = str(value or "").strip().upper()
-            if not is_country(code):
-                errors.setdefault(name, []).append(_("Choose a country from the list."))
-            clean[name] = code
-        elif name == "products":
-            keep = set(deal.products.values_list("pk", flat=True)) if deal else set()
-            if isinstance(value, str | int):
-                value = [value]
-            clean[name] = _products(errors, value or [], keep)
-        elif name == "amount":
-            try:
-                clean[name] = to_money(value, allow_zero=True)
-            except ValueError as error:
-                errors.setdefault(name, []).append(str(error))
-        elif name == "currency":
-            try:
-                clean[name] = known_currency(value)
-            except ValueError as error:
-                errors.setdefault(name, []).append(str(error))
-        elif name == "expected_close_date":
-            if isinstance(value, str):
-                try:
-                    value = date.fromisoformat(value.strip())
-                except ValueError:
-                    value = None
-            if not isinstance(value, date) or isinstance(value, datetime):
-                errors.setdefault(name, []).append(_("Enter a date."))
-            elif value < clock.today() and (deal is None or value != deal.expected_close_date):
-                errors.setdefault(name, []).append(_("The close date cannot be in the past."))
-            else:
-                clean[name] = value
-        elif name == "stage":
-            if value not in Deal.Stage.values:
-                errors.setdefault(name, []).append(_("Choose a stage from the list."))
-            clean[name] = value
-        elif name == "notes":
-            clean[name] = _text(errors, name, value, MAX_TEXT, required=False)
-        elif name == "contact_name":
-            clean[name] = _text(errors, name, value, MAX_CONTACT, required=False)
-        elif name == "contact_email":
-            email = _text(errors, name, value, 254, required=False)
-            if email:
-                try:
-                    validate_email(email)
-                except ValidationError:
-                    errors.setdefault(name, []).append(_("Enter a valid email address."))
-            clean[name] = email
-        elif name == "launch":
-            clean[name] = _launch(errors, partner_id, value)
-        else:
-            errors.setdefault(name, []).append(_("This field cannot be changed here."))
-    if errors:
-        raise ValidationError(errors)
-    return clean
-
-
-def _not_blank(name: str, value: object, limit: int = MAX_TEXT) -> str:
-    errors: dict[str, list[str]] = {}
-    text = _text(errors, name, value, limit, required=True)
-    if errors:
-        raise ValidationError(errors)
-    return text
-
-
-DUPLICATE = "You already have an open registration for this customer's domain."
-
-
-def _duplicate_error() -> ValidationError:
-    return ValidationError({"domain": _(DUPLICATE)})
-
-
-# --- building blocks --------------------------------------------------------------------
-
-
-def _lock(deal: Deal) -> Deal:
-    with scopes_disabled():  # the deal's own row; the caller was given this deal
-        return (
-            Deal.objects.select_for_update(of=("self",))
-            .select_related("partner", "launch")
-            .get(pk=deal.pk)
-        )
-
-
-def _lock_extension(extension: DealExtension) -> tuple[Deal, DealExtension]:
-    """The deal, then its extension: the one lock order."""
-    with scopes_disabled():
-        deal_id = DealExtension.objects.values_list("deal_id", flat=True).get(pk=extension.pk)
-        deal = (
-            Deal.objects.select_for_update(of=("self",))
-            .select_related("partner", "launch")
-            .get(pk=deal_id)
-        )
-        locked = DealExtension.objects.select_for_update(of=("self",)).get(pk=extension.pk)
-    return deal, locked
-
-
-def _event(
-    deal: Deal,
-    actor: User | None,
-    action: str,
-    *,
-    old: object = "",
-    new: object = "",
-    detail: str = "",
-    shared: bool = True,
-    email: bool = False,
-) -> DealEvent:
-    with scope(partner=deal.partner_id):
-        event = DealEvent.objects.create(
-            deal=deal,
-            partner_id=deal.partner_id,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            at=clock.now(),
-            action=action,
-            old_value=str(old)[:100],
-            new_value=str(new)[:100],
-            detail=detail,
-            shared=shared,
-        )
-    if email:
-        _email_after_commit(event)
-    return event
-
-
-def _email_after_commit(event: DealEvent) -> None:
-    from deals import tasks  # the tasks call these services: import when used
-
-    transaction.on_commit(partial(tasks.send_deal_event_email.delay, event.pk), robust=True)
-
-
-def _enqueue_rollup() -> None:
-    """Roll the new result event up now rather than at the next beat (as
-    `analytics.ingest` does); a broker that is down only delays the figures."""
-    from analytics.tasks import rollup_metrics
-
-    rollup_metrics.delay()
-
-
-def _result(deal: Deal, kind: str, *, at: datetime, amount: Decimal | None) -> ResultEvent:
-    """The deal's entry in the results stream (source "deals", `deal:<uuid>:<kind>`),
-    attributed to its partner and to its launch and the launch's kit."""
-    launch = deal.launch
-    with scope(partner=deal.partner_id):
-        event = ResultEvent.objects.create(
-            partner_id=deal.partner_id,
-            launch=launch,
-            kit_id=launch.kit_id if launch is not None else None,
-            kind=kind,
-            source=RESULT_SOURCE,
-            external_id=f"deal:{deal.uuid}:{kind}",
-            occurred_at=at,
-            day=timezone.localdate(at),
-            amount=amount,
-            currency=deal.currency if amount is not None else "",
-            company=deal.company[:200],
-            email_domain=deal.domain,
-        )
-    transaction.on_commit(_enqueue_rollup, robust=True)
-    return event
-
-
-def _require_status(deal: Deal, allowed: Iterable[str], message: str) -> None:
-    if deal.status not in allowed:
-        raise ValidationError({"status": message})
-
-
-def _flag_conflicts(deal: Deal) -> int:
-    """Write a `DealConflict` (and a non-shared event) for each other partner's open
-    registration of the deal's domain and for a protected account of that domain that
-    the deal is not flagged for yet. Answers how many were new. Staff only: nothing of
-    it is shown to the partner."""
-    with scopes_disabled():  # conflicts span partners: the staff side of the check
-        others = list(
-            Deal.objects.filter(domain=deal.domain, status__in=Deal.OPEN_STATUSES)
-            .exclude(partner_id=deal.partner_id)
-            .select_related("partner")
-            .order_by("submitted_at", "pk")
-        )
-        known_deals = set(
-            DealConflict.objects.filter(deal=deal, other_deal__isnull=False).values_list(
-                "other_deal_id", flat=True
-            )
-        )
-        account = ProtectedAccount.objects.filter(domain=deal.domain).first()
-        known_account = DealConflict.objects.filter(
-            deal=deal, kind=DealConflict.Kind.PROTECTED_ACCOUNT, protected_account=account
-        ).exists()
-    new = 0
-    for other in others:
-        if other.pk in known_deals:
-            continue
-        DealConflict.objects.create(
-            deal=deal, kind=DealConflict.Kind.OTHER_PARTNER, other_deal=other
-        )
-        _event(
-            deal,
-            None,
-            Action.CONFLICT_FLAGGED,
-            new=DealConflict.Kind.OTHER_PARTNER,
-            detail=_("Also registered by %(partner)s (%(status)s).")
-            % {"partner": other.partner.name, "status": other.get_status_display()},
-            shared=False,
-        )
-        new += 1
-    if account is not None and not known_account:
-        DealConflict.objects.create(
-            deal=deal, kind=DealConflict.Kind.PROTECTED_ACCOUNT, protected_account=account
-        )
-        _event(
-            deal,
-            None,
-            Action.CONFLICT_FLAGGED,
-            new=DealConflict.Kind.PROTECTED_ACCOUNT,
-            detail=_("Protected account: %(account)s.") % {"account": str(account)},
-            shared=False,
-        )
-        new += 1
-    if new and deal.conflict_cleared:
-        deal.conflict_cleared = False
-        deal.save(update_fields=["conflict_cleared", "updated_at"])
-    return new
-
-
-def _has_uncleared_conflicts(deal: Deal) -> bool:
-    with scopes_disabled():
-        return not deal.conflict_cleared and DealConflict.objects.filter(deal=deal).exists()
-
-
 # --- registration -----------------------------------------------------------------------
 
 
@@ -549,14 +180,14 @@ def deal_register(
     if partner.status != Partner.Status.ACTIVE:
         raise PermissionDenied(_("Only active partners register deals."))
     values = {name: getattr(data, name) for name in INPUT_FIELDS}
-    clean = _clean(partner_id=partner.pk, values=values)
+    clean = clean_fields(partner_id=partner.pk, values=values)
     products = clean.pop("products")
     with transaction.atomic():
         with scope(partner=partner.pk):
             if Deal.objects.filter(
                 partner=partner, domain=clean["domain"], status__in=Deal.OPEN_STATUSES
             ).exists():
-                raise _duplicate_error()
+                raise duplicate_error()
             try:
                 with transaction.atomic():  # a savepoint: the constraint's verdict
                     deal = Deal.objects.create(
@@ -568,15 +199,15 @@ def deal_register(
                     )
             except IntegrityError as error:
                 if "deal_one_open_per_partner_domain" in str(error):
-                    raise _duplicate_error() from None
+                    raise duplicate_error() from None
                 raise
         deal.products.set(products)
         detail = ""
         if lead_offer is not None:
             _link_offer(lead_offer, deal)
             detail = _("Registered from an offered lead.")
-        _event(deal, user, Action.REGISTERED, new=DS.SUBMITTED, detail=detail, email=True)
-        _flag_conflicts(deal)
+        record_event(deal, user, Action.REGISTERED, new=DS.SUBMITTED, detail=detail, email=True)
+        flag_conflicts(deal)
     return deal
 
 
@@ -609,13 +240,13 @@ def deal_update(*, deal: Deal, user: User, **fields: Any) -> Deal:
     """
     _require_writer(user, deal.partner_id)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
+        locked = lock_deal(deal)
+        require_status(
             locked,
             Deal.UNDECIDED_STATUSES,
             _("A decided registration no longer changes; ask your channel manager."),
         )
-        clean = _clean(partner_id=locked.partner_id, values=fields, deal=locked)
+        clean = clean_fields(partner_id=locked.partner_id, values=fields, deal=locked)
         changed: list[str] = []
         products = clean.pop("products", None)
         if products is not None:
@@ -641,16 +272,18 @@ def deal_update(*, deal: Deal, user: User, **fields: Any) -> Deal:
                     .exclude(pk=locked.pk)
                     .exists()
                 ):
-                    raise _duplicate_error()
+                    raise duplicate_error()
         try:
             with transaction.atomic():
                 locked.save(update_fields=[n for n in changed if n != "products"] + ["updated_at"])
         except IntegrityError as error:
             if "deal_one_open_per_partner_domain" in str(error):
-                raise _duplicate_error() from None
+                raise duplicate_error() from None
             raise
-        labels = ", ".join(str(_LABELS.get(n, n)) for n in changed)
-        _event(locked, user, Action.CHANGED, detail=_("Changed: %(fields)s.") % {"fields": labels})
+        labels = ", ".join(str(FIELD_LABELS.get(n, n)) for n in changed)
+        record_event(
+            locked, user, Action.CHANGED, detail=_("Changed: %(fields)s.") % {"fields": labels}
+        )
         if locked.domain != old_domain:
             with scopes_disabled():
                 DealConflict.objects.filter(deal=locked).filter(
@@ -658,7 +291,7 @@ def deal_update(*, deal: Deal, user: User, **fields: Any) -> Deal:
                     | Q(protected_account__isnull=False)
                     & ~Q(protected_account__domain=locked.domain)
                 ).delete()
-            _flag_conflicts(locked)
+            flag_conflicts(locked)
     return locked
 
 
@@ -670,15 +303,15 @@ def deal_answer(*, deal: Deal, user: User, notes: str) -> Deal:
     answer is required and recorded as a shared event; the channel manager is emailed.
     """
     _require_writer(user, deal.partner_id)
-    answer = _not_blank("notes", notes)
+    answer = required_text("notes", notes)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
+        locked = lock_deal(deal)
+        require_status(
             locked, (DS.MORE_INFO,), _("No information was asked for on this registration.")
         )
         locked.status = DS.SUBMITTED
         locked.save(update_fields=["status", "updated_at"])
-        _event(
+        record_event(
             locked,
             user,
             Action.ANSWERED,
@@ -702,15 +335,15 @@ def deal_clear_conflict(*, deal: Deal, actor: User, note: str = "") -> Deal:
     """
     _require_decider(actor)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
+        locked = lock_deal(deal)
+        require_status(
             locked, Deal.UNDECIDED_STATUSES, _("This registration has been decided already.")
         )
-        if not _has_uncleared_conflicts(locked):
+        if not has_uncleared_conflicts(locked):
             raise ValidationError({"status": _("This registration has no conflict to review.")})
         locked.conflict_cleared = True
         locked.save(update_fields=["conflict_cleared", "updated_at"])
-        _event(locked, actor, Action.CONFLICT_CLEARED, detail=str(note).strip(), shared=False)
+        record_event(locked, actor, Action.CONFLICT_CLEARED, detail=str(note).strip(), shared=False)
     return locked
 
 
@@ -730,12 +363,12 @@ def deal_approve(*, deal: Deal, actor: User, note: str = "") -> Deal:
     _require_decider(actor)
     refused = False
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
+        locked = lock_deal(deal)
+        require_status(
             locked, Deal.UNDECIDED_STATUSES, _("This registration has been decided already.")
         )
-        _flag_conflicts(locked)
-        if _has_uncleared_conflicts(locked):
+        flag_conflicts(locked)
+        if has_uncleared_conflicts(locked):
             refused = True
         else:
             now = clock.now()
@@ -756,7 +389,7 @@ def deal_approve(*, deal: Deal, actor: User, note: str = "") -> Deal:
                     "updated_at",
                 ]
             )
-            _event(
+            record_event(
                 locked,
                 actor,
                 Action.APPROVED,
@@ -765,7 +398,7 @@ def deal_approve(*, deal: Deal, actor: User, note: str = "") -> Deal:
                 detail=locked.decision_reason,
                 email=True,
             )
-            _result(locked, EventKind.OPPORTUNITY, at=now, amount=locked.amount)
+            result_event(locked, EventKind.OPPORTUNITY, at=now, amount=locked.amount)
     if refused:
         # Outside the transaction: conflicts found just now stay recorded.
         raise ValidationError(
@@ -781,10 +414,10 @@ def deal_reject(*, deal: Deal, actor: User, reason: str) -> Deal:
     required; a shared "rejected" event; the partner is emailed after commit.
     """
     _require_decider(actor)
-    text = _not_blank("reason", reason)
+    text = required_text("reason", reason)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
+        locked = lock_deal(deal)
+        require_status(
             locked, Deal.UNDECIDED_STATUSES, _("This registration has been decided already.")
         )
         old = locked.status
@@ -795,7 +428,9 @@ def deal_reject(*, deal: Deal, actor: User, reason: str) -> Deal:
         locked.save(
             update_fields=["status", "decided_at", "decided_by", "decision_reason", "updated_at"]
         )
-        _event(locked, actor, Action.REJECTED, old=old, new=DS.REJECTED, detail=text, email=True)
+        record_event(
+            locked, actor, Action.REJECTED, old=old, new=DS.REJECTED, detail=text, email=True
+        )
     return locked
 
 
@@ -806,15 +441,15 @@ def deal_request_info(*, deal: Deal, actor: User, question: str) -> Deal:
     required; a shared event with the question; the partner is emailed after commit.
     """
     _require_decider(actor)
-    text = _not_blank("question", question)
+    text = required_text("question", question)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
+        locked = lock_deal(deal)
+        require_status(
             locked, (DS.SUBMITTED,), _("Only a registration under review can be asked about.")
         )
         locked.status = DS.MORE_INFO
         locked.save(update_fields=["status", "updated_at"])
-        _event(
+        record_event(
             locked,
             actor,
             Action.MORE_INFO,
@@ -838,11 +473,11 @@ def extension_request(*, deal: Deal, user: User, reason: str) -> DealExtension:
     channel manager is emailed after commit.
     """
     _require_writer(user, deal.partner_id)
-    text = _not_blank("reason", reason)
+    text = required_text("reason", reason)
     pending = _("An extension request is already waiting for a decision.")
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(locked, (DS.APPROVED,), _("Only an approved deal can be extended."))
+        locked = lock_deal(deal)
+        require_status(locked, (DS.APPROVED,), _("Only an approved deal can be extended."))
         with scope(partner=locked.partner_id):
             if DealExtension.objects.filter(
                 deal=locked, status=DealExtension.Status.PENDING
@@ -859,7 +494,7 @@ def extension_request(*, deal: Deal, user: User, reason: str) -> DealExtension:
                     )
             except IntegrityError:
                 raise ValidationError({"status": pending}) from None
-        _event(locked, user, Action.EXTENSION_REQUESTED, detail=text, email=True)
+        record_event(locked, user, Action.EXTENSION_REQUESTED, detail=text, email=True)
     return extension
 
 
@@ -882,10 +517,10 @@ def extension_approve(
             {"days": _("Enter a number of days from 1 to %(max)s.") % {"max": MAX_EXTENSION_DAYS}}
         )
     with transaction.atomic():
-        deal, locked = _lock_extension(extension)
+        deal, locked = lock_extension(extension)
         if locked.status != DealExtension.Status.PENDING:
             raise ValidationError({"status": _("This extension request has been decided.")})
-        _require_status(deal, (DS.APPROVED,), _("Only an approved deal can be extended."))
+        require_status(deal, (DS.APPROVED,), _("Only an approved deal can be extended."))
         old_expiry = deal.expires_on
         assert old_expiry is not None  # an approved deal has an expiry
         deal.expires_on = old_expiry + timedelta(days=days)
@@ -895,7 +530,7 @@ def extension_approve(
         locked.decided_by = actor  # type: ignore[assignment]
         locked.decided_at = clock.now()
         locked.save(update_fields=["status", "days", "decided_by", "decided_at"])
-        _event(
+        record_event(
             deal,
             actor,
             Action.EXTENSION_APPROVED,
@@ -914,9 +549,9 @@ def extension_reject(*, extension: DealExtension, actor: User, reason: str) -> D
     is required; a shared event; the partner is emailed after commit.
     """
     _require_decider(actor, EXTENSION_PERMISSION)
-    text = _not_blank("reason", reason)
+    text = required_text("reason", reason)
     with transaction.atomic():
-        deal, locked = _lock_extension(extension)
+        deal, locked = lock_extension(extension)
         if locked.status != DealExtension.Status.PENDING:
             raise ValidationError({"status": _("This extension request has been decided.")})
         locked.status = DealExtension.Status.REJECTED
@@ -924,7 +559,7 @@ def extension_reject(*, extension: DealExtension, actor: User, reason: str) -> D
         locked.decided_at = clock.now()
         locked.decision_reason = text
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        _event(deal, actor, Action.EXTENSION_REJECTED, detail=text, email=True)
+        record_event(deal, actor, Action.EXTENSION_REJECTED, detail=text, email=True)
     extension.status = locked.status
     return locked
 
@@ -942,16 +577,14 @@ def deal_set_stage(*, deal: Deal, user: User, stage: str) -> Deal:
     if stage not in Deal.Stage.values:
         raise ValidationError({"stage": _("Choose a stage from the list.")})
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(
-            locked, (DS.APPROVED,), _("Only an approved deal moves through the stages.")
-        )
+        locked = lock_deal(deal)
+        require_status(locked, (DS.APPROVED,), _("Only an approved deal moves through the stages."))
         if locked.stage == stage:
             return locked
         old = locked.stage
         locked.stage = stage
         locked.save(update_fields=["stage", "updated_at"])
-        _event(locked, user, Action.STAGE_CHANGED, old=old, new=stage)
+        record_event(locked, user, Action.STAGE_CHANGED, old=old, new=stage)
     return locked
 
 
@@ -983,14 +616,14 @@ def deal_close_won(
         raise ValidationError({"amount": str(error)}) from None
     at = _occurred_at(occurred_at)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(locked, (DS.APPROVED,), _("Only an approved deal can be closed."))
+        locked = lock_deal(deal)
+        require_status(locked, (DS.APPROVED,), _("Only an approved deal can be closed."))
         locked.status = DS.WON
         locked.won_amount = won
         locked.closed_at = at
         locked.save(update_fields=["status", "won_amount", "closed_at", "updated_at"])
-        _event(locked, user, Action.WON, old=DS.APPROVED, new=f"{won} {locked.currency}")
-        _result(locked, EventKind.WON, at=at, amount=won)
+        record_event(locked, user, Action.WON, old=DS.APPROVED, new=f"{won} {locked.currency}")
+        result_event(locked, EventKind.WON, at=at, amount=won)
     return locked
 
 
@@ -1004,119 +637,15 @@ def deal_close_lost(
     launch, no amount) in the same transaction; a shared event.
     """
     _require_writer(user, deal.partner_id)
-    text = _not_blank("reason", reason)
+    text = required_text("reason", reason)
     at = _occurred_at(occurred_at)
     with transaction.atomic():
-        locked = _lock(deal)
-        _require_status(locked, (DS.APPROVED,), _("Only an approved deal can be closed."))
+        locked = lock_deal(deal)
+        require_status(locked, (DS.APPROVED,), _("Only an approved deal can be closed."))
         locked.status = DS.LOST
         locked.lost_reason = text
         locked.closed_at = at
         locked.save(update_fields=["status", "lost_reason", "closed_at", "updated_at"])
-        _event(locked, user, Action.LOST, old=DS.APPROVED, new=DS.LOST, detail=text)
-        _result(locked, EventKind.LOST, at=at, amount=None)
+        record_event(locked, user, Action.LOST, old=DS.APPROVED, new=DS.LOST, detail=text)
+        result_event(locked, EventKind.LOST, at=at, amount=None)
     return locked
-
-
-# --- the daily job ----------------------------------------------------------------------
-
-
-def deals_expire(*, today: date | None = None) -> int:
-    """Expire the approved deals whose protection ended before `today` (default the
-    clock's today); answers how many.
-
-    Rules: `expires_on` < today; a deal with a pending extension request waits for the
-    decision (the partner asked in time); each deal in its own transaction, locked and
-    checked again, so the job is safe to run twice or beside a close; a shared
-    "expired" event by the system.
-    """
-    day = today or clock.today()
-    with scopes_disabled():  # the daily job spans partners
-        due = list(
-            Deal.objects.filter(status=DS.APPROVED, expires_on__lt=day)
-            .exclude(extensions__status=DealExtension.Status.PENDING)
-            .values_list("pk", flat=True)
-        )
-    expired = 0
-    for deal_id in due:
-        with transaction.atomic(), scopes_disabled():
-            locked = (
-                Deal.objects.select_for_update(of=("self",))
-                .filter(pk=deal_id, status=DS.APPROVED, expires_on__lt=day)
-                .first()
-            )
-            if (
-                locked is None
-                or locked.extensions.filter(status=DealExtension.Status.PENDING).exists()
-            ):
-                continue
-            locked.status = DS.EXPIRED
-            locked.save(update_fields=["status", "updated_at"])
-            _event(
-                locked,
-                None,
-                Action.EXPIRED,
-                old=DS.APPROVED,
-                new=DS.EXPIRED,
-                detail=_("Protected until %(date)s.") % {"date": locked.expires_on},
-            )
-            expired += 1
-    return expired
-
-
-def deal_expiry_reminders(*, today: date | None = None) -> int:
-    """Remind the partner 14 and 3 days before an approved deal's protection ends;
-    answers how many reminders were recorded.
-
-    Rules: each reminder once per expiry date (`DealReminder`, its constraint decides
-    between two runs): an extension moves the date and the reminders come again; a run
-    that was missed catches up with the nearest reminder only (a deal 2 days from
-    expiry gets the 3-day one, never also the 14-day one); a shared "reminded" event,
-    emailed to the partner after commit.
-    """
-    day = today or clock.today()
-    horizon = day + timedelta(days=max(REMINDER_DAYS))
-    with scopes_disabled():
-        candidates = list(
-            Deal.objects.filter(
-                status=DS.APPROVED, expires_on__gte=day, expires_on__lte=horizon
-            ).values_list("pk", "expires_on")
-        )
-    sent = 0
-    for deal_id, expires_on in candidates:
-        assert expires_on is not None  # filtered on it
-        remaining = (expires_on - day).days
-        due = min(days for days in REMINDER_DAYS if days >= remaining)
-        with transaction.atomic(), scopes_disabled():
-            locked = (
-                Deal.objects.select_for_update(of=("self",))
-                .filter(pk=deal_id, status=DS.APPROVED, expires_on=expires_on)
-                .first()
-            )
-            if locked is None:
-                continue
-            already = DealReminder.objects.filter(
-                deal=locked, expires_on=expires_on, days_before__lte=due
-            ).exists()
-            if already:
-                continue
-            try:
-                with transaction.atomic():
-                    DealReminder.objects.create(
-                        deal=locked,
-                        partner_id=locked.partner_id,
-                        expires_on=expires_on,
-                        days_before=due,
-                    )
-            except IntegrityError:
-                continue  # another run reminded it
-            _event(
-                locked,
-                None,
-                Action.REMINDED,
-                new=str(due),
-                detail=_("Protected until %(date)s.") % {"date": expires_on.isoformat()},
-                email=True,
-            )
-            sent += 1
-    return sent

@@ -3,10 +3,11 @@
 Partners come from tests/conftest.py: `alice` (channel manager `carl_channel`) and
 `bob` (no channel manager; the Marketing admins decide). Import what you need:
 
-    from tests.deals.deal_factories import products, make_deal, deals_in_every_state
+    from tests.deals.deal_factories import make_deal, products_fixture  # noqa: F401
 
-`products` and `protected_account` are fixtures (importing them into a test module
-makes them available there); the rest are plain functions.
+`products_fixture` and `protected_account_fixture` are the fixtures `products` and
+`protected_account` (importing them into a test module makes them available there);
+the rest are plain functions.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def make_products() -> dict[str, Product]:
     return result
 
 
-@pytest.fixture
-def products(db) -> dict[str, Product]:
+@pytest.fixture(name="products")
+def products_fixture(db) -> dict[str, Product]:
     return make_products()
 
 
@@ -55,8 +56,8 @@ def make_protected_account(
     return account
 
 
-@pytest.fixture
-def protected_account(db) -> ProtectedAccount:
+@pytest.fixture(name="protected_account")
+def protected_account_fixture(db) -> ProtectedAccount:
     return make_protected_account()
 
 
