@@ -1,5 +1,5 @@
-"""Celery tasks of deals/: thin wrappers that take ids and call services (each safe to
-run twice)."""
+"""Celery tasks of deals/: thin wrappers that take ids and call services or the email
+functions (each safe to run twice)."""
 
 from __future__ import annotations
 

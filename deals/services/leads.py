@@ -22,22 +22,22 @@ answer queue on the lead row, so exactly one of them wins. Once the job has expi
 the offer, the answer gets "This lead is no longer offered to you.", the same words
 whoever holds the lead now.
 
-Every change writes a `LeadRoutingEntry` in its transaction. Emails go after commit,
-by tasks that take ids (`deals.tasks`, `deals.lead_notifications`). Bad input raises
-a `ValidationError` keyed by the field; a change from the wrong state a
-`ValidationError({"status": ...})`; a refused actor `PermissionDenied`. Nothing is
-stored when one is raised.
+Times come from `mdf.clock` (as the registration services'), so the demo can date a
+lead's history in the past. Every change writes a `LeadRoutingEntry` in its
+transaction. Emails go after commit, by tasks that take ids (`deals.tasks`,
+`deals.lead_notifications`). Bad input raises a `ValidationError` keyed by the field;
+a change from the wrong state a `ValidationError({"status": ...})`; a refused actor
+`PermissionDenied`. Nothing is stored when one is raised.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,6 +50,7 @@ from django_scopes import scope, scopes_disabled
 
 from analytics.models import EventKind, ResultEvent
 from deals.models import (
+    Deal,
     DealProgram,
     Lead,
     LeadOffer,
@@ -58,11 +59,11 @@ from deals.models import (
     RoutingRule,
     TierLeadWeight,
 )
+from deals.services.registration import DealInput, deal_register, normalise_domain
+from mdf import clock
 from mdf.money import CENT, MAX_AMOUNT, known_currency
 from partners.models import Membership, Partner, Region, Specialisation
-
-if TYPE_CHECKING:
-    from deals.models import Deal
+from partners.selectors import is_country
 
 __all__ = [
     "LEAD_ROLES",
@@ -89,9 +90,6 @@ LEAD_ROLES = (Membership.Role.ADMIN, Membership.Role.SALES)
 # The source of the result events deals/ writes (analytics.ingest keeps it for us).
 RESULT_SOURCE = "deals"
 MAX_NOTE = 2000
-# Babel's territories that are not countries (continents, unions, test codes).
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def _no_longer_offered() -> ValidationError:
@@ -130,31 +128,15 @@ def _text(value: object, field: str, *, limit: int, required: bool = False) -> s
 
 
 def _domain(value: object) -> str:
-    """A customer web domain as stored: lower case, ASCII form, no scheme, path or
-    `www.`; empty stays empty."""
-    text = str(value or "").strip().lower()
-    if not text:
-        return ""
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text).split("/", 1)[0].split("?", 1)[0]
-    text = text.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    text = text.removeprefix("www.")
-    try:
-        text = text.encode("idna").decode("ascii")
-    except UnicodeError:
-        text = ""
-    labels = text.split(".")
-    if len(text) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(x) for x in labels):
-        raise ValidationError({"domain": _("Give a web domain, like example.com.")})
-    return text
+    """The customer's web domain, normalised as a registration's (`normalise_domain`),
+    so a converted lead and its deal name the customer alike; empty stays empty."""
+    text = str(value or "").strip()
+    return normalise_domain(text) if text else ""
 
 
 def _country(value: object) -> str:
     code = str(value or "").strip().upper()
-    if not code:
-        return ""
-    from babel import Locale
-
-    if len(code) != 2 or code in _NOT_COUNTRIES or code not in Locale("en").territories:
+    if code and not is_country(code):
         raise ValidationError(
             {"country": _("Give the country as its two-letter ISO 3166 code, like DE or US.")}
         )
@@ -517,7 +499,7 @@ def lead_create(
         if existing is not None:
             return existing, False
     cleaned = _clean_lead(data)
-    now = timezone.now()
+    now = clock.now()
     try:
         with transaction.atomic():
             lead = Lead.objects.create(
@@ -561,7 +543,7 @@ def lead_offer_to(*, lead: Lead, partner: Partner, actor: User) -> LeadOffer:
         raise ValidationError(
             {"partner": _("This partner has already been offered this lead once.")}
         )
-    return _offer(locked, partner, now=timezone.now(), actor=actor, rule=None)
+    return _offer(locked, partner, now=clock.now(), actor=actor, rule=None)
 
 
 @transaction.atomic
@@ -588,7 +570,7 @@ def lead_route(*, lead: Lead, actor: User | None = None) -> LeadOffer | None:
         raise ValidationError(
             {"status": _("This lead is already with a partner: withdraw it first.")}
         )
-    return _route_locked(locked, now=timezone.now(), actor=actor)
+    return _route_locked(locked, now=clock.now(), actor=actor)
 
 
 @transaction.atomic
@@ -602,7 +584,7 @@ def lead_accept(*, offer: LeadOffer, user: User) -> LeadOffer:
     (source "deals", external id `lead:<offer uuid>`) rolled up after commit.
     """
     _require_partner_user(user, offer.partner_id)
-    now = timezone.now()
+    now = clock.now()
     lead = _lock_lead(offer.lead_id)
     if lead is None:
         raise _no_longer_offered()
@@ -660,7 +642,7 @@ def lead_decline(*, offer: LeadOffer, user: User, reason: str, note: str = "") -
     """
     _require_partner_user(user, offer.partner_id)
     reason, note = _clean_decline(reason, note)
-    now = timezone.now()
+    now = clock.now()
     lead = _lock_lead(offer.lead_id)
     if lead is None:
         raise _no_longer_offered()
@@ -694,7 +676,7 @@ def lead_withdraw(*, lead: Lead, actor: User, reason: str) -> Lead:
     """
     _require_staff(actor)
     reason = _text(reason, "reason", limit=MAX_NOTE, required=True)
-    now = timezone.now()
+    now = clock.now()
     locked = _lock_lead(lead.pk)
     if locked is None:
         raise ValidationError({"lead": _("This lead no longer exists.")})
@@ -730,7 +712,7 @@ def leads_reroute_overdue(*, now: datetime | None = None) -> int:
       answer being saved) is skipped (SKIP LOCKED) and taken at the next run; the offer
       is re-read under the lock, so one already answered or expired is left alone.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     with scopes_disabled():  # the SLA job spans partners
         due = list(
             LeadOffer.objects.filter(status=OS.PENDING, due_at__lt=now)
@@ -793,7 +775,7 @@ def lead_work(
         errors["next_step_due"] = _("Give a date.")
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = clock.now()
     lead = _lock_lead(offer.lead_id)
     if lead is None:
         raise _no_longer_offered()
@@ -815,11 +797,7 @@ def lead_work(
     }
     if not changes:
         return locked
-    if (
-        "next_step_due" in changes
-        and next_step_due is not None
-        and next_step_due < timezone.localdate(now)
-    ):
+    if "next_step_due" in changes and next_step_due is not None and next_step_due < clock.today():
         raise ValidationError({"next_step_due": _("The date cannot be in the past.")})
     for name, value in changes.items():
         setattr(locked, name, value)
@@ -841,19 +819,17 @@ def lead_work(
 
 
 @transaction.atomic
-def lead_convert(*, offer: LeadOffer, user: User, data: Any) -> Deal:
+def lead_convert(*, offer: LeadOffer, user: User, data: DealInput) -> Deal:
     """Turn an accepted lead into a deal registration, in one step.
 
     Rules: by the partner's admins and sales reps; the offer accepted and still the
-    partner's, not converted before; the registration (`data`, a `DealInput` prefilled
-    from the lead) goes through `deal_register` like any other, conflict check
-    included; its errors are the registration's, and nothing is stored when one is
-    raised; the offer names the deal, the lead is converted.
+    partner's, not converted before; the registration (`data`, prefilled from the lead
+    by the caller) goes through `deal_register` like any other, conflict check
+    included, and its errors are the registration's; the offer names the deal, the lead
+    is converted. Nothing is stored when an error is raised.
     """
-    from deals.services import registration
-
     _require_partner_user(user, offer.partner_id)
-    now = timezone.now()
+    now = clock.now()
     lead = _lock_lead(offer.lead_id)
     if lead is None:
         raise _no_longer_offered()
@@ -863,11 +839,10 @@ def lead_convert(*, offer: LeadOffer, user: User, data: Any) -> Deal:
     if locked.status != OS.ACCEPTED:
         raise ValidationError({"status": _("Accept the lead before you register its deal.")})
     partner = Partner.objects.get(pk=locked.partner_id)
-    deal = registration.deal_register(  # type: ignore[attr-defined]
-        partner=partner, user=user, data=data, lead_offer=locked
-    )
-    locked.deal = deal
-    locked.save(update_fields=["deal"])
+    deal = deal_register(partner=partner, user=user, data=data, lead_offer=locked)
+    if locked.deal_id != deal.pk:  # deal_register links the offer; make sure of it
+        locked.deal = deal
+        locked.save(update_fields=["deal"])
     lead.status = LS.CONVERTED
     lead.save(update_fields=["status"])
     _entry(
@@ -876,6 +851,6 @@ def lead_convert(*, offer: LeadOffer, user: User, data: Any) -> Deal:
         at=now,
         actor=user,
         partner_id=locked.partner_id,
-        detail=str(deal.uuid),
+        detail=_("Deal registration %(uuid)s.") % {"uuid": deal.uuid},
     )
     return deal

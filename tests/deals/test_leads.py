@@ -21,11 +21,12 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from analytics.models import DailyMetric, EventKind, ResultEvent
-from deals.models import Lead, LeadOffer, LeadRoutingEntry
+from deals.models import Deal, Lead, LeadOffer, LeadRoutingEntry
 from deals.selectors import leads_with_staff, offer_for_partner, offers_for_partner
 from deals.services import (
     LeadInput,
     lead_accept,
+    lead_convert,
     lead_create,
     lead_decline,
     lead_offer_to,
@@ -36,6 +37,7 @@ from deals.services import (
 )
 from partners.models import Partner
 from tests.deals import lead_factories as f
+from tests.deals.deal_factories import deal_input
 
 pytestmark = pytest.mark.django_db
 
@@ -414,6 +416,59 @@ def test_an_accepted_lead_is_worked_and_staff_see_the_progress(world, alice):
             next_step="",
             next_step_due=None,
         )
+
+
+# --- converting -----------------------------------------------------------------------------
+
+
+def test_an_accepted_lead_converts_into_a_registration_in_one_step(world, alice, bob):
+    lead = f.lead(domain="https://www.initech.example/")
+    offer = lead_route(lead=lead)
+    data = deal_input(company=lead.company, domain=lead.domain, country=lead.country)
+    with pytest.raises(ValidationError) as exc:
+        lead_convert(offer=offer, user=alice.sales, data=data)
+    assert "Accept the lead" in field_errors(exc)["status"][0]
+    lead_accept(offer=offer, user=alice.sales)
+    with pytest.raises(PermissionDenied):
+        lead_convert(offer=offer, user=bob.sales, data=data)
+
+    deal = lead_convert(offer=offer, user=alice.sales, data=data)
+
+    with scope(partner=alice.partner):
+        deal = Deal.objects.get(pk=deal.pk)
+        assert (deal.partner, deal.domain, deal.status) == (
+            alice.partner,
+            "initech.example",
+            Deal.Status.SUBMITTED,
+        )
+        assert deal.source_offer == offer
+    assert f.fresh(lead).status == Lead.Status.CONVERTED
+    assert f.history(lead)[-1] == (A.CONVERTED, "alice")
+    # once: a second conversion, and progress on the lead, are refused
+    with pytest.raises(ValidationError) as exc:
+        lead_convert(offer=offer, user=alice.sales, data=deal_input(domain="other.example"))
+    assert "already a deal registration" in field_errors(exc)["status"][0]
+    with pytest.raises(ValidationError) as exc:
+        lead_work(
+            offer=offer, user=alice.sales, work_status="qualified", next_step="", next_step_due=None
+        )
+    assert "work it there" in field_errors(exc)["status"][0]
+
+
+def test_a_refused_registration_leaves_the_lead_as_it_was(world, alice):
+    offer = lead_route(lead=f.lead())
+    lead_accept(offer=offer, user=alice.sales)
+    bad = deal_input(currency="EURO", amount="-1")
+
+    with pytest.raises(ValidationError) as exc:
+        lead_convert(offer=offer, user=alice.sales, data=bad)
+
+    assert {"currency", "amount"} <= set(field_errors(exc))
+    assert f.fresh(offer.lead).status == Lead.Status.ACCEPTED
+    assert f.fresh_offer(offer).deal is None
+    with scopes_disabled():
+        assert not Deal.objects.exists()
+    assert A.CONVERTED not in [a for a, _p in f.history(offer.lead)]
 
 
 # --- what a partner reads -----------------------------------------------------------------------
