@@ -10,9 +10,10 @@ offered, accepted (one worked, one converted into a registration), declined,
 re-routed after the partner let the answer time lapse, and one back with staff.
 
 Everything goes through `deals.services`, dated in the past where the history
-matters (`mdf.clock.as_of(day)` moves the services' clock back while they run), so the trail,
-the results stream and the emails are the ones a real programme would write. The
-decisions are taken by each partner's channel manager.
+matters (`mdf.clock.as_of(day)` moves the services' clock back while they run, as in
+mdf/demo.py), so the trail, the routing history, the results stream and the emails
+are the ones a real programme would write. Each partner's channel manager decides its
+registrations; the marketing admin hands out the leads.
 
 Idempotent: a registration is found by its partner and customer domain, a lead by
 its external id; a story already told is skipped, so a second run creates nothing.
@@ -21,8 +22,6 @@ its external id; a story already told is skipped, so a second run creates nothin
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,6 +44,7 @@ from deals.models import (
     RoutingRule,
     TierLeadWeight,
 )
+from mdf import clock
 from mdf.clock import as_of
 from partners.models import Membership, Partner, Region, Specialisation, Tier
 
@@ -506,8 +506,9 @@ def _deal_story(demo: DemoDeal, partner: Partner, today: date) -> Deal:
 
 @dataclass(frozen=True)
 class DemoLead:
-    """One lead's story: received, offered, answered, worked. Moments are days before
-    now (fractions for hours); None: an hour and a half after the step before."""
+    """One lead's story: received, offered, answered, worked. Days are counted back
+    from today; None: the day of the step before (or, after a lapse, the day the SLA
+    job found it)."""
 
     key: str  # its external id, as an integration would send it
     company: str
@@ -519,14 +520,13 @@ class DemoLead:
     description: str
     amount: str
     currency: str
-    received: float
-    steps: tuple[tuple[float | None, str, str], ...]
+    steps: tuple[tuple[int | None, str, str], ...]
 
 
-# The moment of an offer whose answer falls due within the next day (computed).
-DUE_SOON = -1.0
+# The day of an offer whose answer falls due within the next day or so (computed).
+DUE_SOON = -1
 LEADS = [
-    # Offered by hand to Northwind: waiting for its answer, due within a day.
+    # Offered by hand to Northwind: waiting for its answer, due soon.
     DemoLead(
         "demo-lead-oakridge",
         "Oakridge Family Dentistry",
@@ -538,11 +538,10 @@ LEADS = [
         "Eight practices; patient records on a server in a closet. Asked for a backup quote.",
         "9500.00",
         "USD",
-        received=2.0,
         steps=((DUE_SOON, "offer", "northwind"),),
     ),
-    # Routed by the rules (security, North America: Gold and Platinum), accepted and
-    # being worked.
+    # Routed by the rules (security, North America: Gold and Platinum), accepted the
+    # same day and being worked.
     DemoLead(
         "demo-lead-brightline",
         "Brightline Architects",
@@ -554,11 +553,10 @@ LEADS = [
         "Replacing their VPN after an incident; wants a Zero Trust assessment.",
         "28000.00",
         "USD",
-        received=5.1,
         steps=(
-            (5.0, "route", ""),
-            (4.8, "accept", ""),
-            (4.0, "work", "contacted|Security assessment workshop on site|3"),
+            (5, "route", ""),
+            (None, "accept", ""),
+            (4, "work", "contacted|Security assessment workshop on site|3"),
         ),
     ),
     # Offered by hand to Northwind, accepted, qualified and converted into a deal
@@ -574,17 +572,16 @@ LEADS = [
         "Twelve hotels moving reservations and back office to the cloud next year.",
         "22000.00",
         "USD",
-        received=12.2,
         steps=(
-            (12.0, "offer", "northwind"),
-            (11.9, "accept", ""),
-            (10.0, "work", "qualified|Register the deal|"),
-            (6.0, "convert", "cloud-backup,draas|75"),
-            (5.0, "approve", ""),
+            (12, "offer", "northwind"),
+            (11, "accept", ""),
+            (10, "work", "qualified|Register the deal|"),
+            (6, "convert", "cloud-backup,draas|75"),
+            (5, "approve", ""),
         ),
     ),
-    # Offered by hand to Tailspin, declined (out of its area) this morning and routed on
-    # at once by the rules to an EMEA partner.
+    # Offered by hand to Tailspin, declined today (out of its area) and routed on at
+    # once by the rules to an EMEA partner.
     DemoLead(
         "demo-lead-vista",
         "Vista Property Management",
@@ -596,10 +593,9 @@ LEADS = [
         "Property manager in Lyon, 40 sites; asked for managed backup for its offices.",
         "15000.00",
         "EUR",
-        received=0.3,
         steps=(
-            (0.25, "offer", "tailspin"),
-            (0.2, "decline", "out_of_area|Their offices are in Lyon; we cover North America."),
+            (0, "offer", "tailspin"),
+            (0, "decline", "out_of_area|Their offices are in Lyon; we cover North America."),
         ),
     ),
     # Offered by hand to Tailspin, never answered: the SLA job expired the offer and
@@ -615,8 +611,7 @@ LEADS = [
         "Two plants, a new ERP; asked who can run their backups and recovery tests.",
         "40000.00",
         "USD",
-        received=6.2,
-        steps=((6.0, "offer", "tailspin"), (None, "lapse", ""), (None, "accept", "")),
+        steps=((7, "offer", "tailspin"), (None, "lapse", ""), (None, "accept", "")),
     ),
     # Routed by the rules to the one partner that covers it, declined: no partner
     # left, so the lead is back with staff, with its history.
@@ -631,41 +626,37 @@ LEADS = [
         "A cooperative of 300 farms moving its accounting system to the cloud.",
         "",
         "",
-        received=3.1,
         steps=(
-            (3.0, "route", ""),
-            (2.0, "decline", "not_a_fit|We do not sell into agriculture."),
+            (3, "route", ""),
+            (2, "decline", "not_a_fit|We do not sell into agriculture."),
         ),
     ),
 ]
 
 
 def seed_leads() -> int:
-    """The demo leads that are missing, each told as a story; returns how many were
-    created."""
+    """The demo leads that are missing, each told as a story dated in the past; returns
+    how many were created."""
     User = get_user_model()
     marketing = User.objects.get(username="marketing")
     reference_data(actor=marketing)
-    now = timezone.now()
+    today = timezone.localdate()
     created = 0
     with scopes_disabled():  # the demo tells every partner's story
         for demo in LEADS:
             if Lead.objects.filter(external_id=demo.key).exists():
                 continue
-            # One transaction per lead: the rollup and the emails that the services
-            # enqueue after commit see the rows already dated.
+            # One transaction per lead: a story is told whole or not at all.
             with transaction.atomic():
-                _lead_story(demo, marketing, now)
+                _lead_story(demo, marketing, today)
             created += 1
     return created
 
 
-def _lead_story(demo: DemoLead, marketing: Any, now: datetime) -> Lead:
+def _lead_story(demo: DemoLead, marketing: Any, today: date) -> Lead:
     first = demo.steps[0][0]
-    offered = _offered_for_due_soon(now) if first == DUE_SOON else now - timedelta(days=first or 0)
-    # Received a while before the first offer.
-    moment = min(now - timedelta(days=demo.received), offered - timedelta(hours=2))
-    with _dated(moment) as dated:
+    day = _offered_for_due_soon(today) if first == DUE_SOON else today - timedelta(days=first or 0)
+    with as_of(day):  # received the day it is first offered
         lead, _created = services.lead_create(
             data=services.LeadInput(
                 company=demo.company,
@@ -682,73 +673,70 @@ def _lead_story(demo: DemoLead, marketing: Any, now: datetime) -> Lead:
             actor=marketing,
             external_id=demo.key,
         )
-        dated.lead = lead
     for when, step, argument in demo.steps:
         lead.refresh_from_db()
         offer = _current_offer(lead)
         if step == "lapse":
-            # The SLA job's run just after the answer time passed.
-            moment = offer.due_at + timedelta(minutes=5)
-        elif when is None:
-            moment += timedelta(minutes=90)
+            # The SLA job's first run on the day after the answer time passed.
+            day = timezone.localdate(offer.due_at) + timedelta(days=1)
         elif when == DUE_SOON:
-            moment = _offered_for_due_soon(now)
-        else:
-            moment = now - timedelta(days=when)
-        with _dated(moment, lead=lead) as dated:
-            if step == "offer":
-                partner = Partner.objects.get(slug=argument)
-                services.lead_offer_to(lead=lead, partner=partner, actor=marketing)
-            elif step == "route":
-                services.lead_route(lead=lead, actor=marketing)
-            elif step == "accept":
-                dated.answered = services.lead_accept(offer=offer, user=_answerer(offer))
-            elif step == "decline":
-                reason, note = argument.split("|")
-                dated.answered = services.lead_decline(
-                    offer=offer, user=_answerer(offer), reason=reason, note=note
-                )
-            elif step == "lapse":
-                services.leads_reroute_overdue(now=moment)
-            elif step == "work":
-                status, next_step, due_in = argument.split("|")
-                services.lead_work(
-                    offer=offer,
-                    user=_answerer(offer),
-                    work_status=status,
-                    next_step=next_step,
-                    next_step_due=now.date() + timedelta(days=int(due_in)) if due_in else None,
-                )
-            elif step == "convert":
-                products, close_in = argument.split("|")
-                day = timezone.localdate(moment)
-                with as_of(day):
-                    services.lead_convert(
-                        offer=offer,
-                        user=_answerer(offer),
-                        data=services.DealInput(
-                            company=lead.company,
-                            domain=lead.domain,
-                            country=lead.country,
-                            products=products.split(","),
-                            amount=lead.amount or Decimal("0.00"),
-                            currency=lead.currency or "USD",
-                            expected_close_date=day + timedelta(days=int(close_in)),
-                            stage=Deal.Stage.QUALIFICATION,
-                            notes=lead.description,
-                            contact_name=lead.contact_name,
-                            contact_email=lead.contact_email,
-                        ),
-                    )
-            elif step == "approve":
-                offer.refresh_from_db()
-                deal = Deal.objects.get(pk=offer.deal_id)
-                with as_of(timezone.localdate(moment)):
-                    services.deal_approve(deal=deal, actor=deal.partner.channel_manager)
-            else:  # pragma: no cover - a typo in LEADS
-                raise ValueError(step)
+            day = _offered_for_due_soon(today)
+        elif when is not None:
+            day = today - timedelta(days=when)
+        with as_of(day):
+            _lead_step(lead, offer, step, argument, marketing=marketing, day=day)
     lead.refresh_from_db()
     return lead
+
+
+def _lead_step(lead: Lead, offer: Any, step: str, argument: str, *, marketing: Any, day: date):
+    if step == "offer":
+        partner = Partner.objects.get(slug=argument)
+        services.lead_offer_to(lead=lead, partner=partner, actor=marketing)
+    elif step == "route":
+        services.lead_route(lead=lead, actor=marketing)
+    elif step == "accept":
+        services.lead_accept(offer=offer, user=_answerer(offer))
+    elif step == "decline":
+        reason, note = argument.split("|")
+        services.lead_decline(offer=offer, user=_answerer(offer), reason=reason, note=note)
+    elif step == "lapse":
+        services.leads_reroute_overdue()
+    elif step == "work":
+        status, next_step, due_in = argument.split("|")
+        services.lead_work(
+            offer=offer,
+            user=_answerer(offer),
+            work_status=status,
+            next_step=next_step,
+            # Ahead of today (the real one): the next step is still to come.
+            next_step_due=timezone.localdate() + timedelta(days=int(due_in)) if due_in else None,
+        )
+    elif step == "convert":
+        products, close_in = argument.split("|")
+        services.lead_convert(
+            offer=offer,
+            user=_answerer(offer),
+            data=services.DealInput(
+                company=lead.company,
+                domain=lead.domain,
+                country=lead.country,
+                products=products.split(","),
+                amount=lead.amount or Decimal("0.00"),
+                currency=lead.currency or "USD",
+                expected_close_date=day + timedelta(days=int(close_in)),
+                stage=Deal.Stage.QUALIFICATION,
+                notes=lead.description,
+                contact_name=lead.contact_name,
+                contact_email=lead.contact_email,
+            ),
+        )
+    elif step == "approve":
+        offer.refresh_from_db()
+        deal = Deal.objects.get(pk=offer.deal_id)
+        services.deal_approve(deal=deal, actor=deal.partner.channel_manager)
+    else:  # pragma: no cover - a typo in LEADS
+        raise ValueError(step)
 
 
 def _ascii(name: str) -> str:
@@ -756,7 +744,7 @@ def _ascii(name: str) -> str:
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
 
 
-def _current_offer(lead: Lead) -> LeadOffer:
+def _current_offer(lead: Lead) -> LeadOffer | None:
     # The offer a step answers: the current one, or the lead's last (converted leads).
     if lead.current_offer_id is not None:
         return LeadOffer.objects.get(pk=lead.current_offer_id)
@@ -767,61 +755,17 @@ def _answerer(offer: LeadOffer) -> Any:
     return _member(offer.partner, Membership.Role.SALES)
 
 
-def _offered_for_due_soon(now: datetime) -> datetime:
-    """An offer time whose answer falls due within the next day: hours back from now
-    until the business deadline is at most 20 hours ahead (over a weekend the nearest
-    deadline still ahead)."""
+def _offered_for_due_soon(today: date) -> date:
+    """The earliest day an offer made at this time of day is still to be answered a
+    few hours from now: its answer falls due within the next day or so (over a weekend,
+    the nearest answer time still ahead)."""
+    now = timezone.now()
     days = DealProgram.current().lead_sla_business_days
-    chosen = now - timedelta(hours=1)
-    for hours in range(1, 24 * 10):
-        start = now - timedelta(hours=hours)
-        left = services.business_deadline(start, days) - now
-        if left <= timedelta(hours=1):
+    chosen = today
+    for back in range(1, 8):
+        with as_of(today - timedelta(days=back)):
+            offered = clock.now()
+        if services.business_deadline(offered, days) - now < timedelta(hours=3):
             break
-        chosen = start
-        if left <= timedelta(hours=20):
-            break
+        chosen = today - timedelta(days=back)
     return chosen
-
-
-class _Dated:
-    """What one step wrote, to be moved to the step's moment."""
-
-    def __init__(self, lead: Lead | None) -> None:
-        self.lead = lead
-        self.answered: LeadOffer | None = None
-
-
-@contextmanager
-def _dated(moment: datetime, *, lead: Lead | None = None) -> Iterator[_Dated]:
-    """Date the rows a lead service writes at `moment`.
-
-    The lead services take the time from the real clock (`timezone.now()`); the demo
-    moves what one step just wrote (the lead, its new offers with their answer time,
-    the answer, its routing entries and the accepted lead's result event) to the moment
-    of the story, inside the story's transaction, as campaigns/demo.py dates launches.
-    """
-    from analytics.models import ResultEvent
-    from deals.models import LeadRoutingEntry
-
-    entries_before = LeadRoutingEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
-    offers_before = LeadOffer.objects.order_by("-pk").values_list("pk", flat=True).first()
-    dated = _Dated(lead)
-    yield dated
-    if dated.lead is None:
-        return
-    if lead is None:  # the step created the lead
-        Lead.objects.filter(pk=dated.lead.pk).update(created_at=moment)
-    LeadRoutingEntry.objects.filter(lead=dated.lead, pk__gt=entries_before or 0).update(at=moment)
-    days = DealProgram.current().lead_sla_business_days
-    for offer_id in LeadOffer.objects.filter(
-        lead=dated.lead, pk__gt=offers_before or 0
-    ).values_list("pk", flat=True):
-        LeadOffer.objects.filter(pk=offer_id).update(
-            offered_at=moment, due_at=services.business_deadline(moment, days)
-        )
-    if dated.answered is not None:
-        LeadOffer.objects.filter(pk=dated.answered.pk).update(responded_at=moment)
-        ResultEvent.objects.filter(
-            source="deals", external_id=f"lead:{dated.answered.uuid}"
-        ).update(occurred_at=moment, day=timezone.localdate(moment))
