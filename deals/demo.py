@@ -184,7 +184,7 @@ DEALS = [
         "26500.00",
         "USD",
         registered=-83,
-        close_in=70,
+        close_in=95,
         stage=St.PROSPECTING,
         kit="secure-edge-2027-launch",
         contact="Marcus Lee",

@@ -77,7 +77,7 @@ SHOTS = [
         follow="main table a.fw-semibold",
     ),
     # A partner's view: its deal registrations, protected until when, one under review.
-    Shot("portal-deals", "northwind-admin", "/portal/login/", "/portal/deals/"),
+    Shot("portal-deals", "northwind-admin", "/portal/login/", "/portal/deals/", height=1100),
     # A partner's view: an approved deal whose protection ends soon, with the
     # extension it asked for, its stage and its history.
     Shot(
@@ -97,7 +97,7 @@ SHOTS = [
         "channel",
         "/admin/login/",
         "/admin/deals/deal/?conflict=open",
-        height=1300,
+        height=1800,
         follow="#result_list tbody a",
     ),
 ]
