@@ -264,8 +264,9 @@ def required_text(name: str, value: object, limit: int = MAX_TEXT) -> str:
     return text
 
 
-DUPLICATE = "You already have an open registration for this customer's domain."
-
-
 def duplicate_error() -> ValidationError:
-    return ValidationError({"domain": _(DUPLICATE)})
+    """A second open registration of a domain by the same partner (its own data: this
+    says nothing of other partners)."""
+    return ValidationError(
+        {"domain": _("You already have an open registration for this customer's domain.")}
+    )

@@ -129,7 +129,6 @@ def flag_conflicts(deal: Deal) -> int:
         others = list(
             Deal.objects.filter(domain=deal.domain, status__in=Deal.OPEN_STATUSES)
             .exclude(partner_id=deal.partner_id)
-            .select_related("partner")
             .order_by("submitted_at", "pk")
         )
         known_deals = set(
@@ -153,8 +152,9 @@ def flag_conflicts(deal: Deal) -> int:
             None,
             Action.CONFLICT_FLAGGED,
             new=DealConflict.Kind.OTHER_PARTNER,
-            detail=_("Also registered by %(partner)s (%(status)s).")
-            % {"partner": other.partner.name, "status": other.get_status_display()},
+            # No name here: the other partner's identity stays in the staff-only
+            # DealConflict row, never in a row of this partner's.
+            detail=_("Another partner holds an open registration of this domain."),
             shared=False,
         )
         new += 1
@@ -167,7 +167,7 @@ def flag_conflicts(deal: Deal) -> int:
             None,
             Action.CONFLICT_FLAGGED,
             new=DealConflict.Kind.PROTECTED_ACCOUNT,
-            detail=_("Protected account: %(account)s.") % {"account": str(account)},
+            detail=_("The domain is a protected account."),
             shared=False,
         )
         new += 1

@@ -4,7 +4,8 @@ daily expiry job with its reminders.
 
 Who does what:
 - the partner's admins and sales reps (`can_register_deals`) register, edit, answer,
-  ask for extensions, move the stage and close; marketers and staff do not;
+  ask for extensions, move the stage and close; so may a staff integration key (the
+  vendor's CRM) for the partner it names; marketers and staff people do not;
 - staff with `deals.change_deal` decide registrations and clear conflicts (any of them
   may act for the partner's channel manager); `deals.change_dealextension` decides
   extensions; the person who decides is recorded.
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -76,6 +77,7 @@ from deals.services.deal_trail import (
 from mdf import clock
 from mdf.money import to_money
 from partners.models import Membership, Partner
+from partners.services import API_KEY_USERNAME_PREFIX
 
 __all__ = [
     "DEAL_WRITER_ROLES",
@@ -86,6 +88,7 @@ __all__ = [
     "DealInput",
     "can_decide_deals",
     "can_register_deals",
+    "is_staff_key",
     "deal_answer",
     "deal_approve",
     "deal_clear_conflict",
@@ -112,6 +115,8 @@ EXTENSION_PERMISSION = "deals.change_dealextension"
 MAX_EXTENSION_DAYS = 365
 # A close reported a little ahead of our clock is a clock difference, not the future.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
 # --- who may ----------------------------------------------------------------------------
 
 
@@ -123,8 +128,21 @@ def _membership(user: User | AnonymousUser) -> Membership | None:
         return Membership.objects.filter(user=user).first()
 
 
+def is_staff_key(user: User | AnonymousUser) -> bool:
+    """A staff integration key's own user (the vendor's CRM): staff, never a person
+    (people cannot choose a username with the key prefix), never logs in."""
+    return bool(
+        user.is_authenticated
+        and user.is_staff
+        and user.get_username().startswith(API_KEY_USERNAME_PREFIX)
+    )
+
+
 def can_register_deals(user: User | AnonymousUser, partner_id: int) -> bool:
-    """An admin or sales rep of this partner (a person or its API key's own user)."""
+    """An admin or sales rep of this partner (a person or its API key's own user), or a
+    staff integration key acting for the partner it names."""
+    if is_staff_key(user):
+        return True
     membership = _membership(user)
     return (
         membership is not None
@@ -148,6 +166,24 @@ def _require_writer(user: User, partner_id: int) -> None:
         raise PermissionDenied(_("Only the partner's admins and sales reps work its deals."))
 
 
+def _duplicate_or_raise(error: IntegrityError, deal: Deal) -> NoReturn:
+    """Turn the verdict of `deal_one_open_per_partner_domain` into the field error; any
+    other integrity error is raised as it is. Asked of the data, not of the error's
+    text (SQLite does not name the constraint); the savepoint has rolled back, so the
+    query sees the registration that won."""
+    with scope(partner=deal.partner_id):
+        taken = (
+            Deal.objects.filter(
+                partner_id=deal.partner_id, domain=deal.domain, status__in=Deal.OPEN_STATUSES
+            )
+            .exclude(pk=deal.pk)
+            .exists()
+        )
+    if taken:
+        raise duplicate_error() from None
+    raise error
+
+
 def _require_decider(user: User, permission: str = DECIDE_PERMISSION) -> None:
     if not (can_decide_deals(user) and user.has_perm(permission)):
         raise PermissionDenied(_("Only staff who decide deal registrations do this."))
@@ -162,15 +198,16 @@ def deal_register(
     """Register an opportunity of `partner`'s with one end customer.
 
     Rules:
-    - `user` is an admin or sales rep of the partner; the partner is active;
-    - every field is checked (`_clean`): company; domain (`normalise_domain`); country
+    - `user` is an admin or sales rep of the partner (or a staff integration key acting
+      for it); the partner is active;
+    - every field is checked (`clean_fields`): company; domain (`normalise_domain`); country
       (ISO 3166 alpha-2); products offered now (ids or slugs, at least one); amount
       ≥ 0 with at most two decimals; currency (ISO 4217); expected close date today or
       later; stage; contact; launch one of the partner's own (else "No such launch.");
     - a second open registration of the same domain by the same partner is refused on
       "domain" (checked first; the constraint `deal_one_open_per_partner_domain`
       decides between two registrations at the same moment);
-    - the conflict check (`_flag_conflicts`) runs in the same transaction and is
+    - the conflict check (`flag_conflicts`) runs in the same transaction and is
       staff-only: the partner sees "Under review" either way;
     - with `lead_offer` (the partner's own accepted offer, not yet converted), the offer
       is linked to the deal; the lead's own state is `lead_convert`'s;
@@ -188,19 +225,18 @@ def deal_register(
                 partner=partner, domain=clean["domain"], status__in=Deal.OPEN_STATUSES
             ).exists():
                 raise duplicate_error()
+            deal = Deal(
+                partner=partner,
+                registered_by=user,
+                submitted_at=clock.now(),
+                status=DS.SUBMITTED,
+                **clean,
+            )
             try:
                 with transaction.atomic():  # a savepoint: the constraint's verdict
-                    deal = Deal.objects.create(
-                        partner=partner,
-                        registered_by=user,
-                        submitted_at=clock.now(),
-                        status=DS.SUBMITTED,
-                        **clean,
-                    )
+                    deal.save(force_insert=True)
             except IntegrityError as error:
-                if "deal_one_open_per_partner_domain" in str(error):
-                    raise duplicate_error() from None
-                raise
+                _duplicate_or_raise(error, deal)
         deal.products.set(products)
         detail = ""
         if lead_offer is not None:
@@ -277,9 +313,7 @@ def deal_update(*, deal: Deal, user: User, **fields: Any) -> Deal:
             with transaction.atomic():
                 locked.save(update_fields=[n for n in changed if n != "products"] + ["updated_at"])
         except IntegrityError as error:
-            if "deal_one_open_per_partner_domain" in str(error):
-                raise duplicate_error() from None
-            raise
+            _duplicate_or_raise(error, locked)
         labels = ", ".join(str(FIELD_LABELS.get(n, n)) for n in changed)
         record_event(
             locked, user, Action.CHANGED, detail=_("Changed: %(fields)s.") % {"fields": labels}
