@@ -43,8 +43,8 @@ class Shot:
     login_path: str
     path: str
     height: int = VIEWPORT["height"]  # taller for a page whose point is below the fold
-    # A page whose address holds an id (a plan): open `path`, then follow the first link
-    # matching this CSS selector.
+    # A page whose address holds an id (a plan, a deal): open `path`, then follow the
+    # first link matching this CSS selector.
     follow: str = ""
 
 
@@ -75,6 +75,30 @@ SHOTS = [
         "/portal/plans/",
         height=1400,
         follow="main table a.fw-semibold",
+    ),
+    # A partner's view: its deal registrations, protected until when, one under review.
+    Shot("portal-deals", "northwind-admin", "/portal/login/", "/portal/deals/", height=1100),
+    # A partner's view: an approved deal whose protection ends soon, with the
+    # extension it asked for, its stage and its history.
+    Shot(
+        "portal-deal",
+        "northwind-admin",
+        "/portal/login/",
+        "/portal/deals/?q=pinecrest",
+        height=1200,
+        follow="main table a.fw-semibold",
+    ),
+    # A partner's view: the leads offered to it (answer by when) and those it works.
+    Shot("portal-leads", "contoso-admin", "/portal/login/", "/portal/deals/leads/"),
+    # Staff's view: the channel manager's decision page of the registration with a
+    # conflict, the other partner's registration of the same customer beside it.
+    Shot(
+        "admin-deal-conflict",
+        "channel",
+        "/admin/login/",
+        "/admin/deals/deal/?conflict=open",
+        height=1800,
+        follow="#result_list tbody a",
     ),
 ]
 

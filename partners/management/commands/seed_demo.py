@@ -31,6 +31,12 @@ class Command(BaseCommand):
         created["business reviews"] = seed_reviews()
         # Ratings name the kits; the survey's answers come from the partners' people.
         created["ratings and survey answers"] = seed_voice()
+        # Deal registrations name launches; won deals and accepted leads enter the
+        # results that the rollup below turns into figures.
+        from deals.demo import seed_deals, seed_leads
+
+        created["deal registrations"] = seed_deals()
+        created["leads"] = seed_leads()
         from analytics.rollup import rollup_metrics
         from partners.demo import seed_enablement, seed_recruitment
 
