@@ -17,6 +17,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -224,7 +225,8 @@ class DealConflict(models.Model):
     protected_account = models.ForeignKey(
         ProtectedAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    detected_at = models.DateTimeField(auto_now_add=True)
+    # Written by the service from its clock (the demo writes histories in the past).
+    detected_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["detected_at", "id"]
@@ -331,7 +333,7 @@ class DealReminder(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
     expires_on = models.DateField()
     days_before = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(partner="partner")
 

@@ -111,6 +111,7 @@ def deal_expiry_reminders(*, today: date | None = None) -> int:
                         partner_id=locked.partner_id,
                         expires_on=expires_on,
                         days_before=due,
+                        sent_at=clock.now(),
                     )
             except IntegrityError:
                 continue  # another run reminded it

@@ -145,7 +145,10 @@ def flag_conflicts(deal: Deal) -> int:
         if other.pk in known_deals:
             continue
         DealConflict.objects.create(
-            deal=deal, kind=DealConflict.Kind.OTHER_PARTNER, other_deal=other
+            deal=deal,
+            kind=DealConflict.Kind.OTHER_PARTNER,
+            other_deal=other,
+            detected_at=clock.now(),
         )
         record_event(
             deal,
@@ -160,7 +163,10 @@ def flag_conflicts(deal: Deal) -> int:
         new += 1
     if account is not None and not known_account:
         DealConflict.objects.create(
-            deal=deal, kind=DealConflict.Kind.PROTECTED_ACCOUNT, protected_account=account
+            deal=deal,
+            kind=DealConflict.Kind.PROTECTED_ACCOUNT,
+            protected_account=account,
+            detected_at=clock.now(),
         )
         record_event(
             deal,
