@@ -38,6 +38,7 @@ from partners.models import (
     PartnerAPIKey,
     PartnerAuditEntry,
     Region,
+    Specialisation,
     Survey,
     SurveyQuestion,
     SurveyRound,
@@ -81,6 +82,13 @@ class TierAdmin(admin.ModelAdmin):
 class RegionAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
+
+
+@admin.register(Specialisation)
+class SpecialisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Language)
@@ -188,6 +196,7 @@ class PartnerAdminForm(forms.ModelForm):
             "channel_manager",
             "regions",
             "languages",
+            "specialisations",
             "display_name",
             "contact_phone",
             "contact_email",
@@ -199,6 +208,7 @@ class PartnerAdminForm(forms.ModelForm):
         widgets = {
             "regions": forms.CheckboxSelectMultiple,
             "languages": forms.CheckboxSelectMultiple,
+            "specialisations": forms.CheckboxSelectMultiple,
         }
 
     def clean_logo_upload(self) -> Any:
@@ -364,7 +374,13 @@ class PartnerAdmin(ImportMixin, admin.ModelAdmin):
             _("Program decisions"),
             {"fields": ["status", "tier", "channel_manager", "decision_reason"]},
         ),
-        (_("Regions and languages"), {"fields": ["regions", "languages"]}),
+        (
+            _("Regions, languages and specialisations"),
+            {
+                "fields": ["regions", "languages", "specialisations"],
+                "description": _("Leads are routed to partners by region and specialisation."),
+            },
+        ),
         (
             _("Co-branding profile"),
             {
@@ -442,7 +458,14 @@ class PartnerAdmin(ImportMixin, admin.ModelAdmin):
             name
             for name in form.changed_data
             if name
-            not in (*DECISION_FIELDS, "decision_reason", "logo_upload", "regions", "languages")
+            not in (
+                *DECISION_FIELDS,
+                "decision_reason",
+                "logo_upload",
+                "regions",
+                "languages",
+                "specialisations",
+            )
         ]
         if other_fields:
             obj.save(update_fields=[*other_fields, "updated_at"])

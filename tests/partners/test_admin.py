@@ -9,7 +9,14 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 from PIL import Image
 
-from partners.models import Membership, Partner, PartnerAPIKey, PartnerAuditEntry, Region
+from partners.models import (
+    Membership,
+    Partner,
+    PartnerAPIKey,
+    PartnerAuditEntry,
+    Region,
+    Specialisation,
+)
 from tests.conftest import make_partner_world
 
 pytestmark = pytest.mark.django_db
@@ -489,3 +496,18 @@ def test_a_partners_page_reads_no_more_with_more_decisions(client, alice, staff_
 
     assert page.count("Approved: Awaiting channel manager → Approved") == 6
     assert len(six) == len(one)
+
+
+def test_staff_give_a_partner_the_specialisations_leads_are_routed_by(client, alice, staff_users):
+    # given two specialisations in the list staff keep
+    security = Specialisation.objects.create(name="Cloud security", slug="cloud-security")
+    Specialisation.objects.create(name="Data centre", slug="data-centre")
+    client.force_login(staff_users["channel_manager"])
+    url = reverse("admin:partners_partner_change", args=[alice.partner.pk])
+    # when the channel manager ticks one on the partner's page
+    page = client.get(url).content.decode()
+    assert "Cloud security" in page and "Data centre" in page
+    response = client.post(url, change_form_data(alice.partner, specialisations=[security.pk]))
+    # then the partner holds that one only
+    assert response.status_code == 302
+    assert list(alice.partner.specialisations.all()) == [security]
