@@ -15,7 +15,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -34,7 +36,7 @@ from deals.models import (
 )
 from mdf import clock
 from partners.models import Partner
-from tests.deals.deal_factories import register_deal
+from tests.deals.deal_factories import deal_input, register_deal
 from tests.deals.lead_factories import lead as make_lead
 
 pytestmark = pytest.mark.django_db
@@ -650,3 +652,48 @@ def test_the_desk_counts_deals_to_decide_and_leads_with_staff(client, conflict, 
     client.force_login(staff_users["analyst"])
     assert desk_card(client, "Deals to decide") is None
     assert desk_card(client, "Leads with staff") is None
+
+
+# --- the lists' queries do not grow with their rows --------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_deal_and_lead_lists_queries_do_not_grow_with_rows(client, alice, bob, staff_users):
+    client.force_login(staff_users["channel_manager"])
+    register(alice, "one.example")
+    register(bob, "one.example")
+    make_lead(company="Lead one")
+    deals_url = reverse("admin:deals_deal_changelist")
+    leads_url = reverse("admin:deals_lead_changelist")
+    few = count_queries(client, deals_url), count_queries(client, leads_url)
+
+    for number in range(2, 6):
+        register(alice, f"more{number}.example")
+        register(bob, f"more{number}.example")
+        services.lead_offer_to(
+            lead=make_lead(company=f"Lead {number}"),
+            partner=alice.partner,
+            actor=staff_users["channel_manager"],
+        )
+
+    assert (count_queries(client, deals_url), count_queries(client, leads_url)) == few
+
+
+def test_a_converted_lead_and_its_registration_link_to_each_other(client, alice, staff_users):
+    lead = make_lead(company="Kramerica")
+    offer = services.lead_offer_to(
+        lead=lead, partner=alice.partner, actor=staff_users["channel_manager"]
+    )
+    offer = services.lead_accept(offer=offer, user=alice.sales)
+    deal = services.lead_convert(
+        offer=offer, user=alice.sales, data=deal_input(company="Kramerica")
+    )
+    client.force_login(staff_users["analyst"])
+
+    assert lead_url(lead) in client.get(change_url(deal)).content.decode()
+    assert change_url(deal) in client.get(lead_url(lead)).content.decode()
