@@ -697,3 +697,21 @@ def test_a_converted_lead_and_its_registration_link_to_each_other(client, alice,
 
     assert lead_url(lead) in client.get(change_url(deal)).content.decode()
     assert change_url(deal) in client.get(lead_url(lead)).content.decode()
+
+
+def test_route_the_selected_leads_from_the_list(client, alice, staff_users):
+    RoutingRule.objects.create(name="Everyone", position=1)
+    first, second = make_lead(company="First"), make_lead(company="Second")
+    client.force_login(staff_users["channel_manager"])
+
+    response = client.post(
+        reverse("admin:deals_lead_changelist"),
+        {"action": "route_selected", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    )
+
+    assert "2 lead(s) offered" in response.content.decode()
+    assert {fresh(first).status, fresh(second).status} == {Lead.Status.OFFERED}
+    client.force_login(staff_users["analyst"])
+    listing = client.get(reverse("admin:deals_lead_changelist")).content.decode()
+    assert "route_selected" not in listing  # no action for a read-only role
