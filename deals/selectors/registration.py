@@ -57,7 +57,11 @@ def deals_for_partner(
     none), matching `search` in company, domain, country or contact, in `sort` order
     (`DEAL_SORTS`; an unknown sort is the default)."""
     with scope(partner=partner.pk):
-        deals = Deal.objects.filter(partner=partner).select_related("launch", "registered_by")
+        deals = (
+            Deal.objects.filter(partner=partner)
+            .select_related("launch", "registered_by")
+            .prefetch_related("products")
+        )
     if status:
         deals = deals.filter(status=status) if status in Deal.Status.values else deals.none()
     text = (search or "").strip()
@@ -114,10 +118,13 @@ class StaffQueue:
 
 def deals_awaiting(*, staff=None) -> StaffQueue:
     """The staff queue: undecided registrations (oldest first, annotated
-    `has_conflict`) and pending extension requests (oldest first). With `staff`, only
-    those of the partners that person is channel manager of."""
+    `has_conflict`: flagged, or named in another registration's flag) and pending
+    extension requests (oldest first). With `staff`, only those of the partners that
+    person is channel manager of."""
     with scopes_disabled():  # the staff queue spans partners
-        conflicts = DealConflict.objects.filter(deal=OuterRef("pk"))
+        conflicts = DealConflict.objects.filter(
+            Q(deal=OuterRef("pk")) | Q(other_deal=OuterRef("pk"))
+        )
         deals = (
             Deal.objects.filter(status__in=Deal.UNDECIDED_STATUSES)
             .select_related("partner", "registered_by")

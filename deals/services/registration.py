@@ -200,14 +200,14 @@ def deal_register(
     Rules:
     - `user` is an admin or sales rep of the partner (or a staff integration key acting
       for it); the partner is active;
-    - every field is checked (`_clean`): company; domain (`normalise_domain`); country
+    - every field is checked (`clean_fields`): company; domain (`normalise_domain`); country
       (ISO 3166 alpha-2); products offered now (ids or slugs, at least one); amount
       ≥ 0 with at most two decimals; currency (ISO 4217); expected close date today or
       later; stage; contact; launch one of the partner's own (else "No such launch.");
     - a second open registration of the same domain by the same partner is refused on
       "domain" (checked first; the constraint `deal_one_open_per_partner_domain`
       decides between two registrations at the same moment);
-    - the conflict check (`_flag_conflicts`) runs in the same transaction and is
+    - the conflict check (`flag_conflicts`) runs in the same transaction and is
       staff-only: the partner sees "Under review" either way;
     - with `lead_offer` (the partner's own accepted offer, not yet converted), the offer
       is linked to the deal; the lead's own state is `lead_convert`'s;

@@ -711,30 +711,34 @@ def test_the_staff_queue_holds_undecided_deals_and_pending_extensions(
     extension = services.extension_request(
         deal=deals[S.APPROVED], user=alice.sales, reason="More time."
     )
+    register_deal(alice, domain=bobs.domain)  # flagged against bob's
     queue = selectors.deals_awaiting()
-    assert {d.pk for d in queue.deals} == {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk, bobs.pk}
+    assert {d.pk for d in queue.deals if d.partner_id == bob.partner.pk} == {bobs.pk}
+    assert {d.pk: d.has_conflict for d in queue.deals if d.domain == bobs.domain} == {
+        bobs.pk: True,
+        queue.deals.get(partner=alice.partner, domain=bobs.domain).pk: True,
+    }
+    assert not queue.deals.get(pk=deals[S.SUBMITTED].pk).has_conflict
     assert [e.pk for e in queue.extensions] == [extension.pk]
     mine = selectors.deals_awaiting(staff=carl)
-    assert {d.pk for d in mine.deals} == {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk}
+    assert {d.partner_id for d in mine.deals} == {alice.partner.pk}
+    assert {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk} < {d.pk for d in mine.deals}
 
 
 # --- two registrations of one domain at once ----------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_registrations_of_one_domain_at_once_one_wins_the_other_is_told(alice, products):
-    barrier = threading.Barrier(2)
+def run_together(work, items) -> list[str]:
+    """Run work(item) in one thread (and database connection) per item, released at
+    once; answer each outcome: "ok", "refused: <errors>" or "error: ..."."""
+    barrier = threading.Barrier(len(items))
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def register(number: int) -> None:
+    def target(item) -> None:
         try:
             barrier.wait(timeout=30)
-            services.deal_register(
-                partner=alice.partner,
-                user=alice.sales,
-                data=deal_input(domain="same.example", company=f"Copy {number}"),
-            )
+            work(item)
             result = "ok"
         except ValidationError as error:
             result = f"refused: {error.message_dict}"
@@ -745,12 +749,26 @@ def test_two_registrations_of_one_domain_at_once_one_wins_the_other_is_told(alic
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=register, args=(n,)) for n in range(2)]
+    threads = [threading.Thread(target=target, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(outcomes) == [
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+    return sorted(outcomes)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_registrations_of_one_domain_at_once_one_wins_the_other_is_told(alice, products):
+    outcomes = run_together(
+        lambda number: services.deal_register(
+            partner=alice.partner,
+            user=alice.sales,
+            data=deal_input(domain="same.example", company=f"Copy {number}"),
+        ),
+        [1, 2],
+    )
+    assert outcomes == [
         "ok",
         "refused: {'domain': [\"You already have an open registration for this customer's "
         'domain."]}',
@@ -758,3 +776,42 @@ def test_two_registrations_of_one_domain_at_once_one_wins_the_other_is_told(alic
     with scopes_disabled():
         assert Deal.objects.filter(domain="same.example").count() == 1
         assert DealEvent.objects.filter(action=A.REGISTERED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_approve_and_reject_at_once_one_decision_stands(alice, carl, staff_users, products):
+    deal = register_deal(alice)
+    outcomes = run_together(
+        lambda decide: decide(),
+        [
+            lambda: services.deal_approve(deal=deal, actor=carl),
+            lambda: services.deal_reject(
+                deal=deal, actor=staff_users["marketing_admin"], reason="No."
+            ),
+        ],
+    )
+    assert outcomes[0] == "ok"
+    assert outcomes[1] == ("refused: {'status': ['This registration has been decided already.']}")
+    final = reload(deal)
+    with scopes_disabled():
+        decisions = DealEvent.objects.filter(deal=deal, action__in=[A.APPROVED, A.REJECTED])
+        assert [e.action for e in decisions] == [final.status]
+        opportunities = ResultEvent.objects.filter(external_id__startswith=f"deal:{deal.uuid}")
+        assert opportunities.count() == (1 if final.status == S.APPROVED else 0)
+
+
+def test_approval_and_win_reach_the_rollup_after_commit(
+    alice, carl, products, django_capture_on_commit_callbacks
+):
+    from analytics.models import DailyMetric
+
+    launch = make_launch(alice, make_kit())
+    deal = register_deal(alice, launch=launch.code, amount="9000.00", currency="EUR")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deal_approve(deal=deal, actor=carl)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deal_close_won(deal=deal, user=alice.sales, amount="8000.00")
+    with scopes_disabled():
+        rows = DailyMetric.objects.filter(partner=alice.partner, launch=launch, currency="EUR")
+        totals = [(r.opportunities, r.pipeline, r.won, r.revenue, r.kit_id) for r in rows]
+    assert totals == [(1, Decimal("9000.00"), 1, Decimal("8000.00"), launch.kit_id)]
