@@ -59,7 +59,8 @@ from deals.models import (
     RoutingRule,
     TierLeadWeight,
 )
-from deals.services.registration import DealInput, deal_register, normalise_domain
+from deals.services.deal_input import DealInput, normalise_domain
+from deals.services.registration import deal_register
 from mdf import clock
 from mdf.money import CENT, MAX_AMOUNT, known_currency
 from partners.models import Membership, Partner, Region, Specialisation
@@ -169,7 +170,7 @@ def _region(value: Region | str | None) -> Region | None:
         return None
     if isinstance(value, Region):
         return value
-    region = Region.objects.filter(code=str(value).strip().lower()).first()
+    region = Region.objects.filter(code__iexact=str(value).strip()).first()
     if region is None:
         raise ValidationError({"region": _("Unknown region code.")})
     return region
@@ -180,7 +181,7 @@ def _specialisation(value: Specialisation | str | None) -> Specialisation | None
         return None
     if isinstance(value, Specialisation):
         return value
-    found = Specialisation.objects.filter(slug=str(value).strip().lower()).first()
+    found = Specialisation.objects.filter(slug__iexact=str(value).strip()).first()
     if found is None:
         raise ValidationError({"specialisation": _("Unknown specialisation.")})
     return found
@@ -491,7 +492,7 @@ def lead_create(
       also when both copies arrive at once (the unique constraint decides);
     - the "received" entry starts its routing history.
     """
-    if actor is not None and actor.is_authenticated:
+    if actor is not None:
         _require_staff(actor)
     external_id = _text(external_id, "external_id", limit=200)
     if external_id:
@@ -506,7 +507,7 @@ def lead_create(
                 **cleaned,
                 external_id=external_id,
                 status=LS.NEW,
-                created_by=actor if actor is not None and actor.is_authenticated else None,
+                created_by=actor,
                 created_at=now,
             )
     except IntegrityError:

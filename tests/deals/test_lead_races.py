@@ -113,7 +113,6 @@ def test_two_partners_one_lead_only_one_holds_it(world, alice, bob, staff_users)
 def test_accept_against_the_sla_job_one_wins_and_the_lead_stays_whole(
     world, alice, bob, staff_users
 ):
-    outcomes_seen = set()
     for n in range(6):
         # given: a lead offered to alice, past its answer time, not yet expired by the job
         lead = f.lead(f"Lead {n}", region=world)
@@ -144,10 +143,8 @@ def test_accept_against_the_sla_job_one_wins_and_the_lead_stays_whole(
             assert accept == f"refused: {NO_LONGER}"
             assert (status, event) == (LeadOffer.Status.EXPIRED, False)
             assert lead.current_offer.partner == bob.partner
-        outcomes_seen.add(accept)
         assert len(live_offers(lead)) == 1
         assert [a for a, _p in f.history(lead)].count(A.EXPIRED) == (accept != "ok")
-    assert outcomes_seen  # which side wins is up to the scheduler; both are whole
 
 
 def test_accept_after_reroute_is_refused_while_the_new_holder_accepts(world, alice, bob):

@@ -72,7 +72,7 @@ def test_a_lead_is_received_with_staff_and_its_history_starts(staff_users, emea)
             company=" Initech ",
             domain="https://www.Initech.example/contact",
             country="de",
-            region="emea",
+            region="EMEA",
             amount="12000.50",
             currency="eur",
         ),
