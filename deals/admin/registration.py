@@ -22,7 +22,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -247,7 +247,10 @@ DECISIONS: dict[str, dict[str, Any]] = {
 
 
 def open_conflicts(deal: Deal) -> bool:
-    return bool(getattr(deal, "has_conflict", False)) and not deal.conflict_cleared
+    """Conflicts flagged on this registration and not reviewed yet: what
+    `deal_clear_conflict` clears and `deal_approve` waits for. (A registration only
+    named in a later one's flag is flagged itself when staff try to approve it.)"""
+    return bool(getattr(deal, "flagged_here", False)) and not deal.conflict_cleared
 
 
 def decision_blocker(decision: str, deal: Deal, user: Any) -> str | None:
@@ -375,7 +378,16 @@ class DealAdmin(admin.ModelAdmin):
                 "decided_by",
                 "launch",
             )
-            .annotate(has_conflict=Exists(DealConflict.objects.filter(deal=OuterRef("pk"))))
+            .annotate(
+                # Either side of a conflict, as the staff queue counts it
+                # (`deals_awaiting`); flagged on this registration itself.
+                has_conflict=Exists(
+                    DealConflict.objects.filter(
+                        Q(deal=OuterRef("pk")) | Q(other_deal=OuterRef("pk"))
+                    )
+                ),
+                flagged_here=Exists(DealConflict.objects.filter(deal=OuterRef("pk"))),
+            )
         )
 
     # --- columns ----------------------------------------------------------------------------

@@ -105,9 +105,9 @@ def test_the_decision_page_shows_both_sides_of_a_conflict(client, conflict, staf
     # the full history, the staff-only conflict flag included
     history = html[html.index('id="history"') :]
     assert "Conflict flagged" in history and "staff only" in history
-    # the list flags it too
+    # the list flags both sides
     listing = client.get(reverse("admin:deals_deal_changelist")).content.decode()
-    assert listing.count('class="deal-conflict"') == 1
+    assert listing.count('class="deal-conflict"') == 2
     # and the first registration's page shows the later one beside it
     first = client.get(change_url(theirs)).content.decode()
     sides = first[first.index('id="conflicts"') : first.index('id="extensions"')]
@@ -267,7 +267,9 @@ def test_the_list_filters_by_conflict_and_searches_by_domain(client, conflict, a
     url = reverse("admin:deals_deal_changelist")
 
     flagged = client.get(url, {"conflict": "open"}).context["cl"].result_list
-    assert [deal.pk for deal in flagged] == [ours.pk]
+    assert {deal.pk for deal in flagged} == {ours.pk, theirs.pk}
+    clean = client.get(url, {"conflict": "none"}).context["cl"].result_list
+    assert [deal.pk for deal in clean] == [plain.pk]
     found = client.get(url, {"q": "stark"}).context["cl"].result_list
     assert [deal.pk for deal in found] == [plain.pk]
     by_partner = client.get(url, {"partner__id__exact": alice.partner.pk}).context["cl"]
@@ -281,7 +283,7 @@ def test_the_csv_export_is_the_filtered_list(client, conflict, alice, staff_user
     register(alice, "stark.example", company="Stark Industries")
     client.force_login(staff_users["analyst"])
 
-    response = client.get(reverse("admin:deals_deal_export"), {"conflict": "open"})
+    response = client.get(reverse("admin:deals_deal_export"), {"conflict": "open", "q": "Alice"})
 
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -715,3 +717,22 @@ def test_route_the_selected_leads_from_the_list(client, alice, staff_users):
     client.force_login(staff_users["analyst"])
     listing = client.get(reverse("admin:deals_lead_changelist")).content.decode()
     assert "route_selected" not in listing  # no action for a read-only role
+
+
+def test_the_first_registration_is_flagged_when_staff_try_to_approve_it(
+    client, conflict, staff_users
+):
+    _ours, theirs = conflict
+    client.force_login(staff_users["marketing_admin"])  # bob has no channel manager
+
+    refused = client.post(decide_url(theirs, "approve"), {"note": ""})
+
+    assert "Review the conflicts of this registration before approving it." in (
+        refused.content.decode()
+    )
+    assert fresh(theirs).status == DS.SUBMITTED
+    html = client.get(change_url(theirs)).content.decode()
+    assert decide_url(theirs, "clear_conflict") in html
+    assert client.post(decide_url(theirs, "clear_conflict"), {"note": ""}).status_code == 302
+    assert client.post(decide_url(theirs, "approve"), {"note": ""}).status_code == 302
+    assert fresh(theirs).status == DS.APPROVED
