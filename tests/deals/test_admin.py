@@ -736,3 +736,31 @@ def test_the_first_registration_is_flagged_when_staff_try_to_approve_it(
     assert client.post(decide_url(theirs, "clear_conflict"), {"note": ""}).status_code == 302
     assert client.post(decide_url(theirs, "approve"), {"note": ""}).status_code == 302
     assert fresh(theirs).status == DS.APPROVED
+
+
+@pytest.mark.parametrize("role", ["marketing_admin", "channel_manager", "analyst"])
+def test_every_deals_page_opens_for_every_deals_role(
+    client, conflict, extension, role, tiers, staff_users
+):
+    RoutingRule.objects.create(name="Everyone", position=1)
+    ProtectedAccount.objects.create(domain="globex.example", company="Globex")
+    make_lead(company="Kramerica")
+    client.force_login(staff_users[role])
+    for name in (
+        "deal",
+        "dealextension",
+        "lead",
+        "product",
+        "protectedaccount",
+        "routingrule",
+        "tierleadweight",
+    ):
+        url = reverse(f"admin:deals_{name}_changelist")
+        assert client.get(url).status_code == 200, url
+        assert client.get(url, {"q": "x"}).status_code == 200, url
+    assert client.get(reverse("admin:deals_dealprogram_changelist"), follow=True).status_code == 200
+    assert client.get(reverse("admin:index")).status_code == 200
+    may_add = role != "analyst"
+    for name in ("lead", "protectedaccount"):
+        status = client.get(reverse(f"admin:deals_{name}_add")).status_code
+        assert status == (200 if may_add else 403), name
