@@ -33,7 +33,6 @@ def staff_recipients() -> list[str]:
         .exclude(email="")
         .order_by("pk")
         .values_list("email", flat=True)
-        .distinct()
     )
 
 

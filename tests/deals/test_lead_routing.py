@@ -14,7 +14,7 @@ from django.core import mail
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from deals.models import Lead, LeadOffer, LeadRoutingEntry, RoutingCounter
+from deals.models import DealProgram, Lead, LeadOffer, LeadRoutingEntry, RoutingCounter
 from deals.selectors import leads_with_staff
 from deals.services import (
     business_deadline,
@@ -79,6 +79,16 @@ def test_business_deadline_counts_in_the_sites_time_zone(settings):
     due = business_deadline(at("2026-10-23 15:00", zone), 2)
     assert due == at("2026-10-27 15:00", zone)
     assert due.utcoffset() == timedelta(hours=1)
+
+
+def test_the_answer_time_is_the_programs_number_of_business_days(alice, tiers):
+    program = DealProgram.current()
+    program.lead_sla_business_days = 3
+    program.save()
+    f.rule("All")
+    with time_machine.travel(at("2026-12-03 10:00"), tick=False):  # a Thursday
+        offer = lead_route(lead=f.lead())
+    assert offer.due_at == at("2026-12-08 10:00")  # Friday, Monday, Tuesday
 
 
 # --- which rule, which partners ----------------------------------------------------------------

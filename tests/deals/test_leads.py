@@ -518,3 +518,30 @@ def test_staff_see_the_leads_with_them_with_their_history(world, alice, bob):
     assert [e.action for e in leads[1].routing.all()] == [
         A.CREATED, A.OFFERED, A.DECLINED, A.OFFERED, A.DECLINED, A.RETURNED,
     ]  # fmt: skip
+
+
+def test_reading_offers_and_leads_with_staff_takes_the_same_queries_for_more_rows(
+    world, alice, bob, django_assert_num_queries
+):
+    def read() -> None:
+        with scope(partner=alice.partner):
+            for offer in offers_for_partner(partner=alice.partner):
+                assert offer.lead.company and (offer.deal is None)
+        for lead in leads_with_staff():
+            history = [(e.action, e.partner, e.actor, e.rule) for e in lead.routing.all()]
+            assert history[0][0] == A.CREATED
+            assert lead.region is None
+
+    def add_rows(n: int) -> None:
+        for number in range(n):
+            offered = lead_route(lead=f.lead(f"Offered {number}"))
+            if offered.partner == bob.partner:
+                lead_decline(offer=offered, user=bob.sales, reason="no_capacity")
+            f.lead(f"Waiting {number}")
+
+    add_rows(1)
+    with django_assert_num_queries(3):  # offers (with leads, deals); leads; history
+        read()
+    add_rows(4)
+    with django_assert_num_queries(3):
+        read()
