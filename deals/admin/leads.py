@@ -33,6 +33,14 @@ LS = Lead.Status
 ACT_ON_LEADS = "deals.change_lead"
 WITH_STAFF = (LS.NEW, LS.RETURNED)
 HELD = (LS.OFFERED, LS.ACCEPTED)
+STATUS_COLOURS = {
+    LS.NEW: "#8a6d12",
+    LS.OFFERED: "#1d5f8a",
+    LS.ACCEPTED: "#1f7a4d",
+    LS.RETURNED: "#a12622",
+    LS.CONVERTED: "#1f6b3a",
+    LS.CLOSED: "#495057",
+}
 
 
 def may_act(user: Any) -> bool:
@@ -187,10 +195,7 @@ class LeadAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, lead: Lead) -> str:
-        colour = "approved" if lead.status == LS.ACCEPTED else "submitted"
-        if lead.status in WITH_STAFF:
-            colour = "more_info"
-        return badge(colour, lead.get_status_display())
+        return badge(STATUS_COLOURS.get(lead.status, "#495057"), lead.get_status_display())
 
     @admin.display(description=_("partner"))
     def holder(self, lead: Lead) -> str:

@@ -22,7 +22,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.csv_export import csv_response
 from deals import selectors, services
-from deals.models import Deal, DealConflict, DealEvent, DealExtension, DealProgram
+from deals.models import Deal, DealConflict, DealEvent, DealExtension, DealProgram, LeadOffer
 from mdf import clock
 from mdf.money import format_money
 from partners.models import Tier
@@ -54,12 +54,12 @@ STATUS_COLOURS = {
 }
 
 
-def badge(status: str, label: Any) -> str:
+def badge(colour: str, label: Any) -> str:
     """A status as a coloured pill (white on a dark colour: contrast AA)."""
     return format_html(
         '<span style="color:#fff;background:{};padding:2px 8px;border-radius:10px;'
         'white-space:nowrap">{}</span>',
-        STATUS_COLOURS.get(status, "#495057"),
+        colour,
         label,
     )
 
@@ -247,7 +247,10 @@ DECISIONS: dict[str, dict[str, Any]] = {
 
 
 def open_conflicts(deal: Deal) -> bool:
-    return bool(getattr(deal, "has_conflict", False)) and not deal.conflict_cleared
+    """Conflicts flagged on this registration and not reviewed yet: what
+    `deal_clear_conflict` clears and `deal_approve` waits for. (A registration only
+    named in a later one's flag is flagged itself when staff try to approve it.)"""
+    return bool(getattr(deal, "flagged_here", False)) and not deal.conflict_cleared
 
 
 def decision_blocker(decision: str, deal: Deal, user: Any) -> str | None:
@@ -345,6 +348,7 @@ class DealAdmin(admin.ModelAdmin):
         "expected_close_date",
         "stage",
         "launch",
+        "source_lead",
         "notes",
         "registered",
         "decision",
@@ -374,14 +378,23 @@ class DealAdmin(admin.ModelAdmin):
                 "decided_by",
                 "launch",
             )
-            .annotate(has_conflict=Exists(DealConflict.objects.filter(deal=OuterRef("pk"))))
+            .annotate(
+                # Either side of a conflict, as the staff queue counts it
+                # (`deals_awaiting`); flagged on this registration itself.
+                has_conflict=Exists(
+                    DealConflict.objects.filter(
+                        Q(deal=OuterRef("pk")) | Q(other_deal=OuterRef("pk"))
+                    )
+                ),
+                flagged_here=Exists(DealConflict.objects.filter(deal=OuterRef("pk"))),
+            )
         )
 
     # --- columns ----------------------------------------------------------------------------
 
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, deal: Deal) -> str:
-        return badge(deal.status, deal.get_status_display())
+        return badge(STATUS_COLOURS.get(deal.status, "#495057"), deal.get_status_display())
 
     @admin.display(description=_("conflict"))
     def conflict_flag(self, deal: Deal) -> str:
@@ -398,6 +411,17 @@ class DealAdmin(admin.ModelAdmin):
     @admin.display(description=_("products"))
     def product_list(self, deal: Deal) -> str:
         return ", ".join(product.name for product in deal.products.all()) or "—"
+
+    @admin.display(description=_("from lead"))
+    def source_lead(self, deal: Deal) -> str:
+        offer = LeadOffer._base_manager.filter(deal=deal).select_related("lead").first()
+        if offer is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:deals_lead_change", args=[offer.lead_id]),
+            offer.lead.company,
+        )
 
     @admin.display(description=_("registered"))
     def registered(self, deal: Deal) -> str:
@@ -696,7 +720,9 @@ class DealExtensionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, extension: DealExtension) -> str:
-        return badge(extension.status, extension.get_status_display())
+        return badge(
+            STATUS_COLOURS.get(extension.status, "#495057"), extension.get_status_display()
+        )
 
     @admin.display(description=_("protected until"), ordering="deal__expires_on")
     def protected_until(self, extension: DealExtension) -> Any:

@@ -15,7 +15,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -34,7 +36,7 @@ from deals.models import (
 )
 from mdf import clock
 from partners.models import Partner
-from tests.deals.deal_factories import register_deal
+from tests.deals.deal_factories import deal_input, register_deal
 from tests.deals.lead_factories import lead as make_lead
 
 pytestmark = pytest.mark.django_db
@@ -103,9 +105,9 @@ def test_the_decision_page_shows_both_sides_of_a_conflict(client, conflict, staf
     # the full history, the staff-only conflict flag included
     history = html[html.index('id="history"') :]
     assert "Conflict flagged" in history and "staff only" in history
-    # the list flags it too
+    # the list flags both sides
     listing = client.get(reverse("admin:deals_deal_changelist")).content.decode()
-    assert listing.count('class="deal-conflict"') == 1
+    assert listing.count('class="deal-conflict"') == 2
     # and the first registration's page shows the later one beside it
     first = client.get(change_url(theirs)).content.decode()
     sides = first[first.index('id="conflicts"') : first.index('id="extensions"')]
@@ -265,7 +267,9 @@ def test_the_list_filters_by_conflict_and_searches_by_domain(client, conflict, a
     url = reverse("admin:deals_deal_changelist")
 
     flagged = client.get(url, {"conflict": "open"}).context["cl"].result_list
-    assert [deal.pk for deal in flagged] == [ours.pk]
+    assert {deal.pk for deal in flagged} == {ours.pk, theirs.pk}
+    clean = client.get(url, {"conflict": "none"}).context["cl"].result_list
+    assert [deal.pk for deal in clean] == [plain.pk]
     found = client.get(url, {"q": "stark"}).context["cl"].result_list
     assert [deal.pk for deal in found] == [plain.pk]
     by_partner = client.get(url, {"partner__id__exact": alice.partner.pk}).context["cl"]
@@ -279,7 +283,7 @@ def test_the_csv_export_is_the_filtered_list(client, conflict, alice, staff_user
     register(alice, "stark.example", company="Stark Industries")
     client.force_login(staff_users["analyst"])
 
-    response = client.get(reverse("admin:deals_deal_export"), {"conflict": "open"})
+    response = client.get(reverse("admin:deals_deal_export"), {"conflict": "open", "q": "Alice"})
 
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -650,3 +654,113 @@ def test_the_desk_counts_deals_to_decide_and_leads_with_staff(client, conflict, 
     client.force_login(staff_users["analyst"])
     assert desk_card(client, "Deals to decide") is None
     assert desk_card(client, "Leads with staff") is None
+
+
+# --- the lists' queries do not grow with their rows --------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_deal_and_lead_lists_queries_do_not_grow_with_rows(client, alice, bob, staff_users):
+    client.force_login(staff_users["channel_manager"])
+    register(alice, "one.example")
+    register(bob, "one.example")
+    make_lead(company="Lead one")
+    deals_url = reverse("admin:deals_deal_changelist")
+    leads_url = reverse("admin:deals_lead_changelist")
+    few = count_queries(client, deals_url), count_queries(client, leads_url)
+
+    for number in range(2, 6):
+        register(alice, f"more{number}.example")
+        register(bob, f"more{number}.example")
+        services.lead_offer_to(
+            lead=make_lead(company=f"Lead {number}"),
+            partner=alice.partner,
+            actor=staff_users["channel_manager"],
+        )
+
+    assert (count_queries(client, deals_url), count_queries(client, leads_url)) == few
+
+
+def test_a_converted_lead_and_its_registration_link_to_each_other(client, alice, staff_users):
+    lead = make_lead(company="Kramerica")
+    offer = services.lead_offer_to(
+        lead=lead, partner=alice.partner, actor=staff_users["channel_manager"]
+    )
+    offer = services.lead_accept(offer=offer, user=alice.sales)
+    deal = services.lead_convert(
+        offer=offer, user=alice.sales, data=deal_input(company="Kramerica")
+    )
+    client.force_login(staff_users["analyst"])
+
+    assert lead_url(lead) in client.get(change_url(deal)).content.decode()
+    assert change_url(deal) in client.get(lead_url(lead)).content.decode()
+
+
+def test_route_the_selected_leads_from_the_list(client, alice, staff_users):
+    RoutingRule.objects.create(name="Everyone", position=1)
+    first, second = make_lead(company="First"), make_lead(company="Second")
+    client.force_login(staff_users["channel_manager"])
+
+    response = client.post(
+        reverse("admin:deals_lead_changelist"),
+        {"action": "route_selected", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    )
+
+    assert "2 lead(s) offered" in response.content.decode()
+    assert {fresh(first).status, fresh(second).status} == {Lead.Status.OFFERED}
+    client.force_login(staff_users["analyst"])
+    listing = client.get(reverse("admin:deals_lead_changelist")).content.decode()
+    assert "route_selected" not in listing  # no action for a read-only role
+
+
+def test_the_first_registration_is_flagged_when_staff_try_to_approve_it(
+    client, conflict, staff_users
+):
+    _ours, theirs = conflict
+    client.force_login(staff_users["marketing_admin"])  # bob has no channel manager
+
+    refused = client.post(decide_url(theirs, "approve"), {"note": ""})
+
+    assert "Review the conflicts of this registration before approving it." in (
+        refused.content.decode()
+    )
+    assert fresh(theirs).status == DS.SUBMITTED
+    html = client.get(change_url(theirs)).content.decode()
+    assert decide_url(theirs, "clear_conflict") in html
+    assert client.post(decide_url(theirs, "clear_conflict"), {"note": ""}).status_code == 302
+    assert client.post(decide_url(theirs, "approve"), {"note": ""}).status_code == 302
+    assert fresh(theirs).status == DS.APPROVED
+
+
+@pytest.mark.parametrize("role", ["marketing_admin", "channel_manager", "analyst"])
+def test_every_deals_page_opens_for_every_deals_role(
+    client, conflict, extension, role, tiers, staff_users
+):
+    RoutingRule.objects.create(name="Everyone", position=1)
+    ProtectedAccount.objects.create(domain="globex.example", company="Globex")
+    make_lead(company="Kramerica")
+    client.force_login(staff_users[role])
+    for name in (
+        "deal",
+        "dealextension",
+        "lead",
+        "product",
+        "protectedaccount",
+        "routingrule",
+        "tierleadweight",
+    ):
+        url = reverse(f"admin:deals_{name}_changelist")
+        assert client.get(url).status_code == 200, url
+        assert client.get(url, {"q": "x"}).status_code == 200, url
+    assert client.get(reverse("admin:deals_dealprogram_changelist"), follow=True).status_code == 200
+    assert client.get(reverse("admin:index")).status_code == 200
+    may_add = role != "analyst"
+    for name in ("lead", "protectedaccount"):
+        status = client.get(reverse(f"admin:deals_{name}_add")).status_code
+        assert status == (200 if may_add else 403), name

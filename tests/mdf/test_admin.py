@@ -747,8 +747,14 @@ def test_desk_counts_what_awaits_each_approver(
 
         # when / then: each sees the queues they decide in, with their own counts
         carl, page = desk(client, manager)
-        # (reviewers of joint marketing plans see that queue too, empty here)
-        assert queue_counts(carl) == {"Fund requests": (2, 1, 0), "Plans awaiting review": 0}
+        # (reviewers of joint marketing plans and deciders of deals and leads see those
+        # queues too, empty here)
+        deals_and_leads = {"Deals to decide": 0, "Leads with staff": 0}
+        assert queue_counts(carl) == {
+            "Fund requests": (2, 1, 0),
+            "Plans awaiting review": 0,
+            **deals_and_leads,
+        }
         assert 'href="/admin/mdf/fundrequest/?queue=mine"' in page
 
         fiona, page = desk(client, finance)
@@ -762,7 +768,11 @@ def test_desk_counts_what_awaits_each_approver(
         assert f'href="{reverse("admin:mdf_claim_payments")}"' in page
 
         maya, _page = desk(client, staff_users["marketing_admin"])
-        assert queue_counts(maya) == {"Fund requests": (3, 2, 0), "Plans awaiting review": 0}
+        assert queue_counts(maya) == {
+            "Fund requests": (3, 2, 0),
+            "Plans awaiting review": 0,
+            **deals_and_leads,
+        }
 
         andre, page = desk(client, staff_users["analyst"])
         assert andre["decides_nothing"] and andre["queues"] == []
@@ -798,7 +808,12 @@ def test_desk_shows_this_weeks_deadlines_and_what_passes_its_sla(
     submitted_request(alice, allocation, event_type)  # 2 business days: past it this week
 
     carl, page = desk(client, staff_users["channel_manager"])
-    assert queue_counts(carl) == {"Fund requests": (1, 0, 1), "Plans awaiting review": 0}
+    assert queue_counts(carl) == {
+        "Fund requests": (1, 0, 1),
+        "Plans awaiting review": 0,
+        "Deals to decide": 0,
+        "Leads with staff": 0,
+    }
     assert [(d["pool"], str(d["label"]), d["days_left"]) for d in carl["deadlines"]] == [
         ("Closing soon", "Request deadline", 3)
     ]
