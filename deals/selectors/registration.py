@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_scopes import scope, scopes_disabled
 
+from campaigns.selectors import is_marketing_admin
 from deals.models import Deal, DealConflict, DealEvent, DealExtension
 from partners.models import Partner
 
@@ -119,8 +120,9 @@ class StaffQueue:
 def deals_awaiting(*, staff=None) -> StaffQueue:
     """The staff queue: undecided registrations (oldest first, annotated
     `has_conflict`: flagged, or named in another registration's flag) and pending
-    extension requests (oldest first). With `staff`, only those of the partners that
-    person is channel manager of."""
+    extension requests (oldest first). With `staff`, what that person decides: a
+    Marketing admin everything (partners without a channel manager included), anyone
+    else the partners they are channel manager of."""
     with scopes_disabled():  # the staff queue spans partners
         conflicts = DealConflict.objects.filter(
             Q(deal=OuterRef("pk")) | Q(other_deal=OuterRef("pk"))
@@ -136,7 +138,7 @@ def deals_awaiting(*, staff=None) -> StaffQueue:
             .select_related("deal", "partner", "requested_by")
             .order_by("requested_at", "id")
         )
-        if staff is not None:
+        if staff is not None and not is_marketing_admin(staff):
             deals = deals.filter(partner__channel_manager=staff)
             extensions = extensions.filter(partner__channel_manager=staff)
     return StaffQueue(deals=deals, extensions=extensions)

@@ -723,6 +723,10 @@ def test_the_staff_queue_holds_undecided_deals_and_pending_extensions(
     mine = selectors.deals_awaiting(staff=carl)
     assert {d.partner_id for d in mine.deals} == {alice.partner.pk}
     assert {deals[S.SUBMITTED].pk, deals[S.MORE_INFO].pk} < {d.pk for d in mine.deals}
+    # a Marketing admin decides for every partner, those without a channel manager too
+    everything = selectors.deals_awaiting(staff=staff_users["marketing_admin"])
+    assert bobs.pk in {d.pk for d in everything.deals}
+    assert {d.pk for d in everything.deals} == {d.pk for d in queue.deals}
 
 
 # --- two registrations of one domain at once ----------------------------------------------
