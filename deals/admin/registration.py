@@ -248,8 +248,8 @@ DECISIONS: dict[str, dict[str, Any]] = {
 
 def open_conflicts(deal: Deal) -> bool:
     """Conflicts flagged on this registration and not reviewed yet: what
-    `deal_clear_conflict` clears and `deal_approve` waits for. (A registration only
-    named in a later one's flag is flagged itself when staff try to approve it.)"""
+    `deal_clear_conflict` clears and `deal_approve` waits for. (An undecided registration
+    is flagged against a later one of the same domain as well.)"""
     return bool(getattr(deal, "flagged_here", False)) and not deal.conflict_cleared
 
 

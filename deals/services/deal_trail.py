@@ -123,7 +123,8 @@ def require_status(deal: Deal, allowed: Iterable[str], message: str) -> None:
 def flag_conflicts(deal: Deal) -> int:
     """Write a `DealConflict` (and a non-shared event) for each other partner's open
     registration of the deal's domain and for a protected account of that domain that
-    the deal is not flagged for yet. Answers how many were new. Staff only: nothing of
+    the deal is not flagged for yet; an undecided other registration is flagged
+    against this one as well (`_flag_back`). Answers how many were new. Staff only: nothing of
     it is shown to the partner."""
     with scopes_disabled():  # conflicts span partners: the staff side of the check
         others = list(
@@ -161,6 +162,7 @@ def flag_conflicts(deal: Deal) -> int:
             shared=False,
         )
         new += 1
+        _flag_back(other, deal)
     if account is not None and not known_account:
         DealConflict.objects.create(
             deal=deal,
@@ -181,6 +183,32 @@ def flag_conflicts(deal: Deal) -> int:
         deal.conflict_cleared = False
         deal.save(update_fields=["conflict_cleared", "updated_at"])
     return new
+
+
+def _flag_back(other: Deal, deal: Deal) -> None:
+    """The earlier registration, if still undecided, is flagged against the new one too,
+    so staff review both sides before deciding either (a review made before this new
+    registration no longer counts)."""
+    if other.status not in Deal.UNDECIDED_STATUSES:
+        return
+    with scopes_disabled():  # the other partner's registration: the staff side
+        if DealConflict.objects.filter(deal=other, other_deal=deal).exists():
+            return
+        DealConflict.objects.create(
+            deal=other,
+            kind=DealConflict.Kind.OTHER_PARTNER,
+            other_deal=deal,
+            detected_at=clock.now(),
+        )
+        Deal.objects.filter(pk=other.pk).update(conflict_cleared=False)
+    record_event(
+        other,
+        None,
+        Action.CONFLICT_FLAGGED,
+        new=DealConflict.Kind.OTHER_PARTNER,
+        detail=_("Another partner holds an open registration of this domain."),
+        shared=False,
+    )
 
 
 def has_uncleared_conflicts(deal: Deal) -> bool:

@@ -265,14 +265,17 @@ def test_a_conflict_with_another_partner_is_flagged_to_staff_only(alice, bob, ca
     clean = register_deal(alice, domain="clean.example")
     # when
     contested = register_deal(alice, domain="www.contested.example")
-    # then: staff see the conflict, naming bob's registration
+    # then: staff see the conflict on both registrations, each naming the other
     conflicts = list(selectors.deal_conflicts(deal=contested))
-    assert [(c.kind, c.other_deal_id) for c in conflicts] == [
-        (DealConflict.Kind.OTHER_PARTNER, bobs.pk)
+    assert [(c.deal_id, c.kind, c.other_deal_id) for c in conflicts] == [
+        (contested.pk, DealConflict.Kind.OTHER_PARTNER, bobs.pk),
+        (bobs.pk, DealConflict.Kind.OTHER_PARTNER, contested.pk),
     ]
     with scopes_disabled():
         flag = DealEvent.objects.get(deal=contested, action=A.CONFLICT_FLAGGED)
+        bobs_flag = DealEvent.objects.get(deal=bobs, action=A.CONFLICT_FLAGGED)
     assert flag.shared is False and "Bob" not in flag.detail
+    assert bobs_flag.shared is False and "Alice" not in bobs_flag.detail
     # and alice's side of the contested deal reads exactly like the clean one
     seen_contested, seen_clean = partner_view(alice, contested), partner_view(alice, clean)
     assert seen_contested["status"] == seen_clean["status"] == S.SUBMITTED
@@ -318,17 +321,32 @@ def test_a_conflicted_deal_is_approved_only_after_staff_review_the_conflict(
 
 
 def test_approval_finds_a_conflict_the_registration_could_not_see(alice, bob, carl, products):
-    # given: alice registered first, so her registration found nothing; bob's, later,
-    # is flagged on his side only (as when two registrations commit at the same moment)
+    # given: two registrations of one domain that committed at the same moment, so
+    # neither saw the other (made here one after the other, then their flags removed)
     alices = register_deal(alice, domain="race.example")
     register_deal(bob, domain="race.example")
-    assert not selectors.deal_conflicts(deal=alices).filter(deal=alices).exists()
+    with scopes_disabled():
+        DealConflict.objects.filter(deal__domain="race.example").delete()
+    assert not selectors.deal_conflicts(deal=alices).exists()
     # when: staff approve alice's
     with pytest.raises(ValidationError):
         services.deal_approve(deal=alices, actor=carl)
     # then: the conflict is now recorded against hers, and it stays under review
     assert selectors.deal_conflicts(deal=alices).filter(deal=alices).count() == 1
     assert reload(alices).status == S.SUBMITTED
+
+
+def test_the_first_registrant_is_reviewed_and_approved_without_a_refusal_first(
+    alice, bob, carl, products
+):
+    # given: alice registered a customer, then bob registered the same one
+    alices = register_deal(alice, domain="first.example")
+    register_deal(bob, domain="first.example")
+    # when: staff review alice's side of the conflict and approve it
+    services.deal_clear_conflict(deal=alices, actor=carl, note="Alice was first.")
+    approved = services.deal_approve(deal=alices, actor=carl)
+    # then: hers is approved, with no refusal on the way
+    assert approved.status == S.APPROVED
 
 
 def test_clearing_needs_a_conflict_and_staff(alice, carl, products):
