@@ -516,12 +516,13 @@ def lead_create(
                 created_by=actor,
                 created_at=now,
             )
+            # The lead and the start of its history are stored together, or neither.
+            _entry(lead, Action.CREATED, at=now, actor=actor)
     except IntegrityError:
         existing = Lead.objects.filter(external_id=external_id).first() if external_id else None
         if existing is None:
             raise
         return existing, False
-    _entry(lead, Action.CREATED, at=now, actor=actor)
     return lead, True
 
 
