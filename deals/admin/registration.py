@@ -15,7 +15,7 @@ staff middleware has scopes disabled, visibly, for the admin.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -33,7 +33,6 @@ from django.utils.translation import gettext_lazy as _
 from config.csv_export import csv_response
 from deals import selectors, services
 from deals.models import Deal, DealConflict, DealEvent, DealExtension, DealProgram, LeadOffer
-from mdf import clock
 from mdf.money import format_money
 from partners.models import Tier
 
@@ -282,9 +281,8 @@ def call_decision(decision: str, deal: Deal, user: Any, text: str) -> Deal:
 
 def exclusivity_end() -> date:
     """The last protected day of a registration approved today, shown on the approval
-    page before staff confirm: `deal_approve` stores today (its clock) + the program's
-    exclusivity days; this reads the same two."""
-    return clock.today() + timedelta(days=DealProgram.current().exclusivity_days)
+    page before staff confirm (the service's own figure)."""
+    return services.protected_until_if_approved_today()
 
 
 def conflict_sides(deal: Deal, conflicts: list[DealConflict]) -> list[dict[str, Any]]:

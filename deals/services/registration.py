@@ -33,7 +33,7 @@ module re-exports their public names.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -89,6 +89,7 @@ __all__ = [
     "can_decide_deals",
     "can_register_deals",
     "is_staff_key",
+    "protected_until_if_approved_today",
     "deal_answer",
     "deal_approve",
     "deal_clear_conflict",
@@ -381,6 +382,12 @@ def deal_clear_conflict(*, deal: Deal, actor: User, note: str = "") -> Deal:
     return locked
 
 
+def protected_until_if_approved_today() -> date:
+    """The last day an approval given today protects a deal: today + the program's
+    exclusivity days (`deal_approve` writes it; the decision page shows it)."""
+    return clock.today() + timedelta(days=DealProgram.current().exclusivity_days)
+
+
 def deal_approve(*, deal: Deal, actor: User, note: str = "") -> Deal:
     """Approve a registration: the partner's deal is protected for the program's
     exclusivity period.
@@ -406,13 +413,12 @@ def deal_approve(*, deal: Deal, actor: User, note: str = "") -> Deal:
             refused = True
         else:
             now = clock.now()
-            program = DealProgram.current()
             old = locked.status
             locked.status = DS.APPROVED
             locked.decided_at = now
             locked.decided_by = actor  # type: ignore[assignment]
             locked.decision_reason = str(note).strip()
-            locked.expires_on = clock.today() + timedelta(days=program.exclusivity_days)
+            locked.expires_on = protected_until_if_approved_today()
             locked.save(
                 update_fields=[
                     "status",
