@@ -325,6 +325,23 @@ class DealEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.detail}".strip()
 
+    @staticmethod
+    def value_label(value: str) -> str:
+        """A status, stage or conflict kind as people read it ("submitted" → "Under
+        review"); anything else (a date, an amount) as it was recorded."""
+        for choices in (Deal.Status, Deal.Stage, DealConflict.Kind):
+            if value in choices.values:
+                return str(choices(value).label)
+        return value
+
+    @property
+    def old_label(self) -> str:
+        return self.value_label(self.old_value)
+
+    @property
+    def new_label(self) -> str:
+        return self.value_label(self.new_value)
+
 
 class DealReminder(models.Model):
     """An expiry reminder already sent (14 and 3 days before), so each goes once."""

@@ -105,6 +105,9 @@ def test_the_decision_page_shows_both_sides_of_a_conflict(client, conflict, staf
     # the full history, the staff-only conflict flag included
     history = html[html.index('id="history"') :]
     assert "Conflict flagged" in history and "staff only" in history
+    # its changes read as words, not codes
+    assert "→ Under review" in history and "→ Registered by another partner" in history
+    assert "submitted" not in history and "other_partner" not in history
     # the list flags both sides
     listing = client.get(reverse("admin:deals_deal_changelist")).content.decode()
     assert listing.count('class="deal-conflict"') == 2
