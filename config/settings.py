@@ -21,8 +21,9 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 
-# Named here because the embedded broker's file is made with it.
-CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Named here because the embedded broker's file is made with it. A worker started on
+# another queue (the tests' workers) sets it too, so the tasks it queues stay there.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A key written in the code signs for anyone who reads the code (download links,

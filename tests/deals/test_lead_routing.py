@@ -323,13 +323,8 @@ def test_sla_job_on_a_real_worker_reroutes_and_emails(
         LeadOffer.objects.filter(pk=first.pk).update(due_at=first.offered_at - timedelta(hours=1))
     outbox = tmp_path / "outbox"
     outbox.mkdir()
-    # The worker sends the emails its own task queues in-process (eager): its default
-    # queue is not the test's.
-    worker = start_worker(
-        DATABASE_URL=database_url(),
-        EMAIL_URL=f"filemail:///{outbox}",
-        CELERY_TASK_ALWAYS_EAGER="true",
-    )
+    # The emails the worker's task queues go back through Redis to the same worker.
+    worker = start_worker(DATABASE_URL=database_url(), EMAIL_URL=f"filemail:///{outbox}")
 
     # when: the beat's task runs on the worker
     try:

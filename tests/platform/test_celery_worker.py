@@ -97,7 +97,12 @@ def start_worker(celery_on_redis, redis_url, queue, spawn, tmp_path):
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
         command += ["--queues", queue, "--hostname", f"{queue}@%h", "--loglevel=INFO"]
         command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-        return spawn("worker", command, child_env(tmp_path / "var", REDIS_URL=redis_url, **env))
+        # The worker's own default queue is the test's, so what its tasks queue in turn
+        # (an email after a decision, the rollup after results) comes back to it.
+        environment = child_env(
+            tmp_path / "var", REDIS_URL=redis_url, CELERY_TASK_DEFAULT_QUEUE=queue, **env
+        )
+        return spawn("worker", command, environment)
 
     return start
 
