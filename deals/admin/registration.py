@@ -287,10 +287,17 @@ def exclusivity_end() -> date:
 
 def conflict_sides(deal: Deal, conflicts: list[DealConflict]) -> list[dict[str, Any]]:
     """Each conflict as the other side of this registration: the other partner's
-    registration (whichever of the two was flagged) or the protected account."""
+    registration (whichever of the two was flagged; a pair flagged on both sides shows
+    once, as flagged here) or the protected account."""
     sides = []
-    for conflict in conflicts:
+    shown: set[int] = set()
+    here_first = sorted(conflicts, key=lambda conflict: conflict.deal_id != deal.pk)
+    for conflict in here_first:
         other = conflict.other_deal if conflict.deal_id == deal.pk else conflict.deal
+        if other is not None and other.pk in shown:
+            continue
+        if other is not None:
+            shown.add(other.pk)
         sides.append(
             {
                 "kind": conflict.get_kind_display(),
