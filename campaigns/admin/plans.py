@@ -34,7 +34,7 @@ from django_scopes import scope
 from campaigns import exports, selectors, services
 from campaigns.models import Plan, PlanActivity, PlanComment, PlanEvent, PlanPeriod, PlanTarget
 from mdf.money import format_money
-from partners.models import Tier
+from partners.admin.filters import PartnerChannelManagerFilter, PartnerTierFilter
 
 PS = Plan.Status
 
@@ -205,45 +205,6 @@ class AwaitingMyReview(admin.SimpleListFilter):
         return queryset
 
 
-class TierFilter(admin.SimpleListFilter):
-    title = _("tier")
-    parameter_name = "tier"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, Any]]:
-        return [(tier.pk, tier.name) for tier in Tier.objects.order_by("rank")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(partner__tier=self.value())
-        return queryset
-
-
-class ChannelManagerFilter(admin.SimpleListFilter):
-    title = _("channel manager")
-    parameter_name = "manager"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, Any]]:
-        managers = (
-            Plan.objects.exclude(partner__channel_manager=None)
-            .values_list(
-                "partner__channel_manager",
-                "partner__channel_manager__first_name",
-                "partner__channel_manager__last_name",
-                "partner__channel_manager__username",
-            )
-            .distinct()
-            .order_by("partner__channel_manager__username")
-        )
-        return [
-            (pk, f"{first} {last}".strip() or username) for pk, first, last, username in managers
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(partner__channel_manager=self.value())
-        return queryset
-
-
 class DecisionForm(forms.Form):
     note = forms.CharField(
         label=_("Note to the partner"),
@@ -399,8 +360,8 @@ class PlanAdmin(admin.ModelAdmin):
         AwaitingMyReview,
         "status",
         "period",
-        TierFilter,
-        ChannelManagerFilter,
+        PartnerTierFilter,
+        PartnerChannelManagerFilter,
     ]
     list_select_related = ["partner", "period"]
     # Each open plan's weighted attainment is its live scorecard (a few queries per

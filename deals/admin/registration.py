@@ -34,7 +34,7 @@ from config.csv_export import csv_response
 from deals import selectors, services
 from deals.models import Deal, DealConflict, DealEvent, DealExtension, DealProgram, LeadOffer
 from mdf.money import format_money
-from partners.models import Tier
+from partners.admin.filters import PartnerChannelManagerFilter, PartnerTierFilter
 
 DS = Deal.Status
 ES = DealExtension.Status
@@ -137,45 +137,6 @@ class ConflictFilter(admin.SimpleListFilter):
             return queryset.filter(has_conflict=True)
         if self.value() == "none":
             return queryset.filter(has_conflict=False)
-        return queryset
-
-
-class TierFilter(admin.SimpleListFilter):
-    title = _("tier")
-    parameter_name = "tier"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, Any]]:
-        return [(tier.pk, tier.name) for tier in Tier.objects.order_by("rank")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(partner__tier=self.value())
-        return queryset
-
-
-class ChannelManagerFilter(admin.SimpleListFilter):
-    title = _("channel manager")
-    parameter_name = "manager"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, Any]]:
-        managers = (
-            Deal.objects.exclude(partner__channel_manager=None)
-            .values_list(
-                "partner__channel_manager",
-                "partner__channel_manager__first_name",
-                "partner__channel_manager__last_name",
-                "partner__channel_manager__username",
-            )
-            .distinct()
-            .order_by("partner__channel_manager__username")
-        )
-        return [
-            (pk, f"{first} {last}".strip() or username) for pk, first, last, username in managers
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(partner__channel_manager=self.value())
         return queryset
 
 
@@ -330,9 +291,9 @@ class DealAdmin(admin.ModelAdmin):
         QueueFilter,
         "status",
         ConflictFilter,
-        ChannelManagerFilter,
+        PartnerChannelManagerFilter,
         ("partner", admin.RelatedOnlyFieldListFilter),
-        TierFilter,
+        PartnerTierFilter,
     ]
     list_select_related = ["partner"]
     search_fields = ["company", "domain", "partner__name"]
