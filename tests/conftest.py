@@ -291,12 +291,13 @@ _seeded_demo: SeededDemo | None = None
 @pytest.fixture(scope="session")
 def _demo_seeded(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[SeededDemo]:
     global _seeded_demo  # noqa: PLW0603 - read by pytest_runtest_setup below
-    _seeded_demo = SeededDemo(django_db_blocker, tmp_path_factory.mktemp("demo-media"))
+    seeded = SeededDemo(django_db_blocker, tmp_path_factory.mktemp("demo-media"))
+    seeded.open()  # a failure is reported once, as this fixture's, to each demo test
+    _seeded_demo = seeded
     try:
-        _seeded_demo.open()
-        yield _seeded_demo
+        yield seeded
     finally:
-        _seeded_demo.close()
+        seeded.close()
         _seeded_demo = None
 
 
