@@ -129,9 +129,10 @@ def _click(launch: Launch, day: date, rng: random.Random) -> ResultEvent:
         bot = BotReason.BURST
     at = _moment(day, rng)
     return ResultEvent(
-        partner=launch.partner,
-        kit=launch.kit,
-        launch=launch,
+        # By id: tens of thousands of rows, and the instances are not needed on them.
+        partner_id=launch.partner_id,
+        kit_id=launch.kit_id,
+        launch_id=launch.pk,
         kind=EventKind.CLICK,
         source="tracking",
         external_id=uuid.UUID(int=rng.getrandbits(128)).hex,

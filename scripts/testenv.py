@@ -16,7 +16,8 @@ test keeps its embedded cache and broker unless a test points it at Redis itself
 is a throwaway folder, so a test run never touches the var/ of `make run`.
 
 Arguments after the script's name, and PYTEST_ARGS, go to pytest. Tests are spread over
-PYTEST_WORKERS processes with pytest-xdist (default: one per core, at most 4; 0 turns it off).
+PYTEST_WORKERS processes with pytest-xdist (default: one per core, at most 4; 0 turns it off),
+handed out one at a time, the longest first (see `DISTRIBUTION`).
 """
 
 from __future__ import annotations
@@ -243,16 +244,31 @@ def resolve_redis(cleanups: list[Cleanup]) -> str | None:
 # --- pytest ---------------------------------------------------------------------------
 
 
+# One test at a time to whichever worker is free, in the order of the collection
+# (tests/conftest.py puts the long ones first): the workers finish together. xdist's
+# default hands out large blocks, so a worker could get all the long tests at once.
+DISTRIBUTION = ["--dist", "load", "--maxschedchunk", "1"]
+
+
+def cores() -> int:
+    """The cores this process may run on (not those of the whole machine)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
 def xdist_args(pytest_args: list[str]) -> list[str]:
     """One worker per core (at most 4) unless the caller chose, or asked for no xdist."""
     chosen = any(
-        arg in {"-n", "--numprocesses", "--dist"} or arg.startswith(("-n", "--numprocesses="))
+        arg in {"-n", "--numprocesses", "--dist"}
+        or arg.startswith(("-n", "--numprocesses=", "--dist="))
         for arg in pytest_args
     )
     if chosen or "no:xdist" in pytest_args:
         return []
-    workers = os.environ.get("PYTEST_WORKERS") or str(min(os.cpu_count() or 1, 4))
-    return [] if workers in {"0", "1"} else ["-n", workers]
+    workers = os.environ.get("PYTEST_WORKERS") or str(min(cores(), 4))
+    return [] if workers in {"0", "1"} else ["-n", workers, *DISTRIBUTION]
 
 
 def run_pytest(pytest_args: list[str], env: dict[str, str]) -> int:

@@ -7,15 +7,13 @@ from django_scopes import scopes_disabled
 
 from assets.demo import ASSETS, seed_assets
 from assets.models import Asset, AssetVersion, LibraryVisit
-from partners.demo import seed_demo
 from partners.models import Partner
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def test_seed_twice_creates_once_and_partners_see_their_share():
-    created = seed_demo()
-    assert created["assets"] == len(ASSETS)
+def test_seed_twice_creates_once_and_partners_see_their_share(demo):
+    assert demo.created["assets"] == len(ASSETS)  # the first run's report
     assert seed_assets(actor=None) == 0  # idempotent
     assert Asset.objects.count() == len(ASSETS)
     assert AssetVersion.objects.filter(preview_state="ready").count() >= 20

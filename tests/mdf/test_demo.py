@@ -15,8 +15,7 @@ from tests.mdf.conftest import draft_request, fresh
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def test_demo_funds_cover_every_state_and_reconcile(settings, tmp_path):
-    call_command("seed_demo")
+def test_demo_funds_cover_every_state_and_reconcile(demo):
     with scopes_disabled():
         request_states = set(FundRequest.objects.values_list("status", flat=True))
         claim_states = set(Claim.objects.values_list("status", flat=True))
@@ -30,11 +29,10 @@ def test_demo_funds_cover_every_state_and_reconcile(settings, tmp_path):
         assert LedgerEntry.objects.count() == entries
 
 
-def test_demo_history_is_dated_and_in_time_order(settings, tmp_path):
+def test_demo_history_is_dated_and_in_time_order(demo):
     """The demo's history is spread over weeks, as a real programme's is: decisions
     days after submissions (so the reports show turnaround), and every allocation's
     ledger in time order (so a statement reads as a history)."""
-    call_command("seed_demo")
     today = timezone.localdate()
     with scopes_disabled():
         decided = FundRequest.objects.exclude(manager_decided_at=None).exclude(submitted_at=None)

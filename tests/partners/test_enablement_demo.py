@@ -15,9 +15,7 @@ from partners.selectors import assessments_differing
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_enablement_and_tier_compliance(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    call_command("seed_demo")
+def test_demo_enablement_and_tier_compliance(demo):
 
     assert EnablementTrack.objects.count() == 2
     assert all(

@@ -12,8 +12,7 @@ from partners.models import ContentRating, Survey, SurveySend
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def test_the_demo_has_ratings_and_a_survey_with_a_trend_and_an_open_round():
-    call_command("seed_demo")
+def test_the_demo_has_ratings_and_a_survey_with_a_trend_and_an_open_round(demo):
     today = timezone.localdate()
     with scopes_disabled():
         ratings = ContentRating.objects.count()

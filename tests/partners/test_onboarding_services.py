@@ -355,12 +355,11 @@ def test_progress_next_step_due_dates_and_stalled(newcomer, tiers):
 # --- Demo data ------------------------------------------------------------------------
 
 
-def test_demo_has_every_onboarding_stage_and_runs_twice(staff_users):
-    from partners.demo import seed_demo, seed_onboarding
+def test_demo_has_every_onboarding_stage_and_runs_twice(demo, staff_users):
+    from partners.demo import seed_onboarding
 
-    seed_demo()
     maya = staff_users["marketing_admin"]
-    first = seed_onboarding(actor=maya)
+    first = demo.created["onboarding steps"]  # seed_demo's first run
     assert seed_onboarding(actor=maya) == 0  # idempotent
     assert first >= 7
     kinds = set(OnboardingStep.objects.values_list("kind", flat=True))
