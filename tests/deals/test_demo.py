@@ -2,8 +2,8 @@
 able to open, one flagged conflict, a history dated in the past and in time order,
 results that roll up, and a second run that creates nothing.
 
-The whole demo is seeded once for the module (`seed_demo`, as `make run` does) inside
-a transaction rolled back when the module is done; the tests only read it.
+The whole demo is seeded once per test worker (`seed_demo`, as `make run` does: the
+`demo` fixture of tests/conftest.py); each test's changes are rolled back.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -37,33 +34,9 @@ from partners.models import Partner
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DS = Deal.Status
 OS = LeadOffer.Status
 Entry = LeadRoutingEntry.Action
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo, seeded once; rolled back when the module is done."""
-    media = tmp_path_factory.mktemp("deals-demo-media")
-    storages = {
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media)},
-        },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS, STORAGES=storages, MEDIA_ROOT=media),
-        transaction.atomic(),
-    ):
-        try:
-            call_command("seed_demo")
-            yield
-        finally:
-            transaction.set_rollback(True)
 
 
 def deals_by_status() -> dict[str, list[Deal]]:
