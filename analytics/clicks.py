@@ -11,6 +11,11 @@ A click is recorded but not counted (`ResultEvent.counted` is False) when it is:
   empty user agent, a HEAD request, or part of a link-scanner burst (see BURST_*);
 - a repeat (`repeat`): the same visitor on the same link within REPEAT_WINDOW of a
   click that was counted.
+
+The request decides what it can alone (HEAD, the user agent) and records the click
+with one INSERT; the repeat and burst rules need the visitor's other clicks, so the
+rollup applies them (`classify_clicks`) to the new clicks, in order, in its own
+transaction, before it counts them: a click is counted only once it has been judged.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from crawlerdetect import CrawlerDetect
 from django.conf import settings
 from django.db import connection
+from django.db.models import Min
 from django.http import HttpRequest
 from django.utils import timezone
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from analytics.models import BotReason, EventKind, ResultEvent, VisitorSalt
 from assets.models import DownloadRecord
@@ -108,27 +116,14 @@ def is_crawler(user_agent: str) -> bool:
 
 # --- Clicks --------------------------------------------------------------------------
 
-# The click, in ONE statement: this module owns the click path, so its one piece of
-# hand-written SQL sits here. The ORM would need three round trips (the launch's row,
-# the visitor's recent clicks, the INSERT), and they are most of a redirect's cost; an
-# INSERT ... SELECT makes the database judge the click where the rows are:
-# - partner, kit and `launch_inactive` come from the launch's row as it is now, so a
-#   paused launch's clicks are marked whatever the tracking link's cache holds (and an
-#   unknown launch id inserts nothing);
-# - `burst`: the visitor's clicks on other launches of the same partner since the
-#   burst window's start, counted by distinct launch;
-# - `seen`: a counted click (no bot reason, not a repeat) by the visitor on this launch
-#   since the repeat window's start, which makes this one a repeat.
-# Both subqueries read the partial index `resultevent_visitor_clicks` (visitor_key,
-# occurred_at WHERE kind = 'click'); the kind is written in the text, not passed, so
-# the planner can match the index's condition. A bot reason found in Python (HEAD, the
-# user agent) wins over both. The subquery in FROM reads one row (the launch's
-# primary key); its LIMIT 1 also keeps PostgreSQL from copying it into each column
-# that names `c.burst`, which would plan and run the burst count twice. Window starts
-# are computed in Python and passed as parameters, so no date function of either
-# database is needed: the same text runs on PostgreSQL and SQLite. Planning this
-# statement costs PostgreSQL more than running it; prepared statements
-# (`DATABASE_PREPARED_STATEMENTS`, config/settings.py) plan it once per connection.
+# The click, as the request records it: one INSERT of the event. The partner, kit and
+# `launch_inactive` come from the launch's row as it is now (its primary key: nothing
+# to plan but that lookup), so a paused launch's clicks are marked whatever the
+# tracking link's cache holds, and an unknown launch id inserts nothing. The flags the
+# request can decide by itself (HEAD, the user agent) are written with it; the rules
+# that need the visitor's other clicks (repeat, burst) are applied afterwards, in
+# order, by the rollup (`classify_clicks`), so the redirect never waits on them.
+# The ORM has no INSERT ... SELECT; the statement is portable (PostgreSQL, SQLite).
 _RUNNING = ", ".join(f"'{status}'" for status in Launch.RUNNING)
 _CLICK_INSERT = f"""INSERT INTO analytics_resultevent (
     partner_id, kit_id, launch_id, kind, source, external_id, occurred_at, day,
@@ -136,43 +131,24 @@ _CLICK_INSERT = f"""INSERT INTO analytics_resultevent (
     launch_inactive, fingerprint
 )
 SELECT
-    c.partner_id, c.kit_id, c.id, '{EventKind.CLICK.value}', '{CLICK_SOURCE}', %(external_id)s,
-    c.now, %(day)s, c.now, '', '', '', %(visitor)s,
-    CASE
-        WHEN c.bot <> '' THEN c.bot
-        WHEN c.burst THEN '{BotReason.BURST.value}'
-        ELSE ''
-    END,
-    CASE
-        WHEN c.bot <> '' THEN FALSE
-        WHEN NOT c.seen THEN FALSE
-        WHEN c.burst THEN FALSE
-        ELSE TRUE
-    END,
-    c.status NOT IN ({_RUNNING}),
-    ''
-FROM (
-    SELECT
-        l.id, l.partner_id, l.kit_id, l.status, %(now)s AS now, %(bot_reason)s AS bot,
-        (
-            SELECT COUNT(DISTINCT e.launch_id)
-            FROM analytics_resultevent e
-            WHERE e.kind = '{EventKind.CLICK.value}' AND e.visitor_key = %(visitor)s
-                AND e.occurred_at >= %(burst_since)s
-                AND e.partner_id = l.partner_id AND e.launch_id <> l.id
-        ) >= {BURST_LAUNCHES - 1} AS burst,
-        EXISTS (
-            SELECT 1
-            FROM analytics_resultevent e
-            WHERE e.kind = '{EventKind.CLICK.value}' AND e.visitor_key = %(visitor)s
-                AND e.occurred_at >= %(repeat_since)s
-                AND e.launch_id = l.id AND e.bot_reason = '' AND NOT e."repeat"
-        ) AS seen
-    FROM campaigns_launch l
-    WHERE l.id = %(launch)s
-    LIMIT 1
-) c
+    l.partner_id, l.kit_id, l.id, '{EventKind.CLICK.value}', '{CLICK_SOURCE}',
+    %(external_id)s, %(now)s, %(day)s, %(now)s, '', '', '', %(visitor)s, %(bot_reason)s,
+    FALSE, l.status NOT IN ({_RUNNING}), ''
+FROM campaigns_launch l
+WHERE l.id = %(launch)s
 """  # noqa: S608 - the f-string only puts in the code's own constants
+
+
+# PostgreSQL's asynchronous commit, for the click's own transaction only: the INSERT
+# is acknowledged once it is in the WAL buffers, before the WAL is flushed to disk.
+# After a crash of the database server (not of the application), the clicks of the
+# last moments before it (at most three times `wal_writer_delay`) may be missing; the
+# database is never left inconsistent. A click is already best effort (one that
+# cannot be written is logged and the visitor redirected all the same), and the
+# redirect no longer waits for a disk flush. The INSERT and the SET go in one query
+# string: the server runs them as one implicit transaction, which `SET LOCAL` covers
+# (the setting is read when the transaction commits, after both).
+_ASYNC_COMMIT = ";\nSET LOCAL synchronous_commit TO OFF"
 
 
 def click_record(*, launch_id: int, request: HttpRequest) -> bool:
@@ -181,15 +157,13 @@ def click_record(*, launch_id: int, request: HttpRequest) -> bool:
 
     Rules:
     - the visitor is a daily-salted hash of address and user agent; neither is stored;
-    - a HEAD request, an empty user agent or a known crawler is a bot; so is a click
-      that completes a burst (BURST_LAUNCHES launches of one partner in BURST_WINDOW);
-    - a click on the same launch within REPEAT_WINDOW of a counted one is a repeat;
+    - a HEAD request, an empty user agent or a known crawler is a bot, marked here;
+    - the repeat and burst rules are not judged here: the rollup judges every new
+      click in order (`classify_clicks`) before it counts them;
     - a launch that is not running (paused, completed) still gets its click, marked
       `launch_inactive`, read from the launch's row when the click is written;
     - bots and repeats are recorded, never counted (`ResultEvent.counted`).
-    No transaction of its own: the judgement and the INSERT are one statement, and two
-    clicks at the same instant could both be counted under any isolation short of
-    serializable, which a click is not worth. Raises what the database raises; the
+    No transaction of its own: one statement. Raises what the database raises; the
     tracking view catches it, since a click that could not be recorded must never
     break the redirect.
     """
@@ -204,7 +178,7 @@ def click_record(*, launch_id: int, request: HttpRequest) -> bool:
     else:
         bot_reason = ""
     ops = connection.ops
-    params = {
+    params: dict[str, Any] = {
         "launch": launch_id,
         "external_id": uuid.uuid4().hex,
         # As the ORM would store them (SQLite keeps naive UTC text).
@@ -212,12 +186,106 @@ def click_record(*, launch_id: int, request: HttpRequest) -> bool:
         "day": ops.adapt_datefield_value(day),
         "visitor": key,
         "bot_reason": bot_reason,
-        "burst_since": ops.adapt_datetimefield_value(now - BURST_WINDOW),
-        "repeat_since": ops.adapt_datetimefield_value(now - REPEAT_WINDOW),
     }
     with connection.cursor() as cursor:
-        cursor.execute(_CLICK_INSERT, params)
-        return cursor.rowcount == 1
+        if connection.vendor == "postgresql":
+            cursor.execute(_CLICK_INSERT + _ASYNC_COMMIT, params)
+        else:
+            cursor.execute(_CLICK_INSERT, params)
+        return cursor.rowcount == 1  # the INSERT's, the first result
+
+
+# How many ids one UPDATE of `classify_clicks` names.
+_UPDATE_CHUNK = 5000
+
+
+def classify_clicks(*, after: int, upto: int) -> dict[str, int]:
+    """Judge the clicks with an id in (after, upto] by the repeat and burst rules, in
+    id order (the order they were recorded), and mark them; answers how many of each.
+
+    Rules:
+    - a click completes a link-scanner burst (`bot_reason` "burst") when the same
+      visitor clicked links of BURST_LAUNCHES - 1 other launches of the same partner
+      within BURST_WINDOW before it (any of its clicks, bots included); a bot reason
+      found by the request (HEAD, user agent) stays and wins;
+    - a click that is no bot is a repeat when the same visitor's last counted click on
+      the same launch is within REPEAT_WINDOW before it: the window starts at the click
+      that was counted, so a click after it opens a new one;
+    - a click without a visitor key is not judged (nobody to compare it with);
+    - the clicks up to `after` were judged by earlier runs and are read as they are;
+      flags are only ever added, so judging the same clicks again changes nothing.
+    Called by the rollup inside its transaction, under its lock: one judge at a time,
+    so the judgement is sequential and deterministic. Reads the new clicks' visitors'
+    clicks from REPEAT_WINDOW before the first of them (the partial index
+    `resultevent_visitor_clicks`), decides in Python (the repeat rule carries state
+    from click to click, which a set-based statement cannot express), and writes the
+    marks with two ORM UPDATEs.
+    """
+    with scopes_disabled():
+        # (A click without a visitor key, not written by `click_record`, has no
+        # visitor whose other clicks could make it a repeat or a burst.)
+        new = ResultEvent.objects.filter(kind=EventKind.CLICK, id__gt=after, id__lte=upto).exclude(
+            visitor_key=""
+        )
+        first = new.aggregate(first=Min("occurred_at"))["first"]
+        if first is None:
+            return {"burst": 0, "repeat": 0}
+        rows = (
+            ResultEvent.objects.filter(
+                kind=EventKind.CLICK,
+                visitor_key__in=new.values("visitor_key"),
+                occurred_at__gte=first - max(REPEAT_WINDOW, BURST_WINDOW),
+                id__lte=upto,
+            )
+            .order_by("id")
+            .values_list(
+                "id",
+                "visitor_key",
+                "partner_id",
+                "launch_id",
+                "occurred_at",
+                "bot_reason",
+                "repeat",
+            )
+        )
+        # Per (visitor, partner): the visitor's clicks seen so far, (time, launch).
+        recent: dict[tuple[str, int], list[tuple[datetime, int]]] = defaultdict(list)
+        # Per (visitor, launch): the time of the visitor's last counted click.
+        last_counted: dict[tuple[str, int], datetime] = {}
+        bursts: list[int] = []
+        repeats: list[int] = []
+        # Read whole (not through a server-side cursor: PostgreSQL plans a cursor for
+        # its first rows, which made this read several times slower).
+        for pk, visitor, partner_id, launch_id, at, bot_reason, repeat in list(rows):
+            seen = recent[(visitor, partner_id)]
+            if pk > after:
+                if not bot_reason:
+                    others = {
+                        other
+                        for when, other in seen
+                        if when >= at - BURST_WINDOW and other != launch_id
+                    }
+                    if len(others) >= BURST_LAUNCHES - 1:
+                        bot_reason = BotReason.BURST.value
+                        bursts.append(pk)
+                if not bot_reason:
+                    since = last_counted.get((visitor, launch_id))
+                    repeat = since is not None and since >= at - REPEAT_WINDOW
+                    if repeat:
+                        repeats.append(pk)
+            seen.append((at, launch_id))
+            if not bot_reason and not repeat:
+                key = (visitor, launch_id)
+                last_counted[key] = max(at, last_counted.get(key, at))
+        for start in range(0, len(bursts), _UPDATE_CHUNK):
+            ResultEvent.objects.filter(pk__in=bursts[start : start + _UPDATE_CHUNK]).update(
+                bot_reason=BotReason.BURST.value
+            )
+        for start in range(0, len(repeats), _UPDATE_CHUNK):
+            ResultEvent.objects.filter(pk__in=repeats[start : start + _UPDATE_CHUNK]).update(
+                repeat=True
+            )
+    return {"burst": len(bursts), "repeat": len(repeats)}
 
 
 def purge_visitor_salts() -> int:

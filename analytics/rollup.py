@@ -7,6 +7,9 @@ the highest event id whose bucket has been rolled up. A run:
 1. finds a bound: an id such that every event with an id up to it is committed
    (`_committed_bound`, which explains why `max(id)` alone is not enough);
 2. locks the state row, so only one rollup (or rebuild) writes metrics at a time;
+   then judges the new clicks by the repeat and burst rules, in the order they were
+   recorded (`analytics.clicks.classify_clicks`: one judge at a time, so the
+   judgement is sequential and deterministic);
 3. recomputes, in ONE `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`, every
    bucket (partner, day, kit, launch, currency) of the partner-days that an event in
    (watermark, bound] belongs to, from all the events of that bucket: late events land
@@ -36,6 +39,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from analytics import clicks
 from analytics.models import DailyMetric, EventKind, RollupState
 from partners.models import Partner
 
@@ -48,6 +52,14 @@ STATE_NAME = "daily_metrics"
 # batches to temporary files.
 BULK_WORK_MEM = "64MB"
 
+# What PostgreSQL's planner assumes a random page read costs against a sequential one,
+# for the rollup's and the rebuild's transaction (the usual value for SSDs and for
+# tables held in memory; the server default, 4, is for spinning disks). At the default
+# the rollup read every event of the table in a sequential scan to find the few
+# partner-days it recomputes, instead of those partner-days' events through
+# `resultevent_partner_day`.
+BULK_RANDOM_PAGE_COST = 1.1
+
 # How long the rollup waits for in-flight event writers before giving up this run
 # (the beat tries again a minute later). While it waits, new writers queue behind
 # it, so the wait must stay short.
@@ -58,9 +70,13 @@ BOUND_LOCK_TIMEOUT = "5s"
 # launch, and the currency of its amount: events without an amount (clicks, downloads,
 # leads, MQLs, amount-less lost deals) count in the row with an empty currency, an
 # event with an amount counts in the row of its currency, so pipeline and revenue
-# never add two currencies. (The GROUP BY keeps the kit and launch before the day: in
-# the order of the bucket key, PostgreSQL prefers a merge join that reads every event
-# through `resultevent_partner_day` for the rollup's few touched partner-days.)
+# never add two currencies. A click counts once it has been judged by the repeat and
+# burst rules (`analytics.clicks.classify_clicks`), that is once its id is at most the
+# watermark the statement is writing (`judged`); a later click is counted by the run
+# that judges it, which recomputes its bucket. (The GROUP BY keeps the kit and launch
+# before the day: in the order of the bucket key, PostgreSQL prefers a merge join that
+# reads every event through `resultevent_partner_day` for the rollup's few touched
+# partner-days.)
 _BUCKETS_SQL = """
 INSERT INTO analytics_dailymetric (
     partner_id, day, kit_id, launch_id, currency,
@@ -70,8 +86,10 @@ INSERT INTO analytics_dailymetric (
 SELECT
     e.partner_id, e.day, e.kit_id, e.launch_id,
     CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END,
-    COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason = '' AND NOT e.repeat),
-    COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.bot_reason <> ''),
+    COUNT(*) FILTER (
+        WHERE e.kind = %(click)s AND e.id <= %(judged)s AND e.bot_reason = '' AND NOT e.repeat
+    ),
+    COUNT(*) FILTER (WHERE e.kind = %(click)s AND e.id <= %(judged)s AND e.bot_reason <> ''),
     COUNT(*) FILTER (WHERE e.kind = %(download)s),
     COUNT(*) FILTER (WHERE e.kind = %(lead)s),
     COUNT(*) FILTER (WHERE e.kind = %(mql)s),
@@ -164,6 +182,8 @@ def rollup_metrics() -> int:
       upserted in one statement (a row whose figures did not change is not written);
       the watermark moves to the bound, and
       `rolled_up_at` to now, in the same transaction.
+    - The new clicks are judged (repeat, burst) before they are counted, in the same
+      transaction (`analytics.clicks.classify_clicks`).
     - `clicks` counts clicks that are neither bot clicks nor repeats; `bot_clicks`
       counts clicks with a bot reason; a repeat click (same visitor and link within the
       repeat window) counts as neither. A click on a paused or completed launch counts.
@@ -192,8 +212,10 @@ def rollup_metrics() -> int:
                 )
                 rolled = cursor.fetchone()[0]
                 if rolled:
+                    clicks.classify_clicks(after=after, upto=upto)
                     cursor.execute(
-                        _UPSERT_SQL.format(where=_TOUCHED_WHERE), {**_KIND_PARAMS, **params}
+                        _UPSERT_SQL.format(where=_TOUCHED_WHERE),
+                        {**_KIND_PARAMS, **params, "judged": upto},
                     )
             state.watermark = upto
         # (A run whose bound a later run has already passed moves nothing: the
@@ -213,7 +235,8 @@ def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | No
       transaction that holds the rollup's lock (it waits for a
       running rollup, and rollups wait for it), so the two never interleave.
     - The watermark does not move: events above it are rolled up again by the next
-      run, which recomputes the same rows.
+      run, which recomputes the same rows; clicks above it are not counted yet (they
+      are judged by that run, `analytics.clicks.classify_clicks`).
 
     Returns the number of metric rows written.
     """
@@ -227,7 +250,9 @@ def rebuild_metrics(*, partner: Partner | None = None, since: datetime.date | No
         params["since"] = since
     _ensure_state()
     with transaction.atomic(), scopes_disabled():
-        RollupState.objects.select_for_update().get(name=STATE_NAME)
+        state = RollupState.objects.select_for_update().get(name=STATE_NAME)
+        # Clicks above the watermark are not judged yet: the next rollup counts them.
+        params["judged"] = state.watermark
         in_scope = DailyMetric.objects.all()
         if partner is not None:
             in_scope = in_scope.filter(partner=partner)
@@ -261,9 +286,11 @@ def _ensure_state() -> None:
 
 def _bulk_settings(cursor: Any) -> None:
     """Settings for the rollup's and the rebuild's statements, for their transaction
-    only (`SET LOCAL`): on PostgreSQL, room to group and sort in memory."""
+    only (`SET LOCAL`): on PostgreSQL, room to group and sort in memory, and the cost of
+    a random read as on SSDs (`BULK_RANDOM_PAGE_COST`)."""
     if connection.vendor == "postgresql":
         cursor.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+        cursor.execute(f"SET LOCAL random_page_cost = {BULK_RANDOM_PAGE_COST}")
 
 
 def _committed_bound() -> int:

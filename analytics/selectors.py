@@ -420,6 +420,24 @@ def sort_value(name: str, *, currency: str) -> tuple[Any, Any]:
     return Sum(name), Value(0)
 
 
+# The counts of events without an amount: they sit in the daily rows without a
+# currency only (`DailyMetric`: an event with an amount counts in its currency's row).
+NO_AMOUNT_COUNTS = frozenset({"clicks", "bot_clicks", "downloads", "leads", "mqls"})
+
+
+def _rows_of(name: str, *, currency: str) -> Q:
+    """The daily rows whose sums make the leaderboard KPI `name` (see `sort_value`):
+    an amount's rows of `currency`, the rows without a currency for counts of events
+    without an amount (and rates of them), else every row. Ranking reads those only;
+    a partner none of whose rows match has the KPI's value without metrics."""
+    fields = RATES.get(name, (name,))
+    if BY_NAME[name].per_currency:
+        return Q(currency=currency)
+    if NO_AMOUNT_COUNTS.issuperset(fields):
+        return Q(currency="")
+    return Q()
+
+
 class _Ranked:
     """The ranked partners as the paginator sees them: a slice runs on the database
     (LIMIT/OFFSET); the count is the filtered partners' (each is ranked once), not a
@@ -452,12 +470,15 @@ def _ranked_by_metrics(
     descending: bool,
 ) -> Any:
     """(partner id, value, lower-case name) of every partner, ranked by a KPI of the
-    daily metrics: one GROUP BY partner over the period for the partners with metrics
-    (`on_metrics`: the partner filter, on the join the name needs too), with the
-    partners without metrics in the period (their value: `sort_value`)."""
+    daily metrics: one GROUP BY partner over the period's rows the KPI sums
+    (`_rows_of`) for the partners with such rows (`on_metrics`: the partner filter, on
+    the join the name needs too), with the partners without any (their value:
+    `sort_value`)."""
     value, default = sort_value(name, currency=currency)
+    rows = _rows_of(name, currency=currency)
     with_metrics = (
         _metrics(start, end)
+        .filter(rows)
         .filter(on_metrics)
         .values("partner_id")
         .annotate(rank=value, lname=Lower("partner__name"))
@@ -465,7 +486,9 @@ def _ranked_by_metrics(
         # No ordering of its own (the model's): SQLite refuses one inside a UNION.
         .order_by()
     )
-    in_period = DailyMetric.objects.filter(partner=OuterRef("pk"), day__gte=start, day__lte=end)
+    in_period = DailyMetric.objects.filter(
+        rows, partner=OuterRef("pk"), day__gte=start, day__lte=end
+    )
     without = (
         partners.filter(~Exists(in_period)).order_by().values_list("pk", default, Lower("name"))
     )

@@ -46,6 +46,7 @@ KITS = 20
 LAUNCHES_PER_PARTNER = 3
 DAYS = 365
 NEWEST = 100_000
+VISITORS = 2_000_000
 
 # The bare GROUP BY: the rollup's aggregates over the same rows, counted on the server.
 BARE_GROUP_BY = """
@@ -78,7 +79,10 @@ SELECT COUNT(*) FROM (
 # the events) mostly too, but a quarter of them are for the week before and one in
 # twenty for the quarter before. Each partner has LAUNCHES_PER_PARTNER launches (ids
 # consecutive per partner); clicks always name one, results usually, downloads
-# sometimes name a kit only.
+# sometimes name a kit only. Clicks come from the tracking link (source "tracking",
+# a visitor key among VISITORS): the older ones as the rollup left them (10 % bots by
+# user agent, 10 % repeats), the newest as the request writes them (only the user
+# agent's bots marked), for the rollup to judge (`analytics.clicks.classify_clicks`).
 GENERATE_EVENTS = """
 INSERT INTO analytics_resultevent (
     partner_id, kit_id, launch_id, kind, source, external_id, occurred_at, day,
@@ -90,14 +94,15 @@ SELECT
     CASE WHEN s.attributed THEN %(kit0)s + (s.p * 3 + s.l) %% %(kits)s
          WHEN s.kind = 'download' AND s.r3 < 0.5 THEN %(kit0)s + s.p %% %(kits)s END,
     CASE WHEN s.attributed THEN %(launch0)s + s.p * 3 + s.l END,
-    s.kind, 'bench', 'b' || s.g,
+    s.kind, CASE WHEN s.kind = 'click' THEN 'tracking' ELSE 'bench' END, 'b' || s.g,
     s.occurred_day + time '12:00', s.occurred_day, s.arrival_day + time '12:00',
     CASE WHEN s.kind IN ('opportunity', 'won') THEN round((s.r3 * 50000)::numeric, 2) END,
     CASE WHEN s.kind NOT IN ('opportunity', 'won') THEN ''
          WHEN s.r4 < 0.8 THEN 'USD' WHEN s.r4 < 0.95 THEN 'EUR' ELSE 'GBP' END,
-    '', '', '',
+    '', '',
+    CASE WHEN s.kind = 'click' THEN md5((%(visitors)s * s.r3)::int::text) ELSE '' END,
     CASE WHEN s.kind = 'click' AND s.r4 < 0.1 THEN 'user_agent' ELSE '' END,
-    s.kind = 'click' AND s.r4 >= 0.1 AND s.r4 < 0.2,
+    NOT %(unjudged)s AND s.kind = 'click' AND s.r4 >= 0.1 AND s.r4 < 0.2,
     false, ''
 FROM (
     SELECT
@@ -251,7 +256,7 @@ def make_world() -> dict[str, int]:
     return ids
 
 
-def generate(ids: dict[str, int], first: int, last: int, total: int) -> None:
+def generate(ids: dict[str, int], first: int, last: int, total: int, *, judged: bool) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -265,6 +270,8 @@ def generate(ids: dict[str, int], first: int, last: int, total: int) -> None:
                 "total": total,
                 "first": first,
                 "last": last,
+                "visitors": VISITORS,
+                "unjudged": not judged,
             },
         )
 
@@ -306,7 +313,7 @@ def measure(total: int, runs: int) -> dict:
     # The generated ids are consistent by construction: skip the foreign key triggers.
     sql("SET session_replication_role = replica")
     for first in range(1, older + 1, step):
-        generate(ids, first, min(first + step - 1, older), total)
+        generate(ids, first, min(first + step - 1, older), total, judged=True)
         print(f"  {min(first + step - 1, older):,} events", flush=True)
     for name, definition in indexes:
         if "UNIQUE" in definition and "resultevent_once_per_source" in name:
@@ -320,15 +327,16 @@ def measure(total: int, runs: int) -> dict:
     sql("VACUUM ANALYZE analytics_resultevent")
     print(f"generated {older:,} events in {time.perf_counter() - started:.1f} s", flush=True)
 
-    # Everything so far rolled up (a full rebuild), the watermark at its last event.
+    # Everything so far rolled up (a full rebuild), the watermark at its last event
+    # (first: the rebuild counts the clicks up to the watermark, the judged ones).
     started = time.perf_counter()
-    rollup.rebuild_metrics()
     after = sql("SELECT MAX(id) FROM analytics_resultevent")[0][0]
-    RollupState.objects.filter(name=rollup.STATE_NAME).update(watermark=after)
+    RollupState.objects.update_or_create(name=rollup.STATE_NAME, defaults={"watermark": after})
+    rollup.rebuild_metrics()
     sql("VACUUM ANALYZE analytics_dailymetric")
     print(f"rolled up the older events in {time.perf_counter() - started:.1f} s", flush=True)
 
-    generate(ids, older + 1, total, total)
+    generate(ids, older + 1, total, total, judged=False)
     sql("ANALYZE analytics_resultevent")
     touched = sql(
         "SELECT COUNT(*), COUNT(DISTINCT (partner_id, day)) FROM analytics_resultevent "
@@ -346,7 +354,13 @@ def measure(total: int, runs: int) -> dict:
     )
 
     def back_to_before() -> None:
-        """The metrics and watermark as they were before the newest events."""
+        """The metrics, the watermark and the newest clicks' judgement as they were
+        before the newest events were rolled up."""
+        sql(
+            "UPDATE analytics_resultevent SET bot_reason = '', repeat = false "
+            "WHERE id > %(after)s AND kind = 'click' AND (bot_reason = 'burst' OR repeat)",
+            {"after": after},
+        )
         sql(f"DELETE FROM analytics_dailymetric m {TOUCHED}", {"after": after})
         sql("INSERT INTO analytics_dailymetric SELECT * FROM bench_before")
         RollupState.objects.filter(name=rollup.STATE_NAME).update(watermark=after)
@@ -362,10 +376,13 @@ def measure(total: int, runs: int) -> dict:
         assert rolled == NEWEST, rolled
         newest_group_by.append(timed(lambda: sql(BARE_GROUP_BY, {"after": after})))
     back_to_before()
+    judging = timed_judging(after, total)
     plan_rollup = explain_rollup(after, total)
     plan_newest = explain(BARE_GROUP_BY, {"after": after})
 
-    # (b) a full rebuild against a bare GROUP BY of all rows
+    # (b) a full rebuild against a bare GROUP BY of all rows (every event judged: the
+    # newest by the last rollup of (a), run again here to leave them judged)
+    rollup.rollup_metrics()
     rebuild_times, all_group_by = [], []
     for _ in range(runs):
         # The dead rows of the previous rebuild cleaned away, as autovacuum does.
@@ -382,6 +399,7 @@ def measure(total: int, runs: int) -> dict:
         "rebuild": rebuild_times,
         "all_group_by": all_group_by,
         "plan_rollup": plan_rollup,
+        "judging": judging,
         "plan_newest": plan_newest,
     }
 
@@ -394,6 +412,20 @@ def explain(statement: str, params: dict) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
+def timed_judging(after: int, upto: int) -> tuple[float, dict[str, int]]:
+    """The rollup's first step alone: judging the newest clicks (run, then undone)."""
+    from django.db import transaction
+
+    from analytics import clicks
+
+    with transaction.atomic():
+        started = time.perf_counter()
+        marked = clicks.classify_clicks(after=after, upto=upto)
+        took = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return took, marked
+
+
 def explain_rollup(after: int, upto: int) -> str:
     """The plan of the rollup's statement for the newest events (run, then undone)."""
     from django.db import connection, transaction
@@ -401,7 +433,7 @@ def explain_rollup(after: int, upto: int) -> str:
     from analytics import rollup
 
     statement = rollup._UPSERT_SQL.format(where=rollup._TOUCHED_WHERE)
-    params = {**rollup._KIND_PARAMS, "after": after, "upto": upto}
+    params = {**rollup._KIND_PARAMS, "after": after, "upto": upto, "judged": upto}
     with transaction.atomic():
         with connection.cursor() as cursor:
             rollup._bulk_settings(cursor)  # the rollup's own transaction settings
@@ -425,6 +457,8 @@ def report(result: dict) -> None:
     print(f"{result['total']:,} events, {result['metric_rows']:,} daily metric rows")
     print(f"(a) rollup of the newest {NEWEST:,}: {ms(result['rollup'])}")
     print(f"    bare GROUP BY of them:      {ms(result['newest_group_by'])}")
+    took, marked = result["judging"]
+    print(f"    of which judging the clicks: {took * 1000:.0f} ms (marked {marked})")
     print(f"(b) full rebuild:               {ms(result['rebuild'])}")
     print(f"    bare GROUP BY of all rows:  {ms(result['all_group_by'])}")
     rollup_ratio = statistics.median(result["rollup"]) / statistics.median(

@@ -5,7 +5,8 @@ PostgreSQL database (created and dropped here), same settings, same middleware, 
 worker model (gthread: keep-alive connections):
 - the app: `/t/<code>` as it is (the code's destination from the cache, after the
   first click of each code in each worker from the database; visitor key, user-agent
-  check; the click's one INSERT ... SELECT; the 302 with the launch's UTMs);
+  check; the click's one INSERT; the 302 with the launch's UTMs); the repeat and burst
+  rules are applied by the rollup, run once at the end;
 - the bare view: a Django view that answers the same 302 (same Location and headers)
   and does nothing else, mounted by a URLconf that exists only in this file (the
   second server's ROOT_URLCONF is this module; the app has no such route).
@@ -495,13 +496,20 @@ def main() -> None:
                 f"{database_ms:.2f})",
                 flush=True,
             )
+        # The request records the clicks; the rollup judges them (repeats, bursts).
+        from analytics.rollup import rollup_metrics
+
+        judging = time.perf_counter()
+        rollup_metrics()
+        judging = time.perf_counter() - judging
         with scopes_disabled():
             recorded = ResultEvent.objects.filter(kind="click").count()
             bots = ResultEvent.objects.filter(kind="click").exclude(bot_reason="").count()
             repeats = ResultEvent.objects.filter(kind="click", repeat=True).count()
         print(
             f"clicks recorded {recorded} for {app_requests} redirects counted by the client "
-            f"({bots} bots, {repeats} repeats); non-302 answers or socket errors: {bad}"
+            f"({bots} bots, {repeats} repeats, judged and rolled up by one rollup in "
+            f"{judging:.1f} s); non-302 answers or socket errors: {bad}"
         )
         # The client stops counting with requests still in flight; the server finishes
         # them, so the table may hold up to one more per connection and run.

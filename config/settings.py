@@ -126,12 +126,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: PostgreSQL compiles a query whose estimated cost passes
+    # `jit_above_cost`, which the staff leaderboard's GROUP BY over a period does, and
+    # the compilation took longer than the query (EXPLAIN ANALYZE's "JIT: … Total").
+    # Pages run short queries many times; they gain nothing from it.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     # Prepared statements (off unless asked for): psycopg binds the parameters on the
     # server and prepares a statement the fifth time a connection runs it. PostgreSQL
-    # may then reuse one generic plan for it: that makes the tracking link's click cheaper
-    # (planning its statement costs more than running it), but a generic plan knows
-    # nothing of the dates a report asks for, and the staff leaderboard's period
-    # queries got slower with them. Never behind a pooler that cannot keep prepared
+    # may then reuse one generic plan for it, but a generic plan knows nothing of the
+    # dates a report asks for, and the staff leaderboard's period queries got slower
+    # with them. Never behind a pooler that cannot keep prepared
     # statements per client (PgBouncer in transaction mode without
     # `max_prepared_statements`).
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=False):

@@ -11,14 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.models import Sum
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from analytics import clicks
-from analytics.models import EventKind, ResultEvent, VisitorSalt
+from analytics import clicks, rollup
+from analytics.models import DailyMetric, EventKind, ResultEvent, VisitorSalt
 from assets import services as asset_services
 from assets.models import DownloadRecord
 from campaigns.models import CampaignKit, Launch
@@ -45,6 +46,19 @@ def _fresh_salts():
 @pytest.fixture
 def launch(alice) -> Launch:
     return make_launch(alice, make_kit())
+
+
+def judged_events() -> list[ResultEvent]:
+    """The events once the rollup has judged the clicks (repeat, burst) and counted them."""
+    rollup.rollup_metrics()
+    return events()
+
+
+def metric_clicks() -> tuple[int, int]:
+    """Counted and bot clicks as the dashboards read them (the daily metrics)."""
+    with scopes_disabled():
+        sums = DailyMetric.objects.aggregate(Sum("clicks"), Sum("bot_clicks"))
+    return (sums["clicks__sum"] or 0, sums["bot_clicks__sum"] or 0)
 
 
 def counted(event: ResultEvent) -> str:
@@ -160,7 +174,7 @@ def test_a_repeat_within_30_minutes_of_a_counted_click_counts_once(launch, time_
 
     # The window starts at the counted click: 30.01 opens a new one, 45 is inside it,
     # 60.5 is past it.
-    assert [counted(e) for e in events()] == [
+    assert [counted(e) for e in judged_events()] == [
         "counted",
         "repeat",
         "repeat",
@@ -168,6 +182,7 @@ def test_a_repeat_within_30_minutes_of_a_counted_click_counts_once(launch, time_
         "repeat",
         "counted",
     ]
+    assert metric_clicks() == (3, 0)  # what the dashboard shows
 
 
 def test_other_visitors_and_other_links_are_not_repeats(alice, launch, time_machine):
@@ -180,7 +195,7 @@ def test_other_visitors_and_other_links_are_not_repeats(alice, launch, time_mach
     time_machine.move_to(T0 + timedelta(minutes=2), tick=False)
     visit(other_launch.code, ip=IP, user_agent=AGENT)  # another link, a minute later
 
-    assert [counted(e) for e in events()] == ["counted"] * 4
+    assert [counted(e) for e in judged_events()] == ["counted"] * 4
 
 
 def test_a_bot_click_does_not_open_the_window(launch, time_machine):
@@ -189,7 +204,7 @@ def test_a_bot_click_does_not_open_the_window(launch, time_machine):
     time_machine.move_to(T0 + timedelta(seconds=30), tick=False)
     visit(launch.code, ip=IP, user_agent=AGENT)  # the person
 
-    assert [counted(e) for e in events()] == ["bot:head", "counted"]
+    assert [counted(e) for e in judged_events()] == ["bot:head", "counted"]
 
 
 # --- link-scanner bursts -------------------------------------------------------------------
@@ -207,12 +222,13 @@ def test_a_scanner_opening_a_partners_links_within_seconds_is_a_burst(alice, tim
     visit(third.code, **scanner)
     visit(first.code, **scanner)  # the first link again, inside the burst
 
-    assert [(e.launch_id, counted(e)) for e in events()] == [
+    assert [(e.launch_id, counted(e)) for e in judged_events()] == [
         (first.pk, "counted"),
         (second.pk, "bot:burst"),
         (third.pk, "bot:burst"),
         (first.pk, "bot:burst"),
     ]
+    assert metric_clicks() == (1, 3)
 
 
 def test_a_reader_opening_two_links_seconds_apart_is_not_a_burst(alice, time_machine):
@@ -223,7 +239,7 @@ def test_a_reader_opening_two_links_seconds_apart_is_not_a_burst(alice, time_mac
     time_machine.move_to(T0 + clicks.BURST_WINDOW + timedelta(seconds=1), tick=False)
     visit(second.code, ip=IP, user_agent=AGENT)
 
-    assert [counted(e) for e in events()] == ["counted", "counted"]
+    assert [counted(e) for e in judged_events()] == ["counted", "counted"]
 
 
 def test_links_of_different_partners_do_not_make_a_burst(alice, bob, time_machine):
@@ -234,7 +250,7 @@ def test_links_of_different_partners_do_not_make_a_burst(alice, bob, time_machin
     time_machine.move_to(T0 + timedelta(seconds=1), tick=False)
     visit(theirs.code, ip=IP, user_agent=AGENT)
 
-    assert [counted(e) for e in events()] == ["counted", "counted"]
+    assert [counted(e) for e in judged_events()] == ["counted", "counted"]
 
 
 def test_different_visitors_within_seconds_are_not_a_burst(alice, time_machine):
@@ -244,29 +260,91 @@ def test_different_visitors_within_seconds_are_not_a_burst(alice, time_machine):
     visit(first.code, ip=IP, user_agent=AGENT)
     visit(second.code, ip="198.51.100.50", user_agent=AGENT)
 
+    assert [counted(e) for e in judged_events()] == ["counted", "counted"]
+
+
+def test_the_request_records_the_click_and_the_rollup_judges_it(launch, time_machine):
+    # given two clicks of one visitor on one link, ten minutes apart
+    time_machine.move_to(T0, tick=False)
+    visit(launch.code, ip=IP, user_agent=AGENT)
+    time_machine.move_to(T0 + timedelta(minutes=10), tick=False)
+    visit(launch.code, ip=IP, user_agent=AGENT)
+    # then the request has judged neither, and nothing is counted yet
     assert [counted(e) for e in events()] == ["counted", "counted"]
+    assert metric_clicks() == (0, 0)
+    # when the rollup runs, the second is a repeat, and the dashboard counts one click
+    assert [counted(e) for e in judged_events()] == ["counted", "repeat"]
+    assert metric_clicks() == (1, 0)
 
 
-def click_statement(captured) -> str:
-    [sql] = [
+def test_clicks_judged_over_several_runs_are_judged_as_in_one(alice, time_machine):
+    """The window and the burst reach back over clicks judged by an earlier run."""
+    kit = make_kit()
+    first, second = make_launch(alice, kit), make_launch(alice, kit)
+    scanner = {"ip": "40.94.0.10", "user_agent": BROWSER}
+    script = [
+        (timedelta(0), first, {"ip": IP, "user_agent": AGENT}),
+        (timedelta(minutes=20), first, {"ip": IP, "user_agent": AGENT}),  # repeat
+        (timedelta(minutes=31), first, {"ip": IP, "user_agent": AGENT}),  # counted
+        (timedelta(minutes=40), first, scanner),
+        (timedelta(minutes=40, seconds=2), second, scanner),  # burst
+        (timedelta(minutes=55), first, {"ip": IP, "user_agent": AGENT}),  # repeat
+    ]
+    for offset, launch, who in script:
+        time_machine.move_to(T0 + offset, tick=False)
+        visit(launch.code, **who)
+        rollup.rollup_metrics()  # a run after every click
+
+    assert [counted(e) for e in events()] == [
+        "counted",
+        "repeat",
+        "counted",
+        "counted",
+        "bot:burst",
+        "repeat",
+    ]
+    with scopes_disabled():
+        assert DailyMetric.objects.aggregate(Sum("clicks"), Sum("bot_clicks")) == {
+            "clicks__sum": 3,
+            "bot_clicks__sum": 1,
+        }
+        incremental = sorted(DailyMetric.objects.values_list("launch_id", "clicks", "bot_clicks"))
+    rollup.rebuild_metrics()
+    with scopes_disabled():
+        rebuilt = sorted(DailyMetric.objects.values_list("launch_id", "clicks", "bot_clicks"))
+    assert rebuilt == incremental
+
+
+def test_a_rebuild_counts_only_the_clicks_a_rollup_has_judged(launch, time_machine):
+    time_machine.move_to(T0, tick=False)
+    visit(launch.code, ip=IP, user_agent=AGENT)
+    rollup.rollup_metrics()
+    time_machine.move_to(T0 + timedelta(minutes=5), tick=False)
+    visit(launch.code, ip=IP, user_agent=AGENT)  # a repeat, not judged yet
+
+    rollup.rebuild_metrics()
+    assert metric_clicks() == (1, 0)
+    rollup.rollup_metrics()
+    assert metric_clicks() == (1, 0)
+    assert [counted(e) for e in events()] == ["counted", "repeat"]
+
+
+def test_the_judgement_reads_the_visitors_clicks_through_the_visitor_index(launch):
+    """The rollup finds the new clicks' visitors' earlier clicks through the partial
+    index (visitor_key, occurred_at), not by a scan of the event table."""
+    visit(launch.code, ip=IP, user_agent=AGENT)
+    with CaptureQueriesContext(connection) as captured:
+        rollup.rollup_metrics()
+    [sql] = [  # the read of the visitors' clicks, in the order they were recorded
         q["sql"]
         for q in captured.captured_queries
-        if q["sql"].startswith("INSERT INTO analytics_resultevent")
+        if "visitor_key" in q["sql"] and "ORDER BY" in q["sql"]
     ]
-    return sql
-
-
-def test_the_burst_and_repeat_lookups_use_the_visitor_index(launch):
-    """The click's statement finds the visitor's recent clicks through the partial
-    index (visitor_key, occurred_at), not by a scan of the event table."""
-    with CaptureQueriesContext(connection) as captured:
-        visit(launch.code, ip=IP, user_agent=AGENT)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: what would it use?
-        cursor.execute("EXPLAIN " + click_statement(captured))  # EXPLAIN alone writes nothing
+        cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row for (row,) in cursor.fetchall())
     assert "resultevent_visitor_clicks" in plan, plan
-    assert "Seq Scan" not in plan and "Bitmap" not in plan, plan
 
 
 def test_a_click_is_one_statement_once_the_link_and_the_day_are_known(
@@ -278,6 +356,19 @@ def test_a_click_is_one_statement_once_the_link_and_the_day_are_known(
     assert response.status_code == 302
     assert captured.captured_queries[0]["sql"].startswith("INSERT INTO analytics_resultevent")
     assert len(events()) == 2
+
+
+# As in production: no transaction around the request, so the click's statement is
+# its own transaction, as it is behind the tracking link.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_only_the_clicks_own_transaction_skips_the_wait_for_the_disk(launch):
+    visit(launch.code, ip=IP, user_agent=AGENT)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        [(setting,)] = cursor.fetchall()
+    # Every other write of the connection (money, decisions) still waits for the disk.
+    assert setting == "on"
+    assert len(events()) == 1
 
 
 def test_an_unknown_launch_id_stores_nothing(db):
@@ -398,6 +489,7 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import RequestFactory
 from django_scopes import scopes_disabled
+from analytics import rollup
 from analytics.models import ResultEvent
 from campaigns import tracking
 from campaigns.models import CampaignKit, Launch
@@ -450,6 +542,7 @@ with scopes_disabled():
     def flags(e):
         return (e.launch_id, e.bot_reason, e.repeat, e.launch_inactive)
 
+    rollup.rollup_metrics()  # judges the clicks (repeat, burst), then counts them
     got = [flags(e) for e in ResultEvent.objects.order_by("id")]
     expected = [
         (first.pk, "", False, False),
