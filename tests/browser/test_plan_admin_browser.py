@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from campaigns import services
 from campaigns.models import Plan, PlanTarget
@@ -77,5 +78,7 @@ def test_a_channel_manager_reviews_and_approves_a_plan(
     screenshot(page, "admin-plan-approve-desktop")
     assert_accessible(page, "plan decision")
     page.get_by_role("button", name="Approve revision").click()
-    assert page.get_by_text("Plan approved; the partner has been told.").is_visible()
+    # `expect` waits for the page the approval redirects to; is_visible() would look at
+    # whichever page is there the moment the click returns.
+    expect(page.get_by_text("Plan approved; the partner has been told.")).to_be_visible()
     assert "Agreed. Good luck" in page.locator("#revisions").inner_text()
