@@ -86,6 +86,8 @@ class DealSerializer(serializers.ModelSerializer):
     amount = _money(help_text="Estimated amount, a decimal string.")
     won_amount = _money(allow_null=True)
     extensions = DealExtensionSerializer(many=True, read_only=True)
+    # Optional at registration: "" when none was given, which is not an email address.
+    contact_email = serializers.CharField(read_only=True, help_text="Empty when none given.")
 
     class Meta:
         model = Deal
@@ -291,6 +293,8 @@ class OfferedLeadSerializer(serializers.ModelSerializer):
         slug_field="slug", read_only=True, allow_null=True
     )
     amount = _money(allow_null=True)
+    # Optional: "" when the lead came without one, which is not an email address.
+    contact_email = serializers.CharField(read_only=True, help_text="Empty when none given.")
 
     class Meta:
         model = Lead

@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
 from campaigns.services import review_schedule
+from deals.services import lead_offer_to
 from mdf import services
 from mdf.models import ActivityType, FundRequest, ProofKind
 from partners.models import PartnerAPIKey
@@ -25,6 +26,8 @@ from tests.campaigns.factories import make_kit, make_launch
 from tests.campaigns.plan_factories import add_activity
 from tests.campaigns.review_factories import current_plan
 from tests.conftest import key_client
+from tests.deals.deal_factories import register_deal
+from tests.deals.lead_factories import lead as make_lead
 from tests.mdf.conftest import after_activity, approved_request, draft_request, make_pool
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +79,11 @@ def world(alice, staff_users, alice_key):
         title="Quarterly review",
         scheduled_at=timezone.now() + timedelta(days=7),
     )
+    deal = register_deal(alice)
+    offer = lead_offer_to(lead=make_lead(), partner=alice.partner, actor=admin)
     return {
+        "deal": deal.uuid,
+        "lead": offer.uuid,
         "partner": alice.partner.uuid,
         "kit": kit.slug,
         "launch": make_launch(alice, kit).code,
@@ -109,7 +116,7 @@ def concrete(path: str, world: dict) -> str:
     of a plan's target, `{activity}` of its activity) pointing at a real object of
     alice's."""
     if "{id}" in path:
-        kinds = ("partner", "asset", "request", "claim", "plan", "review")
+        kinds = ("partner", "asset", "request", "claim", "plan", "review", "deal", "lead")
         kind = next((k for k in kinds if f"/{k}s/" in path), "feedback")
         path = path.replace("{id}", str(world[kind]))
     path = path.replace("{slug}", str(world["kit"])).replace("{code}", str(world["launch"]))
@@ -156,12 +163,15 @@ def test_an_unknown_url_outside_the_api_keeps_the_portal_page(alice):
 # --- trailing slashes ---------------------------------------------------------------------
 
 
-def test_every_get_route_answers_the_same_with_or_without_its_trailing_slash(alice_key, world):
-    client = key_client(alice_key)
+def test_every_get_route_answers_the_same_with_or_without_its_trailing_slash(
+    alice_key, staff_key, world
+):
     gets = [concrete(path, world) for path, method, _op in schema_operations() if method == "GET"]
     assert "/api/v1/me/" in gets and "/api/v1/mdf/balances/" in gets
     for path in gets:
         assert path.endswith("/"), path
+        # The vendor's own lists (protected accounts) are the staff key's to read.
+        client = key_client(staff_key if path in VENDOR_ONLY else alice_key)
         with_slash, without = client.get(path), client.get(path[:-1])
         assert with_slash.status_code == 200, (path, with_slash.content[:300])
         assert without.status_code == 200, (path[:-1], without.content[:300])
@@ -200,6 +210,10 @@ def test_the_schema_names_each_route_once_with_its_slash():
 
 
 # --- deeply nested JSON -------------------------------------------------------------------
+
+
+VENDOR_ONLY = ("/api/v1/protected-accounts/",)
+VENDOR_WRITES = ("/api/v1/leads/", *VENDOR_ONLY)
 
 
 def json_write_operations() -> list[tuple[str, str]]:
@@ -241,9 +255,12 @@ def test_the_json_write_routes_are_the_ones_we_know():
 @pytest.mark.parametrize(
     "body", [DEEP_JSON, '{"a":' * 1000 + "1" + "}" * 1000, "[" * 40 + "]" * 40]
 )
-def test_deeply_nested_json_is_a_400_on_every_json_write_route(body, alice_key, world):
-    client = key_client(alice_key)
+def test_deeply_nested_json_is_a_400_on_every_json_write_route(body, alice_key, staff_key, world):
     for number, (path, method) in enumerate(json_write_operations()):
+        # The routes only the vendor writes (a lead handed out, a protected account)
+        # refuse a partner's key before they read anything: their body is the staff
+        # key's to send.
+        client = key_client(staff_key if path in VENDOR_WRITES else alice_key)
         url = concrete(path, world)
         # Routes without a body of their own (submit, cancel) read it only to
         # fingerprint an Idempotency-Key; without one they ignore it.
@@ -279,7 +296,7 @@ def test_ordinary_nesting_still_parses(alice, alice_key):
 # --- NUL in ?search= ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/v1/partners/", "/api/v1/mdf/requests/"])
+@pytest.mark.parametrize("path", ["/api/v1/partners/", "/api/v1/mdf/requests/", "/api/v1/deals/"])
 def test_a_nul_in_search_is_a_400_naming_search(path, staff_key):
     error = only_error(key_client(staff_key).get(path, {"search": "x\x00y"}), 400)
     assert (error["type"], error["code"], error["attr"]) == (
@@ -292,9 +309,8 @@ def test_a_nul_in_search_is_a_400_naming_search(path, staff_key):
 def test_search_is_documented_only_where_it_searches_and_its_400_names_it():
     for path, method, operation in schema_operations():
         names = {p["name"] for p in operation.get("parameters", [])}
-        if path in ("/api/v1/partners/", "/api/v1/mdf/requests/", "/api/v1/kits/") and (
-            method == "GET"
-        ):
+        searched = ("/api/v1/partners/", "/api/v1/mdf/requests/", "/api/v1/kits/")
+        if path in (*searched, "/api/v1/deals/", *VENDOR_ONLY) and method == "GET":
             assert "search" in names, path
         else:
             assert "search" not in names, (method, path)
