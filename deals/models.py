@@ -13,11 +13,13 @@ The rules are in `deals.services` (docs/deals.md).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -328,11 +330,14 @@ class DealEvent(models.Model):
     @staticmethod
     def value_label(value: str) -> str:
         """A status, stage or conflict kind as people read it ("submitted" → "Under
-        review"); anything else (a date, an amount) as it was recorded."""
+        review"), a date in the page's date format; anything else as it was recorded."""
         for choices in (Deal.Status, Deal.Stage, DealConflict.Kind):
             if value in choices.values:
                 return str(choices(value).label)
-        return value
+        try:  # a protected-until date, recorded in ISO form
+            return date_format(date.fromisoformat(value))
+        except ValueError:
+            return value
 
     @property
     def old_label(self) -> str:

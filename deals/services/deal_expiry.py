@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -62,7 +63,7 @@ def deals_expire(*, today: date | None = None) -> int:
                 Action.EXPIRED,
                 old=DS.APPROVED,
                 new=DS.EXPIRED,
-                detail=_("Protected until %(date)s.") % {"date": locked.expires_on},
+                detail=_("Protected until %(date)s.") % {"date": date_format(locked.expires_on)},
             )
             expired += 1
     return expired
@@ -120,7 +121,7 @@ def deal_expiry_reminders(*, today: date | None = None) -> int:
                 None,
                 Action.REMINDED,
                 new=str(due),
-                detail=_("Protected until %(date)s.") % {"date": expires_on.isoformat()},
+                detail=_("Protected until %(date)s.") % {"date": date_format(expires_on)},
                 email=True,
             )
             sent += 1

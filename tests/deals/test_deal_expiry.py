@@ -130,12 +130,12 @@ def test_reminders_go_14_and_3_days_before_each_once(
     assert all(sorted(m.to) == sorted([alice.admin.email, alice.sales.email]) for m in mail.outbox)
     assert "30 May 2027" in mail.outbox[0].subject or "May 30, 2027" in mail.outbox[0].subject
     with scopes_disabled():
-        assert (
-            DealEvent.objects.filter(
-                deal=approved, action=DealEvent.Action.REMINDED, shared=True
-            ).count()
-            == 2
+        reminded = DealEvent.objects.filter(
+            deal=approved, action=DealEvent.Action.REMINDED, shared=True
         )
+        assert reminded.count() == 2
+        # the history says the date as the pages do, not in ISO form
+        assert {event.detail for event in reminded} == {"Protected until May 30, 2027."}
 
 
 def test_a_missed_run_sends_the_nearest_reminder_only(approved, django_capture_on_commit_callbacks):
