@@ -52,6 +52,7 @@ def deals_expire(*, today: date | None = None) -> int:
             )
             if (
                 locked is None
+                or locked.expires_on is None
                 or locked.extensions.filter(status=DealExtension.Status.PENDING).exists()
             ):
                 continue
