@@ -19,6 +19,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 
+# The portal's translations, compiled (locale/*/LC_MESSAGES/django.mo is not committed).
+RUN pybabel -q compile -d locale -D django
+
 # Static files, hashed and compressed for WhiteNoise (CompressedManifestStaticFilesStorage
 # is used whenever DEBUG is off). The key is a placeholder for this step only.
 ENV STATIC_ROOT=/app/staticfiles \

@@ -8,17 +8,26 @@ STAMP := $(VENV)/.installed
 ADDR ?= 127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format clean clean-data
+.PHONY: help install run test lint format messages clean clean-data
 
 help:
 	@echo "make run         install, migrate, load the demo data, serve http://$(ADDR)/ with a Celery worker and beat"
 	@echo "make test        install, find PostgreSQL and Redis, run the whole suite (ARGS=... go to pytest)"
 	@echo "make lint        ruff check, ruff format --check, makemigrations --check"
 	@echo "make format      ruff format and ruff check --fix"
+	@echo "make messages    update locale/*/django.po from the code's marked strings (needs gettext)"
 	@echo "make clean       remove the virtual environment and caches"
 	@echo "make clean-data  remove var/ (the local SQLite database, media files, the broker's files, the secret key)"
 
-install: $(STAMP)
+# The portal's translations (locale/<lang>/LC_MESSAGES/django.po) compiled with Babel's
+# pybabel (installed with the project), so no system gettext is needed to run.
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/django.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+install: $(STAMP) $(COMPILED)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 # The project is not a package ([tool.setuptools] packages = []): install exactly what
 # pyproject.toml pins, runtime and dev, without building the project itself.
@@ -50,6 +59,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# partners/management/commands/makemessages.py knows which folders to leave out.
+messages: install
+	$(BIN)/python manage.py makemessages --all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts

@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy as _
 
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 
 Money = dict[str, Decimal]
 Format = Literal["count", "percent", "money", "ratio"]
@@ -393,12 +393,12 @@ def format_scalar(fmt: Format, value: Any, currency: str = "") -> str:
     if value is None:
         return DASH
     if fmt == "count":
-        return f"{int(value):,}"
+        return format_number(int(value))
     if fmt == "percent":
-        return f"{value:,.1f} %".replace("-", "\u2212")  # a real minus sign
+        return f"{format_number(value, 1)} %".replace("-", "\u2212")  # a real minus sign
     if fmt == "money":
         return format_money(value, currency)
-    return f"{value:,.2f}×"
+    return f"{format_number(value, 2)}×"
 
 
 def display(kpi: KPI, value: Any) -> list[str]:
@@ -454,7 +454,7 @@ def _change_of(fmt: Format, now: Any, before: Any, currency: str = "") -> Change
         points = Decimal(delta).quantize(TENTH, ROUND_HALF_UP)
         points_text = _("%(sign)s%(points)s points") % {
             "sign": "+" if points > 0 else "",
-            "points": f"{points:,.1f}".replace("-", "\u2212"),
+            "points": format_number(points, 1).replace("-", "\u2212"),
         }
         return Change(direction, str(points_text), currency)
     relative = rate(delta, before) if before else None
@@ -462,7 +462,7 @@ def _change_of(fmt: Format, now: Any, before: Any, currency: str = "") -> Change
         return Change(direction, str(_("new") if now else _("no change")), currency)
     return Change(
         direction,
-        f"{'+' if relative > 0 else ''}{relative:,.1f} %".replace("-", "\u2212"),
+        f"{'+' if relative > 0 else ''}{format_number(relative, 1)} %".replace("-", "\u2212"),
         currency,
     )
 

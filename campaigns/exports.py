@@ -27,7 +27,7 @@ from django_scopes import scope
 from campaigns import selectors
 from campaigns.models import Plan, PlanActivity, PlanTarget
 from config.csv_export import csv_response
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 
 DASH = "—"
 
@@ -44,14 +44,14 @@ def format_figure(value: Decimal | None, measure: str, currency: str) -> str:
     if measure in PlanTarget.MONEY:
         return format_money(value, currency)
     if measure == PlanTarget.Measure.MDF_UTILISATION:
-        return f"{value:,.1f} %"
+        return f"{format_number(value, 1)} %"
     if value == value.to_integral_value():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+        return format_number(value)
+    return format_number(value, 2)
 
 
 def format_percent(value: Decimal | None) -> str:
-    return DASH if value is None else f"{value:,.1f} %"
+    return DASH if value is None else f"{format_number(value, 1)} %"
 
 
 def _plain(value: Any) -> str:

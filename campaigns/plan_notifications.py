@@ -10,14 +10,12 @@ retried later sends what is true now, and a row gone since sends nothing.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
 from campaigns.models import Plan, PlanComment, PlanEvent
 from partners import roles
+from partners.mail import send_to_readers
 from partners.models import Membership
 from partners.selectors import partner_emails
 
@@ -49,16 +47,7 @@ def reviewer_recipients(plan: Plan) -> list[str]:
 
 
 def _send(template: str, context: dict, recipients: list[str]) -> int:
-    if not recipients:
-        return 0
-    context = {**context, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=render_to_string(f"campaigns/email/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"campaigns/email/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    return send_to_readers(f"campaigns/email/{template}", context, recipients)
 
 
 def plan_event_email(event_id: int) -> int:

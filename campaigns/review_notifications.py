@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from campaigns.models import ActionItem, BusinessReview, PlanActivity
+from partners.mail import send_to_readers
 from partners.models import Membership
 from partners.selectors import partner_emails
 
@@ -27,17 +26,7 @@ NEEDS_SCHEDULED = ("scheduled", "moved", "reminder")
 
 
 def _send(template: str, context: dict, recipients: list[str]) -> int:
-    recipients = sorted(set(recipients))
-    if not recipients:
-        return 0
-    context = {**context, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=render_to_string(f"campaigns/email/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"campaigns/email/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    return send_to_readers(f"campaigns/email/{template}", context, recipients)
 
 
 def _links(review: BusinessReview) -> dict[str, str]:

@@ -20,16 +20,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from deals.models import Deal, DealEvent
 from partners import roles
+from partners.mail import send_to_readers
 from partners.models import Membership
 from partners.selectors import partner_emails
 
@@ -81,16 +79,7 @@ def staff_recipients(deal: Deal) -> list[str]:
 
 
 def _send(template: str, context: dict, recipients: list[str]) -> int:
-    if not recipients:
-        return 0
-    context = {**context, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=render_to_string(f"deals/email/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"deals/email/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    return send_to_readers(f"deals/email/{template}", context, recipients)
 
 
 def _render_and_send(event: DealEvent) -> int:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
 from deals.models import Lead, LeadOffer, LeadRoutingEntry
 from deals.services.leads import LEAD_ROLES
 from partners import roles
+from partners.mail import send_to_readers
 from partners.selectors import partner_emails
 
 
@@ -37,16 +36,8 @@ def staff_recipients() -> list[str]:
 
 
 def _send(template: str, context: dict, recipients: list[str]) -> int:
-    if not recipients:
-        return 0
-    context = {**context, "site_url": settings.SITE_URL, "time_zone": settings.TIME_ZONE}
-    send_mail(
-        subject=render_to_string(f"deals/email/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"deals/email/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    context = {**context, "time_zone": settings.TIME_ZONE}
+    return send_to_readers(f"deals/email/{template}", context, recipients)
 
 
 def _offer(offer_id: int) -> LeadOffer | None:

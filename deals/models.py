@@ -339,6 +339,31 @@ class DealEvent(models.Model):
         except ValueError:
             return value
 
+    # Details the services write (not people's words) are kept as data and worded when
+    # read, so each reader reads them in their own language: "fields:domain,amount" for
+    # a change, an ISO date for a reminder or an expiry, "from_lead" for a registration
+    # made from an offered lead.
+    CHANGED_FIELDS_PREFIX = "fields:"
+    FROM_LEAD = "from_lead"
+
+    @property
+    def detail_text(self) -> str:
+        """The event's detail as its reader reads it (see above); people's words as written."""
+        detail = self.detail
+        if self.action == self.Action.CHANGED and detail.startswith(self.CHANGED_FIELDS_PREFIX):
+            names = detail.removeprefix(self.CHANGED_FIELDS_PREFIX).split(",")
+            labels = ", ".join(str(deal_field_label(name)) for name in names if name)
+            return str(_("Changed: %(fields)s.") % {"fields": labels})
+        if self.action in (self.Action.REMINDED, self.Action.EXPIRED):
+            try:
+                day = date.fromisoformat(detail)
+            except ValueError:
+                return detail
+            return str(_("Protected until %(date)s.") % {"date": date_format(day)})
+        if self.action == self.Action.REGISTERED and detail == self.FROM_LEAD:
+            return str(_("Registered from an offered lead."))
+        return detail
+
     @property
     def old_label(self) -> str:
         return self.value_label(self.old_value)
@@ -346,6 +371,16 @@ class DealEvent(models.Model):
     @property
     def new_label(self) -> str:
         return self.value_label(self.new_value)
+
+
+def deal_field_label(name: str) -> str:
+    """A registration's field as people read it ("expected close date")."""
+    if name == "products":
+        return str(_("products"))
+    try:
+        return str(Deal._meta.get_field(name).verbose_name)
+    except Exception:  # a field since renamed: its name as recorded
+        return name
 
 
 class DealReminder(models.Model):

@@ -64,6 +64,8 @@ class DealExtensionSerializer(serializers.ModelSerializer):
 class DealEventSerializer(serializers.ModelSerializer):
     """One step of a registration's history, as the partner reads it (no actor)."""
 
+    detail = serializers.CharField(source="detail_text", read_only=True)
+
     class Meta:
         model = DealEvent
         fields = ["at", "action", "old_value", "new_value", "detail"]
@@ -153,6 +155,7 @@ class DealConflictSerializer(serializers.ModelSerializer):
 
 class StaffDealEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    detail = serializers.CharField(source="detail_text", read_only=True)
 
     class Meta:
         model = DealEvent

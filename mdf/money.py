@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel.numbers import format_currency, format_decimal
+from django.conf import settings
+from django.utils.translation import get_language, to_locale
+
 CENT = Decimal("0.01")
 # The largest amount a DecimalField(max_digits=14, decimal_places=2) holds.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -59,9 +63,31 @@ def fund_share(cost: Decimal, percentage: Decimal) -> Decimal:
     return (cost * percentage / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def reader_locale() -> str:
+    """The Babel locale of the language being rendered ("de", "pt_BR")."""
+    return to_locale(get_language() or settings.LANGUAGE_CODE)
+
+
 def format_money(amount: Decimal, currency: str) -> str:
-    """1250 → '1,250.00 EUR'."""
-    return f"{amount.quantize(CENT):,.2f} {currency}"
+    """An amount as its reader's language writes it, always with two decimals:
+    '1,250.00 EUR' in English (the code, not a symbol: "$" is several currencies for
+    an English-speaking audience), the language's own currency format elsewhere (CLDR
+    by way of Babel): '1.250,00 €' in German, '1 250,00 €' in French, 'R$ 1.250,00' in
+    Brazilian Portuguese. CSV exports and the API keep plain numbers."""
+    amount = amount.quantize(CENT)
+    if get_language() in (None, "en"):
+        return f"{amount:,.2f} {currency}"
+    return format_currency(amount, currency, locale=reader_locale(), currency_digits=False)
+
+
+def format_number(value: Decimal | int | float, places: int = 0) -> str:
+    """A figure grouped and with `places` decimals as its reader's language writes it:
+    '1,234.5' in English, '1.234,5' in German, '1 234,5' in French."""
+    if get_language() in (None, "en"):
+        # The same text as Babel's English, without its cost on long tables.
+        return f"{value:,.{places}f}"
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=reader_locale())
 
 
 def format_percentage(percentage: Decimal) -> str:

@@ -9,12 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -27,6 +24,7 @@ from mdf.selectors import (
     request_waiting_since,
     requests_awaiting,
 )
+from partners.mail import send_to_readers
 from partners.models import Membership
 from partners.selectors import partner_emails
 
@@ -42,16 +40,7 @@ def _partner_recipients(partner_id: int) -> list[str]:
 
 
 def _send(template: str, context: dict, recipients: list[str]) -> int:
-    if not recipients:
-        return 0
-    context = {**context, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=render_to_string(f"mdf/email/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"mdf/email/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    return send_to_readers(f"mdf/email/{template}", context, recipients)
 
 
 def send_pending_decision_emails(limit: int = 500) -> int:

@@ -11,9 +11,11 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Membership, Partner
+from partners.services.languages import user_language
 
 
 class ServiceErrorsMixin:
@@ -72,7 +74,12 @@ class PortalPasswordChangeForm(PortalWidgetsMixin, PasswordChangeForm):
 
 
 class PortalPasswordResetForm(PortalWidgetsMixin, PasswordResetForm):
-    pass
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        # The reset link goes out in the account holder's language, not in the
+        # language of whoever typed their address.
+        context = args[2] if len(args) > 2 else kwargs["context"]
+        with translation.override(user_language(context["user"])):
+            super().send_mail(*args, **kwargs)
 
 
 class PortalSetPasswordForm(PortalWidgetsMixin, SetPasswordForm):

@@ -1,4 +1,4 @@
-"""Request-wide partner scope and the request size limit."""
+"""Request-wide partner scope, the reader's language and the request size limit."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from partners.selectors import membership_for_user
+from partners.services.languages import user_language
+
+# The signed-in user's language, kept in the session so that pages ask the database once
+# per sign-in (and again after they choose another).
+LANGUAGE_SESSION_KEY = "partnerhub_language"
 
 
 class PartnerScopeMiddleware:
@@ -36,6 +42,29 @@ class PartnerScopeMiddleware:
         if user.is_authenticated and user.is_staff and request.path.startswith(self.admin_prefix):
             with scopes_disabled():
                 return self.get_response(request)
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Pages in the signed-in user's language (`partners.services.user_language`).
+
+    Django's LocaleMiddleware (earlier in the chain) has already chosen for everyone
+    from the language cookie (the login page's switcher) or the browser's
+    Accept-Language; a signed-in person's own language wins over both. API clients
+    with a key are not signed in here and keep Accept-Language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            language = request.session.get(LANGUAGE_SESSION_KEY)
+            if not language:
+                language = user_language(request.user)
+                request.session[LANGUAGE_SESSION_KEY] = language
+            translation.activate(language)
+            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         return self.get_response(request)
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from partners.mail import send_to_readers
 from partners.models import SurveySend
 
 logger = logging.getLogger(__name__)
@@ -36,12 +35,7 @@ def _send_one(send: SurveySend) -> None:
         + reverse("portal:survey_answer", kwargs={"uuid": survey_round.uuid}),
     }
     kind = send.kind  # invitation or reminder
-    send_mail(
-        subject=render_to_string(f"partners/email/survey_{kind}_subject.txt", context).strip(),
-        message=render_to_string(f"partners/email/survey_{kind}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[send.email],
-    )
+    send_to_readers(f"partners/email/survey_{kind}", context, [send.email])
 
 
 def _send_due(due: QuerySet[SurveySend], limit: int) -> int:

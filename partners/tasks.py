@@ -1,12 +1,12 @@
 """Celery tasks of the partners app: thin wrappers that take ids and call services."""
 
+from typing import Any
+
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
 from partners import notifications, services
+from partners.mail import send_to_readers
 from partners.models import PartnerAuditEntry
 from partners.selectors import partner_admin_emails
 
@@ -27,14 +27,8 @@ def send_partner_decision_email(audit_entry_ids: list[int]) -> int:
     recipients = partner_admin_emails(partner=partner)
     if not recipients:
         return 0
-    context = {"partner": partner, "entries": entries, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=render_to_string("partners/email/decision_subject.txt", context).strip(),
-        message=render_to_string("partners/email/decision_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+    context = {"partner": partner, "entries": entries}
+    return _send("decision", context, recipients)
 
 
 @shared_task
@@ -68,17 +62,20 @@ def run_partner_surveys() -> dict:
 # --- recruitment: applications and invitations ----------------------------------------------
 
 
-def _send(template: str, context: dict, recipients: list[str]) -> int:
-    if not recipients:
-        return 0
-    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    send_mail(
-        subject=render_to_string(f"partners/email/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"partners/email/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
-    return len(recipients)
+def _send(
+    template: str, context: dict, recipients: list[str], *, language: str | None = None
+) -> int:
+    return send_to_readers(f"partners/email/{template}", context, recipients, language=language)
+
+
+def _applicant_language(application: Any) -> str | None:
+    """An applicant has no account: they read the first of their company's languages
+    that ships (the application names them), else English."""
+    for code in application.languages.order_by("pk").values_list("code", flat=True):
+        language = services.shipped_language(code)
+        if language:
+            return language
+    return None
 
 
 @shared_task(acks_late=True)
@@ -89,7 +86,12 @@ def send_application_received_email(application_id: int) -> int:
     application = PartnerApplication.objects.filter(pk=application_id).first()
     if application is None:
         return 0
-    return _send("application_received", {"application": application}, [application.contact_email])
+    return _send(
+        "application_received",
+        {"application": application},
+        [application.contact_email],
+        language=_applicant_language(application),
+    )
 
 
 @shared_task(acks_late=True)
@@ -103,7 +105,12 @@ def send_application_rejected_email(application_id: int) -> int:
     ).first()
     if application is None:
         return 0
-    return _send("application_rejected", {"application": application}, [application.contact_email])
+    return _send(
+        "application_rejected",
+        {"application": application},
+        [application.contact_email],
+        language=_applicant_language(application),
+    )
 
 
 @shared_task(acks_late=True)
@@ -128,7 +135,9 @@ def send_invitation_email(invitation_id: int, token: str) -> int:
         "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.get_username(),
         "accept_url": invitation_site_url(token),
     }
-    return _send("invitation", context, [invitation.email])
+    # The invitee has no account yet: they read their company's language.
+    language = services.partner_language(invitation.partner)
+    return _send("invitation", context, [invitation.email], language=language)
 
 
 @shared_task(acks_late=True)
@@ -170,14 +179,8 @@ def send_partner_activated_email(partner_id: int) -> int:
     manager = partner.channel_manager
     if manager is None or not manager.email:
         return 0
-    context = {"partner": partner, "manager": manager, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=render_to_string("partners/email/activated_subject.txt", context).strip(),
-        message=render_to_string("partners/email/activated_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[manager.email],
-    )
-    return 1
+    context = {"partner": partner, "manager": manager}
+    return _send("activated", context, [manager.email])
 
 
 @shared_task(acks_late=True)

@@ -33,7 +33,7 @@ from django_scopes import scope
 
 from campaigns import exports, selectors, services
 from campaigns.models import Plan, PlanActivity, PlanComment, PlanEvent, PlanPeriod, PlanTarget
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 from partners.admin.filters import PartnerChannelManagerFilter, PartnerTierFilter
 
 PS = Plan.Status
@@ -60,7 +60,7 @@ def percent(value: Any) -> str:
     """An attainment as people read it ("87.5 %"); "—" when there is none (a target of 0)."""
     if value is None:
         return "—"
-    return f"{value:,.1f} %"
+    return f"{format_number(value, 1)} %"
 
 
 # --- Planning periods -------------------------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 
 register = template.Library()
 
@@ -30,7 +30,7 @@ def amounts(values: list[tuple[Decimal, str]] | None) -> str:
     if not values:
         return "0"
     return " · ".join(
-        format_money(amount, currency) if currency else f"{amount:,.2f}"
+        format_money(amount, currency) if currency else format_number(amount, 2)
         for amount, currency in values
     )
 
@@ -65,8 +65,8 @@ def plan_figure(value: Decimal | int | None, currency: str = "") -> str:
     if currency:
         return format_money(value, currency)
     if value == value.to_integral_value():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+        return format_number(value)
+    return format_number(value, 2)
 
 
 @register.filter
@@ -76,7 +76,7 @@ def attainment(value: Decimal | float | None) -> str:
         return "—"
     # The selectors round to one decimal; a whole number shows without it.
     number = Decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    text = f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,.1f}"
+    text = format_number(number, 0 if number == number.to_integral_value() else 1)
     return f"{text} %"
 
 

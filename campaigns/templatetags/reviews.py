@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from campaigns import selectors
 from campaigns.models import Plan, PlanTarget
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 
 register = template.Library()
 
@@ -52,13 +52,13 @@ def score_figure(value: Decimal | None, measure: str, currency: str = "") -> str
     if measure in PlanTarget.MONEY and currency:
         return format_money(value, currency)
     if measure == PlanTarget.Measure.MDF_UTILISATION:
-        return f"{value:,.1f} %"
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+        return f"{format_number(value, 1)} %"
+    return format_number(value, 0 if value == value.to_integral_value() else 2)
 
 
 @register.filter
 def attainment(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:,.1f} %"
+    return "—" if value is None else f"{format_number(value, 1)} %"
 
 
 @register.simple_tag

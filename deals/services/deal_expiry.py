@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from deals.models import Deal, DealEvent, DealExtension, DealReminder
@@ -64,7 +62,7 @@ def deals_expire(*, today: date | None = None) -> int:
                 Action.EXPIRED,
                 old=DS.APPROVED,
                 new=DS.EXPIRED,
-                detail=_("Protected until %(date)s.") % {"date": date_format(locked.expires_on)},
+                detail=locked.expires_on.isoformat(),  # DealEvent.detail_text words it
             )
             expired += 1
     return expired
@@ -122,7 +120,7 @@ def deal_expiry_reminders(*, today: date | None = None) -> int:
                 None,
                 Action.REMINDED,
                 new=str(due),
-                detail=_("Protected until %(date)s.") % {"date": date_format(expires_on)},
+                detail=expires_on.isoformat(),  # DealEvent.detail_text words it
                 email=True,
             )
             sent += 1

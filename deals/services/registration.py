@@ -56,7 +56,6 @@ from deals.models import (
 )
 from deals.services.deal_expiry import REMINDER_DAYS, deal_expiry_reminders, deals_expire
 from deals.services.deal_input import (
-    FIELD_LABELS,
     INPUT_FIELDS,
     DealInput,
     clean_fields,
@@ -242,7 +241,7 @@ def deal_register(
         detail = ""
         if lead_offer is not None:
             _link_offer(lead_offer, deal)
-            detail = _("Registered from an offered lead.")
+            detail = DealEvent.FROM_LEAD
         record_event(deal, user, Action.REGISTERED, new=DS.SUBMITTED, detail=detail, email=True)
         flag_conflicts(deal)
     return deal
@@ -315,9 +314,11 @@ def deal_update(*, deal: Deal, user: User, **fields: Any) -> Deal:
                 locked.save(update_fields=[n for n in changed if n != "products"] + ["updated_at"])
         except IntegrityError as error:
             _duplicate_or_raise(error, locked)
-        labels = ", ".join(str(FIELD_LABELS.get(n, n)) for n in changed)
         record_event(
-            locked, user, Action.CHANGED, detail=_("Changed: %(fields)s.") % {"fields": labels}
+            locked,
+            user,
+            Action.CHANGED,
+            detail=DealEvent.CHANGED_FIELDS_PREFIX + ",".join(changed),
         )
         if locked.domain != old_domain:
             with scopes_disabled():

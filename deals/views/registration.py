@@ -338,7 +338,7 @@ def shared_history(deal: Deal) -> list[dict[str, Any]]:
             "action": event.action,
             "old": event.old_value,
             "new": event.new_value,
-            "note": event.detail,
+            "note": event.detail_text,
         }
         for event in events
     ]

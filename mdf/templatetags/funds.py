@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 from mdf.selectors import balances_for_partner
 
 register = template.Library()
@@ -122,5 +122,5 @@ def report_cell(value: object) -> object:
     if value is None:
         return "—"
     if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
-        return f"{value:,.2f}"
+        return format_number(value, 2)
     return value

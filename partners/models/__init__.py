@@ -1,8 +1,8 @@
 """The tables of partners/, one module per use case, all imported here (Django finds
 them here; callers write `from partners.models import Partner`):
 
-- `core`: partners, tiers, regions, languages, memberships, the audit trail, API keys,
-  idempotency records;
+- `core`: partners, tiers, regions, languages (and each user's chosen one),
+  memberships, the audit trail, API keys, idempotency records;
 - `recruitment`: applications and invitations;
 - `onboarding`: program agreements and the onboarding checklist;
 - `enablement`: enablement tracks, quizzes, certifications and tier compliance.
@@ -11,6 +11,7 @@ them here; callers write `from partners.models import Partner`):
 from partners.models.core import (
     IdempotencyRecord,
     Language,
+    LanguageChoice,
     Membership,
     Partner,
     PartnerAPIKey,
@@ -63,6 +64,7 @@ __all__ = [
     "IdempotencyRecord",
     "Invitation",
     "Language",
+    "LanguageChoice",
     "Membership",
     "NPS_MAX",
     "NPS_MIN",

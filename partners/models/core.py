@@ -183,6 +183,27 @@ class Membership(models.Model):
         return f"{self.user} @ {self.partner} ({self.get_role_display()})"
 
 
+class LanguageChoice(models.Model):
+    """The language a person chose to read the portal and their emails in. Without a
+    choice they read their partner's first language that ships, else English
+    (`partners.services.user_language`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_choice"
+    )
+    # A code of settings.LANGUAGES; not a choices field, so shipping a language needs
+    # no migration.
+    language = models.CharField(_("language"), max_length=10)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("language choice")
+        verbose_name_plural = _("language choices")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"
+
+
 class PartnerAuditEntry(models.Model):
     """One staff decision on a partner: who, when, which field, old → new, why.
 

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from assets.models import Asset, DownloadRecord
-from mdf.money import format_money
+from mdf.money import format_money, format_number
 from partners.models import (
     Certification,
     EnablementTrack,
@@ -249,7 +249,7 @@ def assessments_differing() -> QuerySet[TierAssessment]:
 def whole_money(amount: Decimal, currency: str) -> str:
     """40000 → "40,000 USD"; cents only when there are any."""
     if amount == amount.to_integral_value():
-        return f"{int(amount):,} {currency}"
+        return f"{format_number(int(amount))} {currency}"
     return format_money(amount, currency)
 
 

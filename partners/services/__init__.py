@@ -1,6 +1,6 @@
 """Every write of partners/, one module per use case, all imported here, so callers
 write `services.partner_decide(...)`: `core` (partners, memberships, API keys, the audit
-trail), `recruitment`, `onboarding`, `enablement`.
+trail), `languages` (who reads which language), `recruitment`, `onboarding`, `enablement`.
 """
 
 from partners.services.core import (
@@ -38,6 +38,14 @@ from partners.services.enablement import (
     requirement_gaps,
     tier_assess,
     tier_assess_all,
+)
+from partners.services.languages import (
+    languages_of_recipients,
+    partner_language,
+    shipped_language,
+    shipped_languages,
+    user_language,
+    user_language_choose,
 )
 from partners.services.onboarding import (
     CONFIRM_PERMISSION,
@@ -122,6 +130,7 @@ __all__ = [
     "invitation_resend",
     "invitation_revoke",
     "invitation_site_url",
+    "languages_of_recipients",
     "membership_change_role",
     "membership_check",
     "membership_create",
@@ -133,6 +142,7 @@ __all__ = [
     "partner_create",
     "partner_decide",
     "partner_has_accepted_current",
+    "partner_language",
     "partner_update_cobranding",
     "profile_is_complete",
     "quiz_choices_set",
@@ -140,6 +150,8 @@ __all__ = [
     "quiz_submit",
     "rating_save",
     "requirement_gaps",
+    "shipped_language",
+    "shipped_languages",
     "steps_for",
     "survey_recipients",
     "survey_reminders_due",
@@ -153,4 +165,6 @@ __all__ = [
     "tier_assess",
     "tier_assess_all",
     "token_hash",
+    "user_language",
+    "user_language_choose",
 ]

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import requires_csrf_token
@@ -36,6 +37,7 @@ from partners.forms import (
     RatingForm,
     SurveyAnswerForm,
 )
+from partners.middleware import LANGUAGE_SESSION_KEY
 from partners.models import Membership, Partner, PartnerAPIKey, SurveyRound
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin, ProtectedQuerysetMeta
 from partners.selectors import lacking_text, tier_assessment_latest
@@ -80,6 +82,45 @@ class LogoutView(ProductNameMixin, auth_views.LogoutView):
         # Show the "you are logged out" page rather than LOGOUT_REDIRECT_URL (the
         # login form); a safe `next` parameter still wins.
         return self.request.path
+
+
+class LanguageView(View):
+    """POST a language: the pages (and, for a signed-in person, their emails) follow it.
+
+    Anyone may choose (the login page's switcher): the choice is kept in the language
+    cookie. A signed-in person's choice is also recorded for them
+    (`services.user_language_choose`), so it follows them to another browser.
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        language = request.POST.get("language", "")
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("portal:dashboard")
+        try:
+            if request.user.is_authenticated:
+                language = services.user_language_choose(user=request.user, language=language)
+                request.session[LANGUAGE_SESSION_KEY] = language
+            else:
+                language = services.shipped_language(language) or ""
+                if not language:
+                    raise ValueError(_("Choose one of the portal's languages."))
+        except ValueError as error:
+            messages.error(request, str(error))
+            return redirect(target)
+        response = redirect(target)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+        return response
 
 
 class PasswordChangeView(PortalAccessMixin, auth_views.PasswordChangeView):

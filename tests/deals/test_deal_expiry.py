@@ -135,7 +135,7 @@ def test_reminders_go_14_and_3_days_before_each_once(
         )
         assert reminded.count() == 2
         # the history says the date as the pages do, not in ISO form
-        assert {event.detail for event in reminded} == {"Protected until May 30, 2027."}
+        assert {event.detail_text for event in reminded} == {"Protected until May 30, 2027."}
 
 
 def test_a_missed_run_sends_the_nearest_reminder_only(approved, django_capture_on_commit_callbacks):

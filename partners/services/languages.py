@@ -1,0 +1,107 @@
+"""The language each person reads the portal and their emails in.
+
+One rule, asked by the middleware (pages), the mail sender (emails, whoever triggers
+them) and the password-reset form: a person's chosen language while it still ships;
+else, for a partner's people, the first of the partner's languages that ships (in the
+order staff entered them); else English (settings.LANGUAGE_CODE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from partners.models import LanguageChoice, Membership, Partner
+
+
+def shipped_language(code: str | None) -> str | None:
+    """The shipped language a code means ("pt" and "pt-BR" → "pt-br", "de-AT" → "de"),
+    or None when we ship none for it."""
+    if not code:
+        return None
+    try:
+        return get_supported_language_variant(code.strip().lower())
+    except LookupError:
+        return None
+
+
+def shipped_languages() -> list[tuple[str, str]]:
+    """(code, name in its own language) of each language we ship, English first."""
+    from django.utils.translation import get_language_info
+
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
+
+def partner_language(partner: Partner | int) -> str:
+    """The first of the partner's languages that ships, in the order staff entered
+    them; English when none does."""
+    partner_id = partner if isinstance(partner, int) else partner.pk
+    through = Partner.languages.through
+    codes = (
+        through.objects.filter(partner_id=partner_id)
+        .order_by("pk")
+        .values_list("language__code", flat=True)
+    )
+    for code in codes:
+        language = shipped_language(code)
+        if language:
+            return language
+    return settings.LANGUAGE_CODE
+
+
+def user_language(user: AbstractBaseUser | AnonymousUser | None) -> str:
+    """The language `user` reads pages and emails in (the module's rule)."""
+    if user is None or not user.is_authenticated:
+        return settings.LANGUAGE_CODE
+    choice = LanguageChoice.objects.filter(user=user).values_list("language", flat=True).first()
+    chosen = shipped_language(choice)
+    if chosen:
+        return chosen
+    with scopes_disabled():
+        partner_id = (
+            Membership.objects.filter(user=user).values_list("partner_id", flat=True).first()
+        )
+    if partner_id is None:
+        return settings.LANGUAGE_CODE
+    return partner_language(partner_id)
+
+
+def user_language_choose(*, user: AbstractBaseUser, language: str) -> str:
+    """Record the language `user` chose; answers the shipped code. A language we do
+    not ship is refused (ValueError naming it), the earlier choice kept."""
+    code = shipped_language(language)
+    if code is None or code not in {c for c, _name in settings.LANGUAGES}:
+        raise ValueError(
+            _("%(language)s is not a language of the portal.") % {"language": language}
+        )
+    LanguageChoice.objects.update_or_create(user=user, defaults={"language": code})
+    return code
+
+
+def languages_of_recipients(emails: Iterable[str], *, default: str | None = None) -> dict[str, str]:
+    """Each address's reader's language: the active user with that address (the module's
+    rule); an address of nobody here (an applicant, an invitee) reads `default`, else
+    English."""
+    from django.contrib.auth import get_user_model
+
+    addresses = [email for email in dict.fromkeys(emails) if email]
+    fallback = shipped_language(default) or settings.LANGUAGE_CODE
+    languages = dict.fromkeys(addresses, fallback)
+    users = (
+        get_user_model()
+        .objects.filter(email__in=addresses, is_active=True)
+        .order_by(F("last_login").desc(nulls_last=True), "pk")
+    )
+    seen: set[str] = set()
+    for user in users:
+        if user.email in seen:
+            continue
+        seen.add(user.email)
+        languages[user.email] = user_language(user)
+    return languages
