@@ -315,7 +315,10 @@ def seed_demo() -> dict[str, int]:
                 reason="Demo data",
             )
             partner.regions.set(Region.objects.filter(code__in=demo.regions))
-            partner.languages.set(Language.objects.filter(code__in=demo.languages))
+            # One at a time, in the listed order: the first one we ship is the language
+            # the partner's people read by default (partners.services.user_language).
+            for code in demo.languages:
+                partner.languages.add(Language.objects.get(code=code))
             created["partners"] += 1
         with scopes_disabled():
             for suffix, role in ROLE_USERS:
@@ -343,6 +346,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
         ("Partner marketer (Northwind)", "northwind-marketer", "/portal/"),
         ("Partner sales rep (Northwind)", "northwind-sales", "/portal/"),
         ("Partner admin (Contoso, Platinum)", "contoso-admin", "/portal/"),
+        ("Partner admin (Fabrikam; reads German)", "fabrikam-admin", "/portal/"),
     ]
 
 

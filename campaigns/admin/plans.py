@@ -33,6 +33,7 @@ from django_scopes import scope
 
 from campaigns import exports, selectors, services
 from campaigns.models import Plan, PlanActivity, PlanComment, PlanEvent, PlanPeriod, PlanTarget
+from config.admin_columns import done_by
 from mdf.money import format_money, format_number
 from partners.admin.filters import PartnerChannelManagerFilter, PartnerTierFilter
 
@@ -417,27 +418,11 @@ class PlanAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("approved"))
     def approval(self, plan: Plan) -> str:
-        if plan.approved_at is None:
-            return "—"
-        return str(
-            _("%(when)s by %(who)s")
-            % {
-                "when": timezone.localtime(plan.approved_at).strftime("%Y-%m-%d %H:%M"),
-                "who": plan.approved_by,
-            }
-        )
+        return done_by(plan.approved_at, plan.approved_by)
 
     @admin.display(description=_("closed"))
     def closure(self, plan: Plan) -> str:
-        if plan.closed_at is None:
-            return "—"
-        return str(
-            _("%(when)s by %(who)s")
-            % {
-                "when": timezone.localtime(plan.closed_at).strftime("%Y-%m-%d %H:%M"),
-                "who": plan.closed_by,
-            }
-        )
+        return done_by(plan.closed_at, plan.closed_by)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (

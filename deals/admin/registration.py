@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_columns import done_by
 from config.csv_export import csv_response
 from deals import selectors, services
 from deals.models import Deal, DealConflict, DealEvent, DealExtension, DealProgram, LeadOffer
@@ -64,7 +65,7 @@ def badge(colour: str, label: Any) -> str:
 
 
 def may_decide(user: Any, permission: str = DECIDE_DEALS) -> bool:
-    return bool(user.is_staff and user.has_perm(permission))
+    return services.can_decide(user, permission)
 
 
 def show_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -214,20 +215,9 @@ def open_conflicts(deal: Deal) -> bool:
 
 
 def decision_blocker(decision: str, deal: Deal, user: Any) -> str | None:
-    """Why this user is not offered this decision on this deal now (None: offered). The
-    services hold the rules and refuse what is not allowed; this only spares staff a
-    button that would be refused."""
-    if not may_decide(user):
-        return str(_("Only channel managers and marketing admins decide registrations."))
-    if deal.status not in Deal.UNDECIDED_STATUSES:
-        return str(_("This registration is decided already."))
-    if decision == "clear_conflict" and not open_conflicts(deal):
-        return str(_("This registration has no conflict to review."))
-    if decision == "approve" and open_conflicts(deal):
-        return str(_("Mark the conflicts reviewed before approving."))
-    if decision == "request_info" and deal.status == DS.MORE_INFO:
-        return str(_("The partner has not answered the last question yet."))
-    return None
+    """Why this user is not offered this decision on this deal now (None: offered): the
+    services' rule, asked with the conflicts this page has already counted."""
+    return services.deal_decision_blocker(decision, deal, user, conflicts_open=open_conflicts(deal))
 
 
 def call_decision(decision: str, deal: Deal, user: Any, text: str) -> Deal:
@@ -391,25 +381,11 @@ class DealAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("registered"))
     def registered(self, deal: Deal) -> str:
-        return str(
-            _("%(when)s by %(who)s")
-            % {
-                "when": timezone.localtime(deal.submitted_at).strftime("%Y-%m-%d %H:%M"),
-                "who": deal.registered_by,
-            }
-        )
+        return done_by(deal.submitted_at, deal.registered_by)
 
     @admin.display(description=_("decided"))
     def decision(self, deal: Deal) -> str:
-        if deal.decided_at is None:
-            return "—"
-        return str(
-            _("%(when)s by %(who)s")
-            % {
-                "when": timezone.localtime(deal.decided_at).strftime("%Y-%m-%d %H:%M"),
-                "who": deal.decided_by or _("the system"),
-            }
-        )
+        return done_by(deal.decided_at, deal.decided_by or _("the system"))
 
     @admin.display(description=_("closed"))
     def closure(self, deal: Deal) -> str:

@@ -85,6 +85,7 @@ __all__ = [
     "REMINDER_DAYS",
     "RESULT_SOURCE",
     "DealInput",
+    "can_decide",
     "can_decide_deals",
     "can_register_deals",
     "is_staff_key",
@@ -92,6 +93,7 @@ __all__ = [
     "deal_answer",
     "deal_approve",
     "deal_clear_conflict",
+    "deal_decision_blocker",
     "deal_close_lost",
     "deal_close_won",
     "deal_expiry_reminders",
@@ -184,8 +186,40 @@ def _duplicate_or_raise(error: IntegrityError, deal: Deal) -> NoReturn:
     raise error
 
 
+def can_decide(user: User | AnonymousUser, permission: str = DECIDE_PERMISSION) -> bool:
+    """Active staff who decide registrations and hold `permission` too (the extension
+    queue asks for `EXTENSION_PERMISSION`)."""
+    return can_decide_deals(user) and user.has_perm(permission)
+
+
+def deal_decision_blocker(
+    decision: str, deal: Deal, user: User | AnonymousUser, *, conflicts_open: bool | None = None
+) -> str | None:
+    """Why `user` may not take `decision` ("clear_conflict", "approve", "reject",
+    "request_info") on `deal` now, in the words staff read; None when they may.
+
+    The rules the decisions enforce: only deciders decide; only an undecided registration;
+    conflicts are reviewed before approval and only reviewed when there are some; no second
+    question while the partner has not answered the last. `conflicts_open` spares the
+    query when the caller has annotated it (`has_uncleared_conflicts` otherwise).
+    """
+    if not can_decide(user):
+        return str(_("Only channel managers and marketing admins decide registrations."))
+    if deal.status not in Deal.UNDECIDED_STATUSES:
+        return str(_("This registration is decided already."))
+    if conflicts_open is None:
+        conflicts_open = has_uncleared_conflicts(deal)
+    if decision == "clear_conflict" and not conflicts_open:
+        return str(_("This registration has no conflict to review."))
+    if decision == "approve" and conflicts_open:
+        return str(_("Mark the conflicts reviewed before approving."))
+    if decision == "request_info" and deal.status == DS.MORE_INFO:
+        return str(_("The partner has not answered the last question yet."))
+    return None
+
+
 def _require_decider(user: User, permission: str = DECIDE_PERMISSION) -> None:
-    if not (can_decide_deals(user) and user.has_perm(permission)):
+    if not can_decide(user, permission):
         raise PermissionDenied(_("Only staff who decide deal registrations do this."))
 
 
