@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,8 +11,9 @@ from django.shortcuts import render
 from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
+from partners.models import LanguageChoice
 from partners.selectors import membership_for_user
-from partners.services.languages import user_language
+from partners.services.languages import user_language, user_language_choose
 
 # The signed-in user's language, kept in the session so that pages ask the database once
 # per sign-in (and again after they choose another).
@@ -43,6 +45,22 @@ class PartnerScopeMiddleware:
             with scopes_disabled():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+def language_at_sign_in(
+    sender: object, request: HttpRequest | None, user: object, **kwargs: object
+) -> None:
+    """On sign-in, settle the language the person reads (kept in their session). A language
+    they picked with the sign-in page's switcher becomes their choice when they have none
+    recorded: it is what they asked to read."""
+    if request is None or not hasattr(request, "session"):
+        return
+    picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if picked and not LanguageChoice.objects.filter(user=user).exists():
+        # A cookie naming a language we do not ship is ignored.
+        with contextlib.suppress(ValueError):
+            user_language_choose(user=user, language=picked)  # type: ignore[arg-type]
+    request.session[LANGUAGE_SESSION_KEY] = user_language(user)  # type: ignore[arg-type]
 
 
 class UserLanguageMiddleware:

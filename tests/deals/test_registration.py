@@ -442,7 +442,7 @@ def test_the_partner_edits_while_under_review_not_after(alice, carl, products):
     assert (edited.amount, edited.domain) == (Decimal("30000.00"), "second.example")
     with scopes_disabled():
         change = DealEvent.objects.get(deal=deal, action=A.CHANGED)
-    assert "estimated amount" in change.detail and "customer web domain" in change.detail
+    assert "estimated amount" in change.detail_text and "customer web domain" in change.detail_text
     # nothing changed: no event
     services.deal_update(deal=deal, user=alice.sales, amount="30000")
     with scopes_disabled():
