@@ -70,12 +70,8 @@ def _send(
 
 def _applicant_language(application: Any) -> str | None:
     """An applicant has no account: they read the first of their company's languages
-    that ships (the application names them), else English."""
-    for code in application.languages.order_by("pk").values_list("code", flat=True):
-        language = services.shipped_language(code)
-        if language:
-            return language
-    return None
+    that ships, in the order the application gives them, else English."""
+    return services.first_shipped(services.languages_in_entry_order(application.languages))
 
 
 @shared_task(acks_late=True)

@@ -40,8 +40,11 @@ from partners.services.enablement import (
     tier_assess_all,
 )
 from partners.services.languages import (
+    first_shipped,
+    languages_in_entry_order,
     languages_of_recipients,
     partner_language,
+    set_languages_in_order,
     shipped_language,
     shipped_languages,
     user_language,
@@ -130,6 +133,8 @@ __all__ = [
     "invitation_resend",
     "invitation_revoke",
     "invitation_site_url",
+    "first_shipped",
+    "languages_in_entry_order",
     "languages_of_recipients",
     "membership_change_role",
     "membership_check",
@@ -150,6 +155,7 @@ __all__ = [
     "quiz_submit",
     "rating_save",
     "requirement_gaps",
+    "set_languages_in_order",
     "shipped_language",
     "shipped_languages",
     "steps_for",

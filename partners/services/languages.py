@@ -9,15 +9,16 @@ order staff entered them); else English (settings.LANGUAGE_CODE).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from partners.models import LanguageChoice, Membership, Partner
+from partners.models import Language, LanguageChoice, Membership, Partner
 
 
 def shipped_language(code: str | None) -> str | None:
@@ -38,24 +39,40 @@ def shipped_languages() -> list[tuple[str, str]]:
     return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
 
 
-def partner_language(partner: Partner | int) -> str:
-    """The first of the partner's languages that ships, in the order staff entered
-    them; English when none does."""
-    partner_id = partner if isinstance(partner, int) else partner.pk
-    through = Partner.languages.through
-    codes = (
-        through.objects.filter(partner_id=partner_id)
-        .order_by("pk")
-        .values_list("language__code", flat=True)
-    )
+def languages_in_entry_order(languages: Any) -> list[str]:
+    """The codes of a many-to-many of languages (`partner.languages`,
+    `application.languages`) in the order they were added (the link rows' order)."""
+    links = languages.through.objects.filter(**{languages.source_field_name: languages.instance})
+    return list(links.order_by("pk").values_list(f"{languages.target_field_name}__code", flat=True))
+
+
+def set_languages_in_order(languages: Any, chosen: Iterable[Language]) -> None:
+    """Set a many-to-many of languages to `chosen`, added one by one in that order, so
+    that the first stays first (`set()` adds in no particular order)."""
+    chosen = list(chosen)
+    languages.set([])
+    for language in chosen:
+        languages.add(language)
+
+
+def first_shipped(codes: Iterable[str]) -> str | None:
+    """The first of `codes` we ship, as a shipped code; None when we ship none."""
     for code in codes:
         language = shipped_language(code)
         if language:
             return language
-    return settings.LANGUAGE_CODE
+    return None
 
 
-def user_language(user: AbstractBaseUser | AnonymousUser | None) -> str:
+def partner_language(partner: Partner | int) -> str:
+    """The first of the partner's languages that ships, in the order they were added;
+    English when none does."""
+    if isinstance(partner, int):
+        partner = Partner.objects.get(pk=partner)
+    return first_shipped(languages_in_entry_order(partner.languages)) or settings.LANGUAGE_CODE
+
+
+def user_language(user: User | AnonymousUser | None) -> str:
     """The language `user` reads pages and emails in (the module's rule)."""
     if user is None or not user.is_authenticated:
         return settings.LANGUAGE_CODE
@@ -72,7 +89,7 @@ def user_language(user: AbstractBaseUser | AnonymousUser | None) -> str:
     return partner_language(partner_id)
 
 
-def user_language_choose(*, user: AbstractBaseUser, language: str) -> str:
+def user_language_choose(*, user: User, language: str) -> str:
     """Record the language `user` chose; answers the shipped code. A language we do
     not ship is refused (ValueError naming it), the earlier choice kept."""
     code = shipped_language(language)

@@ -45,6 +45,7 @@ from partners.services.core import (
     membership_create,
     partner_create,
 )
+from partners.services.languages import languages_in_entry_order, set_languages_in_order
 
 INVITATION_LIFETIME = timedelta(days=7)
 # Applications per client address and window; past it the form asks to try later.
@@ -165,7 +166,8 @@ def application_submit(*, data: Mapping[str, Any], ip: str) -> PartnerApplicatio
     with transaction.atomic():
         application.save()
         application.regions.set(regions)
-        application.languages.set(languages)
+        # In the applicant's order: the first one we ship is what their people will read.
+        set_languages_in_order(application.languages, languages)
         from partners.tasks import send_application_received_email
 
         application_id = application.pk
@@ -268,7 +270,11 @@ def application_approve(
         else:
             raise ValidationError(_("Could not find a free address name; try again."))
         partner.regions.set(locked.regions.all())
-        partner.languages.set(locked.languages.all())
+        codes = languages_in_entry_order(locked.languages)
+        set_languages_in_order(
+            partner.languages,
+            sorted(locked.languages.all(), key=lambda language: codes.index(language.code)),
+        )
         locked.status = PartnerApplication.Status.APPROVED
         locked.partner = partner
         locked.tier = tier
