@@ -523,6 +523,34 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.get_kind_display()} {self.amount}"
 
+    # Memos the services write (not people's words) are stored as written by the code,
+    # in the language active then (the deadline job's: English); they are worded again
+    # when read, so each reader reads them in their own language. The ledger refuses
+    # updates, so the stored rows stay as they are.
+    SYSTEM_MEMOS = (_("Claim deadline passed"), _("Fully claimed"))
+    CARRIED_OVER = _("Carried over from %(pool)s")
+
+    @property
+    def memo_text(self) -> str:
+        """The memo as its reader reads it (see above); people's words as written."""
+        from django.utils import translation
+
+        memo = self.memo
+        with translation.override("en"):
+            for message in self.SYSTEM_MEMOS:
+                if memo == str(message):
+                    break
+            else:
+                message = None
+            carried = str(self.CARRIED_OVER).split("%(pool)s")
+        if message is not None:
+            return str(message)
+        head, tail = carried
+        if head and memo.startswith(head) and memo.endswith(tail):
+            pool = memo[len(head) : len(memo) - len(tail) or None]
+            return str(self.CARRIED_OVER) % {"pool": pool}
+        return memo
+
 
 class MDFEvent(models.Model):
     """The decision trail of requests and claims: who did what, when, with which note."""

@@ -20,11 +20,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope
 
 from analytics import kpis
@@ -298,7 +299,7 @@ class Scorecard:
                 ScoreRow(
                     target_id=row["target_id"],
                     measure=row["measure"],
-                    label=row["label"],
+                    label=frozen_label(row["measure"], row["label"]),
                     currency=row["currency"],
                     weight=Decimal(row["weight"]),
                     quarters=quarters,
@@ -314,6 +315,23 @@ class Scorecard:
             as_of=date.fromisoformat(data["as_of"]),
             frozen=True,
         )
+
+
+def frozen_label(measure: str, label: str) -> str:
+    """A frozen row's name as its reader reads it. A target without a name of its own
+    was frozen under its measure's name in the language of whoever closed the plan
+    (the daily job: English); that name is worded again in the reader's language. A
+    target's own name stays as written."""
+    try:
+        name = M(measure).label
+    except ValueError:  # a measure since removed: the name as frozen
+        return label
+    with translation.override(settings.LANGUAGE_CODE):
+        written = {str(name)}
+    for code, _language in settings.LANGUAGES:
+        with translation.override(code):
+            written.add(str(name))
+    return str(name) if label in written else label
 
 
 def _kpi_actual(

@@ -103,5 +103,5 @@ class StatementCSVView(StatementMixin, View):
             fund_request.title if fund_request else "",
             str(fund_request.uuid) if fund_request else "",
             str(entry.claim.uuid) if entry.claim else "",
-            entry.memo,
+            entry.memo_text,
         ]
