@@ -76,7 +76,22 @@ class CodesWidget(widgets.ManyToManyWidget):
                 _("Unknown %(what)s code(s): %(codes)s.")
                 % {"what": self.model._meta.verbose_name, "codes": ", ".join(unknown)}
             )
-        return found
+        return sorted(found, key=lambda item: codes.index(item.code))  # the file's order
+
+
+class InOrderField(fields.Field):
+    """Adds the codes one by one in the file's order (the library's `set()` adds them in
+    no particular order): a partner's people read the first of its languages that ships,
+    in the order staff entered them (`partners.services.languages`)."""
+
+    def save(self, instance: Any, row: Any, is_m2m: bool = False, **kwargs: Any) -> None:
+        if not is_m2m:
+            super().save(instance, row, is_m2m, **kwargs)
+            return
+        manager = getattr(instance, self.attribute)
+        manager.clear()
+        for item in self.clean(row, **kwargs) or []:
+            manager.add(item)
 
 
 class ChannelManagerWidget(widgets.ForeignKeyWidget):
@@ -111,7 +126,7 @@ def undefuse(text: Any) -> Any:
 class PartnerResource(resources.ModelResource):
     tier = fields.Field(attribute="tier", column_name="tier", widget=TierWidget())
     regions = fields.Field(attribute="regions", column_name="regions", widget=CodesWidget(Region))
-    languages = fields.Field(
+    languages = InOrderField(
         attribute="languages", column_name="languages", widget=CodesWidget(Language)
     )
     channel_manager = fields.Field(

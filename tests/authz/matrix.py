@@ -1408,6 +1408,17 @@ ROWS: list[Row] = [
             ("lead_convert", "POST", 400),
         )
     ),
+    # --- the language switcher (issue 22) ------------------------------------------------
+    # Anyone may choose (the login page's switcher): back to the dashboard without a
+    # `next`; a signed-in person's choice is also recorded for them. English, so the
+    # world's clients keep reading the pages the other rows expect.
+    Row(
+        "portal:language",
+        actors(rest=Redirect("portal:dashboard")),
+        method="POST",
+        data={"language": "en"},
+    ),
+    Row("portal:language", actors(rest=405)),  # a GET changes nothing
 ]
 
 
