@@ -45,6 +45,7 @@ from partners.services.languages import (
     shipped_language,
     shipped_languages,
     user_language,
+    user_language_adopt,
     user_language_choose,
 )
 from partners.services.onboarding import (
@@ -166,5 +167,6 @@ __all__ = [
     "tier_assess_all",
     "token_hash",
     "user_language",
+    "user_language_adopt",
     "user_language_choose",
 ]
