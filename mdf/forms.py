@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from assets.validation import KINDS, PROOF_KINDS
 from campaigns.models import Launch
 from mdf.models import ZERO, ActivityType, Allocation, Claim, FundRequest, ProofKind
-from mdf.money import CENT, format_money
+from mdf.money import CENT, THOUSANDS, format_money
 from partners.forms import PortalWidgetsMixin, ServiceErrorsMixin
 
 # The largest amount a money column (max_digits=14, decimal_places=2) holds.
@@ -45,8 +45,13 @@ class MoneyField(forms.CharField):
             return None
         if len(text) > 32:
             raise ValidationError(_("Enter an amount like 1250.00."), code="invalid")
+        text = text.replace(" ", "")
+        if "," in text and not THOUSANDS.fullmatch(text):
+            # "1,250.50" has a thousands comma; "1800,50" (a decimal comma, as German and
+            # French write it) must not be read as 180050.
+            raise ValidationError(_("Enter an amount like 1250.00."), code="invalid")
         try:
-            amount = Decimal(text.replace(",", "").replace(" ", ""))
+            amount = Decimal(text.replace(",", ""))
         except (InvalidOperation, ValueError):
             raise ValidationError(_("Enter an amount like 1250.00."), code="invalid") from None
         if not amount.is_finite():

@@ -48,6 +48,7 @@ from partners.services.languages import (
     shipped_language,
     shipped_languages,
     user_language,
+    user_language_adopt,
     user_language_choose,
 )
 from partners.services.onboarding import (
@@ -172,5 +173,6 @@ __all__ = [
     "tier_assess_all",
     "token_hash",
     "user_language",
+    "user_language_adopt",
     "user_language_choose",
 ]

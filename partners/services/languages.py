@@ -101,6 +101,17 @@ def user_language_choose(*, user: User, language: str) -> str:
     return code
 
 
+def user_language_adopt(*, user: AbstractBaseUser, language: str | None) -> str | None:
+    """At sign-in: the language chosen on the login page (the switcher's cookie) becomes
+    `user`'s own when they have chosen none yet, so the pages after the login (and their
+    emails) stay in it. Answers the code recorded, or None (nothing chosen, a language we
+    do not ship, or an earlier choice of their own, which wins)."""
+    code = shipped_language(language)
+    if code is None or LanguageChoice.objects.filter(user=user).exists():
+        return None
+    return user_language_choose(user=user, language=code)
+
+
 def languages_of_recipients(emails: Iterable[str], *, default: str | None = None) -> dict[str, str]:
     """Each address's reader's language: the active user with that address (the module's
     rule); an address of nobody here (an applicant, an invitee) reads `default`, else
