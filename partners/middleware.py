@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
-from partners.models import LanguageChoice
 from partners.selectors import membership_for_user
-from partners.services.languages import user_language, user_language_choose
+from partners.services.languages import user_language, user_language_adopt
 
 # The signed-in user's language, kept in the session so that pages ask the database once
 # per sign-in (and again after they choose another).
@@ -48,19 +47,15 @@ class PartnerScopeMiddleware:
 
 
 def language_at_sign_in(
-    sender: object, request: HttpRequest | None, user: object, **kwargs: object
+    sender: object, request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
-    """On sign-in, settle the language the person reads (kept in their session). A language
-    they picked with the sign-in page's switcher becomes their choice when they have none
-    recorded: it is what they asked to read."""
+    """On sign-in (user_logged_in), settle the language the person reads, kept in their
+    session; a language picked with the sign-in page's switcher is adopted first
+    (`user_language_adopt`)."""
     if request is None or not hasattr(request, "session"):
         return
-    picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    if picked and not LanguageChoice.objects.filter(user=user).exists():
-        # A cookie naming a language we do not ship is ignored.
-        with contextlib.suppress(ValueError):
-            user_language_choose(user=user, language=picked)  # type: ignore[arg-type]
-    request.session[LANGUAGE_SESSION_KEY] = user_language(user)  # type: ignore[arg-type]
+    user_language_adopt(user=user, language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    request.session[LANGUAGE_SESSION_KEY] = user_language(user)
 
 
 class UserLanguageMiddleware:

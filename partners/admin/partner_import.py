@@ -27,6 +27,7 @@ from import_export.forms import ImportForm
 from assets.validation import validate_upload
 from partners.models import Language, Partner, Region, Tier
 from partners.services import partner_create
+from partners.services.languages import set_languages_in_order
 
 IMPORT_KINDS = frozenset({"csv"})
 TEXT_COLUMNS = (
@@ -88,10 +89,7 @@ class InOrderField(fields.Field):
         if not is_m2m:
             super().save(instance, row, is_m2m, **kwargs)
             return
-        manager = getattr(instance, self.attribute)
-        manager.clear()
-        for item in self.clean(row, **kwargs) or []:
-            manager.add(item)
+        set_languages_in_order(getattr(instance, self.attribute), self.clean(row, **kwargs) or [])
 
 
 class ChannelManagerWidget(widgets.ForeignKeyWidget):

@@ -101,7 +101,7 @@ def user_language_choose(*, user: User, language: str) -> str:
     return code
 
 
-def user_language_adopt(*, user: AbstractBaseUser, language: str | None) -> str | None:
+def user_language_adopt(*, user: User, language: str | None) -> str | None:
     """At sign-in: the language chosen on the login page (the switcher's cookie) becomes
     `user`'s own when they have chosen none yet, so the pages after the login (and their
     emails) stay in it. Answers the code recorded, or None (nothing chosen, a language we

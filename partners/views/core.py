@@ -62,16 +62,6 @@ class LoginView(ProductNameMixin, auth_views.LoginView):
     authentication_form = PortalAuthenticationForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: PortalAuthenticationForm) -> HttpResponse:
-        response = super().form_valid(form)
-        chosen = services.user_language_adopt(
-            user=form.get_user(),
-            language=self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
-        )
-        if chosen:
-            self.request.session[LANGUAGE_SESSION_KEY] = chosen
-        return response
-
 
 class LogoutView(ProductNameMixin, auth_views.LogoutView):
     """POST logs out (CSRF-protected, as Django's view). GET changes nothing: a signed-in
