@@ -22,6 +22,7 @@ allocation → pool (mdf.services, docs/decisions/0001-money-path.md).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -568,6 +569,8 @@ class MDFEvent(models.Model):
     new_status = models.CharField(max_length=20, blank=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.TextField(blank=True)
+    # An edit's changes as data (mdf.services.edits.change_record), worded when read.
+    changes = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     # The outbox of decision emails: written with the decision, sent by a periodic task
     # (so a broker outage can neither lose an email nor fail a committed decision).
@@ -590,6 +593,44 @@ class MDFEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.status_change_display()}"
+
+    @property
+    def note_text(self) -> str:
+        """The note as its reader reads it: an edit's changes worded in the reader's
+        language ("Requested amount: 1.000,00 € → 1.250,50 €"; long texts only by name);
+        people's words as written."""
+        if not self.changes:
+            return self.note
+        from django.utils.formats import date_format
+
+        from mdf.money import format_money
+
+        currency = str(self.changes.get("currency", ""))
+        model = Claim if self.claim_id else FundRequest
+
+        def shown(value: dict[str, str] | None) -> str:
+            if not value:
+                return "—"
+            if "money" in value:
+                return format_money(Decimal(value["money"]), currency)
+            if "date" in value:
+                return date_format(date.fromisoformat(value["date"]))
+            if "text" in value:
+                return f"“{value['text']}”"
+            return value.get("name", "")
+
+        parts = []
+        for name, old, new in self.changes.get("fields", []):
+            try:
+                label = str(model._meta.get_field(name).verbose_name)
+            except Exception:  # a field since renamed: its name as recorded
+                label = name
+            label = label[:1].upper() + label[1:]
+            if name in ("description", "results_note"):
+                parts.append(str(_("%(field)s changed") % {"field": label}))
+            else:
+                parts.append(f"{label}: {shown(old)} → {shown(new)}")
+        return "; ".join(parts)
 
     def status_change_display(self) -> str:
         """'Draft → Awaiting channel manager': the statuses by their model's labels, the

@@ -84,9 +84,13 @@ def _event_currency(event: MDFEvent) -> str:
 class EventInline(ReadOnlyInline):
     model = MDFEvent
     verbose_name_plural = _("history")
-    fields = ["at", "actor", "action", "status_shown", "amount_shown", "note"]
+    fields = ["at", "actor", "action", "status_shown", "amount_shown", "note_shown"]
     readonly_fields = fields
     amount_shown = staticmethod(money_column("amount", _("amount"), _event_currency))
+
+    @admin.display(description=_("note"))
+    def note_shown(self, event: MDFEvent) -> str:
+        return event.note_text
 
     @admin.display(description=_("status"))
     def status_shown(self, event: MDFEvent) -> str:

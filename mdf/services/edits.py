@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from mdf.models import Claim, FundRequest
-from mdf.money import format_money
 from mdf.services.trail import record_event
 
 REQUEST_EDITABLE_FIELDS = (
@@ -65,31 +64,29 @@ def save_edit(
         old_status=locked.status,
         new_status=locked.status,
         amount=amount,
-        note=change_note(locked, current, changed, currency),
+        changes=change_record(current, changed, currency),
     )
     return changed
 
 
-def change_note(
-    obj: FundRequest | Claim, old: dict[str, object], new: dict[str, object], currency: str
-) -> str:
-    """What an edit changed, old → new, for the trail (long texts only by name)."""
+def change_record(
+    old: dict[str, object], new: dict[str, object], currency: str
+) -> dict[str, object]:
+    """What an edit changed, old → new, as data for the trail (`MDFEvent.changes`); the
+    trail words it when read, in its reader's language (`MDFEvent.note_text`)."""
 
-    def shown(value: object) -> str:
-        if value is None:
-            return "—"
-        if isinstance(value, Decimal):
-            return format_money(value, currency)
-        if isinstance(value, date):
-            return value.isoformat()
-        return f"“{value}”" if isinstance(value, str) else str(value)
+    def value(item: object) -> dict[str, str] | None:
+        if item is None:
+            return None
+        if isinstance(item, Decimal):
+            return {"money": str(item)}
+        if isinstance(item, date):
+            return {"date": item.isoformat()}
+        if isinstance(item, str):
+            return {"text": item}
+        return {"name": str(item)}  # a related row (an activity type, a launch)
 
-    parts = []
-    for name in new:
-        label = str(getattr(type(obj)._meta.get_field(name), "verbose_name", name))
-        label = label[:1].upper() + label[1:]
-        if name in ("description", "results_note"):
-            parts.append(_("%(field)s changed") % {"field": label})
-        else:
-            parts.append(f"{label}: {shown(old[name])} → {shown(new[name])}")
-    return "; ".join(parts)
+    return {
+        "currency": currency,
+        "fields": [[name, value(old[name]), value(new[name])] for name in new],
+    }

@@ -21,6 +21,7 @@ def record_event(
     new_status: str = "",
     amount: Decimal | None = None,
     note: str = "",
+    changes: dict[str, object] | None = None,
     notify: bool = False,
 ) -> MDFEvent:
     """Record a step of the trail, in the caller's transaction. `notify` marks it for the
@@ -36,6 +37,7 @@ def record_event(
         claim=claim,
         old_status=old_status,
         new_status=new_status,
+        changes=changes or {},
         amount=amount,
         note=note,
         email_partner=notify,

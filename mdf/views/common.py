@@ -54,7 +54,7 @@ def timeline(events: QuerySet[MDFEvent]) -> list[dict[str, Any]]:
             "at": event.at,
             "label": EVENT_LABELS.get(event.action, event.action.replace("_", " ").capitalize()),
             "who": actor_label(event.actor),
-            "note": event.note,
+            "note": event.note_text,
             "amount": event.amount,
             "action": event.action,
         }

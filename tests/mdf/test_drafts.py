@@ -94,9 +94,9 @@ def test_a_draft_request_changes_and_the_change_is_recorded(
     [event] = events(request=draft, action="edited")
     assert (event.actor, event.old_status, event.new_status) == (alice.admin, "draft", "draft")
     assert event.amount == D("1250.50")
-    assert "Requested amount: 1,000.00 EUR → 1,250.50 EUR" in event.note
-    assert "“Partner summit booth” → “Spring webinar”" in event.note
-    assert "Activity type: Event → Digital ads" in event.note
+    assert "Requested amount: 1,000.00 EUR → 1,250.50 EUR" in event.note_text
+    assert "“Partner summit booth” → “Spring webinar”" in event.note_text
+    assert "Activity type: Event → Digital ads" in event.note_text
 
 
 def test_an_edit_that_changes_nothing_records_nothing(alice, allocation, event_type):
@@ -225,8 +225,8 @@ def test_a_draft_claim_changes_amount_and_results(
     )
     assert stored.results_note == "Full room"
     [event] = events(claim=claim, action="edited")
-    assert "Claimed amount: 400.00 EUR → 650.00 EUR" in event.note
-    assert "Results changed" in event.note
+    assert "Claimed amount: 400.00 EUR → 650.00 EUR" in event.note_text
+    assert "Results changed" in event.note_text
 
 
 def test_a_claim_edit_keeps_within_what_is_claimable(
