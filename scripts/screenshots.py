@@ -88,6 +88,10 @@ SHOTS = [
         height=1200,
         follow="main table a.fw-semibold",
     ),
+    # A partner's view in German: Fabrikam markets in German, so its people read the
+    # portal in German (amounts as German writes them).
+    Shot("portal-home-de", "fabrikam-admin", "/portal/login/", "/portal/", height=1100),
+    Shot("portal-funds-de", "fabrikam-admin", "/portal/login/", "/portal/funds/"),
     # A partner's view: the leads offered to it (answer by when) and those it works.
     Shot("portal-leads", "contoso-admin", "/portal/login/", "/portal/deals/leads/"),
     # Staff's view: the channel manager's decision page of the registration with a
@@ -119,7 +123,7 @@ def log_in(page: Page, base_url: str, shot: Shot, password: str) -> None:
     page.goto(base_url + shot.login_path)
     page.fill("input[name=username]", shot.username)
     page.fill("input[name=password]", password)
-    page.locator("form [type=submit]").last.click()
+    page.locator("form:has(input[name=password]) [type=submit]").last.click()
     page.wait_for_load_state("networkidle")
 
 

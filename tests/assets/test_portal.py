@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 
 from assets import services
 from assets.models import Asset, CobrandedCopy, DownloadRecord, LibraryVisit
+from partners.models import LanguageChoice
 from tests.assets.factories import image_bytes, make_asset, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +178,8 @@ def test_new_since_the_last_visit(alice, time_machine):
 
 def test_asset_page_offers_the_partner_language_first(alice, languages):
     alice.partner.languages.set([languages["de"]])
+    # The partner markets in German; this reader chose to read the portal in English.
+    LanguageChoice.objects.create(user=alice.sales, language="en")
     asset = make_asset(
         title="Pitch deck",
         language=languages["en"],

@@ -48,6 +48,7 @@ def program(tiers, staff_users):
     maya = staff_users["marketing_admin"]
     Region.objects.get_or_create(code="dach", defaults={"name": "DACH"})
     Language.objects.get_or_create(code="de", defaults={"name": "German"})
+    Language.objects.get_or_create(code="en", defaults={"name": "English"})
     agreement = agreement_create(
         actor=maya,
         title="Partner program agreement",
@@ -109,6 +110,9 @@ def test_apply_approve_invite_accept_act_and_become_active(
     form.get_by_label("DACH").check()
     form.get_by_label("Partner type").select_option("reseller")
     form.get_by_label("Company size").select_option(index=1)
+    # English first: the company's people read the portal in English (this journey's
+    # words); tests/browser/test_languages_browser.py walks the portal in German.
+    form.get_by_label("English").check()
     form.get_by_label("German").check()
     form.get_by_label("Your name").fill("Anna Acme")
     form.get_by_label("Your work email").fill("anna@acme-cloud.example")
