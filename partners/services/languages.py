@@ -32,13 +32,6 @@ def shipped_language(code: str | None) -> str | None:
         return None
 
 
-def shipped_languages() -> list[tuple[str, str]]:
-    """(code, name in its own language) of each language we ship, English first."""
-    from django.utils.translation import get_language_info
-
-    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
-
-
 def languages_in_entry_order(languages: Any) -> list[str]:
     """The codes of a many-to-many of languages (`partner.languages`,
     `application.languages`) in the order they were added (the link rows' order)."""
