@@ -21,26 +21,12 @@ from django.utils import dateformat, translation
 from deals import services as deal_services
 from mdf import services as mdf_services
 from mdf import tasks as mdf_tasks
-from mdf.models import ActivityType, Allocation
 from partners.models import Language, LanguageChoice
 from tests.deals.deal_factories import products_fixture, register_deal  # noqa: F401
-from tests.mdf.conftest import draft_request, make_pool
+from tests.mdf.conftest import draft_request
 
 pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
-
-
-@pytest.fixture
-def funds(alice, staff_users) -> tuple[Allocation, ActivityType]:
-    """alice's allocation of 10,000 EUR and an activity type to request funds for."""
-    allocation = mdf_services.allocation_create(
-        pool=make_pool(),
-        partner=alice.partner,
-        amount="10000.00",
-        actor=staff_users["marketing_admin"],
-        reason="H1 plan",
-    )
-    return allocation, ActivityType.objects.create(slug="event", name="Event")
 
 
 @pytest.fixture

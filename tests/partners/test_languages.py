@@ -21,15 +21,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
-from mdf import services as mdf_services
-from mdf.models import ActivityType, Allocation
 from mdf.money import format_money, format_number
 from partners.models import Language, LanguageChoice
 from partners.services import user_language, user_language_choose
 from tests.analytics.results_fixtures import event
 from tests.conftest import key_client, make_user
 from tests.deals.deal_factories import products_fixture, register_deal  # noqa: F401
-from tests.mdf.conftest import approved_request, make_pool
+from tests.mdf.conftest import approved_request
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +36,6 @@ DASHBOARD = reverse("portal:dashboard")
 LANGUAGE = reverse("portal:language")
 NBSP = "\u00a0"  # Babel's no-break space before the euro sign (de) and after it (pt-br)
 NNBSP = "\u202f"  # the narrow no-break space French groups thousands with
-
-
-@pytest.fixture
-def funds(alice, staff_users) -> tuple[Allocation, ActivityType]:
-    """alice's allocation of 10,000 EUR and an activity type to request funds for."""
-    allocation = mdf_services.allocation_create(
-        pool=make_pool(),
-        partner=alice.partner,
-        amount="10000.00",
-        actor=staff_users["marketing_admin"],
-        reason="H1 plan",
-    )
-    return allocation, ActivityType.objects.create(slug="event", name="Event")
 
 
 def enter_languages(partner, codes: list[str]) -> None:
