@@ -78,7 +78,7 @@ def test_another_partners_launch_is_refused_on_create_and_update(world, activity
     )
     assert updated.launch == mine
     with scopes_disabled():
-        note = fund_request.events.filter(action="edited").get().note
+        note = fund_request.events.filter(action="edited").get().note_text
     assert "Campaign launch" in note
 
 
