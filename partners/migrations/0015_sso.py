@@ -5,6 +5,26 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from partners.roles import ANALYST, MARKETING_ADMIN, grant
+
+# Marketing admins keep the identity providers (and their domains); they and analysts
+# read the record of SSO sign-ins (partners.roles).
+SSO_ROLE_PERMISSIONS = {
+    MARKETING_ADMIN: [
+        *(
+            f"partners.{action}_{model}"
+            for model in ("identityprovider", "identityproviderdomain")
+            for action in ("add", "change", "delete", "view")
+        ),
+        "partners.view_signinrecord",
+    ],
+    ANALYST: ["partners.view_signinrecord"],
+}
+
+
+def grant_roles(apps, schema_editor):
+    grant(apps, SSO_ROLE_PERMISSIONS)
+
 
 class Migration(migrations.Migration):
 
@@ -69,4 +89,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['event', '-at'], name='partners_si_event_b180cb_idx')],
             },
         ),
+        migrations.RunPython(grant_roles, migrations.RunPython.noop),
     ]

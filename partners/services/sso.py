@@ -24,10 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -359,10 +362,10 @@ def _staff_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, Any
             raise _Refusal(INACTIVE, user=user)
     if not roles:
         raise _Refusal(NO_ROLE, user=user)
-    record = {"rules_slug": rules.slug, "provider": rules.provider, "email": email}
+    record = partial(_record, rules_slug=rules.slug, provider=rules.provider, email=email)
     if user is None:
         user = _new_user(email, claims, is_staff=True)
-        _record(**record, event=SignInRecord.Event.CREATED, user=user)
+        record(event=SignInRecord.Event.CREATED, user=user)
     elif not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
@@ -372,11 +375,11 @@ def _staff_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, Any
         if role not in current:
             group, _created = Group.objects.get_or_create(name=role)
             user.groups.add(group)
-            _record(**record, event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
+            record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
     for role in sorted(current - set(roles)):
         user.groups.remove(Group.objects.get(name=role))
-        _record(**record, event=SignInRecord.Event.ROLE_REMOVED, user=user, role=role)
-    _record(**record, event=SignInRecord.Event.SIGNED_IN, user=user)
+        record(event=SignInRecord.Event.ROLE_REMOVED, user=user, role=role)
+    record(event=SignInRecord.Event.SIGNED_IN, user=user)
     return user
 
 
@@ -412,18 +415,15 @@ def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, A
     role = claimed_role or rules.default_role
     if membership is None and not role:
         raise _Refusal(NO_ROLE, user=user)
-    record = {
-        "rules_slug": rules.slug,
-        "provider": rules.provider,
-        "email": email,
-        "partner": partner,
-    }
+    record = partial(
+        _record, rules_slug=rules.slug, provider=rules.provider, email=email, partner=partner
+    )
     if user is None:
         user = _new_user(email, claims, is_staff=False)
-        _record(**record, event=SignInRecord.Event.CREATED, user=user)
+        record(event=SignInRecord.Event.CREATED, user=user)
     if membership is None:
         membership_create(partner=partner, user=user, role=role)
-        _record(**record, event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
+        record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
     elif claimed_role and claimed_role != membership.role:
         old_role = membership.role
         membership_change_role(
@@ -433,7 +433,65 @@ def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, A
             reason=_("Role from the company sign-in (%(provider)s).")
             % {"provider": rules.provider.name},
         )
-        _record(**record, event=SignInRecord.Event.ROLE_REMOVED, user=user, role=old_role)
-        _record(**record, event=SignInRecord.Event.ROLE_ADDED, user=user, role=claimed_role)
-    _record(**record, event=SignInRecord.Event.SIGNED_IN, user=user)
+        record(event=SignInRecord.Event.ROLE_REMOVED, user=user, role=old_role)
+        record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=claimed_role)
+    record(event=SignInRecord.Event.SIGNED_IN, user=user)
     return user
+
+
+# --- configuration (the admin) ------------------------------------------------------
+
+
+def identity_provider_check(
+    *, partner: Partner | None, role_map: Any, default_role: str, slug: str
+) -> None:
+    """Is this a provider our rules can use? The role map is {claim value: role} with
+    staff roles (STAFF_ROLES names) for the staff provider and Membership.Role values for
+    a partner's; only a partner's provider has a default role; the settings' staff
+    provider id ("staff") is not taken by a partner. Raises ValidationError by field."""
+    errors: dict[str, str] = {}
+    known = list(STAFF_ROLES) if partner is None else list(Membership.Role.values)
+    if not isinstance(role_map, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in role_map.items()
+    ):
+        errors["role_map"] = _('Write the role map as {"claim value": "role"}.')
+    else:
+        unknown = sorted({value for value in role_map.values() if value not in known})
+        if unknown:
+            errors["role_map"] = _("Unknown roles: %(roles)s. Use one of: %(known)s.") % {
+                "roles": ", ".join(unknown),
+                "known": ", ".join(known),
+            }
+    if partner is None and default_role:
+        errors["default_role"] = _(
+            "The staff provider has no default role: staff without a mapped group are refused."
+        )
+    if partner is not None and slug == settings.SSO_STAFF_PROVIDER_ID:
+        errors["slug"] = _("This slug is kept for the staff provider.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def identity_provider_app_save(
+    *, provider: IdentityProvider, client_id: str, secret: str, server_url: str
+) -> SocialApp:
+    """Create or update the allauth SocialApp an OpenID Connect provider signs in
+    through: its provider_id is the provider's slug, PKCE on. An empty secret keeps the
+    stored one (the form never shows it)."""
+    app = provider.app or SocialApp(provider="openid_connect")
+    app.provider_id = provider.slug
+    app.name = provider.name
+    app.client_id = client_id.strip()
+    if secret:
+        app.secret = secret.strip()
+    app.settings = {
+        **(app.settings or {}),
+        "server_url": server_url.strip(),
+        "oauth_pkce_enabled": True,
+    }
+    app.save()
+    if provider.app_id != app.pk:
+        provider.app = app
+        provider.save(update_fields=["app"])
+    return app
