@@ -1,5 +1,6 @@
 """Top-level routes: admin, portal, API v1 with its schema and docs, health check."""
 
+from allauth.socialaccount import views as socialaccount_views
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -11,10 +12,29 @@ from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
 from partners.views import recruitment as recruitment_views
 
+# Single sign-on (docs/sso.md): allauth's OpenID Connect routes only
+# (/accounts/oidc/<provider_id>/login/ and …/login/callback/) and the two pages its flow
+# redirects to. Its account pages (login, signup, logout, …) are not served: the names
+# its code reverses lead to our portal's pages, so there is no second login.
+accounts_patterns = [
+    path("", include("allauth.socialaccount.providers.openid_connect.urls")),
+    path(
+        "login/cancelled/",
+        socialaccount_views.login_cancelled,
+        name="socialaccount_login_cancelled",
+    ),
+    path("login/error/", socialaccount_views.login_error, name="socialaccount_login_error"),
+    path("login/", RedirectView.as_view(pattern_name="portal:login"), name="account_login"),
+    path("signup/", RedirectView.as_view(pattern_name="portal:login"), name="account_signup"),
+    path("logout/", RedirectView.as_view(pattern_name="portal:logout"), name="account_logout"),
+    path("inactive/", RedirectView.as_view(pattern_name="portal:login"), name="account_inactive"),
+]
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include(accounts_patterns)),
     # A partner's tracking link: public, short, and stable for as long as it is out there.
     path("t/<str:code>", track, name="track"),
     # Recruitment's public pages: the application form and invitation links (no login).
