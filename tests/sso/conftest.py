@@ -118,8 +118,8 @@ def _discovery_answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
+@pytest.fixture(scope="session", name="oidc_provider")
+def _oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
     """The test OIDC provider, running for the whole session."""
     data_dir = tmp_path_factory.mktemp("oidc-provider")
     token = secrets.token_urlsafe(24)
