@@ -10,14 +10,21 @@ from campaigns.tracking import track
 from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
+from partners import sso
 from partners.views import recruitment as recruitment_views
 
 # Single sign-on (docs/sso.md): allauth's OpenID Connect routes only
-# (/accounts/oidc/<provider_id>/login/ and …/login/callback/) and the two pages its flow
+# (/accounts/oidc/<provider_id>/login/ and …/login/callback/, served by partners.sso's
+# views, which always check the ID token's signature) and the two pages its flow
 # redirects to. Its account pages (login, signup, logout, …) are not served: the names
 # its code reverses lead to our portal's pages, so there is no second login.
 accounts_patterns = [
-    path("", include("allauth.socialaccount.providers.openid_connect.urls")),
+    path("oidc/<str:provider_id>/login/", sso.oidc_login, name="openid_connect_login"),
+    path(
+        "oidc/<str:provider_id>/login/callback/",
+        sso.oidc_callback,
+        name="openid_connect_callback",
+    ),
     path(
         "login/cancelled/",
         socialaccount_views.login_cancelled,

@@ -1,21 +1,25 @@
 """django-allauth's entry point into our single sign-on rules (settings.SOCIALACCOUNT_ADAPTER).
 
 Thin on purpose: allauth has validated the provider's answer (state, nonce, PKCE, the
-ID token's signature, issuer, audience and expiry); `pre_social_login` hands the
-claims to `partners.services.sso.sso_sign_in`, which finds or creates the user and
-sets their roles, and points allauth's social account at that user. A refusal, ours
-or the protocol's, is our refusal page (HTTP 403), never allauth's own pages.
+ID token's issuer, audience, expiry and signature: `SignatureCheckingAdapter` below);
+`pre_social_login` hands the claims to `partners.services.sso.sso_sign_in`, which finds
+or creates the user and sets their roles, and points allauth's social account at that
+user. A refusal, ours or the protocol's, is our refusal page (HTTP 403), never allauth's
+own pages.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.decorators import login_not_required
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialApp, SocialLogin
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -85,3 +89,37 @@ class SignOnAdapter(DefaultSocialAccountAdapter):
 
     def get_connect_redirect_url(self, request: HttpRequest, socialaccount: Any) -> str:
         return reverse("portal:dashboard")
+
+
+class SignatureCheckingAdapter(OpenIDConnectOAuth2Adapter):
+    """allauth's OpenID Connect adapter, checking the ID token's signature every time.
+
+    allauth skips the check when the token came straight from the token endpoint (OIDC
+    Core 3.1.3.7 lets TLS to that endpoint stand in for it). We check it anyway: a token
+    signed with a key the provider does not publish is refused, also behind a proxy that
+    ends TLS before us or on a provider reached over plain HTTP by mistake.
+    """
+
+    def _decode_id_token(self, app: SocialApp, id_token: str) -> dict:
+        self.did_fetch_access_token = False  # the one flag allauth skips the check on
+        return super()._decode_id_token(app, id_token)
+
+
+@login_not_required
+def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OpenID Connect login view, with the signature-checking adapter."""
+    try:
+        return OAuth2LoginView.adapter_view(SignatureCheckingAdapter(request, provider_id))(request)
+    except SocialApp.DoesNotExist:
+        raise Http404 from None
+
+
+@login_not_required
+def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OpenID Connect callback view, with the signature-checking adapter."""
+    try:
+        return OAuth2CallbackView.adapter_view(SignatureCheckingAdapter(request, provider_id))(
+            request
+        )
+    except SocialApp.DoesNotExist:
+        raise Http404 from None

@@ -378,21 +378,11 @@ def test_a_token_without_an_email_claim_is_refused_and_creates_no_user(
 # --- The protocol refuses ----------------------------------------------------------------
 
 
-# allauth checks the ID token's signature only when the token did not come straight from
-# the token endpoint (OIDC Core 3.1.3.7, 6: TLS to the token endpoint may stand in for
-# it), so a token the provider signed with a key it does not publish gets through.
-# Strict: once our side checks signatures always, this must pass and the mark go.
-UNSIGNED_GETS_THROUGH = pytest.mark.xfail(
-    strict=True,
-    reason="allauth skips the ID token's signature on the code flow (did_fetch_access_token)",
-)
-
-
 @pytest.mark.parametrize(
     "quirk",
     [
         quirks.EXPIRED_ID_TOKEN,
-        pytest.param(quirks.FOREIGN_SIGNING_KEY, marks=UNSIGNED_GETS_THROUGH),
+        quirks.FOREIGN_SIGNING_KEY,
         quirks.WRONG_ISSUER,
     ],
     ids=["expired-id-token", "id-token-signed-by-a-foreign-key", "issuer-mismatch"],
