@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +34,8 @@ from mdf import selectors_staff
 from mdf.models import FINANCE_PERMISSION
 from mdf.money import format_money
 from partners import selectors as partner_selectors
+from partners.forms import StaffPasswordLoginMixin
+from partners.services import sso
 
 
 @dataclass
@@ -274,12 +278,29 @@ def desk_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+class StaffAuthenticationForm(StaffPasswordLoginMixin, AdminAuthenticationForm):
+    """The admin's password login; refuses staff when SSO_STAFF_PASSWORD_LOGIN is off."""
+
+
 class StaffAdminSite(admin.AdminSite):
     site_header = _("PartnerHub: partner program administration")
     site_title = _("PartnerHub admin")
     index_title = _("Your desk")
     # The dash the portal and the admin's own columns show for "nothing yet".
     empty_value_display = "—"
+    login_form = StaffAuthenticationForm
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The staff identity provider's button (when one is configured), and whether
+        # staff may still use a password (docs/sso.md).
+        context = {
+            "sso_staff_login_url": sso.staff_provider_login_url(),
+            "staff_password_login": settings.SSO_STAFF_PASSWORD_LOGIN,
+            **(extra_context or {}),
+        }
+        return super().login(request, context)
 
     def get_urls(self) -> list[Any]:
         # The staff analytics (/admin/performance/...) and voice of the partner

@@ -61,6 +61,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "axes",
+    # Single sign-on (docs/sso.md): allauth's social accounts with its OpenID Connect
+    # provider; its account app is required by it, but its pages are not served.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "storages",
     "import_export",
     "partners",
@@ -84,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "partners.middleware.PartnerScopeMiddleware",
     "partners.middleware.UserLanguageMiddleware",
+    # allauth's request context (its sign-in flow and ImmediateHttpResponse); before axes.
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks, so it sees the outcome of every login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -367,6 +375,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Signs in the user an identity provider vouched for (docs/sso.md).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -392,6 +402,57 @@ AXES_VERBOSE = False
 # address is that many entries from the right (0: REMOTE_ADDR, the header is ignored).
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+
+# --- Single sign-on (docs/sso.md) ----------------------------------------------------
+# django-allauth's OpenID Connect provider signs people in through their company's
+# identity provider; the rules (who may, into which partner, with which role) are
+# partners/services/sso.py, asked by partners.sso.SignOnAdapter.
+SOCIALACCOUNT_ADAPTER = "partners.sso.SignOnAdapter"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in starts with a POST from our login pages
+SOCIALACCOUNT_AUTO_SIGNUP = True  # just-in-time accounts, no signup form
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the identity provider vouches for the address
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # our rules find the user, not allauth's
+SOCIALACCOUNT_STORE_TOKENS = False  # we need who signed in, not access to their IdP
+SOCIALACCOUNT_QUERY_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_EMAIL_NOTIFICATIONS = False
+# allauth's own account pages are not served (config/urls.py): these go to ours.
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+# The staff identity provider, when configured here rather than in the admin. Its
+# allauth provider_id is "staff"; `SSO_STAFF_ROLE_MAP` maps values of the role claim to
+# staff roles (partners/roles.py): "partnerhub-finance=Finance approver,…".
+SSO_STAFF_PROVIDER_ID = "staff"
+SSO_STAFF_OIDC_SERVER_URL = env.str("SSO_STAFF_OIDC_SERVER_URL", default="")
+SSO_STAFF_OIDC_CLIENT_ID = env.str("SSO_STAFF_OIDC_CLIENT_ID", default="")
+SSO_STAFF_OIDC_CLIENT_SECRET = env.str("SSO_STAFF_OIDC_CLIENT_SECRET", default="")
+SSO_STAFF_OIDC_NAME = env.str("SSO_STAFF_OIDC_NAME", default="Company account")
+SSO_STAFF_ROLE_CLAIM = env.str("SSO_STAFF_ROLE_CLAIM", default="groups")
+SSO_STAFF_ROLE_MAP = env.dict("SSO_STAFF_ROLE_MAP", default={})
+# False: staff cannot sign in with a password (the login pages say to use the company
+# account); partner users are not affected.
+SSO_STAFF_PASSWORD_LOGIN = env.bool("SSO_STAFF_PASSWORD_LOGIN", default=True)
+SOCIALACCOUNT_PROVIDERS: dict = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": SSO_STAFF_PROVIDER_ID,
+                    "name": SSO_STAFF_OIDC_NAME,
+                    "client_id": SSO_STAFF_OIDC_CLIENT_ID,
+                    "secret": SSO_STAFF_OIDC_CLIENT_SECRET,
+                    "settings": {
+                        "server_url": SSO_STAFF_OIDC_SERVER_URL,
+                        "oauth_pkce_enabled": True,
+                    },
+                }
+            ]
+            if SSO_STAFF_OIDC_SERVER_URL and SSO_STAFF_OIDC_CLIENT_ID
+            else []
+        ),
+    }
+}
 
 # --- Security (strict whenever DEBUG is off) ----------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 """Top-level routes: admin, portal, API v1 with its schema and docs, health check."""
 
+from allauth.socialaccount import views as socialaccount_views
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -9,12 +10,38 @@ from campaigns.tracking import track
 from config import api, health
 from config.api_router import api_v1_patterns
 from config.schema import UnscopedSchemaView
+from partners import sso
 from partners.views import recruitment as recruitment_views
+
+# Single sign-on (docs/sso.md): allauth's OpenID Connect routes only
+# (/accounts/oidc/<provider_id>/login/ and …/login/callback/, served by partners.sso's
+# views, which always check the ID token's signature) and the two pages its flow
+# redirects to. Its account pages (login, signup, logout, …) are not served: the names
+# its code reverses lead to our portal's pages, so there is no second login.
+accounts_patterns = [
+    path("oidc/<str:provider_id>/login/", sso.oidc_login, name="openid_connect_login"),
+    path(
+        "oidc/<str:provider_id>/login/callback/",
+        sso.oidc_callback,
+        name="openid_connect_callback",
+    ),
+    path(
+        "login/cancelled/",
+        socialaccount_views.login_cancelled,
+        name="socialaccount_login_cancelled",
+    ),
+    path("login/error/", socialaccount_views.login_error, name="socialaccount_login_error"),
+    path("login/", RedirectView.as_view(pattern_name="portal:login"), name="account_login"),
+    path("signup/", RedirectView.as_view(pattern_name="portal:login"), name="account_signup"),
+    path("logout/", RedirectView.as_view(pattern_name="portal:logout"), name="account_logout"),
+    path("inactive/", RedirectView.as_view(pattern_name="portal:login"), name="account_inactive"),
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include(accounts_patterns)),
     # A partner's tracking link: public, short, and stable for as long as it is out there.
     path("t/<str:code>", track, name="track"),
     # Recruitment's public pages: the application form and invitation links (no login).

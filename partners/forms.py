@@ -16,6 +16,23 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import Membership, Partner
 from partners.services.languages import user_language
+from partners.services.sso import staff_password_login_allowed
+
+STAFF_PASSWORD_LOGIN_OFF = _(
+    "Staff sign in with the company account: use “Sign in with your company account” "
+    "on the staff login page."
+)
+
+
+class StaffPasswordLoginMixin:
+    """With SSO_STAFF_PASSWORD_LOGIN off, a staff member's correct password is refused
+    with this message (a wrong one gets the usual answer, so the refusal tells nobody
+    who is staff). Partner users are not affected."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)  # type: ignore[misc]
+        if not staff_password_login_allowed(user=user):
+            raise ValidationError(STAFF_PASSWORD_LOGIN_OFF, code="staff_password_login_off")
 
 
 class ServiceErrorsMixin:
@@ -50,7 +67,7 @@ class PortalWidgetsMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-class PortalAuthenticationForm(PortalWidgetsMixin, AuthenticationForm):
+class PortalAuthenticationForm(StaffPasswordLoginMixin, PortalWidgetsMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
@@ -67,6 +84,15 @@ class PortalAuthenticationForm(PortalWidgetsMixin, AuthenticationForm):
         # (skip link, heading), as on every other page.
         self.fields["username"].widget.attrs.pop("autofocus", None)
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class SSODiscoveryForm(PortalWidgetsMixin, forms.Form):
+    """The login page's "Sign in with your company account": the email whose domain
+    names the company's identity provider."""
+
+    email = forms.EmailField(
+        label=_("Work email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class PortalPasswordChangeForm(PortalWidgetsMixin, PasswordChangeForm):

@@ -10,6 +10,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/sso/", views.LoginSSOView.as_view(), name="login_sso"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("language/", views.LanguageView.as_view(), name="language"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -5,7 +5,8 @@ them here; callers write `from partners.models import Partner`):
   memberships, the audit trail, API keys, idempotency records;
 - `recruitment`: applications and invitations;
 - `onboarding`: program agreements and the onboarding checklist;
-- `enablement`: enablement tracks, quizzes, certifications and tier compliance.
+- `enablement`: enablement tracks, quizzes, certifications and tier compliance;
+- `sso`: identity providers, their email domains, the record of SSO sign-ins.
 """
 
 from partners.models.core import (
@@ -55,6 +56,7 @@ from partners.models.recruitment import (
     Invitation,
     PartnerApplication,
 )
+from partners.models.sso import IdentityProvider, IdentityProviderDomain, SignInRecord
 
 __all__ = [
     "AgreementAcceptance",
@@ -62,6 +64,8 @@ __all__ = [
     "ContentRating",
     "EnablementTrack",
     "IdempotencyRecord",
+    "IdentityProvider",
+    "IdentityProviderDomain",
     "Invitation",
     "Language",
     "LanguageChoice",
@@ -82,6 +86,7 @@ __all__ = [
     "RATING_MAX",
     "RATING_MIN",
     "Region",
+    "SignInRecord",
     "Specialisation",
     "Survey",
     "SurveyAnswer",

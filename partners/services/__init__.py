@@ -1,6 +1,7 @@
 """Every write of partners/, one module per use case, all imported here, so callers
 write `services.partner_decide(...)`: `core` (partners, memberships, API keys, the audit
-trail), `languages` (who reads which language), `recruitment`, `onboarding`, `enablement`.
+trail), `languages` (who reads which language), `recruitment`, `onboarding`, `enablement`;
+`sso` (single sign-on's rules) is imported as `partners.services.sso`.
 """
 
 from partners.services.core import (

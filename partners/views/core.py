@@ -35,6 +35,7 @@ from partners.forms import (
     PortalPasswordResetForm,
     PortalSetPasswordForm,
     RatingForm,
+    SSODiscoveryForm,
     SurveyAnswerForm,
 )
 from partners.middleware import LANGUAGE_SESSION_KEY
@@ -42,6 +43,7 @@ from partners.models import Membership, Partner, PartnerAPIKey, SurveyRound
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin, ProtectedQuerysetMeta
 from partners.selectors import lacking_text, tier_assessment_latest
 from partners.services import api_key_create, api_key_revoke, partner_update_cobranding
+from partners.services import sso as sso_services
 from partners.views.onboarding import onboarding_card
 
 ADMIN_ONLY = frozenset({Membership.Role.ADMIN})
@@ -61,6 +63,52 @@ class LoginView(ProductNameMixin, auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = PortalAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("sso_form", SSODiscoveryForm())
+        context["staff_password_login_off"] = not settings.SSO_STAFF_PASSWORD_LOGIN
+        return context
+
+
+class LoginSSOView(LoginView):
+    """POST an email: home-realm discovery. The identity provider that owns its domain
+    answers with a page whose button starts the sign-in there (a POST to allauth's
+    login address); no provider: the login page again, saying to use the password,
+    with the address in the username field. GET shows the login page."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return redirect("portal:login")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = SSODiscoveryForm(request.POST)
+        next_url = self.get_redirect_url()
+        if not form.is_valid():
+            context = self.get_context_data(form=self.get_form_class()(request), sso_form=form)
+            return self.render_to_response(context)
+        provider = sso_services.provider_for_email(email=form.cleaned_data["email"])
+        if provider is None:
+            login_form = self.get_form_class()(
+                request, initial={"username": form.cleaned_data["email"]}
+            )
+            context = self.get_context_data(
+                form=login_form,
+                sso_form=form,
+                sso_notice=_("No company sign-in for this address; use your password."),
+            )
+            return self.render_to_response(context)
+        return render(
+            request,
+            "portal/login_sso.html",
+            {
+                "provider": provider,
+                "sso_login_url": sso_services.provider_login_url(slug=provider.slug),
+                "next": next_url,
+                "site_name": settings.SITE_NAME,
+            },
+        )
 
 
 class LogoutView(ProductNameMixin, auth_views.LogoutView):

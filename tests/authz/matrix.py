@@ -1419,6 +1419,30 @@ ROWS: list[Row] = [
         data={"language": "en"},
     ),
     Row("portal:language", actors(rest=405)),  # a GET changes nothing
+    # --- single sign-on (issue 23) -------------------------------------------------------
+    # Home-realm discovery: anyone signed out may ask which company sign-in owns an
+    # address (no provider here: the login page again, 200); signed in, the dashboard,
+    # as the login page. A GET shows the login page.
+    Row(
+        "portal:login_sso",
+        actors(
+            anonymous=Page(200, "portal/login.html"),
+            partner_key=Page(200, "portal/login.html"),  # keys are anonymous here
+            staff_key=Page(200, "portal/login.html"),
+            rest=Redirect("portal:dashboard"),
+        ),
+        method="POST",
+        data={"email": "someone@no-sso.example"},
+    ),
+    Row(
+        "portal:login_sso",
+        actors(
+            anonymous=Redirect("portal:login"),
+            partner_key=Redirect("portal:login"),
+            staff_key=Redirect("portal:login"),
+            rest=Redirect("portal:dashboard"),
+        ),
+    ),
 ]
 
 

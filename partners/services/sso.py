@@ -1,0 +1,497 @@
+"""Single sign-on: who an identity provider may sign in, into which partner, with which
+roles (docs/sso.md). django-allauth does the protocol (state, nonce, PKCE, token
+validation); `partners.sso.SignOnAdapter` hands what the provider vouched for (its
+claims) to `sso_sign_in` and signs in the user it returns, or shows the refusal.
+
+Rules:
+- The staff provider (no partner: `SSO_STAFF_*` settings with provider id "staff", or
+  an `IdentityProvider` row without partner) signs staff in. Its user is found by email,
+  or created (just in time) as staff; the user's staff roles (Django groups) follow the
+  role claim through the role map: mapped roles in the claims are granted, mapped roles
+  no longer in the claims are removed, groups the map does not name are left alone. A
+  person with no mapped role is refused.
+- A partner's provider signs in that partner's people only: the email's domain must be
+  one of the provider's domains; the user joins that partner with the role its claims
+  map to, else the provider's default role. An existing member keeps their role unless
+  a claim maps to another. A user of another partner, or a staff user, is refused: a
+  provider never places anyone in another partner.
+- Without an email claim, refused; a refusal creates no user.
+- Every sign-in, account created, role granted or removed and refusal writes a
+  `SignInRecord`, in the transaction of the change (a refusal in its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from allauth.socialaccount.models import SocialApp
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from partners.models import (
+    IdentityProvider,
+    IdentityProviderDomain,
+    Membership,
+    Partner,
+    SignInRecord,
+)
+from partners.roles import STAFF_ROLES
+from partners.services.core import membership_change_role, membership_create
+
+# Why a sign-in was refused: the code is stored (SignInRecord.detail["reason"]), the
+# sentence is worded when read (`refusal_text`).
+MISSING_EMAIL = "missing_email"
+UNKNOWN_PROVIDER = "unknown_provider"
+NO_ROLE = "no_role"
+DOMAIN_NOT_OWNED = "domain_not_owned"
+OTHER_PARTNER = "other_partner"
+STAFF_USER = "staff_user"
+PARTNER_USER = "partner_user"
+INACTIVE = "inactive"
+AMBIGUOUS = "ambiguous"
+PROTOCOL_ERROR = "protocol_error"
+
+# A partner user whose claims map to several roles gets the first of these.
+PARTNER_ROLE_PRECEDENCE = (Membership.Role.ADMIN, Membership.Role.MARKETER, Membership.Role.SALES)
+
+
+def refusal_text(reason: str) -> str:
+    """Why a sign-in was refused, in the active language."""
+    texts = {
+        MISSING_EMAIL: _(
+            "Your company account did not tell us your email address, so we cannot "
+            "sign you in. Ask your administrator to release the email claim."
+        ),
+        UNKNOWN_PROVIDER: _("This company sign-in is not set up, or it has been switched off."),
+        NO_ROLE: _(
+            "Your company account gives you no role here. Ask your administrator to add "
+            "you to a group that does."
+        ),
+        DOMAIN_NOT_OWNED: _(
+            "Your email address is not in a domain this company sign-in is set up for. "
+            "Sign in with your password, or ask your administrator."
+        ),
+        OTHER_PARTNER: _(
+            "Your email address belongs to an account of another partner company, and "
+            "an account can belong to one company only. Ask your partner manager."
+        ),
+        STAFF_USER: _(
+            "Your email address belongs to a staff account. Staff sign in on the staff login page."
+        ),
+        PARTNER_USER: _(
+            "Your email address belongs to a partner user's account, which the staff "
+            "sign-in cannot use. Ask your administrator."
+        ),
+        INACTIVE: _("Your account is deactivated. Ask your administrator."),
+        AMBIGUOUS: _(
+            "Several accounts have your email address, so we cannot tell which is "
+            "yours. Ask your administrator."
+        ),
+        PROTOCOL_ERROR: _(
+            "The sign-in with your company account could not be completed. Try again; "
+            "if it fails again, tell your administrator."
+        ),
+    }
+    return texts.get(reason, texts[PROTOCOL_ERROR])
+
+
+class SignInRefused(Exception):
+    """The sign-in is refused; `reason` is one of the codes above, `record` the
+    SignInRecord written for it."""
+
+    def __init__(self, reason: str, record: SignInRecord) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.record = record
+
+    @property
+    def text(self) -> str:
+        return refusal_text(self.reason)
+
+
+class _Refusal(Exception):
+    def __init__(
+        self, reason: str, *, user: User | None = None, partner: Partner | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.user = user
+        self.partner = partner
+
+
+@dataclass(frozen=True)
+class ProviderRules:
+    """What the rules need of a provider, from its row or from the settings."""
+
+    slug: str
+    provider: IdentityProvider | None
+    partner: Partner | None
+    role_claim: str
+    role_map: Mapping[str, str] = field(default_factory=dict)
+    default_role: str = ""
+
+    @property
+    def is_staff_provider(self) -> bool:
+        return self.partner is None
+
+
+def staff_provider_by_settings() -> bool:
+    """Is the staff provider configured by the environment (SSO_STAFF_OIDC_*)?"""
+    return bool(settings.SSO_STAFF_OIDC_SERVER_URL and settings.SSO_STAFF_OIDC_CLIENT_ID)
+
+
+def provider_rules(*, slug: str) -> ProviderRules | None:
+    """The rules of the provider with this allauth provider_id: its active
+    `IdentityProvider` row, else (for "staff") the SSO_STAFF_* settings; None when
+    neither exists."""
+    with scopes_disabled():
+        provider = (
+            IdentityProvider.objects.filter(slug=slug, is_active=True)
+            .select_related("partner")
+            .first()
+        )
+    if provider is not None:
+        return ProviderRules(
+            slug=provider.slug,
+            provider=provider,
+            partner=provider.partner,
+            role_claim=provider.role_claim or "groups",
+            role_map=dict(provider.role_map or {}),
+            default_role=provider.default_role if provider.partner_id else "",
+        )
+    if slug == settings.SSO_STAFF_PROVIDER_ID and staff_provider_by_settings():
+        return ProviderRules(
+            slug=slug,
+            provider=None,
+            partner=None,
+            role_claim=settings.SSO_STAFF_ROLE_CLAIM,
+            role_map=dict(settings.SSO_STAFF_ROLE_MAP),
+        )
+    return None
+
+
+def provider_login_url(*, slug: str) -> str:
+    """Where the sign-in through this provider starts (a POST, allauth's view)."""
+    return reverse("openid_connect_login", kwargs={"provider_id": slug})
+
+
+def staff_provider_login_url() -> str | None:
+    """The staff provider's sign-in address, when one is configured (settings or an
+    active row without partner); else None."""
+    if staff_provider_by_settings():
+        return provider_login_url(slug=settings.SSO_STAFF_PROVIDER_ID)
+    with scopes_disabled():
+        provider = (
+            IdentityProvider.objects.filter(
+                partner__isnull=True, is_active=True, protocol=IdentityProvider.Protocol.OIDC
+            )
+            .exclude(app=None)
+            .order_by("pk")
+            .first()
+        )
+    return provider_login_url(slug=provider.slug) if provider is not None else None
+
+
+def email_domain(email: str) -> str:
+    return email.rpartition("@")[2].strip().lower()
+
+
+def provider_for_email(*, email: str) -> IdentityProvider | None:
+    """Home-realm discovery: the active provider owning this address's domain."""
+    domain = email_domain(email)
+    if not domain or "@" not in email:
+        return None
+    with scopes_disabled():
+        found = (
+            IdentityProviderDomain.objects.filter(
+                domain=domain,
+                provider__is_active=True,
+                provider__protocol=IdentityProvider.Protocol.OIDC,
+            )
+            .select_related("provider")
+            .first()
+        )
+    return found.provider if found is not None else None
+
+
+def staff_password_login_allowed(*, user: User) -> bool:
+    """False for staff when SSO_STAFF_PASSWORD_LOGIN is off: they sign in through the
+    company account. Partner users are never affected."""
+    return settings.SSO_STAFF_PASSWORD_LOGIN or not user.is_staff
+
+
+def claim_values(claims: Mapping[str, Any], claim: str) -> list[str]:
+    """A claim's values as strings: a list as it is, one string as one value."""
+    value = claims.get(claim)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [str(item) for item in value]
+    return [str(value)]
+
+
+def mapped_roles(*, rules: ProviderRules, claims: Mapping[str, Any]) -> list[str]:
+    """The roles the claims map to, each once, in map order; only known roles count
+    (staff: STAFF_ROLES names; partner: Membership.Role values)."""
+    known = set(STAFF_ROLES) if rules.is_staff_provider else set(Membership.Role.values)
+    values = set(claim_values(claims, rules.role_claim))
+    roles: list[str] = []
+    for value, role in rules.role_map.items():
+        if value in values and role in known and role not in roles:
+            roles.append(role)
+    return roles
+
+
+def _record(
+    *,
+    rules_slug: str,
+    provider: IdentityProvider | None,
+    event: str,
+    email: str,
+    user: User | None = None,
+    partner: Partner | None = None,
+    **detail: str,
+) -> SignInRecord:
+    with scopes_disabled():
+        return SignInRecord.objects.create(
+            provider_slug=rules_slug[:60],
+            provider=provider,
+            user=user,
+            partner=partner,
+            email=email[:254],
+            event=event,
+            detail=detail,
+        )
+
+
+def sign_in_refusal_record(
+    *, provider_slug: str, reason: str, email: str = "", partner: Partner | None = None
+) -> SignInRecord:
+    """Record a refusal that happened before our rules ran (the protocol failed: a
+    bad state, an expired or forged token, an issuer that does not match)."""
+    rules = provider_rules(slug=provider_slug)
+    return _record(
+        rules_slug=provider_slug,
+        provider=rules.provider if rules else None,
+        event=SignInRecord.Event.REFUSED,
+        email=email,
+        partner=partner or (rules.partner if rules else None),
+        reason=reason,
+    )
+
+
+def _normalised_email(claims: Mapping[str, Any]) -> str:
+    email = claims.get("email")
+    if not isinstance(email, str):
+        return ""
+    email = email.strip().lower()
+    return email if "@" in email and not email.endswith("@") else ""
+
+
+def _user_by_email(email: str) -> User | None:
+    users = list(
+        User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).order_by("pk")[:2]
+    )
+    if len(users) > 1:
+        raise _Refusal(AMBIGUOUS)
+    return users[0] if users else None
+
+
+def _new_user(email: str, claims: Mapping[str, Any], *, is_staff: bool) -> User:
+    user = User(
+        username=email,
+        email=email,
+        first_name=str(claims.get("given_name") or "")[:150],
+        last_name=str(claims.get("family_name") or "")[:150],
+        is_staff=is_staff,
+    )
+    # The identity provider is the only way in until someone sets a password.
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def sso_sign_in(*, provider_slug: str, claims: Mapping[str, Any]) -> User:
+    """The user this provider's claims sign in, created or updated by the rules of the
+    module docstring; raises SignInRefused (its SignInRecord written) otherwise.
+
+    `claims` are what allauth validated: the ID token's claims, or the userinfo's."""
+    rules = provider_rules(slug=provider_slug)
+    email = _normalised_email(claims)
+    try:
+        if rules is None:
+            raise _Refusal(UNKNOWN_PROVIDER)
+        if not email:
+            raise _Refusal(MISSING_EMAIL, partner=rules.partner)
+        with transaction.atomic(), scopes_disabled():
+            if rules.is_staff_provider:
+                return _staff_sign_in(rules=rules, email=email, claims=claims)
+            return _partner_sign_in(rules=rules, email=email, claims=claims)
+    except _Refusal as refusal:
+        record = _record(
+            rules_slug=provider_slug,
+            provider=rules.provider if rules else None,
+            event=SignInRecord.Event.REFUSED,
+            email=email or str(claims.get("email") or ""),
+            user=refusal.user,
+            partner=refusal.partner or (rules.partner if rules else None),
+            reason=refusal.reason,
+        )
+        raise SignInRefused(refusal.reason, record) from None
+
+
+def _staff_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, Any]) -> User:
+    roles = mapped_roles(rules=rules, claims=claims)
+    user = _user_by_email(email)
+    if user is not None:
+        user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+        if Membership.objects.filter(user=user).exists():
+            raise _Refusal(PARTNER_USER, user=user)
+        if not user.is_active:
+            raise _Refusal(INACTIVE, user=user)
+    if not roles:
+        raise _Refusal(NO_ROLE, user=user)
+    record = partial(_record, rules_slug=rules.slug, provider=rules.provider, email=email)
+    if user is None:
+        user = _new_user(email, claims, is_staff=True)
+        record(event=SignInRecord.Event.CREATED, user=user)
+    elif not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    managed = {role for role in rules.role_map.values() if role in STAFF_ROLES}
+    current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
+    for role in roles:
+        if role not in current:
+            group, _created = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+            record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
+    for role in sorted(current - set(roles)):
+        user.groups.remove(Group.objects.get(name=role))
+        record(event=SignInRecord.Event.ROLE_REMOVED, user=user, role=role)
+    record(event=SignInRecord.Event.SIGNED_IN, user=user)
+    return user
+
+
+def _partner_role(rules: ProviderRules, claims: Mapping[str, Any]) -> str:
+    roles = mapped_roles(rules=rules, claims=claims)
+    for role in PARTNER_ROLE_PRECEDENCE:
+        if role in roles:
+            return str(role)
+    return ""
+
+
+def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, Any]) -> User:
+    partner = rules.partner
+    assert partner is not None and rules.provider is not None
+    owned = IdentityProviderDomain.objects.filter(
+        provider=rules.provider, domain=email_domain(email)
+    ).exists()
+    if not owned:
+        raise _Refusal(DOMAIN_NOT_OWNED)
+    user = _user_by_email(email)
+    membership: Membership | None = None
+    if user is not None:
+        user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
+        if user.is_staff:
+            raise _Refusal(STAFF_USER, user=user)
+        membership = Membership.objects.filter(user=user).first()
+        if membership is not None and membership.partner_id != partner.pk:
+            # Recorded without the other partner: this partner's admins read the record.
+            raise _Refusal(OTHER_PARTNER, user=user)
+        if not user.is_active:
+            raise _Refusal(INACTIVE, user=user)
+    claimed_role = _partner_role(rules, claims)
+    role = claimed_role or rules.default_role
+    if membership is None and not role:
+        raise _Refusal(NO_ROLE, user=user)
+    record = partial(
+        _record, rules_slug=rules.slug, provider=rules.provider, email=email, partner=partner
+    )
+    if user is None:
+        user = _new_user(email, claims, is_staff=False)
+        record(event=SignInRecord.Event.CREATED, user=user)
+    if membership is None:
+        membership_create(partner=partner, user=user, role=role)
+        record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
+    elif claimed_role and claimed_role != membership.role:
+        old_role = membership.role
+        membership_change_role(
+            membership=membership,
+            role=claimed_role,
+            actor=None,
+            reason=_("Role from the company sign-in (%(provider)s).")
+            % {"provider": rules.provider.name},
+        )
+        record(event=SignInRecord.Event.ROLE_REMOVED, user=user, role=old_role)
+        record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=claimed_role)
+    record(event=SignInRecord.Event.SIGNED_IN, user=user)
+    return user
+
+
+# --- configuration (the admin) ------------------------------------------------------
+
+
+def identity_provider_check(
+    *, partner: Partner | None, role_map: Any, default_role: str, slug: str
+) -> None:
+    """Is this a provider our rules can use? The role map is {claim value: role} with
+    staff roles (STAFF_ROLES names) for the staff provider and Membership.Role values for
+    a partner's; only a partner's provider has a default role; the settings' staff
+    provider id ("staff") is not taken by a partner. Raises ValidationError by field."""
+    errors: dict[str, str] = {}
+    known = list(STAFF_ROLES) if partner is None else list(Membership.Role.values)
+    if not isinstance(role_map, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in role_map.items()
+    ):
+        errors["role_map"] = _('Write the role map as {"claim value": "role"}.')
+    else:
+        unknown = sorted({value for value in role_map.values() if value not in known})
+        if unknown:
+            errors["role_map"] = _("Unknown roles: %(roles)s. Use one of: %(known)s.") % {
+                "roles": ", ".join(unknown),
+                "known": ", ".join(known),
+            }
+    if partner is None and default_role:
+        errors["default_role"] = _(
+            "The staff provider has no default role: staff without a mapped group are refused."
+        )
+    if partner is not None and slug == settings.SSO_STAFF_PROVIDER_ID:
+        errors["slug"] = _("This slug is kept for the staff provider.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def identity_provider_app_save(
+    *, provider: IdentityProvider, client_id: str, secret: str, server_url: str
+) -> SocialApp:
+    """Create or update the allauth SocialApp an OpenID Connect provider signs in
+    through: its provider_id is the provider's slug, PKCE on. An empty secret keeps the
+    stored one (the form never shows it)."""
+    app = provider.app or SocialApp(provider="openid_connect")
+    app.provider_id = provider.slug
+    app.name = provider.name
+    app.client_id = client_id.strip()
+    if secret:
+        app.secret = secret.strip()
+    app.settings = {
+        **(app.settings or {}),
+        "server_url": server_url.strip(),
+        "oauth_pkce_enabled": True,
+    }
+    app.save()
+    if provider.app_id != app.pk:
+        provider.app = app
+        provider.save(update_fields=["app"])
+    return app
