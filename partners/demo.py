@@ -346,7 +346,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
         ("Partner marketer (Northwind)", "northwind-marketer", "/portal/"),
         ("Partner sales rep (Northwind)", "northwind-sales", "/portal/"),
         ("Partner admin (Contoso, Platinum)", "contoso-admin", "/portal/"),
-        ("Partner admin (Fabrikam; reads German)", "fabrikam-admin", "/portal/"),
+        ("Partner admin (Fabrikam, German)", "fabrikam-admin", "/portal/"),
     ]
 
 
