@@ -14,7 +14,7 @@ from numbers import Number
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
@@ -40,11 +40,16 @@ def csv_response(
             return value
 
     writer = csv.writer(Echo())
+    # The rows are made while the response streams, after the view (and the reader's
+    # language, partners.middleware.UserLanguageMiddleware) has returned: they are made
+    # in the language of the request that asked for them.
+    language = translation.get_language()
 
     def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_cell(value) for value in row])
+        with translation.override(language):
+            yield writer.writerow(header)
+            for row in rows:
+                yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")

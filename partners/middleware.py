@@ -71,14 +71,19 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            language = request.session.get(LANGUAGE_SESSION_KEY)
-            if not language:
-                language = user_language(request.user)
-                request.session[LANGUAGE_SESSION_KEY] = language
-            translation.activate(language)
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
-        return self.get_response(request)
+        if not request.user.is_authenticated:
+            return self.get_response(request)
+        language = request.session.get(LANGUAGE_SESSION_KEY)
+        if not language:
+            language = user_language(request.user)
+            request.session[LANGUAGE_SESSION_KEY] = language
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        # For this request only: the thread goes back to the language LocaleMiddleware
+        # chose, so nothing after the response reads this person's language.
+        with translation.override(language):
+            response = self.get_response(request)
+        response.headers["Content-Language"] = language
+        return response
 
 
 class RequestSizeLimitMiddleware:

@@ -23,6 +23,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import translation
 from django_scopes import scopes_disabled
 from rest_framework.test import APIClient
 
@@ -81,7 +82,9 @@ def _fast_password_hashing(settings):
 def _test_settings(settings, tmp_path):
     settings.STORAGES = storages_in(tmp_path / "media", settings.STORAGES)
     settings.EMAIL_BACKEND = LOCMEM_EMAIL
-    with eager_tasks():
+    # Each test starts in English, whatever language a request of the test before left
+    # active in this thread (Django's LocaleMiddleware does not deactivate it).
+    with eager_tasks(), translation.override(settings.LANGUAGE_CODE):
         yield
 
 
