@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django_scopes import scope
 
 from campaigns.models import Launch
@@ -30,7 +29,6 @@ from mdf.money import known_currency, to_money
 from partners.selectors import is_country
 
 __all__ = [
-    "FIELD_LABELS",
     "INPUT_FIELDS",
     "DealInput",
     "clean_fields",
@@ -63,7 +61,6 @@ INPUT_FIELDS = (
 
 
 # How the "changed" event names a field: the model's own labels.
-FIELD_LABELS = {f.name: f.verbose_name for f in Deal._meta.fields} | {"products": _lazy("products")}
 
 
 @dataclass

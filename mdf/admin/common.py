@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from mdf import clock, selectors
 from mdf.models import FINANCE_PERMISSION, FundPool
 from mdf.money import format_money
+from partners.admin.core import ReadOnlyAdmin  # noqa: F401 - the admin pages of mdf use it from here
 
 FINANCE = FINANCE_PERMISSION
 
@@ -92,17 +93,6 @@ def sla_badge(waiting_since: datetime | None, sla_days: int) -> str:
     if selectors.is_overdue(waiting_since, sla_days, today):
         return badge(_("Overdue (%(days)d business days)") % {"days": days}, "#ba2121")
     return _("%(days)d of %(sla)d business days") % {"days": days, "sla": sla_days}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -629,6 +629,20 @@ class PartnerAPIKeyAdmin(admin.ModelAdmin):
 # --- The voice of the partner -------------------------------------------------------------
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by services and shown as they are (a trail, a record): nothing
+    added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows written by services and shown as they are: nothing added, changed, deleted."""
 

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from partners.admin.core import ReadOnlyAdmin
 from partners.models import IdentityProvider, IdentityProviderDomain, SignInRecord
 from partners.services import sso
 
@@ -139,7 +140,7 @@ class IdentityProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignInRecord)
-class SignInRecordAdmin(admin.ModelAdmin):
+class SignInRecordAdmin(ReadOnlyAdmin):
     """Read only: the record is written by the sign-in rules and never edited."""
 
     list_display = ["at", "event", "email", "provider_slug", "partner", "user", "detail_text"]
@@ -162,12 +163,3 @@ class SignInRecordAdmin(admin.ModelAdmin):
     @admin.display(description=_("detail"))
     def detail_text(self, obj: SignInRecord) -> str:
         return obj.detail_text
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

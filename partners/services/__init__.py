@@ -41,6 +41,7 @@ from partners.services.enablement import (
     tier_assess_all,
 )
 from partners.services.languages import (
+    chosen_language,
     first_shipped,
     languages_in_entry_order,
     languages_of_recipients,
@@ -134,6 +135,7 @@ __all__ = [
     "invitation_resend",
     "invitation_revoke",
     "invitation_site_url",
+    "chosen_language",
     "first_shipped",
     "languages_in_entry_order",
     "languages_of_recipients",

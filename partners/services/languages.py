@@ -82,14 +82,21 @@ def user_language(user: User | AnonymousUser | None) -> str:
     return partner_language(partner_id)
 
 
-def user_language_choose(*, user: User, language: str) -> str:
-    """Record the language `user` chose; answers the shipped code. A language we do
-    not ship is refused (ValueError naming it), the earlier choice kept."""
+def chosen_language(language: str) -> str:
+    """The shipped code of a language someone chose ("de", "pt-BR" → "pt-br"); a
+    language we do not ship is refused (ValueError naming it)."""
     code = shipped_language(language)
-    if code is None or code not in {c for c, _name in settings.LANGUAGES}:
+    if code is None:
         raise ValueError(
             _("%(language)s is not a language of the portal.") % {"language": language}
         )
+    return code
+
+
+def user_language_choose(*, user: User, language: str) -> str:
+    """Record the language `user` chose (`chosen_language`); answers the shipped code.
+    A refused language keeps the earlier choice."""
+    code = chosen_language(language)
     LanguageChoice.objects.update_or_create(user=user, defaults={"language": code})
     return code
 

@@ -154,9 +154,7 @@ class LanguageView(View):
                 language = services.user_language_choose(user=request.user, language=language)
                 request.session[LANGUAGE_SESSION_KEY] = language
             else:
-                language = services.shipped_language(language) or ""
-                if not language:
-                    raise ValueError(_("Choose one of the portal's languages."))
+                language = services.chosen_language(language)
         except ValueError as error:
             messages.error(request, str(error))
             return redirect(target)
