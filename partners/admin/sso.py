@@ -79,30 +79,22 @@ class IdentityProviderForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("protocol") == IdentityProvider.Protocol.SAML:
-            self.add_error(
-                "protocol", _("SAML 2.0 comes in a later release; choose OpenID Connect.")
-            )
         try:
             sso.identity_provider_check(
                 partner=data.get("partner"),
                 role_map=data.get("role_map") or {},
                 default_role=data.get("default_role") or "",
                 slug=data.get("slug") or "",
+                protocol=data.get("protocol") or "",
+                client_id=data.get("client_id") or "",
+                server_url=data.get("server_url") or "",
+                secret=data.get("secret") or "",
+                has_app=bool(self.instance.pk and self.instance.app_id),
             )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
-        has_app = bool(self.instance.pk and self.instance.app_id)
-        if (data.get("server_url") or data.get("client_id")) and not (
-            data.get("server_url") and data.get("client_id")
-        ):
-            self.add_error("client_id", _("Give both the client ID and the issuer URL."))
-        elif data.get("partner") and not data.get("server_url") and not has_app:
-            self.add_error("server_url", _("A partner's provider needs its issuer URL."))
-        if data.get("client_id") and not data.get("secret") and not has_app:
-            self.add_error("secret", _("Give the client secret."))
         return data
 
 

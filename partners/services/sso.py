@@ -443,13 +443,27 @@ def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, A
 
 
 def identity_provider_check(
-    *, partner: Partner | None, role_map: Any, default_role: str, slug: str
+    *,
+    partner: Partner | None,
+    role_map: Any,
+    default_role: str,
+    slug: str,
+    protocol: str = IdentityProvider.Protocol.OIDC,
+    client_id: str = "",
+    server_url: str = "",
+    secret: str = "",
+    has_app: bool = False,
 ) -> None:
-    """Is this a provider our rules can use? The role map is {claim value: role} with
-    staff roles (STAFF_ROLES names) for the staff provider and Membership.Role values for
-    a partner's; only a partner's provider has a default role; the settings' staff
-    provider id ("staff") is not taken by a partner. Raises ValidationError by field."""
+    """Is this a provider our rules can use? Only OpenID Connect for now. The role map
+    is {claim value: role} with staff roles (STAFF_ROLES names) for the staff provider
+    and Membership.Role values for a partner's; only a partner's provider has a default
+    role; the settings' staff provider id ("staff") is not taken by a partner. Its
+    client: the client ID and the issuer URL together; a partner's provider needs them
+    (the staff provider may come from the SSO_STAFF_* settings); a new client needs its
+    secret (`has_app`: one is stored). Raises ValidationError by field."""
     errors: dict[str, str] = {}
+    if protocol == IdentityProvider.Protocol.SAML:
+        errors["protocol"] = _("SAML 2.0 comes in a later release; choose OpenID Connect.")
     known = list(STAFF_ROLES) if partner is None else list(Membership.Role.values)
     if not isinstance(role_map, dict) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in role_map.items()
@@ -468,6 +482,12 @@ def identity_provider_check(
         )
     if partner is not None and slug == settings.SSO_STAFF_PROVIDER_ID:
         errors["slug"] = _("This slug is kept for the staff provider.")
+    if bool(server_url) != bool(client_id):
+        errors["client_id"] = _("Give both the client ID and the issuer URL.")
+    elif partner is not None and not server_url and not has_app:
+        errors["server_url"] = _("A partner's provider needs its issuer URL.")
+    if client_id and not secret and not has_app:
+        errors["secret"] = _("Give the client secret.")
     if errors:
         raise ValidationError(errors)
 
