@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.db import transaction
+from playwright.sync_api import expect
 
 from assets import services
 from partners.models import Language
@@ -100,7 +101,7 @@ def test_browse_search_open_and_cobrand(live_server, branded_alice, library, new
     nav.get_by_role("link", name=re.compile("Library")).click()
     page.wait_for_url(f"{live_server.url}/portal/library/")
     assert page.get_by_role("heading", level=1).inner_text() == "Content library"
-    assert page.get_by_text("4 assets").is_visible()
+    expect(page.get_by_text("4 assets")).to_be_visible()
     page.locator(".asset-thumb img").first.wait_for()
     images_loaded(page)
     screenshot(page, "library-desktop")
@@ -109,7 +110,7 @@ def test_browse_search_open_and_cobrand(live_server, branded_alice, library, new
     page.get_by_label("Search", exact=True).fill("ransomware")
     page.get_by_role("button", name="Search", exact=True).click()
     page.wait_for_url(re.compile(r"q=ransomware"))
-    assert page.get_by_text("2 assets").is_visible()  # the case study and the post
+    expect(page.get_by_text("2 assets")).to_be_visible()  # the case study and the post
     assert page.get_by_label("Sort by").input_value() == ""  # best match
     screenshot(page, "library-search-desktop")
     page.get_by_label("Kind").select_option("datasheet")
@@ -120,8 +121,8 @@ def test_browse_search_open_and_cobrand(live_server, branded_alice, library, new
     page.wait_for_url(re.compile(r"/portal/library/[0-9a-f-]+/$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Secure Edge Platform datasheet"
     downloads = page.get_by_role("region", name="Download")
-    assert downloads.get_by_text("Your language").is_visible()
-    assert downloads.get_by_text("German", exact=True).is_visible()  # her language first
+    expect(downloads.get_by_text("Your language")).to_be_visible()
+    expect(downloads.get_by_text("German", exact=True)).to_be_visible()  # her language first
     with page.expect_download() as download_info:
         downloads.get_by_role("link", name=re.compile("^Download Secure Edge.*German")).click()
     assert download_info.value.suggested_filename == "secure-edge-platform-datasheet-de-v1.pdf"
@@ -154,5 +155,5 @@ def test_screenshots_of_the_library(
     screenshot(page, f"asset-image-{viewport_name}")
     assert_accessible(page, "image asset page")
     page.goto(f"{live_server.url}/portal/library/?q=nothing-matches-this")
-    assert page.get_by_role("heading", name="Nothing matches").is_visible()
+    expect(page.get_by_role("heading", name="Nothing matches")).to_be_visible()
     screenshot(page, f"library-empty-{viewport_name}")
