@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from assets import services
 from partners.models import Language
+from partners.services.languages import set_languages_in_order
 from tests.assets.factories import brand, image_bytes, make_asset, pdf_bytes
 from tests.assets.test_uploads import plain_zip
 from tests.browser.conftest import DESKTOP, MOBILE
@@ -45,7 +46,8 @@ def library(branded_alice):
         code: Language.objects.get_or_create(code=code, defaults={"name": name})[0]
         for code, name in (("en", "English"), ("de", "German"))
     }
-    alice.partner.languages.set([languages["de"], languages["en"]])
+    # English first: the partner's first shipped language is what its people read.
+    set_languages_in_order(alice.partner.languages, [languages["en"], languages["de"]])
     with transaction.atomic():
         assets = [
             make_asset(
