@@ -3,6 +3,7 @@ deeply, NUL bytes in `?search=`. Every answer is in the API's one error format."
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import timedelta
@@ -100,15 +101,18 @@ def world(alice, staff_users, alice_key):
     }
 
 
-def schema_operations() -> list[tuple[str, str, dict]]:
+# Generated once per test process: the schema follows the code, not the data, and
+# generating it takes seconds (it was asked once per route by the deep-JSON test).
+@functools.cache
+def schema_operations() -> tuple[tuple[str, str, dict], ...]:
     response = APIClient().get(reverse("api-schema"), {"format": "json"})
     schema = json.loads(response.content)
-    return [
+    return tuple(
         (path, method.upper(), operation)
         for path, item in schema["paths"].items()
         for method, operation in item.items()
         if method in {"get", "post", "put", "patch", "delete"}
-    ]
+    )
 
 
 def concrete(path: str, world: dict) -> str:
