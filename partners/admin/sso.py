@@ -189,26 +189,29 @@ class DomainApprovalFilter(admin.SimpleListFilter):
         return queryset
 
 
+DOMAIN_COLUMNS = (
+    "domain",
+    "provider",
+    "partner",
+    "approval_state",
+    "requested_by",
+    "requested_at",
+    "approved_by",
+    "approved_at",
+)
+
+
 @admin.register(IdentityProviderDomain)
 class IdentityProviderDomainAdmin(admin.ModelAdmin):
     """The email domains of every provider, to approve (or reject) what partner admins
     claim in the portal. Domains are added on their provider's page; here staff decide."""
 
-    list_display = [
-        "domain",
-        "provider",
-        "partner",
-        "approval_state",
-        "requested_by",
-        "requested_at",
-        "approved_by",
-        "approved_at",
-    ]
+    list_display = DOMAIN_COLUMNS
     list_filter = [DomainApprovalFilter]
     search_fields = ["domain", "provider__name", "provider__partner__name"]
     list_select_related = ["provider__partner", "requested_by", "approved_by"]
-    readonly_fields = list_display
-    fields = list_display
+    readonly_fields = DOMAIN_COLUMNS
+    fields = DOMAIN_COLUMNS
     actions = ["approve", "reject"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import requests
@@ -168,7 +169,7 @@ def _audit(
 
 
 def _field_label(name: str) -> str:
-    return str(IdentityProvider._meta.get_field(name).verbose_name)
+    return str(getattr(IdentityProvider._meta.get_field(name), "verbose_name", name))
 
 
 def _display(provider: IdentityProvider, name: str) -> str:
@@ -382,9 +383,7 @@ def identity_provider_domains_decide(
             from partners.tasks import send_partner_decision_email
 
             for entry_ids in entries.values():
-                transaction.on_commit(
-                    lambda entry_ids=entry_ids: send_partner_decision_email.delay(entry_ids)
-                )
+                transaction.on_commit(partial(send_partner_decision_email.delay, entry_ids))
     return decided
 
 

@@ -5,7 +5,7 @@ only; everything read and changed is the partner's own. The rules are
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from partners.scoping import PortalAccessMixin
 from partners.selectors.sso import company_identity_provider, company_sign_in_records
 from partners.services import sso_setup
 from partners.sso_forms import (
+    BaseRoleRowFormSet,
     CompanySignInForm,
     DomainAddForm,
     RoleRowFormSet,
@@ -75,7 +76,7 @@ class CompanySignInView(CompanySignInMixin, View):
         provider = self.provider()
         editing = provider is not None
         form = CompanySignInForm(request.POST, editing=editing)
-        rows = RoleRowFormSet(request.POST, prefix="roles")
+        rows = cast(BaseRoleRowFormSet, RoleRowFormSet(request.POST, prefix="roles"))
         if form.is_valid() and rows.is_valid():
             data = form.cleaned_data
             target = provider or IdentityProvider(partner=request.partner)  # type: ignore[attr-defined]
