@@ -229,25 +229,44 @@ def identity_provider_save(
     field ("domain" for the domains) and saves nothing then."""
     if not provider.pk and not provider.slug and provider.partner is not None:
         provider.slug = partner_provider_slug(partner=provider.partner)
-    identity_provider_check(
-        partner=provider.partner,
-        role_map=provider.role_map,
-        default_role=provider.default_role or "",
-        slug=provider.slug,
-        protocol=provider.protocol,
-        client_id=client_id,
-        server_url=server_url,
-        secret=secret,
-        has_app=bool(provider.pk and provider.app_id),
-    )
+    # Every check runs, so the form shows all its errors at once.
+    errors: dict[str, list[str]] = {}
+    checks = [
+        partial(
+            identity_provider_check,
+            partner=provider.partner,
+            role_map=provider.role_map,
+            default_role=provider.default_role or "",
+            slug=provider.slug,
+            protocol=provider.protocol,
+            client_id=client_id,
+            server_url=server_url,
+            secret=secret,
+            has_app=bool(provider.pk and provider.app_id),
+        )
+    ]
     if server_url:
-        oidc_issuer_check(server_url=server_url)
+        checks.append(partial(oidc_issuer_check, server_url=server_url))
     removing = {email_domain_normalise(domain) for domain in domains_remove}
     adding: list[str] = []
     for domain in domains_add:
-        checked = email_domain_check(domain=domain, provider=provider if provider.pk else None)
-        if checked not in adding:
-            adding.append(checked)
+        try:
+            checked = email_domain_check(domain=domain, provider=provider if provider.pk else None)
+        except ValidationError as error:
+            errors.setdefault("domain", []).extend(error.message_dict["domain"])
+        else:
+            if checked not in adding:
+                adding.append(checked)
+    for check in checks:
+        try:
+            check()
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                # One message about the issuer URL is enough.
+                if field != "server_url" or "server_url" not in errors:
+                    errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic(), scopes_disabled():
         old = (
             IdentityProvider.objects.select_for_update(of=("self",))

@@ -186,6 +186,17 @@ def test_an_issuer_that_does_not_answer_is_a_field_error(admin_client, alice):
     assert alice_provider(alice) is None
 
 
+def test_every_refusal_is_shown_at_once(admin_client, alice):
+    url = nothing_answers()
+
+    response = admin_client.post(PAGE, setup_data(url, domains="gmail.com"))
+
+    body = text(response)
+    assert f"{url} does not answer" in body
+    assert "gmail.com is a public mail service" in body
+    assert alice_provider(alice) is None
+
+
 def test_public_mail_and_another_partners_domains_are_refused(
     admin_client, alice, bob, oidc_provider
 ):
