@@ -188,3 +188,30 @@ def assess_tiers() -> int:
     from partners.services import tier_assess_all
 
     return tier_assess_all(today=timezone.localdate())
+
+
+# --- single sign-on: email domains partner admins claim ------------------------------------
+
+
+@shared_task(acks_late=True)
+def send_sso_domain_request_email(domain_ids: list[int]) -> int:
+    """Tell the staff who approve email domains (and the partner's channel manager) that
+    a partner admin claimed domains for the company sign-in. Quiet when the domains are
+    gone or already decided, so a retry is harmless."""
+    from partners.models import IdentityProviderDomain
+    from partners.services.sso_setup import domain_request_recipients
+
+    with scopes_disabled():
+        domains = list(
+            IdentityProviderDomain.objects.filter(pk__in=domain_ids, approved_at__isnull=True)
+            .select_related("provider__partner", "requested_by")
+            .order_by("domain")
+        )
+    if not domains:
+        return 0
+    partner = domains[0].provider.partner
+    recipients = domain_request_recipients(partner=partner)
+    if not recipients:
+        return 0
+    context = {"partner": partner, "domains": domains, "provider": domains[0].provider}
+    return _send("sso_domain_request", context, recipients)

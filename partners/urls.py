@@ -3,7 +3,7 @@
 from django.urls import path
 
 from partners import views
-from partners.views import enablement, recruitment
+from partners.views import enablement, recruitment, sso
 
 app_name = "portal"
 
@@ -87,6 +87,33 @@ urlpatterns = [
         "enablement/tracks/<slug:slug>/result/",
         enablement.QuizResultView.as_view(),
         name="enablement_result",
+    ),
+    # The company's own single sign-on, set up by its partner admins (partners.views.sso).
+    path("company/sign-in/", sso.CompanySignInView.as_view(), name="company_sign_in"),
+    path(
+        "company/sign-in/domains/",
+        sso.CompanySignInDomainAddView.as_view(),
+        name="company_sign_in_domain_add",
+    ),
+    path(
+        "company/sign-in/domains/<str:domain>/remove/",
+        sso.CompanySignInDomainRemoveView.as_view(),
+        name="company_sign_in_domain_remove",
+    ),
+    path(
+        "company/sign-in/switch-on/",
+        sso.CompanySignInActionView.as_view(action="activate"),
+        name="company_sign_in_activate",
+    ),
+    path(
+        "company/sign-in/switch-off/",
+        sso.CompanySignInActionView.as_view(action="deactivate"),
+        name="company_sign_in_deactivate",
+    ),
+    path(
+        "company/sign-in/delete/",
+        sso.CompanySignInActionView.as_view(action="delete"),
+        name="company_sign_in_delete",
     ),
     path("agreement/", views.AgreementView.as_view(), name="agreement"),
     path("onboarding/", views.OnboardingView.as_view(), name="onboarding"),

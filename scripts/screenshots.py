@@ -104,6 +104,15 @@ SHOTS = [
         height=1800,
         follow="#result_list tbody a",
     ),
+    # A partner admin's view: the company sign-in (single sign-on), its redirect URI to
+    # register at the company's identity provider, the role rows, the domains.
+    Shot(
+        "portal-company-sign-in",
+        "northwind-admin",
+        "/portal/login/",
+        "/portal/company/sign-in/",
+        height=1500,
+    ),
 ]
 
 

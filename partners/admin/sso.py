@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.admin.core import ReadOnlyAdmin
 from partners.models import IdentityProvider, IdentityProviderDomain, SignInRecord
-from partners.services import sso
+from partners.services import sso, sso_setup
 
 
 class IdentityProviderDomainForm(forms.ModelForm):
@@ -26,17 +26,28 @@ class IdentityProviderDomainForm(forms.ModelForm):
         fields = ["domain"]
 
     def clean_domain(self) -> str:
-        # One spelling before the unique check, as the model saves it.
-        domain = self.cleaned_data["domain"].strip().lower().lstrip("@")
-        if "." not in domain or "@" in domain or " " in domain:
-            raise ValidationError(_("Enter a domain such as example.com."))
-        return domain
+        # The service's rules (malformed, public mail, another provider's), one spelling.
+        provider = self.instance.provider if self.instance.provider_id else None
+        try:
+            return sso_setup.email_domain_check(
+                domain=self.cleaned_data["domain"], provider=provider
+            )
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["domain"]) from None
 
 
 class IdentityProviderDomainInline(admin.TabularInline):
     model = IdentityProviderDomain
     form = IdentityProviderDomainForm
     extra = 1
+    fields = ["domain", "approval_state", "requested_by", "approved_by", "approved_at"]
+    readonly_fields = ["approval_state", "requested_by", "approved_by", "approved_at"]
+
+    @admin.display(description=_("approval"))
+    def approval_state(self, obj: IdentityProviderDomain) -> str:
+        if not obj.pk:
+            return ""
+        return str(_("approved") if obj.is_approved else _("pending"))
 
 
 class IdentityProviderForm(forms.ModelForm):
@@ -95,6 +106,11 @@ class IdentityProviderForm(forms.ModelForm):
             for field, messages in error.message_dict.items():
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
+        if data.get("server_url") and "server_url" not in self.errors:
+            try:
+                sso_setup.oidc_issuer_check(server_url=data["server_url"])
+            except ValidationError as error:
+                self.add_error("server_url", error.message_dict["server_url"])
         return data
 
 
@@ -117,18 +133,117 @@ class IdentityProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("email domains"))
     def domain_list(self, obj: IdentityProvider) -> str:
-        return ", ".join(domain.domain for domain in obj.domains.all())
+        return ", ".join(
+            domain.domain if domain.is_approved else f"{domain.domain} ({_('pending')})"
+            for domain in obj.domains.all()
+        )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        # Saved in save_related, where the domains are known: the provider, its client
+        # and its domains are one call of the service (as the portal's page makes it).
+        pass
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        domains_add: list[str] = []
+        domains_remove: list[str] = []
+        for formset in formsets:
+            # The service saves the domains, not the formset: nothing for the admin's
+            # change message to list (the partner's audit trail has the detail).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if formset.model is not IdentityProviderDomain:
+                continue
+            for domain_form in formset.forms:
+                # The stored value: validation has already put the new one on the instance.
+                initial = domain_form.initial.get("domain", "") if domain_form.instance.pk else ""
+                if initial and (domain_form in formset.deleted_forms or domain_form.has_changed()):
+                    domains_remove.append(initial)
+                if domain_form in formset.deleted_forms or not domain_form.has_changed():
+                    continue
+                if domain_form.cleaned_data.get("domain"):
+                    domains_add.append(domain_form.cleaned_data["domain"])
         data = form.cleaned_data
-        if data.get("server_url") and data.get("client_id"):
-            sso.identity_provider_app_save(
-                provider=obj,
-                client_id=data["client_id"],
-                secret=data.get("secret") or "",
-                server_url=data["server_url"],
-            )
+        sso_setup.identity_provider_save(
+            provider=form.instance,
+            actor=request.user,  # type: ignore[arg-type]
+            client_id=data.get("client_id") or "",
+            secret=data.get("secret") or "",
+            server_url=data.get("server_url") or "",
+            domains_add=domains_add,
+            domains_remove=domains_remove,
+        )
+        form.save_m2m()
+
+
+class DomainApprovalFilter(admin.SimpleListFilter):
+    title = _("approval")
+    parameter_name = "approval"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("pending", _("pending")), ("approved", _("approved"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "pending":
+            return queryset.filter(approved_at__isnull=True)
+        if self.value() == "approved":
+            return queryset.filter(approved_at__isnull=False)
+        return queryset
+
+
+DOMAIN_COLUMNS = (
+    "domain",
+    "provider",
+    "partner",
+    "approval_state",
+    "requested_by",
+    "requested_at",
+    "approved_by",
+    "approved_at",
+)
+
+
+@admin.register(IdentityProviderDomain)
+class IdentityProviderDomainAdmin(admin.ModelAdmin):
+    """The email domains of every provider, to approve (or reject) what partner admins
+    claim in the portal. Domains are added on their provider's page; here staff decide."""
+
+    list_display = DOMAIN_COLUMNS
+    list_filter = [DomainApprovalFilter]
+    search_fields = ["domain", "provider__name", "provider__partner__name"]
+    list_select_related = ["provider__partner", "requested_by", "approved_by"]
+    readonly_fields = DOMAIN_COLUMNS
+    fields = DOMAIN_COLUMNS
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("partner"))
+    def partner(self, obj: IdentityProviderDomain) -> Any:
+        return obj.provider.partner or "—"
+
+    @admin.display(description=_("approval"), boolean=False)
+    def approval_state(self, obj: IdentityProviderDomain) -> str:
+        return str(_("approved") if obj.is_approved else _("pending"))
+
+    @admin.action(description=_("Approve the selected domains"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = sso_setup.identity_provider_domains_decide(
+            domains=queryset,
+            approve=True,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        self.message_user(request, _("%(count)d domains approved.") % {"count": count})
+
+    @admin.action(
+        description=_("Reject (remove) the selected pending domains"), permissions=["change"]
+    )
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = sso_setup.identity_provider_domains_decide(
+            domains=queryset,
+            approve=False,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        self.message_user(request, _("%(count)d domains rejected.") % {"count": count})
 
 
 @admin.register(SignInRecord)

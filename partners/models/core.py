@@ -216,6 +216,7 @@ class PartnerAuditEntry(models.Model):
         CHANNEL_MANAGER = "channel_manager", _("Channel manager")
         CREATED = "created", _("Created")
         MEMBERSHIP = "membership", _("Membership")
+        SSO = "sso", _("Company sign-in")
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(

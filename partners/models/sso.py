@@ -93,7 +93,9 @@ class IdentityProvider(models.Model):
 
 class IdentityProviderDomain(models.Model):
     """An email domain a provider owns. Unique across all providers: a domain belongs
-    to one partner only."""
+    to one partner only. A domain a partner admin claims is pending until staff approve
+    it (`approved_at`); only approved domains sign anyone in or answer home-realm
+    discovery (`partners.services.sso`)."""
 
     provider = models.ForeignKey(
         IdentityProvider,
@@ -102,6 +104,25 @@ class IdentityProviderDomain(models.Model):
         related_name="domains",
     )
     domain = models.CharField(_("domain"), max_length=253, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    # Empty: pending, waiting for staff.
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = ScopedManager(partner="provider__partner")
 
@@ -117,6 +138,10 @@ class IdentityProviderDomain(models.Model):
         # One spelling, so the unique constraint and the lookups see the same value.
         self.domain = self.domain.strip().lower().lstrip("@")
         super().save(*args, **kwargs)
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
 
 class SignInRecord(models.Model):

@@ -1,5 +1,6 @@
 """Reads of partners/ that are reused or scoped, one module per use case, all imported
-here: `core`, `recruitment`, `onboarding`, `enablement`.
+here: `core`, `recruitment`, `onboarding`, `enablement`; `sso` is imported as
+`partners.selectors.sso`.
 """
 
 from partners.selectors.core import (

@@ -11,10 +11,11 @@ Rules:
   no longer in the claims are removed, groups the map does not name are left alone. A
   person with no mapped role is refused.
 - A partner's provider signs in that partner's people only: the email's domain must be
-  one of the provider's domains; the user joins that partner with the role its claims
-  map to, else the provider's default role. An existing member keeps their role unless
-  a claim maps to another. A user of another partner, or a staff user, is refused: a
-  provider never places anyone in another partner.
+  one of the provider's approved domains (staff approve what a partner admin claims);
+  the user joins that partner with the role its claims map to, else the provider's
+  default role. An existing member keeps their role unless a claim maps to another. A
+  user of another partner, or a staff user, is refused: a provider never places anyone
+  in another partner.
 - Without an email claim, refused; a refusal creates no user.
 - Every sign-in, account created, role granted or removed and refusal writes a
   `SignInRecord`, in the transaction of the change (a refusal in its own).
@@ -214,6 +215,7 @@ def provider_for_email(*, email: str) -> IdentityProvider | None:
         found = (
             IdentityProviderDomain.objects.filter(
                 domain=domain,
+                approved_at__isnull=False,  # a domain pending staff approval finds nothing
                 provider__is_active=True,
                 provider__protocol=IdentityProvider.Protocol.OIDC,
             )
@@ -395,7 +397,7 @@ def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, A
     partner = rules.partner
     assert partner is not None and rules.provider is not None
     owned = IdentityProviderDomain.objects.filter(
-        provider=rules.provider, domain=email_domain(email)
+        provider=rules.provider, domain=email_domain(email), approved_at__isnull=False
     ).exists()
     if not owned:
         raise _Refusal(DOMAIN_NOT_OWNED)

@@ -1443,6 +1443,68 @@ ROWS: list[Row] = [
             rest=Redirect("portal:dashboard"),
         ),
     ),
+    # --- the company sign-in (/portal/company/sign-in/): partner admins only ---------------
+    # The page and its form; bad input answers 400. Its domains are looked up among the
+    # partner's own provider's (another partner's domain: 404); the switch and delete
+    # ask first (GET) and act on the partner's own provider, 404 without one.
+    Row("portal:company_sign_in", PORTAL_ADMIN_PAGE),
+    Row(
+        "portal:company_sign_in",
+        {**PORTAL_ADMIN_PAGE, "partner_admin": 400, "other_partner_admin": 400},
+        method="POST",
+        data={"name": ""},
+    ),
+    Row(
+        "portal:company_sign_in_domain_add",
+        {**PORTAL_ADMIN_PAGE, "partner_admin": 400, "other_partner_admin": 404},
+        method="POST",
+        url=lambda w: company_sign_in_url("portal:company_sign_in_domain_add", w.alice),
+        data={"domain": "gmail.com"},
+    ),
+    Row(
+        "portal:company_sign_in_domain_add",
+        {
+            **PORTAL_ADMIN_PAGE,
+            "partner_admin": Redirect("portal:company_sign_in"),
+            "other_partner_admin": Redirect("portal:company_sign_in"),
+        },
+    ),
+    *(
+        Row(
+            "portal:company_sign_in_domain_remove",
+            actors(
+                anonymous=(LOGIN, LOGIN),
+                partner_admin=(own, 404),
+                partner_marketer=(403, 403),
+                partner_sales=(403, 403),
+                other_partner_admin=(404, own),
+                partner_key=(LOGIN, LOGIN),
+                staff_key=(LOGIN, LOGIN),
+                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+            ),
+            method=method,
+            url=lambda w, o: company_sign_in_domain_remove_url(w, o),
+        )
+        for method, own in (("GET", 200), ("POST", Redirect("portal:company_sign_in")))
+    ),
+    *(
+        Row(
+            route,
+            {
+                **PORTAL_ADMIN_PAGE,
+                "partner_admin": own,
+                "other_partner_admin": 404,  # bob has no provider; alice's is not his
+            },
+            method=method,
+            url=(lambda r: lambda w: company_sign_in_url(r, w.alice))(route),
+        )
+        for route in (
+            "portal:company_sign_in_activate",
+            "portal:company_sign_in_deactivate",
+            "portal:company_sign_in_delete",
+        )
+        for method, own in (("GET", 200), ("POST", Redirect("portal:company_sign_in")))
+    ),
 ]
 
 
@@ -2233,3 +2295,38 @@ def deals_portal_offer_url(route: str, owner: Any) -> str:
         )
     Lead.objects.filter(pk=lead.pk).update(current_offer=offer)
     return reverse(f"deals:{route}", kwargs={"uuid": offer.uuid})
+
+
+# --- the company sign-in's helpers (rows in the "company sign-in" section of ROWS) -----------
+
+
+def company_sign_in_provider(owner: Any) -> Any:
+    """The owner's identity provider, with one approved domain."""
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from partners.models import IdentityProvider, IdentityProviderDomain
+
+    slug = owner.partner.slug
+    with scopes_disabled():
+        provider, _created = IdentityProvider.objects.get_or_create(
+            partner=owner.partner, slug=f"{slug}-matrix", defaults={"name": "Matrix IdP"}
+        )
+        IdentityProviderDomain.objects.get_or_create(
+            provider=provider,
+            domain=f"matrix-{slug}.example",
+            defaults={"approved_at": timezone.now()},
+        )
+    return provider
+
+
+def company_sign_in_url(route: str, owner: Any) -> str:
+    company_sign_in_provider(owner)
+    return reverse(route)
+
+
+def company_sign_in_domain_remove_url(world: Any, owner: Any) -> str:
+    company_sign_in_provider(owner)
+    return reverse(
+        "portal:company_sign_in_domain_remove", args=[f"matrix-{owner.partner.slug}.example"]
+    )

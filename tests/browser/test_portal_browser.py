@@ -133,6 +133,12 @@ def test_screenshots_of_the_main_pages(
     screenshot(page, f"api-keys-{viewport_name}")
     assert_accessible(page, "API keys")
 
+    page.goto(f"{live_server.url}/portal/company/sign-in/")
+    assert page.get_by_role("heading", name="No company sign-in yet").is_visible()
+    assert page.get_by_label("Issuer URL").is_visible()
+    screenshot(page, f"company-sign-in-{viewport_name}")
+    assert_accessible(page, "company sign-in")
+
     page.goto(f"{live_server.url}/portal/no-such-page/")
     assert page.get_by_role("heading", level=1).inner_text() == "We could not find that page"
     screenshot(page, f"404-{viewport_name}")

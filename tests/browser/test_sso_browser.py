@@ -11,6 +11,7 @@ import re
 import pytest
 from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from partners.models import IdentityProvider, IdentityProviderDomain, Membership
@@ -48,7 +49,11 @@ def test_partner_user_signs_in_with_the_company_account(
             role_map={"sales-team": Membership.Role.SALES},
             default_role=Membership.Role.MARKETER,
         )
-        IdentityProviderDomain.objects.create(provider=provider, domain="alice.example")
+        IdentityProviderDomain.objects.create(
+            provider=provider,
+            domain="alice.example",
+            approved_at=timezone.now(),  # approved: staff made it
+        )
     oidc_provider.put_user(
         "sky", email="sky@alice.example", groups=("sales-team",), first_name="Sky"
     )

@@ -273,6 +273,7 @@ def portal_pages(partner: Partner) -> list[Page]:
         (admin, "team", reverse("portal:team")),
         (admin, "company profile", reverse("portal:profile")),
         (admin, "API keys", reverse("portal:api_keys")),
+        (admin, "company sign-in", reverse("portal:company_sign_in")),
         (admin, "surveys", reverse("portal:survey_list")),
         (admin, "onboarding", reverse("portal:onboarding")),
         (admin, "password change", reverse("portal:password_change")),
@@ -297,6 +298,17 @@ def portal_pages(partner: Partner) -> list[Page]:
         ("fund request with errors", reverse("funds:request_create"), {"amount": "x"}),
         ("deal with errors", reverse("deals:create"), {"amount": "-1", "domain": "no"}),
         ("profile with errors", reverse("portal:profile"), {"contact_email": "not an email"}),
+        (
+            "company sign-in with errors",
+            reverse("portal:company_sign_in"),
+            {
+                "name": "",
+                "server_url": "no url",
+                "roles-TOTAL_FORMS": "1",
+                "roles-INITIAL_FORMS": "0",
+                "roles-0-value": "x",
+            },
+        ),
         (
             "launch with errors",
             reverse("campaigns:launch_create", kwargs={"slug": kit.slug}),

@@ -9,13 +9,14 @@ import pytest
 from allauth.socialaccount.models import SocialApp
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from partners import sso as adapter
 from partners.models import IdentityProvider, IdentityProviderDomain, Membership, SignInRecord
 from partners.services import sso
 from tests.conftest import PASSWORD
+from tests.sso.conftest import _oidc_provider  # noqa: F401  (the fixture oidc_provider)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,11 @@ def alice_idp(alice):
         provider = IdentityProvider.objects.create(
             partner=alice.partner, name="Alice Okta", slug="alice-okta", default_role="sales"
         )
-        IdentityProviderDomain.objects.create(provider=provider, domain="alice.example")
+        IdentityProviderDomain.objects.create(
+            provider=provider,
+            domain="alice.example",
+            approved_at=timezone.now(),  # approved: staff made it
+        )
     return provider
 
 
@@ -209,7 +214,10 @@ def test_a_get_of_the_sign_in_address_starts_nothing(client, staff_idp):
 # --- the admin ----------------------------------------------------------------------------
 
 
-def test_admin_creates_a_partner_provider_with_domains_and_its_client(client, alice, staff_users):
+def test_admin_creates_a_partner_provider_with_domains_and_its_client(
+    client, alice, staff_users, oidc_provider
+):
+    # The issuer URL is checked on save: the real test provider's.
     client.force_login(staff_users["marketing_admin"])
     response = client.post(
         reverse("admin:partners_identityprovider_add"),
@@ -219,7 +227,7 @@ def test_admin_creates_a_partner_provider_with_domains_and_its_client(client, al
             "partner": alice.partner.pk,
             "protocol": "oidc",
             "is_active": "on",
-            "server_url": "https://login.microsoftonline.com/tenant/v2.0",
+            "server_url": oidc_provider.issuer,
             "client_id": "client-1",
             "secret": "s3cret",
             "role_claim": "roles",
@@ -240,7 +248,7 @@ def test_admin_creates_a_partner_provider_with_domains_and_its_client(client, al
     app = SocialApp.objects.get(provider_id="alice-entra")
     assert provider.app == app
     assert (app.provider, app.client_id, app.secret) == ("openid_connect", "client-1", "s3cret")
-    assert app.settings["server_url"] == "https://login.microsoftonline.com/tenant/v2.0"
+    assert app.settings["server_url"] == oidc_provider.issuer
     assert app.settings["oauth_pkce_enabled"] is True
 
 
@@ -272,7 +280,8 @@ def test_admin_refuses_a_domain_another_partner_owns_and_unknown_roles(
 
     assert response.status_code == 200
     body = text(response)
-    assert "Email domain with this Domain already exists." in body
+    assert "alice.example already belongs to another company." in body
+    assert "https://bob.example/idp does not answer as an OpenID Connect issuer" in body
     assert "Unknown roles: Finance approver" in body
     with scopes_disabled():
         assert not IdentityProvider.objects.filter(slug="bob-idp").exists()

@@ -4,6 +4,7 @@ provider) are tests/sso/."""
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from partners import roles
@@ -47,7 +48,11 @@ def alice_idp(alice):
             role_map={"pp-admins": "admin", "pp-marketing": "marketer"},
             default_role=Membership.Role.SALES,
         )
-        IdentityProviderDomain.objects.create(provider=provider, domain="alice.example")
+        IdentityProviderDomain.objects.create(
+            provider=provider,
+            domain="alice.example",
+            approved_at=timezone.now(),  # approved: staff made it
+        )
     return provider
 
 
@@ -57,7 +62,11 @@ def bob_idp(bob):
         provider = IdentityProvider.objects.create(
             partner=bob.partner, name="Bob Entra", slug="bob-entra", default_role="sales"
         )
-        IdentityProviderDomain.objects.create(provider=provider, domain="bob.example")
+        IdentityProviderDomain.objects.create(
+            provider=provider,
+            domain="bob.example",
+            approved_at=timezone.now(),  # approved: staff made it
+        )
     return provider
 
 
@@ -298,3 +307,16 @@ def test_staff_password_login_switch(settings, alice, staff_users):
     assert sso.staff_password_login_allowed(user=alice.admin)
     settings.SSO_STAFF_PASSWORD_LOGIN = True
     assert sso.staff_password_login_allowed(user=staff_users["analyst"])
+
+
+def test_a_domain_pending_staff_approval_signs_nobody_in(alice_idp, alice):
+    with scopes_disabled():
+        IdentityProviderDomain.objects.create(provider=alice_idp, domain="alice-new.example")
+
+    assert sso.provider_for_email(email="pat@alice-new.example") is None
+    with pytest.raises(sso.SignInRefused) as refused:
+        sso.sso_sign_in(
+            provider_slug=alice_idp.slug, claims={"sub": "9", "email": "pat@alice-new.example"}
+        )
+    assert refused.value.reason == sso.DOMAIN_NOT_OWNED
+    assert not User.objects.filter(email="pat@alice-new.example").exists()

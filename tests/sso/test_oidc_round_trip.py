@@ -15,6 +15,7 @@ import pytest
 from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from partners import roles
@@ -119,7 +120,11 @@ def partner_idp(live_server, oidc_provider):
                 default_role=default_role,
             )
             for domain in domains:
-                IdentityProviderDomain.objects.create(provider=provider, domain=domain)
+                IdentityProviderDomain.objects.create(
+                    provider=provider,
+                    domain=domain,
+                    approved_at=timezone.now(),  # approved: staff made it
+                )
         return provider
 
     return make
