@@ -69,6 +69,10 @@ PROTOCOL_ERROR = "protocol_error"
 # answered already: worded as a protocol error, recorded apart for the audit.
 REPLAYED = "replayed"
 
+# allauth's provider (SocialApp.provider) of each protocol.
+OIDC_PROVIDER = "openid_connect"
+SAML_PROVIDER = "saml"
+
 # A partner user whose claims map to several roles gets the first of these.
 PARTNER_ROLE_PRECEDENCE = (Membership.Role.ADMIN, Membership.Role.MARKETER, Membership.Role.SALES)
 
@@ -530,7 +534,10 @@ def identity_provider_app_save(
     """Create or update the allauth SocialApp an OpenID Connect provider signs in
     through: its provider_id is the provider's slug, PKCE on. An empty secret keeps the
     stored one (the form never shows it)."""
-    app = provider.app or SocialApp(provider="openid_connect")
+    old = provider.app
+    # A provider switched from SAML 2.0 gets a new app; its SAML one goes.
+    app = old if old is not None and old.provider == OIDC_PROVIDER else SocialApp()
+    app.provider = OIDC_PROVIDER
     app.provider_id = provider.slug
     app.name = provider.name
     app.client_id = client_id.strip()
@@ -545,6 +552,8 @@ def identity_provider_app_save(
     if provider.app_id != app.pk:
         provider.app = app
         provider.save(update_fields=["app"])
+        if old is not None:
+            old.delete()
     return app
 
 
@@ -555,9 +564,6 @@ def identity_provider_app_save(
 # (allauth stashes the AuthnRequest's ID as the state and consumes it once, so a
 # replayed response finds no state: `partners.sso.saml_finish_acs`). These functions
 # write its SocialApp and turn its attributes into our rules' claims.
-
-SAML_PROVIDER = "saml"
-OIDC_PROVIDER = "openid_connect"
 
 # Where the IdPs we document put the email and the names (docs/sso.md): Okta's and
 # Google Workspace's basic names as an admin types them, Entra ID's claim URIs, the
