@@ -1,7 +1,8 @@
 """Single sign-on: who an identity provider may sign in, into which partner, with which
-roles (docs/sso.md). django-allauth does the protocol (state, nonce, PKCE, token
-validation); `partners.sso.SignOnAdapter` hands what the provider vouched for (its
-claims) to `sso_sign_in` and signs in the user it returns, or shows the refusal.
+roles (docs/sso.md). django-allauth does the protocol (OpenID Connect: state, nonce,
+PKCE, token validation; SAML 2.0: python3-saml's assertion checks, below);
+`partners.sso.SignOnAdapter` hands what the provider vouched for (its claims) to
+`sso_sign_in` and signs in the user it returns, or shows the refusal.
 
 Rules:
 - The staff provider (no partner: `SSO_STAFF_*` settings with provider id "staff", or
