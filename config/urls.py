@@ -1,6 +1,7 @@
 """Top-level routes: admin, portal, API v1 with its schema and docs, health check."""
 
 from allauth.socialaccount import views as socialaccount_views
+from allauth.socialaccount.providers.saml import views as saml_views
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -13,9 +14,10 @@ from config.schema import UnscopedSchemaView
 from partners import sso
 from partners.views import recruitment as recruitment_views
 
-# Single sign-on (docs/sso.md): allauth's OpenID Connect routes only
+# Single sign-on (docs/sso.md): allauth's OpenID Connect routes
 # (/accounts/oidc/<provider_id>/login/ and …/login/callback/, served by partners.sso's
-# views, which always check the ID token's signature) and the two pages its flow
+# views, which always check the ID token's signature), its SAML 2.0 routes (below) and
+# the two pages its flow
 # redirects to. Its account pages (login, signup, logout, …) are not served: the names
 # its code reverses lead to our portal's pages, so there is no second login.
 accounts_patterns = [
@@ -25,6 +27,19 @@ accounts_patterns = [
         sso.oidc_callback,
         name="openid_connect_callback",
     ),
+    # SAML 2.0: allauth's views, its "organization slug" being the provider's slug. The
+    # ACS takes the IdP's cross-site POST (no session cookie under SameSite=Lax), keeps
+    # it in a short-lived session of its own and redirects to acs/finish/, which
+    # validates it in the browser's session. Single logout is not offered.
+    path("saml/<str:organization_slug>/login/", saml_views.login, name="saml_login"),
+    path("saml/<str:organization_slug>/acs/", saml_views.acs, name="saml_acs"),
+    path(
+        "saml/<str:organization_slug>/acs/finish/",
+        sso.saml_finish_acs,
+        name="saml_finish_acs",
+    ),
+    path("saml/<str:organization_slug>/metadata/", saml_views.metadata, name="saml_metadata"),
+    path("saml/<str:organization_slug>/sls/", sso.saml_single_logout, name="saml_sls"),
     path(
         "login/cancelled/",
         socialaccount_views.login_cancelled,

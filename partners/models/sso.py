@@ -1,7 +1,7 @@
 """Single sign-on: the identity providers people sign in through, the email domains
 each partner's provider owns, and the record of every SSO sign-in (docs/sso.md).
 
-The protocol itself (OpenID Connect now, SAML 2.0 later) is django-allauth's: an
+The protocol itself (OpenID Connect or SAML 2.0) is django-allauth's: an
 `IdentityProvider` names the allauth `SocialApp` it signs in through (its `slug` is the
 app's provider_id) and holds our rules' data: whose provider it is, which claim carries
 roles and how its values map to ours. The rules are `partners.services.sso`.

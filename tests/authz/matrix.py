@@ -1505,7 +1505,58 @@ ROWS: list[Row] = [
         )
         for method, own in (("GET", 200), ("POST", Redirect("portal:company_sign_in")))
     ),
+    # --- single sign-on through SAML 2.0 (issue 23): allauth's routes under
+    # /accounts/saml/<slug>/, for alice's SAML provider. Public by nature: the IdP's
+    # browser posts arrive signed out. Our SP metadata is public (it names no partner);
+    # a GET of the login shows "Continue" and starts nothing, its POST goes to the IdP;
+    # the ACS keeps the post and sends on to acs/finish/, which with no response
+    # refuses on our page (403); single logout is not offered (404).
+    Row("saml_metadata", actors(rest=200), url=lambda w: saml_url(w, "saml_metadata")),
+    Row("saml_login", actors(rest=200), url=lambda w: saml_url(w, "saml_login")),
+    Row("saml_login", actors(rest=302), method="POST", url=lambda w: saml_url(w, "saml_login")),
+    Row(
+        "saml_acs",
+        actors(rest=302),  # to acs/finish/ (a Redirect would reverse it without the slug)
+        method="POST",
+        url=lambda w: saml_url(w, "saml_acs"),
+    ),
+    Row(
+        "saml_finish_acs",
+        actors(rest=Page(403, "portal/sso_refused.html")),
+        url=lambda w: saml_url(w, "saml_finish_acs"),
+    ),
+    Row("saml_sls", actors(rest=404), url=lambda w: saml_url(w, "saml_sls")),
 ]
+
+
+def saml_url(world: Any, route: str) -> str:
+    """The route for alice's SAML provider (made once per test; its IdP settings are
+    placeholders: no IdP answers in the matrix)."""
+    from django_scopes import scopes_disabled
+
+    from partners.models import IdentityProvider
+    from partners.services import sso
+
+    with scopes_disabled():
+        provider, created = IdentityProvider.objects.get_or_create(
+            slug="matrix-saml",
+            defaults={
+                "partner": world.alice.partner,
+                "name": "Matrix SAML",
+                "protocol": IdentityProvider.Protocol.SAML,
+                "default_role": "marketer",
+            },
+        )
+    if created:
+        sso.identity_provider_saml_app_save(
+            provider=provider,
+            idp=sso.SAMLIdPSettings(
+                entity_id="https://idp.matrix.example/metadata",
+                sso_url="https://idp.matrix.example/sso",
+                x509cert="MIIBplaceholder",
+            ),
+        )
+    return reverse(route, kwargs={"organization_slug": provider.slug})
 
 
 # --- MDF portal helpers (rows in the "MDF portal" section of ROWS) ---------------------

@@ -39,7 +39,9 @@ from tests.authz.matrix import (
 )
 from tests.conftest import PartnerWorld, make_partner_world, make_user
 
-MATRIX_PREFIXES = ("portal/", "api/")
+# SAML's routes are public by nature (the IdP's browser posts arrive signed out), and
+# listed so a new one needs a row.
+MATRIX_PREFIXES = ("portal/", "api/", "accounts/saml/")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -47,7 +49,7 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def matrix_routes(resolver: URLResolver | None = None, prefix: str = "", ns: tuple = ()):
-    """(name with namespaces, path) of every URL pattern under /portal/ and /api/."""
+    """(name with namespaces, path) of every URL pattern under MATRIX_PREFIXES."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         path = prefix + str(entry.pattern).removeprefix("^")  # re_path patterns start with ^
@@ -99,7 +101,8 @@ class World:
         return [str(side.partner.uuid), side.partner.name, key.prefix, side.admin.username]
 
     def client(self, actor: str) -> APIClient:
-        client = APIClient()
+        # With the Host header every browser sends (python3-saml reads it, not SERVER_NAME).
+        client = APIClient(HTTP_HOST="testserver")
         if actor in self.raw_keys:
             client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.raw_keys[actor]}")
         elif actor in self.sessions:

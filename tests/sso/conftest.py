@@ -262,3 +262,26 @@ def browser_session() -> Iterator[Browser]:
     browser = Browser()
     yield browser
     browser.session.close()
+
+
+# --- A SAML 2.0 identity provider -------------------------------------------------------
+
+
+@pytest.fixture(scope="session", name="saml_idp")
+def _saml_idp(tmp_path_factory):
+    """The test SAML IdP (tests/sso/saml_idp: pysaml2 signing with xmlsec1), served in a
+    thread of this process for the whole session, with keys made at its start."""
+    if shutil.which("xmlsec1") is None:
+        skip_or_fail("the SAML tests need xmlsec1 (Debian: apt-get install xmlsec1)")
+    from tests.sso.saml_idp.idp import SAMLIdP, serve
+
+    folder = tmp_path_factory.mktemp("saml-idp")
+    idp = SAMLIdP(folder)
+    httpd, thread = serve(idp)
+    try:
+        yield idp
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
