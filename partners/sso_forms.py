@@ -11,8 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from partners.forms import PortalWidgetsMixin, ServiceErrorsMixin
 from partners.models import IdentityProvider, Membership
 
-# The protocols a partner admin may choose; SAML 2.0 joins with its own fields.
-PORTAL_PROTOCOLS = [(IdentityProvider.Protocol.OIDC.value, IdentityProvider.Protocol.OIDC.label)]
+# The protocols a partner admin may choose, each with its own group of fields.
+PORTAL_PROTOCOLS = IdentityProvider.Protocol.choices
+
+# The SAML 2.0 fields the service reads (`sso.saml_idp_settings`): the portal takes the
+# IdP's metadata, by URL or pasted, as Okta, Entra ID and Google Workspace give it.
+SAML_FIELDS = ("metadata_url", "metadata_xml")
 
 
 class CompanySignInForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
@@ -27,17 +31,32 @@ class CompanySignInForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     protocol = forms.ChoiceField(label=_("Protocol"), choices=PORTAL_PROTOCOLS)
     server_url = forms.URLField(
         label=_("Issuer URL"),
+        required=False,
         assume_scheme="https",
         help_text=_(
             "Your provider's issuer, e.g. https://acme.okta.com; we check that its "
             "/.well-known/openid-configuration answers."
         ),
     )
-    client_id = forms.CharField(label=_("Client ID"), max_length=191)
+    client_id = forms.CharField(label=_("Client ID"), max_length=191, required=False)
     secret = forms.CharField(
         label=_("Client secret"),
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    metadata_url = forms.URLField(
+        label=_("IdP metadata URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Read when you save. Save again after the identity provider changes its certificate."
+        ),
+    )
+    metadata_xml = forms.CharField(
+        label=_("IdP metadata (XML)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Or paste the metadata file's content instead of its URL."),
     )
     role_claim = forms.CharField(
         label=_("Role claim"),
@@ -65,15 +84,36 @@ class CompanySignInForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.editing = editing
         if editing:
             # Domains are added and removed one by one on the page; the switch has its
             # own confirmed buttons.
             del self.fields["domains"]
             del self.fields["is_active"]
             self.fields["secret"].help_text = _("Leave empty to keep the stored secret.")
+            self.fields["metadata_xml"].help_text = _(
+                "Or paste the metadata file's content. Both empty: the stored identity "
+                "provider is kept."
+            )
         else:
-            self.fields["secret"].required = True
             self.fields["is_active"].initial = True
+
+    def clean(self) -> dict[str, Any]:
+        # Each protocol's own fields are required when it is chosen; whether its IdP
+        # settings are complete and sound is the service's check.
+        data = super().clean() or {}
+        if data.get("protocol") == IdentityProvider.Protocol.OIDC:
+            required = ["server_url", "client_id"] + ([] if self.editing else ["secret"])
+            for name in required:
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, forms.Field.default_error_messages["required"])
+        return data
+
+    def saml(self) -> dict[str, str]:
+        """The SAML 2.0 IdP fields for the service; none when OpenID Connect is chosen."""
+        if self.cleaned_data.get("protocol") != IdentityProvider.Protocol.SAML:
+            return {}
+        return {name: self.cleaned_data.get(name) or "" for name in SAML_FIELDS}
 
     def domain_list(self) -> list[str]:
         text = self.cleaned_data.get("domains") or ""

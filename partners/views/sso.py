@@ -19,7 +19,7 @@ from django.views import View
 from partners.models import IdentityProvider, IdentityProviderDomain
 from partners.scoping import PortalAccessMixin
 from partners.selectors.sso import company_identity_provider, company_sign_in_records
-from partners.services import sso_setup
+from partners.services import sso, sso_setup
 from partners.sso_forms import (
     BaseRoleRowFormSet,
     CompanySignInForm,
@@ -52,12 +52,15 @@ class CompanySignInView(CompanySignInMixin, View):
     template_name = "portal/company_sign_in.html"
 
     def initial(self, provider: IdentityProvider) -> dict[str, Any]:
-        app_settings = (provider.app.settings or {}) if provider.app else {}
+        app = provider.app
+        app_settings = (app.settings or {}) if app else {}
+        oidc = app is not None and app.provider == sso.OIDC_PROVIDER
         return {
             "name": provider.name,
             "protocol": provider.protocol,
-            "server_url": app_settings.get("server_url", ""),
-            "client_id": provider.app.client_id if provider.app else "",
+            "server_url": app_settings.get("server_url", "") if oidc else "",
+            "client_id": app.client_id if oidc else "",
+            "metadata_url": app_settings.get("metadata_source_url", "") if not oidc else "",
             "role_claim": provider.role_claim,
             "default_role": provider.default_role,
         }
@@ -94,6 +97,7 @@ class CompanySignInView(CompanySignInMixin, View):
                     client_id=data["client_id"],
                     secret=data.get("secret") or "",
                     server_url=data["server_url"],
+                    saml=form.saml(),
                     domains_add=[] if editing else form.domain_list(),
                 )
             except ValidationError as exc:
@@ -137,6 +141,11 @@ class CompanySignInView(CompanySignInMixin, View):
                 "domain_form": domain_form or DomainAddForm(),
                 "callback_url": request.build_absolute_uri(
                     reverse("openid_connect_callback", kwargs={"provider_id": slug})
+                ),
+                # What the company's IT registers at a SAML 2.0 IdP, on the address the
+                # browser reached (as the OpenID Connect callback above).
+                "saml_urls": sso.saml_service_provider_urls(
+                    slug=slug, base_url=request.build_absolute_uri("/")
                 ),
                 "records": records,
             },

@@ -29,4 +29,19 @@
       }
     });
   });
+
+  // Groups of fields for one choice: <fieldset data-shown-when="#select-id"
+  // data-shown-value="saml"> is shown only while the select has that value. Without
+  // script every group stays visible, and the server ignores the unchosen ones.
+  document.querySelectorAll("[data-shown-when]").forEach(function (group) {
+    var select = document.querySelector(group.getAttribute("data-shown-when"));
+    if (!select) {
+      return;
+    }
+    var show = function () {
+      group.hidden = select.value !== group.getAttribute("data-shown-value");
+    };
+    select.addEventListener("change", show);
+    show();
+  });
 })();

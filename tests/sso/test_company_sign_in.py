@@ -23,6 +23,7 @@ from partners.models import (
 from partners.services import sso, sso_setup
 from tests.conftest import PASSWORD
 from tests.sso.conftest import Browser, free_port
+from tests.sso.saml_idp.idp import PASSWORD as SAML_PASSWORD
 
 PAGE = reverse("portal:company_sign_in")
 DOMAIN_ADD = reverse("portal:company_sign_in_domain_add")
@@ -514,3 +515,95 @@ def test_set_up_in_the_portal_then_approved_then_a_colleague_signs_in(
     # and the partner admin reads it among the company's recent sign-ins
     admin.get(f"{base}{PAGE}")
     assert "pia@alice-corp.example" in admin.text
+
+
+# --- SAML 2.0 from the portal --------------------------------------------------------------
+
+
+def saml_setup_data(**overrides) -> dict[str, str]:
+    data = setup_data("", protocol="saml", client_id="", secret="", name="Alice Entra")
+    data.update(overrides)
+    return data
+
+
+def test_partner_admin_sets_up_saml_from_the_idps_metadata(admin_client, alice, saml_idp):
+    empty = text(admin_client.get(PAGE))
+    # what the company's IT registers at a SAML IdP, before anything is set up
+    assert "http://testserver/accounts/saml/alice/acs/" in empty
+
+    response = admin_client.post(PAGE, saml_setup_data(metadata_url=saml_idp.metadata_url))
+
+    assert response.status_code == 302, text(response)
+    provider = alice_provider(alice)
+    assert (provider.slug, provider.protocol) == ("alice", IdentityProvider.Protocol.SAML)
+    app = SocialApp.objects.get(provider_id="alice")
+    assert app.provider == "saml"
+    assert app.settings["idp"]["entity_id"] == saml_idp.entity_id
+    page = text(admin_client.get(PAGE))
+    assert "http://testserver/accounts/saml/alice/acs/" in page
+    assert f'value="{saml_idp.metadata_url}"' in page
+
+
+def test_saml_metadata_that_is_not_metadata_is_a_field_error(admin_client, alice):
+    response = admin_client.post(
+        PAGE, saml_setup_data(metadata_xml="<EntityDescriptor>not quite</EntityDescriptor>")
+    )
+
+    assert response.status_code == 400
+    body = text(response)
+    assert 'id="id_metadata_xml_error"' in body
+    assert alice_provider(alice) is None
+    assert not SocialApp.objects.filter(provider_id="alice").exists()
+
+
+def test_saml_without_metadata_says_what_to_give(admin_client, alice):
+    response = admin_client.post(PAGE, saml_setup_data())
+
+    assert response.status_code == 400
+    assert 'id="id_metadata_xml_error"' in text(response)
+    assert alice_provider(alice) is None
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_saml_set_up_in_the_portal_then_approved_then_a_colleague_signs_in(
+    live_server, saml_idp, alice, staff_users
+):
+    base = live_server.url
+    saml_idp.put_user("sam", email="sam@alice-corp.example", groups=("alice-marketing",))
+    admin = Browser()
+    admin.get(f"{base}/portal/login/")
+    admin.submit(
+        admin.form(action_contains="/portal/login/", button="Log in"),
+        username=alice.admin.username,
+        password=PASSWORD,
+    )
+    values = saml_setup_data(metadata_url=saml_idp.metadata_url)
+    values.update({"roles-0-value": "alice-marketing", "roles-0-role": "marketer"})
+    values.update({"roles-1-value": "", "roles-1-role": ""})
+    admin.get(f"{base}{PAGE}")
+    admin.submit(admin.form(action_contains=PAGE), **values)
+    assert admin.response.url == f"{base}{PAGE}", admin.text[:2000]
+    # the company's IT registers our service provider at their IdP
+    saml_idp.register_sp(f"{base}/accounts/saml/alice/metadata/")
+    with scopes_disabled():
+        domain = IdentityProviderDomain.objects.get(domain="alice-corp.example")
+    sso_setup.identity_provider_domains_decide(
+        domains=[domain], approve=True, actor=staff_users["marketing_admin"]
+    )
+
+    colleague = Browser()
+    colleague.get(f"{base}/portal/login/")
+    colleague.submit(
+        colleague.form(action_contains="/portal/login/sso/"), email="sam@alice-corp.example"
+    )
+    colleague.submit(colleague.form(action_contains="/accounts/saml/alice/login/"))
+    assert colleague.url.startswith(f"{saml_idp.url}/sso?"), colleague.url
+    colleague.submit(colleague.form(button="Sign in"), username="sam", password=SAML_PASSWORD)
+    colleague.submit(colleague.form(button="Continue"))
+
+    assert colleague.url == f"{base}/portal/", colleague.text[:2000]
+    user = get_user_model().objects.get(email="sam@alice-corp.example")
+    with scopes_disabled():
+        membership = Membership.objects.get(user=user)
+    assert (membership.partner, membership.role) == (alice.partner, "marketer")
