@@ -433,6 +433,11 @@ SSO_STAFF_ROLE_MAP = env.dict("SSO_STAFF_ROLE_MAP", default={})
 # False: staff cannot sign in with a password (the login pages say to use the company
 # account); partner users are not affected.
 SSO_STAFF_PASSWORD_LOGIN = env.bool("SSO_STAFF_PASSWORD_LOGIN", default=True)
+# The addresses a partner admin gives for the company's identity provider (issuer URL,
+# SAML metadata URL) are fetched by our server: off (the production default), they must
+# be https and reach the public internet only, never our own network (a provider on
+# localhost or an intranet is what development and the tests use).
+SSO_PARTNER_PRIVATE_ADDRESSES = env.bool("SSO_PARTNER_PRIVATE_ADDRESSES", default=DEBUG)
 SOCIALACCOUNT_PROVIDERS: dict = {
     "openid_connect": {
         "OAUTH_PKCE_ENABLED": True,

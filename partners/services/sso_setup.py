@@ -10,6 +10,9 @@ Rules:
   (`oidc_issuer_check`), the domains (`email_domain_check`), then the row, its allauth
   SocialApp and its domains in one transaction, each change of a partner's provider
   written to that partner's audit trail (who, when, old → new).
+- The addresses a partner admin gives for our server to fetch (issuer URL, SAML
+  metadata URL) must be public https addresses (`partner_address_check`), checked
+  before anything is fetched.
 - A partner's provider made in the portal gets its slug from the partner's slug
   (unique; the partner admin does not pick it).
 - A domain is refused when it is malformed, a public mail domain (gmail.com, …) or held
@@ -23,10 +26,13 @@ Rules:
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -140,6 +146,36 @@ def oidc_issuer_check(*, server_url: str) -> None:
         )
 
 
+def partner_address_check(*, url: str, field: str) -> None:
+    """An address a partner admin gave for our server to fetch (the issuer URL, the
+    SAML metadata URL) is https and resolves to public addresses only: a partner's
+    provider must not make our server read its own network (loopback, private, link-
+    local such as cloud metadata services). `SSO_PARTNER_PRIVATE_ADDRESSES` lifts it for
+    development and tests. Raises ValidationError on `field`."""
+    if settings.SSO_PARTNER_PRIVATE_ADDRESSES:
+        return
+    parts = urlsplit(url)
+    refused = ValidationError(
+        {
+            field: _(
+                "%(url)s is not a public https address. Your identity provider must be "
+                "reachable over the internet with https."
+            )
+            % {"url": url}
+        }
+    )
+    if parts.scheme != "https" or not parts.hostname:
+        raise refused
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise ValidationError(
+            {field: _("%(host)s is not a known host name.") % {"host": parts.hostname}}
+        ) from None
+    if not found or not all(ipaddress.ip_address(entry[4][0]).is_global for entry in found):
+        raise refused
+
+
 def partner_provider_slug(*, partner: Partner) -> str:
     """A free slug for a partner's provider: the partner's slug, else with -2, -3, …
     Never the staff provider's."""
@@ -248,6 +284,17 @@ def identity_provider_save(
     has_app = stored_app is not None and stored_app.provider == (
         SAML_PROVIDER if is_saml else OIDC_PROVIDER
     )
+    saml = dict(saml or {})
+    if not actor.is_staff:
+        # Checked before anything is fetched; a refused address is not fetched at all.
+        for field, url in (("server_url", server_url), ("metadata_url", saml.get("metadata_url"))):
+            try:
+                if url:
+                    partner_address_check(url=url, field=field)
+            except ValidationError as error:
+                errors.setdefault(field, []).extend(error.message_dict[field])
+        if "metadata_url" in errors:
+            saml.pop("metadata_url")
     try:
         saml_idp = identity_provider_check(
             partner=provider.partner,
@@ -259,7 +306,7 @@ def identity_provider_save(
             server_url=server_url,
             secret=secret,
             has_app=has_app,
-            **(saml or {}),
+            **saml,
         )
     except ValidationError as error:
         saml_idp = None

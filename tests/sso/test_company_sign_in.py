@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
@@ -311,7 +312,7 @@ def test_issuer_check_refuses_a_document_naming_another_issuer(oidc_provider):
     # The test provider sends this address on to its own discovery document, which
     # names its real issuer: a URL that is not the issuer.
     url = f"{oidc_provider.url}/another-issuer"
-    with pytest.raises(sso_setup.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         sso_setup.oidc_issuer_check(server_url=url)
     message = refused.value.message_dict["server_url"][0]
     assert f"{url} names another issuer ({oidc_provider.issuer})" in message
@@ -319,7 +320,7 @@ def test_issuer_check_refuses_a_document_naming_another_issuer(oidc_provider):
 
 def test_issuer_check_refuses_an_address_that_does_not_answer():
     url = nothing_answers()
-    with pytest.raises(sso_setup.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         sso_setup.oidc_issuer_check(server_url=url)
     assert f"{url} does not answer" in refused.value.message_dict["server_url"][0]
 
@@ -607,3 +608,51 @@ def test_saml_set_up_in_the_portal_then_approved_then_a_colleague_signs_in(
     with scopes_disabled():
         membership = Membership.objects.get(user=user)
     assert (membership.partner, membership.role) == (alice.partner, "marketer")
+
+
+# --- addresses our server fetches for a partner ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address, says",
+    [
+        ("http://127.0.0.1:{port}/o", "is not a public https address"),
+        ("https://localhost:{port}/o", "is not a public https address"),
+        ("https://169.254.169.254/latest", "is not a public https address"),
+        ("https://10.1.2.3/o", "is not a public https address"),
+        ("https://idp.invalid/o", "idp.invalid is not a known host name"),
+    ],
+)
+def test_a_partner_admin_cannot_point_our_server_at_a_private_address(
+    admin_client, alice, settings, oidc_provider, address, says
+):
+    settings.SSO_PARTNER_PRIVATE_ADDRESSES = False
+    url = address.format(port=free_port())
+
+    oidc = admin_client.post(PAGE, setup_data(url))
+    saml = admin_client.post(PAGE, saml_setup_data(metadata_url=url))
+
+    assert oidc.status_code == saml.status_code == 400
+    assert 'id="id_server_url_error"' in text(oidc) and says in text(oidc)
+    assert 'id="id_metadata_url_error"' in text(saml) and says in text(saml)
+    assert alice_provider(alice) is None
+
+
+def test_staff_may_use_a_provider_on_their_own_network(client, alice, staff_users, settings):
+    # The vendor's staff run their own IdP on the intranet; only partners' addresses are
+    # held to the public internet.
+    settings.SSO_PARTNER_PRIVATE_ADDRESSES = False
+    with scopes_disabled():
+        provider = IdentityProvider(
+            partner=alice.partner, name="Alice intranet", slug="alice-intranet"
+        )
+    with pytest.raises(ValidationError) as refused:
+        sso_setup.identity_provider_save(
+            provider=provider,
+            actor=staff_users["marketing_admin"],
+            client_id="x",
+            secret="y",
+            server_url=nothing_answers(),
+        )
+    # refused because nothing answers there, not because the address is private
+    assert "does not answer as an OpenID Connect issuer" in str(refused.value)
