@@ -31,14 +31,13 @@ class CompanySignInForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
     protocol = forms.ChoiceField(label=_("Protocol"), choices=PORTAL_PROTOCOLS)
     server_url = forms.URLField(
         label=_("Issuer URL"),
-        required=False,
         assume_scheme="https",
         help_text=_(
             "Your provider's issuer, e.g. https://acme.okta.com; we check that its "
             "/.well-known/openid-configuration answers."
         ),
     )
-    client_id = forms.CharField(label=_("Client ID"), max_length=191, required=False)
+    client_id = forms.CharField(label=_("Client ID"), max_length=191)
     secret = forms.CharField(
         label=_("Client secret"),
         required=False,
@@ -84,7 +83,6 @@ class CompanySignInForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.editing = editing
         if editing:
             # Domains are added and removed one by one on the page; the switch has its
             # own confirmed buttons.
@@ -96,18 +94,13 @@ class CompanySignInForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
                 "provider is kept."
             )
         else:
+            self.fields["secret"].required = True
             self.fields["is_active"].initial = True
-
-    def clean(self) -> dict[str, Any]:
-        # Each protocol's own fields are required when it is chosen; whether its IdP
-        # settings are complete and sound is the service's check.
-        data = super().clean() or {}
-        if data.get("protocol") == IdentityProvider.Protocol.OIDC:
-            required = ["server_url", "client_id"] + ([] if self.editing else ["secret"])
-            for name in required:
-                if not data.get(name) and name not in self.errors:
-                    self.add_error(name, forms.Field.default_error_messages["required"])
-        return data
+        if self.data.get("protocol") == IdentityProvider.Protocol.SAML:
+            # The OpenID Connect client is not asked for; whether the SAML IdP's
+            # settings are complete and sound is the service's check.
+            for name in ("server_url", "client_id", "secret"):
+                self.fields[name].required = False
 
     def saml(self) -> dict[str, str]:
         """The SAML 2.0 IdP fields for the service; none when OpenID Connect is chosen."""
