@@ -781,16 +781,30 @@ def saml_idp_settings(
 
 @transaction.atomic
 def identity_provider_saml_app_save(
-    *, provider: IdentityProvider, idp: SAMLIdPSettings | None = None, **given: str
+    *,
+    provider: IdentityProvider,
+    idp: SAMLIdPSettings | None = None,
+    metadata_xml: str = "",
+    metadata_url: str = "",
+    entity_id: str = "",
+    sso_url: str = "",
+    x509cert: str = "",
 ) -> SocialApp:
     """Create or update the allauth SocialApp a SAML 2.0 provider signs in through:
     provider "saml", its provider_id and client_id (allauth's "organization slug", the
     part of its URLs) the provider's slug, our attribute mapping and security settings.
-    `idp` as `saml_idp_settings` read it, else read here from `given` (its keywords);
-    neither: the stored IdP settings are kept (a rename). An OpenID Connect app the
-    provider had is replaced."""
-    if idp is None and any(value for value in given.values()):
-        idp = saml_idp_settings(**given)
+    `idp` as `saml_idp_settings` read it, else read here from the other keywords (its
+    own); neither: the stored IdP settings are kept (a rename). An OpenID Connect app
+    the provider had is replaced."""
+    if idp is None:
+        idp = saml_idp_settings(
+            metadata_xml=metadata_xml,
+            metadata_url=metadata_url,
+            entity_id=entity_id,
+            sso_url=sso_url,
+            x509cert=x509cert,
+            required=False,
+        )
     old = provider.app
     app = old if old is not None and old.provider == SAML_PROVIDER else SocialApp()
     stored = (app.settings or {}) if app.pk else {}
