@@ -635,6 +635,17 @@ def _guard_last_admin(membership: Membership, *, field: str) -> None:
         )
 
 
+def membership_is_last_admin(membership: Membership) -> bool:
+    """Is this membership its partner's last active partner admin (a person, not an API
+    key's user)? Checked as the team's own changes check it (`_guard_last_admin`: the
+    partner's admin rows locked first)."""
+    try:
+        _guard_last_admin(membership, field="role")
+    except ValidationError:
+        return True
+    return False
+
+
 def _team_actor_check(*, membership: Membership, actor: User) -> None:
     if not _may_invite(partner=membership.partner, actor=actor):
         raise ValidationError(_("Only the partner's admins and staff can manage the team."))

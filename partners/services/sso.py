@@ -14,9 +14,9 @@ Rules:
 - A partner's provider signs in that partner's people only: the email's domain must be
   one of the provider's approved domains (staff approve what a partner admin claims);
   the user joins that partner with the role its claims map to, else the provider's
-  default role. An existing member keeps their role unless a claim maps to another. A
-  user of another partner, or a staff user, is refused: a provider never places anyone
-  in another partner.
+  default role. An existing member keeps their role unless a claim maps to another;
+  the partner's last active admin stays an admin. A user of another partner, or a
+  staff user, is refused: a provider never places anyone in another partner.
 - Without an email claim, refused; a refusal creates no user.
 - Every sign-in, account created, role granted or removed and refusal writes a
   `SignInRecord`, in the transaction of the change (a refusal in its own).
@@ -54,6 +54,7 @@ from partners.models import (
 )
 from partners.roles import STAFF_ROLES
 from partners.services.core import membership_change_role, membership_create
+from partners.services.recruitment import membership_is_last_admin
 
 # Why a sign-in was refused: the code is stored (SignInRecord.detail["reason"]), the
 # sentence is worded when read (`refusal_text`).
@@ -444,7 +445,13 @@ def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, A
     if membership is None:
         membership_create(partner=partner, user=user, role=role)
         record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=role)
-    elif claimed_role and claimed_role != membership.role:
+    elif (
+        claimed_role
+        and claimed_role != membership.role
+        # The claims never leave the company without a partner admin: only an admin
+        # can mend the company's sign-in set-up (a group mapped wrongly) in the portal.
+        and not (membership.role == Membership.Role.ADMIN and membership_is_last_admin(membership))
+    ):
         old_role = membership.role
         membership_change_role(
             membership=membership,

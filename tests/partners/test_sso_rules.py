@@ -320,3 +320,32 @@ def test_a_domain_pending_staff_approval_signs_nobody_in(alice_idp, alice):
         )
     assert refused.value.reason == sso.DOMAIN_NOT_OWNED
     assert not User.objects.filter(email="pat@alice-new.example").exists()
+
+
+def test_the_last_partner_admin_stays_an_admin_whatever_the_claims_say(alice_idp, alice):
+    # alice's only admin signs in through the company's provider, whose groups map them
+    # to marketer (a wrongly mapped group): demoted, nobody could mend the set-up
+    alice.admin.email = "boss@alice.example"
+    alice.admin.save()
+
+    sso.sso_sign_in(
+        provider_slug="alice-okta",
+        claims={"sub": "b", "email": "boss@alice.example", "groups": ["pp-marketing"]},
+    )
+
+    assert membership_of(alice.admin).role == Membership.Role.ADMIN
+    assert [e for e, _d, _p in records("boss@alice.example")] == ["signed_in"]
+
+
+def test_an_admin_who_is_not_the_last_follows_the_claims(alice_idp, alice):
+    alice.admin.email = "boss@alice.example"
+    alice.admin.save()
+    with scopes_disabled():
+        Membership.objects.filter(user=alice.marketer).update(role=Membership.Role.ADMIN)
+
+    sso.sso_sign_in(
+        provider_slug="alice-okta",
+        claims={"sub": "b", "email": "boss@alice.example", "groups": ["pp-marketing"]},
+    )
+
+    assert membership_of(alice.admin).role == Membership.Role.MARKETER

@@ -29,6 +29,7 @@ from partners.models import (
 from partners.services import membership_create
 from tests.sso.conftest import IDP_PASSWORD, Browser
 from tests.sso.oidc_provider import quirks
+from tests.sso.outcomes import assert_refused, events, group_names, signed_in_to_portal
 
 pytestmark = [
     pytest.mark.slow,
@@ -150,29 +151,6 @@ def partner_sign_in(browser: Browser, live_server, oidc_provider, *, typed_email
     browser.submit(browser.form(action_contains="/accounts/oidc/"))
     sign_in_at_provider(browser, oidc_provider, username)
     return browser.response
-
-
-def signed_in_to_portal(browser: Browser, live_server) -> bool:
-    response = browser.get(f"{live_server.url}/portal/")
-    return response.status_code == 200 and response.url == f"{live_server.url}/portal/"
-
-
-def group_names(user) -> set[str]:
-    return set(user.groups.values_list("name", flat=True))
-
-
-def events(email: str) -> list[tuple[str, str]]:
-    with scopes_disabled():
-        return [
-            (record.event, record.detail.get("role") or record.detail.get("reason") or "")
-            for record in SignInRecord.objects.filter(email=email).order_by("pk")
-        ]
-
-
-def assert_refused(response, *, says: str) -> None:
-    assert response.status_code == 403, response.text[:2000]
-    assert "We could not sign you in" in response.text
-    assert says in response.text
 
 
 # --- Staff -----------------------------------------------------------------------------

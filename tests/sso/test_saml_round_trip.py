@@ -23,10 +23,17 @@ from partners.models import (
     IdentityProviderDomain,
     Membership,
     Partner,
-    SignInRecord,
 )
 from partners.services import sso
 from tests.sso.conftest import Browser
+from tests.sso.outcomes import (
+    assert_refused,
+    events,
+    group_names,
+    refusals,
+    signed_in_to_admin,
+    signed_in_to_portal,
+)
 from tests.sso.saml_idp import quirks
 from tests.sso.saml_idp.idp import PASSWORD
 
@@ -119,43 +126,6 @@ def partner_sign_in(browser: Browser, live_server, saml_idp, *, typed_email, use
     browser.submit(browser.form(action_contains="/portal/login/sso/"), email=typed_email)
     browser.submit(browser.form(action_contains="/accounts/saml/"))
     return sign_in_at_idp(browser, saml_idp, username)
-
-
-def signed_in_to_portal(browser: Browser, live_server) -> bool:
-    response = browser.get(f"{live_server.url}/portal/")
-    return response.status_code == 200 and response.url == f"{live_server.url}/portal/"
-
-
-def signed_in_to_admin(browser: Browser, live_server) -> bool:
-    response = browser.get(f"{live_server.url}/admin/")
-    return response.status_code == 200 and response.url == f"{live_server.url}/admin/"
-
-
-def group_names(user) -> set[str]:
-    return set(user.groups.values_list("name", flat=True))
-
-
-def events(email: str) -> list[tuple[str, str]]:
-    with scopes_disabled():
-        return [
-            (record.event, record.detail.get("role") or record.detail.get("reason") or "")
-            for record in SignInRecord.objects.filter(email=email).order_by("pk")
-        ]
-
-
-def refusals() -> list[tuple[str, str, str]]:
-    with scopes_disabled():
-        return list(
-            SignInRecord.objects.filter(event=SignInRecord.Event.REFUSED).values_list(
-                "provider_slug", "detail__reason", "email"
-            )
-        )
-
-
-def assert_refused(response, *, says: str) -> None:
-    assert response.status_code == 403, response.text[:2000]
-    assert "We could not sign you in" in response.text
-    assert says in response.text
 
 
 # --- Staff -----------------------------------------------------------------------------
@@ -303,6 +273,7 @@ def test_an_assertion_without_an_email_is_refused_and_creates_no_user(
         quirks.TAMPERED,
         quirks.EXPIRED,
         quirks.WRONG_ISSUER,
+        quirks.UNSOLICITED,  # an IdP-initiated sign-in: refused, it answers no request
     ],
 )
 def test_a_bad_assertion_is_refused(staff_saml, live_server, saml_idp, quirk):

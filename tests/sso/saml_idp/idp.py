@@ -224,7 +224,7 @@ class SAMLIdP:
             identity[names["groups"]] = list(user.groups)
         response = server.create_authn_response(
             identity,
-            in_response_to=args["in_response_to"],
+            in_response_to=None if sp.quirk == quirks.UNSOLICITED else args["in_response_to"],
             destination=args["destination"],
             sp_entity_id=args["sp_entity_id"],
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=user.username),

@@ -9,7 +9,9 @@ FOREIGN_KEY = "foreign-key"  # signed with a key the IdP does not publish (a for
 TAMPERED = "tampered"  # signed, then the email attribute changed (a forged assertion)
 EXPIRED = "expired"  # NotOnOrAfter (conditions, subject confirmation) ten minutes ago
 WRONG_ISSUER = "wrong-issuer"  # signed by the IdP's key, but issued as another entity
-QUIRKS = (UNSIGNED, FOREIGN_KEY, TAMPERED, EXPIRED, WRONG_ISSUER)
+# signed and valid, but answering no request (IdP-initiated: no InResponseTo)
+UNSOLICITED = "unsolicited"
+QUIRKS = (UNSIGNED, FOREIGN_KEY, TAMPERED, EXPIRED, WRONG_ISSUER, UNSOLICITED)
 
 WRONG_ISSUER_ENTITY_ID = "https://impostor.example/saml/metadata"
 TAMPERED_EMAIL = "ceo@vendor.example"
