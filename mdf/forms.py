@@ -4,7 +4,7 @@ back as field-keyed ValidationErrors (`ServiceErrorsMixin`)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from assets.validation import KINDS, PROOF_KINDS
 from campaigns.models import Launch
 from mdf.models import ZERO, ActivityType, Allocation, Claim, FundRequest, ProofKind
-from mdf.money import CENT, THOUSANDS, format_money
+from mdf.money import CENT, amount_example, amount_input_value, amount_parse, format_money
 from partners.forms import PortalWidgetsMixin, ServiceErrorsMixin
 
 # The largest amount a money column (max_digits=14, decimal_places=2) holds.
@@ -25,7 +25,10 @@ MAX_COUNT = 2_000_000_000  # PositiveIntegerField's range, rounded down
 
 
 class MoneyField(forms.CharField):
-    """An amount in cents: '1250', '1,250.50'. Never a float; errors say what to type.
+    """An amount in cents, as the reader's language writes it: '1,250.50' or '1250' in
+    English, '1.250,50' or '1250,50' in German (`mdf.money.amount_parse`: strict, a
+    misplaced separator is an error, never read as another amount). Never a float;
+    errors say what to type, with an example in the reader's language.
 
     Text rather than a number input, so '1,250.00' is accepted and the browser does
     not round or silently drop what it cannot parse.
@@ -39,23 +42,28 @@ class MoneyField(forms.CharField):
         )
         super().__init__(**kwargs)
 
+    def prepare_value(self, value: Any) -> Any:
+        # A stored amount goes back into the input as the reader writes it.
+        if isinstance(value, Decimal):
+            return amount_input_value(value)
+        return super().prepare_value(value)
+
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         text = super().to_python(value)
         if text in self.empty_values:
             return None
+        invalid = ValidationError(
+            _("Enter an amount like %(example)s.") % {"example": amount_example()},
+            code="invalid",
+        )
         if len(text) > 32:
-            raise ValidationError(_("Enter an amount like 1250.00."), code="invalid")
-        text = text.replace(" ", "")
-        if "," in text and not THOUSANDS.fullmatch(text):
-            # "1,250.50" has a thousands comma; "1800,50" (a decimal comma, as German and
-            # French write it) must not be read as 180050.
-            raise ValidationError(_("Enter an amount like 1250.00."), code="invalid")
+            raise invalid
         try:
-            amount = Decimal(text.replace(",", ""))
-        except (InvalidOperation, ValueError):
-            raise ValidationError(_("Enter an amount like 1250.00."), code="invalid") from None
+            amount = amount_parse(text)
+        except ValueError:
+            raise invalid from None
         if not amount.is_finite():
-            raise ValidationError(_("Enter an amount like 1250.00."), code="invalid")
+            raise invalid
         if amount < 0 or (amount == 0 and not self.allow_zero):
             message = (
                 _("The amount cannot be negative.")
@@ -66,11 +74,13 @@ class MoneyField(forms.CharField):
         if amount > MAX_AMOUNT:
             # Checked before quantizing: 1e5000 cannot be quantized to cents.
             raise ValidationError(
-                _("Enter at most %(max)s.") % {"max": f"{MAX_AMOUNT:,.2f}"}, code="max_value"
+                _("Enter at most %(max)s.") % {"max": amount_example(MAX_AMOUNT)}, code="max_value"
             )
         if amount != amount.quantize(CENT):
             raise ValidationError(
-                _("Use at most two decimals (cents), e.g. 1250.50."), code="precision"
+                _("Use at most two decimals (cents), e.g. %(example)s.")
+                % {"example": amount_example()},
+                code="precision",
             )
         return amount.quantize(CENT)
 

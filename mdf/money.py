@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberFormatError, format_currency, format_decimal, parse_decimal
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 
@@ -108,3 +108,32 @@ def known_currency(code: object) -> str:
     if len(text) != 3 or text not in list_currencies():
         raise ValueError("Use a three-letter ISO 4217 currency code, like EUR or USD.")
     return text
+
+
+# Spaces people or the locale put between thousands (a space, a no-break space, the
+# narrow no-break space French writes): never part of an amount's value.
+_SPACES = str.maketrans("", "", " \u00a0\u202f")
+
+
+def amount_parse(text: str) -> Decimal:
+    """An amount as its reader's language writes it: "1,250.50" or "1250.50" in English,
+    "1.250,50" or "1250,50" in German, "1 250,50" in French. Read strictly (CLDR by way
+    of Babel): a separator in the wrong place is an error, never a guess, so "1250.50"
+    typed in German (where "." separates thousands) is refused rather than read as
+    125050. Raises ValueError."""
+    try:
+        return parse_decimal(text.translate(_SPACES), locale=reader_locale(), strict=True)
+    except NumberFormatError:
+        raise ValueError(text) from None
+
+
+def amount_example(amount: Decimal = Decimal("1250.50")) -> str:
+    """An amount as the reader's language writes it in a message, with thousands
+    separators: "1,250.50" (English), "1.250,50" (German)."""
+    return format_decimal(amount, format="#,##0.00", locale=reader_locale())
+
+
+def amount_input_value(amount: Decimal) -> str:
+    """An amount to put back in an input, as the reader writes it and `amount_parse`
+    reads it, without thousands separators: "1250.50", "1250,50"."""
+    return format_decimal(amount.quantize(CENT), format="0.00", locale=reader_locale())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -172,25 +173,29 @@ def test_a_partner_works_in_german_and_switches_back(live_server, alice, world, 
     main.get_by_label(de("Starts on")).fill(start.isoformat())
     main.get_by_label(de("Ends on")).fill(start.isoformat())
     cost = main.get_by_label(de("Total activity cost"))
-    # A decimal comma, as German writes it: refused at the field, not read as 180050.
-    cost.fill("1800,50")
+    # A decimal point where German separates thousands: refused at the field (with an
+    # example as German writes it), never read as 180050.
+    cost.fill("1800.50")
     main.get_by_role("button", name=de("Submit for approval")).click()
     expect(cost).to_have_attribute("aria-invalid", "true")
     # The German message, told by the field (its description) named in German.
     expect(cost).to_have_accessible_description(
-        re.compile(re.escape(de("Enter an amount like 1250.00.")))
+        re.compile(re.escape(de("Enter an amount like %(example)s.") % {"example": "1.250,50"}))
     )
     expect(page.get_by_role("alert")).to_have_text(de("Please correct the errors below."))
     assert_page_in(page, "de", "request form with an error (German)")
     with scopes_disabled():
         assert not FundRequest.objects.exists()
-    cost.fill("1800")
+    # As German writes it: a decimal comma, a point between thousands.
+    cost.fill("1.800,50")
     main.get_by_role("button", name=de("Submit for approval")).click()
     page.wait_for_url(re.compile(r".*/portal/funds/requests/[0-9a-f-]{36}/$"))
     expect(main.get_by_role("heading", level=1)).to_have_text(
         "Sicherheits-Webinar für den Mittelstand"
     )
-    expect(main.get_by_text("1.800,00 €").first).to_be_visible()
+    with scopes_disabled():
+        assert FundRequest.objects.get().requested_amount == Decimal("1800.50")
+    expect(main.get_by_text("1.800,50 €").first).to_be_visible()
     assert_page_in(page, "de", "fund request (German)")
 
     # Deal registration: register one and find it in the list.

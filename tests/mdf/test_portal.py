@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -20,6 +21,7 @@ from django_scopes import scopes_disabled
 from mdf import selectors, services
 from mdf.models import Claim, ClaimProof, FundRequest, LedgerEntry
 from mdf.money import format_money
+from partners.services import user_language_choose
 from tests.mdf.conftest import (
     D,
     after_activity,
@@ -136,12 +138,13 @@ def test_save_draft_then_submit_from_the_detail_page(client, alice, allocation, 
         ("0.00", "Enter an amount greater than zero"),
         ("0.001", "at most two decimals"),
         ("12.345", "at most two decimals"),
-        ("abc", "Enter an amount like 1250.00."),
+        ("abc", "Enter an amount like 1,250.50."),
         ("1e5000", "Enter at most"),
-        ("NaN", "Enter an amount like 1250.00."),
-        ("Infinity", "Enter an amount like 1250.00."),
+        ("NaN", "Enter an amount like 1,250.50."),
+        ("Infinity", "Enter an amount like 1,250.50."),
         ("", "This field is required."),
         ("1000000000000", "Enter at most 999,999,999,999.99"),
+        ("1800,50", "Enter an amount like 1,250.50."),  # a decimal comma, not 180,050
     ],
 )
 def test_bad_amounts_show_a_field_error_and_save_nothing(
@@ -813,3 +816,69 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(OVERVIEW)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("portal:login"))
+
+
+# --- amounts as the reader's language writes them -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "stored"),
+    [
+        ("en", "1,250.50", "1250.50"),
+        ("en", "1250.5", "1250.50"),
+        ("de", "1.250,50", "1250.50"),
+        ("de", "1250,5", "1250.50"),
+        ("fr", "1 250,50", "1250.50"),
+        ("es", "1.250,50", "1250.50"),
+        ("pt-br", "1.250,50", "1250.50"),
+    ],
+)
+def test_amounts_are_read_as_the_readers_language_writes_them(
+    client, alice, allocation, event_type, language, typed, stored
+):
+    user_language_choose(user=alice.marketer, language=language)
+    client.force_login(alice.marketer)
+
+    response = client.post(
+        NEW_REQUEST, {**request_form(allocation, event_type, requested_amount=typed), "save": "1"}
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    with scopes_disabled():
+        assert str(FundRequest.objects.get().requested_amount) == stored
+
+
+def test_a_separator_in_the_wrong_place_for_the_language_is_refused_with_its_example(
+    client, alice, allocation, event_type
+):
+    # In German "." separates thousands: "1250.50" is no amount, never 125,050.
+    user_language_choose(user=alice.marketer, language="de")
+    client.force_login(alice.marketer)
+
+    response = client.post(
+        NEW_REQUEST,
+        {**request_form(allocation, event_type, requested_amount="1250.50"), "save": "1"},
+    )
+
+    assert response.status_code == 400
+    [message] = response.context["form"].errors["requested_amount"]
+    assert "1.250,50" in message
+    assert count(FundRequest) == 0
+
+
+def test_a_stored_amount_comes_back_in_the_input_as_the_reader_writes_it(
+    client, alice, allocation, event_type
+):
+    user_language_choose(user=alice.marketer, language="de")
+    client.force_login(alice.marketer)
+    client.post(
+        NEW_REQUEST,
+        {**request_form(allocation, event_type, requested_amount="1.250,50"), "save": "1"},
+    )
+    with scopes_disabled():
+        fund_request = FundRequest.objects.get()
+
+    page = text(client.get(request_url("request_edit", fund_request)))
+
+    assert fund_request.requested_amount == Decimal("1250.50")
+    assert 'name="requested_amount" value="1250,50"' in page
