@@ -305,6 +305,11 @@ class IdentityProviderDomainAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Removed through the service (rejected here, or on the provider's page), so the
+        # partner's audit trail records it; Django's own delete would not.
+        return False
+
     @admin.display(description=_("partner"))
     def partner(self, obj: IdentityProviderDomain) -> Any:
         return obj.provider.partner or "—"
