@@ -7,6 +7,7 @@ either page. Screenshots land in test-artifacts/."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from assets import services as asset_services
 from mdf import services
@@ -66,7 +67,7 @@ def test_staff_desk_and_a_partners_page(live_server, alice, programme, new_page,
     admin_log_in(page, base, programme["manager"].username)
 
     # the desk: my queue with its count, the programme, then every model
-    assert page.get_by_role("heading", name="Your desk").is_visible()
+    expect(page.get_by_role("heading", name="Your desk")).to_be_visible()
     queues = page.locator("#desk-queues")
     row = queues.get_by_role("row", name="Fund requests")
     assert row.get_by_role("cell").first.inner_text() == "2"
@@ -81,7 +82,7 @@ def test_staff_desk_and_a_partners_page(live_server, alice, programme, new_page,
         glance.get_by_role("row", name="Downloads this month").get_by_role("cell").inner_text()
         == "1"
     )
-    assert page.get_by_role("heading", name="Everything in the admin").is_visible()
+    expect(page.get_by_role("heading", name="Everything in the admin")).to_be_visible()
     screenshot(page, "admin-staff-desk-desktop")
     assert_accessible(page, "staff desk")
 
@@ -93,12 +94,12 @@ def test_staff_desk_and_a_partners_page(live_server, alice, programme, new_page,
     # a partner's page: funds, decisions, downloads, people, then its fields
     page.goto(f"{base}/admin/partners/partner/{alice.partner.pk}/change/")
     funds = page.locator("#partner-funds")
-    assert funds.get_by_role("row", name="FY27 H1 Europe (EUR)").is_visible()
-    assert funds.get_by_text("20,000.00 EUR").is_visible()
+    expect(funds.get_by_role("row", name="FY27 H1 Europe (EUR)")).to_be_visible()
+    expect(funds.get_by_text("20,000.00 EUR")).to_be_visible()
     decisions = page.locator("#partner-decisions")
-    assert decisions.get_by_text("Carlos Channel").is_visible()
-    assert page.locator("#partner-downloads").get_by_text("Edge Security Brochure").is_visible()
-    assert page.get_by_role("heading", name="People").is_visible()
+    expect(decisions.get_by_text("Carlos Channel")).to_be_visible()
+    expect(page.locator("#partner-downloads").get_by_text("Edge Security Brochure")).to_be_visible()
+    expect(page.get_by_role("heading", name="People")).to_be_visible()
     screenshot(page, "admin-partner-page-desktop")
     assert_accessible(page, "partner admin")
 

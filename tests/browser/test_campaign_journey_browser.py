@@ -18,6 +18,7 @@ import pytest
 import requests
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from analytics.models import ResultEvent
 from analytics.rollup import rollup_metrics
@@ -153,5 +154,5 @@ def test_publish_launch_click_sync_and_see_the_results(
 
     portal.goto(f"{live_server.url}/portal/campaigns/launches/{launch.code}/")
     results = portal.get_by_role("main")
-    assert results.get_by_text("18,500.00 USD").first.is_visible()
+    expect(results.get_by_text("18,500.00 USD").first).to_be_visible()
     screenshot(portal, "journey-launch")

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from deals.models import Deal, DealProgram
 from mdf import clock
@@ -52,10 +53,10 @@ def test_a_channel_manager_reviews_a_conflict_and_approves(
 
     # the other partner's registration beside this one
     conflicts = page.locator("#conflicts")
-    assert conflicts.get_by_role("heading", name="Registered by another partner").is_visible()
-    assert conflicts.get_by_role("link", name="Bob Corp").is_visible()
+    expect(conflicts.get_by_role("heading", name="Registered by another partner")).to_be_visible()
+    expect(conflicts.get_by_role("link", name="Bob Corp")).to_be_visible()
     assert "Acme Inc (Bob's)" in conflicts.inner_text()
-    assert page.locator("#history").get_by_text("Conflict flagged").is_visible()
+    expect(page.locator("#history").get_by_text("Conflict flagged")).to_be_visible()
     screenshot(page, "admin-deal-conflict-desktop")
     assert_accessible(page, "deal registration admin")
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from analytics.rollup import rollup_metrics
 from deals import services
@@ -45,7 +46,7 @@ def test_register_approve_win_and_see_it_in_the_dashboard(
     ).click()
     page.wait_for_url(f"{live_server.url}/portal/deals/")
     main = page.get_by_role("main")
-    assert main.get_by_text("No deals registered yet").is_visible()
+    expect(main.get_by_text("No deals registered yet")).to_be_visible()
     assert_accessible(page, "deals list (empty)")
 
     main.get_by_role("link", name="Register a deal").first.click()
@@ -62,7 +63,7 @@ def test_register_approve_win_and_see_it_in_the_dashboard(
     main.get_by_role("button", name="Register the deal").click()
     amount = main.get_by_label("Estimated amount")
     assert amount.get_attribute("aria-invalid") == "true"
-    assert main.locator("#id_amount_error").is_visible()
+    expect(main.locator("#id_amount_error")).to_be_visible()
     assert_accessible(page, "register a deal (errors)")
     with scopes_disabled():
         assert not Deal.objects.exists()
@@ -71,7 +72,7 @@ def test_register_approve_win_and_see_it_in_the_dashboard(
     main.get_by_role("button", name="Register the deal").click()
     page.wait_for_url(re.compile(r".*/portal/deals/[0-9a-f-]{36}/$"))
     assert main.get_by_role("heading", level=1).inner_text() == "Acme Robotics"
-    assert main.get_by_text("Under review", exact=True).is_visible()
+    expect(main.get_by_text("Under review", exact=True)).to_be_visible()
     assert_accessible(page, "a registration under review")
     with scopes_disabled():
         deal = Deal.objects.get()
@@ -88,27 +89,27 @@ def test_register_approve_win_and_see_it_in_the_dashboard(
     deal.refresh_from_db()
     assert deal.status == Deal.Status.APPROVED
     page.reload()
-    assert main.get_by_text("Approved", exact=True).first.is_visible()
-    assert main.get_by_text(re.compile(r"protected for you until")).is_visible()
+    expect(main.get_by_text("Approved", exact=True).first).to_be_visible()
+    expect(main.get_by_text(re.compile(r"protected for you until"))).to_be_visible()
     screenshot(page, "deal-approved")
     assert_accessible(page, "an approved registration")
 
     main.get_by_label("Stage").select_option("negotiation")
     main.get_by_role("button", name="Save the stage").click()
-    assert main.get_by_text("The deal is now at the stage “Negotiation”.").is_visible()
+    expect(main.get_by_text("The deal is now at the stage “Negotiation”.")).to_be_visible()
 
     main.get_by_role("link", name="Won…").click()
-    assert main.get_by_text("cannot be reopened").is_visible()
+    expect(main.get_by_text("cannot be reopened")).to_be_visible()
     assert_accessible(page, "close as won")
     main.get_by_label("Won amount").fill("24000")
     main.get_by_role("button", name="Close as won").click()
     page.wait_for_url(re.compile(r".*/portal/deals/[0-9a-f-]{36}/$"))
-    assert main.get_by_text("Won", exact=True).first.is_visible()
-    assert main.get_by_text("24,000.00 EUR").is_visible()
+    expect(main.get_by_text("Won", exact=True).first).to_be_visible()
+    expect(main.get_by_text("24,000.00 EUR")).to_be_visible()
 
     # The list: the won deal, its amount; the CSV link keeps the filter.
     page.goto(f"{live_server.url}/portal/deals/?status=won")
-    assert main.get_by_role("link", name="Acme Robotics").is_visible()
+    expect(main.get_by_role("link", name="Acme Robotics")).to_be_visible()
     assert "status=won" in main.get_by_role("link", name="Download as CSV").get_attribute("href")
     assert_accessible(page, "deals list")
 
@@ -153,8 +154,8 @@ def test_accept_work_and_convert_a_lead(live_server, alice, staff_users, new_pag
     ).click()
     page.wait_for_url(f"{live_server.url}/portal/deals/leads/")
     main = page.get_by_role("main")
-    assert main.get_by_text("1 lead is waiting for your answer.").is_visible()
-    assert main.get_by_text(re.compile(r"left$")).first.is_visible()
+    expect(main.get_by_text("1 lead is waiting for your answer.")).to_be_visible()
+    expect(main.get_by_text(re.compile(r"left$")).first).to_be_visible()
     assert_accessible(page, "leads list")
 
     main.get_by_role("link", name="Wayne Logistics").click()
@@ -162,14 +163,14 @@ def test_accept_work_and_convert_a_lead(live_server, alice, staff_users, new_pag
     assert re.search(r"Answer by .+ left\)", main.get_by_role("status").first.inner_text())
     assert_accessible(page, "an offered lead")
     main.get_by_role("button", name="Accept the lead").click()
-    assert main.get_by_text("The lead is yours.").is_visible()
-    assert main.get_by_role("link", name="lucius@wayne-logistics.example").is_visible()
+    expect(main.get_by_text("The lead is yours.")).to_be_visible()
+    expect(main.get_by_role("link", name="lucius@wayne-logistics.example")).to_be_visible()
     assert_accessible(page, "an accepted lead")
 
     main.get_by_label("Progress").select_option("contacted")
     main.locator("#id_next_step").fill("Demo on Tuesday")
     main.get_by_role("button", name="Save the progress").click()
-    assert main.get_by_text("The progress is saved.").is_visible()
+    expect(main.get_by_text("The progress is saved.")).to_be_visible()
 
     main.get_by_role("link", name="Register as a deal").click()
     page.wait_for_url(re.compile(r".*/convert/$"))
@@ -183,4 +184,4 @@ def test_accept_work_and_convert_a_lead(live_server, alice, staff_users, new_pag
     main.get_by_role("button", name="Register the deal").click()
     page.wait_for_url(re.compile(r".*/portal/deals/[0-9a-f-]{36}/$"))
     assert main.get_by_role("heading", level=1).inner_text() == "Wayne Logistics"
-    assert main.get_by_text("Under review", exact=True).is_visible()
+    expect(main.get_by_text("Under review", exact=True)).to_be_visible()

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from mdf import services
 from mdf.models import ActivityType, ClaimProof, ProofKind
@@ -95,7 +96,7 @@ def test_a_marketer_changes_drafts_and_removes_a_wrong_file(
     page.goto(f"{base}/portal/funds/")
     main = page.get_by_role("main")
     assert main.locator('[data-figure="allocated"]').inner_text() == "20,000.00 EUR"
-    assert main.get_by_text("Current period:").is_visible()
+    expect(main.get_by_text("Current period:")).to_be_visible()
     screenshot(page, f"drafts-overview-current-{viewport_name}")
     assert_accessible(page, "overview (current period)")
     main.get_by_role("link", name="All periods").click()
@@ -116,7 +117,7 @@ def test_a_marketer_changes_drafts_and_removes_a_wrong_file(
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_url(f"{base}/portal/funds/requests/{draft.uuid}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Retail roadshow, three cities"
-    assert page.get_by_text("Your changes were saved.").is_visible()
+    expect(page.get_by_text("Your changes were saved.")).to_be_visible()
     screenshot(page, f"drafts-request-detail-{viewport_name}")
     assert_accessible(page, "draft request detail")
     assert str(fresh(draft).requested_amount) == "3600.00"
@@ -138,7 +139,7 @@ def test_a_marketer_changes_drafts_and_removes_a_wrong_file(
     assert_accessible(page, "proof removal")
     page.get_by_role("button", name="Remove the file").click()
     page.wait_for_url(f"{base}/portal/funds/claims/{claim.uuid}/")
-    assert page.get_by_text("“invoice-wrong-event.pdf” was removed.").is_visible()
+    expect(page.get_by_text("“invoice-wrong-event.pdf” was removed.")).to_be_visible()
     screenshot(page, f"drafts-claim-after-removal-{viewport_name}")
     assert str(fresh(claim).amount) == "2750.00"
     with scopes_disabled():

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.db import transaction
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_portal_browser import assert_accessible, log_in
@@ -40,7 +41,9 @@ def test_study_a_track_and_pass_its_quiz(live_server, alice, new_page, screensho
     page.get_by_role("link", name="Backup Basics").click()
     track_url = f"{live_server.url}/portal/enablement/tracks/{track.slug}/"
     page.wait_for_url(track_url)
-    assert page.get_by_text("The quiz opens once you have studied everything above.").is_visible()
+    expect(
+        page.get_by_text("The quiz opens once you have studied everything above.")
+    ).to_be_visible()
 
     # study: open each asset in the library and download it
     for item in track.items.select_related("asset"):
@@ -50,7 +53,7 @@ def test_study_a_track_and_pass_its_quiz(live_server, alice, new_page, screensho
         with page.expect_download():
             downloads.get_by_role("link", name=re.compile("^Download")).first.click()
         page.goto(track_url)
-    assert page.get_by_text("You studied 2 of 2.").is_visible()
+    expect(page.get_by_text("You studied 2 of 2.")).to_be_visible()
     screenshot(page, "enablement-track-desktop")
     assert_accessible(page, "track")
 
@@ -60,20 +63,20 @@ def test_study_a_track_and_pass_its_quiz(live_server, alice, new_page, screensho
     assert_accessible(page, "quiz")
     answer(page, wrong=2)
     page.wait_for_url(re.compile(r"/result/$"))
-    assert page.get_by_text("Not passed").is_visible()
-    assert page.get_by_text("Correct: Every quarter").is_visible()
+    expect(page.get_by_text("Not passed")).to_be_visible()
+    expect(page.get_by_text("Correct: Every quarter")).to_be_visible()
     assert_accessible(page, "quiz result (failed)")
 
     # then passed
     page.get_by_role("link", name="Take the quiz again").click()
     answer(page, wrong=0)
     page.wait_for_url(re.compile(r"/result/$"))
-    assert page.get_by_text("Score: 100 %").is_visible()
-    assert page.get_by_text("You earned the Backup Basics certification.").is_visible()
+    expect(page.get_by_text("Score: 100 %")).to_be_visible()
+    expect(page.get_by_text("You earned the Backup Basics certification.")).to_be_visible()
     screenshot(page, "enablement-result-desktop")
     assert_accessible(page, "quiz result")
 
     page.get_by_role("link", name="Our team's certifications").first.click()
     page.wait_for_url(f"{live_server.url}/portal/enablement/certifications/")
-    assert page.get_by_role("cell", name="Backup Basics").is_visible()
+    expect(page.get_by_role("cell", name="Backup Basics")).to_be_visible()
     assert_accessible(page, "team certifications")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mdf import services
 from mdf.models import ActivityType, ProofKind
@@ -108,7 +109,7 @@ def test_a_marketer_requests_funds_and_sees_claims_and_the_statement(
     available = main.locator('[data-figure="available"]')
     assert available.inner_text() == "17,500.00 EUR"
     assert main.locator('[data-figure="committed"]').inner_text() == "2,500.00 EUR"
-    assert main.get_by_role("link", name="Retail roadshow (draft)", exact=True).is_visible()
+    expect(main.get_by_role("link", name="Retail roadshow (draft)", exact=True)).to_be_visible()
     screenshot(page, f"funds-overview-{viewport_name}")
     assert_accessible(page, "funds overview")
 
@@ -136,12 +137,12 @@ def test_a_marketer_requests_funds_and_sees_claims_and_the_statement(
     assert main.get_by_role("heading", level=1).inner_text() == (
         "Security webinar for SMB customers"
     )
-    assert main.get_by_text("Waiting for your channel manager").is_visible()
+    expect(main.get_by_text("Waiting for your channel manager")).to_be_visible()
     screenshot(page, f"funds-request-new-detail-{viewport_name}")
 
     # an approved request with its decision note and history
     page.goto(f"{base}/portal/funds/requests/{funds['summit'].uuid}/")
-    assert page.get_by_text("the catering is not covered").first.is_visible()
+    expect(page.get_by_text("the catering is not covered").first).to_be_visible()
     screenshot(page, f"funds-request-detail-{viewport_name}")
     assert_accessible(page, "request detail")
 
@@ -149,7 +150,7 @@ def test_a_marketer_requests_funds_and_sees_claims_and_the_statement(
     page.goto(f"{base}/portal/funds/claims/{funds['claim'].uuid}/")
     submit = page.get_by_role("button", name="Submit the claim")
     assert submit.is_disabled()
-    assert page.get_by_text("Attendee list, Photo").is_visible()
+    expect(page.get_by_text("Attendee list, Photo")).to_be_visible()
     screenshot(page, f"funds-claim-detail-{viewport_name}")
     assert_accessible(page, "claim detail")
 

@@ -15,6 +15,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from campaigns import services as campaign_services
 from campaigns.models import CampaignKit
@@ -157,7 +158,7 @@ def test_apply_approve_invite_accept_act_and_become_active(
     # Never accepted any version: the agreement comes first.
     portal.wait_for_url(re.compile(r".*/portal/agreement/\?next=.*"))
     main = portal.get_by_role("main")
-    assert main.get_by_role("heading", name="Partner program agreement", level=1).is_visible()
+    expect(main.get_by_role("heading", name="Partner program agreement", level=1)).to_be_visible()
     assert_accessible(portal, "agreement")
     screenshot(portal, "onboarding-agreement")
     main.get_by_role("button", name="I accept").click()
@@ -165,7 +166,7 @@ def test_apply_approve_invite_accept_act_and_become_active(
     assert done_kinds(partner) == {Kind.ACCEPT_AGREEMENT}
     card = portal.locator("#onboarding-card")
     assert "1 of 5 required steps done" in card.inner_text()
-    assert card.get_by_role("link", name="Complete your company profile").is_visible()
+    expect(card.get_by_role("link", name="Complete your company profile")).to_be_visible()
 
     # The checklist: progress and what to do next, linked to where it is done.
     portal.get_by_role("link", name="See the whole checklist").click()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.analytics.performance_data import (
     funded_spend,
@@ -78,7 +79,7 @@ def test_the_dashboard_tells_its_story_and_is_accessible(
     page = new_page(DESKTOP)
     log_in(page, live_server.url, alice.marketer.username)
     page.wait_for_url(f"{live_server.url}/portal/")
-    assert page.locator('[data-kpi="leads"]').first.is_visible()
+    expect(page.locator('[data-kpi="leads"]').first).to_be_visible()
     screenshot(page, "performance-home")
     assert_accessible(page, "portal home with KPIs")
 
@@ -98,7 +99,7 @@ def test_the_dashboard_tells_its_story_and_is_accessible(
     page.wait_for_url("**period=12m**")
     page.wait_for_function("window.Chart && Chart.getChart('chart-counts')")
     page.get_by_text("Show the charts' numbers as a table").click()
-    assert page.locator("table.perf-table").first.is_visible()
+    expect(page.locator("table.perf-table").first).to_be_visible()
     screenshot(page, "performance-dashboard-year")
     assert_accessible(page, "performance, a year by month")
 
@@ -115,7 +116,7 @@ def test_staff_see_the_leaderboard_and_drill_down(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/admin/performance/?period=12m")
-    assert page.get_by_role("link", name="Alice Corp").is_visible()
+    expect(page.get_by_role("link", name="Alice Corp")).to_be_visible()
     screenshot(page, "performance-leaderboard")
     assert_accessible(page, "staff leaderboard")
     page.get_by_role("link", name="Alice Corp").click()

@@ -69,7 +69,7 @@ def test_a_channel_manager_reviews_and_approves_a_plan(
     scorecard = page.locator("#scorecard")
     leads = scorecard.get_by_role("row", name="Leads")
     assert "104.5 %" in leads.inner_text()
-    assert page.locator("#comments").get_by_text("Webinars start in January.").is_visible()
+    expect(page.locator("#comments").get_by_text("Webinars start in January.")).to_be_visible()
     screenshot(page, "admin-plan-page-desktop")
     assert_accessible(page, "plan admin")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.conftest import PASSWORD
@@ -36,7 +37,7 @@ def assert_skip_link_first(page) -> None:
     """The first Tab from the top of the page lands on the skip link, which shows."""
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
-    assert page.get_by_role("link", name="Skip to main content").is_visible()
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_visible()
 
 
 def log_in(page, base_url: str, username: str) -> None:
@@ -62,15 +63,15 @@ def test_log_in_see_dashboard_log_out(live_server, alice, new_page, screenshot):
     page.wait_for_url(f"{live_server.url}/portal/")
     main = page.get_by_role("main")
     assert main.get_by_role("heading", level=1).inner_text() == "Alice Corp"
-    assert main.get_by_text("Gold tier").is_visible()
-    assert main.get_by_text("Active", exact=True).is_visible()
+    expect(main.get_by_text("Gold tier")).to_be_visible()
+    expect(main.get_by_text("Active", exact=True)).to_be_visible()
     manager = alice.partner.channel_manager
     mail_link = main.get_by_role("link", name=manager.email)
     assert mail_link.get_attribute("href") == f"mailto:{manager.email}"
-    assert main.get_by_text(manager.get_full_name()).first.is_visible()
+    expect(main.get_by_text(manager.get_full_name()).first).to_be_visible()
     nav = page.get_by_role("navigation", name="Portal sections")
     for section in ("Library", "Campaigns", "Funds (MDF)", "Results"):
-        assert nav.get_by_role("link", name=section).is_visible()
+        expect(nav.get_by_role("link", name=section)).to_be_visible()
     screenshot(page, "dashboard-desktop")
     assert_accessible(page, "dashboard")
     assert_skip_link_first(page)
@@ -92,7 +93,7 @@ def test_phone_navigation_opens_from_the_menu_button(live_server, alice, new_pag
     page.wait_for_url(f"{live_server.url}/portal/")
     nav = page.get_by_role("navigation", name="Portal sections")
     profile_link = nav.get_by_role("link", name="Company profile", exact=True)
-    assert not profile_link.is_visible()  # the sidebar is folded away on a phone
+    expect(profile_link).not_to_be_visible()  # the sidebar is folded away on a phone
 
     page.get_by_role("button", name="Open the menu").click()
     profile_link.wait_for(state="visible")
@@ -118,7 +119,7 @@ def test_screenshots_of_the_main_pages(
     screenshot(page, f"dashboard-{viewport_name}")
 
     page.goto(f"{live_server.url}/portal/profile/")
-    assert page.get_by_label("Display name").is_visible()
+    expect(page.get_by_label("Display name")).to_be_visible()
     screenshot(page, f"profile-{viewport_name}")
     assert_accessible(page, "profile")
 
@@ -134,8 +135,8 @@ def test_screenshots_of_the_main_pages(
     assert_accessible(page, "API keys")
 
     page.goto(f"{live_server.url}/portal/company/sign-in/")
-    assert page.get_by_role("heading", name="No company sign-in yet").is_visible()
-    assert page.get_by_label("Issuer URL").is_visible()
+    expect(page.get_by_role("heading", name="No company sign-in yet")).to_be_visible()
+    expect(page.get_by_label("Issuer URL")).to_be_visible()
     screenshot(page, f"company-sign-in-{viewport_name}")
     assert_accessible(page, "company sign-in")
 
@@ -184,8 +185,8 @@ def test_a_rejected_profile_keeps_the_saved_name_around_the_form(
     with page.expect_navigation():
         page.get_by_role("button", name="Save the profile").click()
 
-    assert page.get_by_role("main").get_by_role("alert").is_visible()
-    assert page.locator("#id_contact_email_error").is_visible()
+    expect(page.get_by_role("main").get_by_role("alert")).to_be_visible()
+    expect(page.locator("#id_contact_email_error")).to_be_visible()
     assert page.get_by_label("Display name").input_value() == "Renamed Ltd"
     assert page.locator(".partner-name").inner_text() == "Alice Corp"
     screenshot(page, "profile-rejected-desktop")

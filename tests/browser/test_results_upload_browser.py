@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from analytics.models import ResultEvent
 from tests.analytics.results_fixtures import AN_HOUR_AGO, make_kit, make_launch
@@ -26,7 +27,7 @@ def test_upload_results_with_mistakes_then_a_good_file(
     page = new_page(DESKTOP if viewport_name == "desktop" else MOBILE)
     log_in(page, live_server.url, alice.marketer.username)
     page.goto(f"{live_server.url}/portal/performance/upload/")
-    assert page.get_by_role("heading", name="Upload results").is_visible()
+    expect(page.get_by_role("heading", name="Upload results")).to_be_visible()
     assert_accessible(page, "results upload")
     screenshot(page, f"results-upload-{viewport_name}")
 
@@ -44,14 +45,14 @@ def test_upload_results_with_mistakes_then_a_good_file(
     page.get_by_label("CSV file").set_input_files(str(bad))
     page.get_by_role("button", name="Upload and check").click()
     table = page.get_by_role("table", name="Problems in the file")
-    assert table.is_visible()
+    expect(table).to_be_visible()
     assert table.get_by_role("row").count() == 4  # header + 3 problems
     assert_accessible(page, "results upload with problems")
     screenshot(page, f"results-upload-problems-{viewport_name}")
 
     page.get_by_label("CSV file").set_input_files(str(download.value.path()))
     page.get_by_role("button", name="Upload and check").click()
-    assert page.get_by_text("3 new results saved; 0 were already recorded.").is_visible()
+    expect(page.get_by_text("3 new results saved; 0 were already recorded.")).to_be_visible()
     screenshot(page, f"results-upload-saved-{viewport_name}")
     with scopes_disabled():
         assert ResultEvent.objects.filter(launch=launch).count() == 3

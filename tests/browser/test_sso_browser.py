@@ -13,6 +13,7 @@ from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from partners.models import IdentityProvider, IdentityProviderDomain, Membership
 from tests.browser.conftest import DESKTOP
@@ -64,7 +65,7 @@ def test_partner_user_signs_in_with_the_company_account(
     page.get_by_role("button", name="Continue with my company account").click()
 
     page.wait_for_url(f"{live_server.url}/portal/login/sso/")
-    assert page.get_by_text("Your company signs you in through Alice Okta.").is_visible()
+    expect(page.get_by_text("Your company signs you in through Alice Okta.")).to_be_visible()
     screenshot(page, "sso-continue-desktop")
     assert_accessible(page, "company sign-in")
     page.get_by_role("button", name="Continue to Alice Okta").click()
@@ -77,7 +78,7 @@ def test_partner_user_signs_in_with_the_company_account(
     page.wait_for_url(f"{live_server.url}/portal/")
     main = page.get_by_role("main")
     assert main.get_by_role("heading", level=1).inner_text() == "Alice Corp"
-    assert page.get_by_role("button", name=re.compile("Sky")).is_visible()
+    expect(page.get_by_role("button", name=re.compile("Sky"))).to_be_visible()
     screenshot(page, "sso-dashboard-desktop")
     assert_accessible(page, "dashboard after company sign-in")
     user = get_user_model().objects.get(email="sky@alice.example")
