@@ -13,6 +13,13 @@ arrive later for a past day. It measures, in the same run:
 (b) `rebuild_metrics()` (delete all metric rows, recompute them from all events)
     against a bare `SELECT … GROUP BY` of all rows. Bar: ≤ 1.5×, figure
     `rebuild_vs_groupby`.
+(c) the engine's floor: the rows of those two bare GROUP BYs written by a plain
+    `INSERT … SELECT` into an empty copy of the metric table, with its indexes and
+    checks and once without indexes (nothing deleted, nothing to conflict with,
+    nothing judged). No rollup or rebuild writes less than these rows, so a floor
+    above a bar says the bar asks the engine for less than it takes to write them.
+    Figures `newest_insert_floor_vs_groupby`, `newest_heap_floor_vs_groupby`,
+    `all_insert_floor_vs_groupby`, `all_heap_floor_vs_groupby`.
 
 Each side runs several times, in turns; the figures are ratios of medians. Before each
 repetition of (a) the metric rows and the watermark are put back as they were before
@@ -48,9 +55,8 @@ DAYS = 365
 NEWEST = 100_000
 VISITORS = 2_000_000
 
-# The bare GROUP BY: the rollup's aggregates over the same rows, counted on the server.
-BARE_GROUP_BY = """
-SELECT COUNT(*) FROM (
+# The rollup's aggregates over the events `{where}` selects, one row per bucket.
+GROUPED = """
     SELECT
         e.partner_id, e.kit_id, e.launch_id, e.day,
         CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END,
@@ -69,8 +75,37 @@ SELECT COUNT(*) FROM (
     GROUP BY
         e.partner_id, e.kit_id, e.launch_id, e.day,
         CASE WHEN e.amount IS NULL THEN '' ELSE e.currency END
-) g
 """
+
+# The bare GROUP BY: the rollup's aggregates over the same rows, counted on the server.
+BARE_GROUP_BY = "SELECT COUNT(*) FROM (" + GROUPED + ") g"
+
+# The engine's floor: the bare GROUP BY's rows written by a plain INSERT … SELECT
+# into an empty copy of the metric table (nothing to delete, nothing to conflict
+# with, nothing judged), once with the metric table's indexes and checks
+# (`bench_floor`) and once as a bare heap with its checks only (`bench_heap`).
+# Whatever the rollup or the rebuild does, it writes at least these rows.
+FLOOR_TABLES = {
+    "bench_floor": "LIKE analytics_dailymetric INCLUDING ALL",
+    "bench_heap": (
+        "LIKE analytics_dailymetric INCLUDING IDENTITY INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+    ),
+}
+FLOOR_INSERT = (
+    """
+INSERT INTO {table} (
+    partner_id, kit_id, launch_id, day, currency,
+    clicks, bot_clicks, downloads, leads, mqls, opportunities, won, lost, pipeline, revenue
+)"""
+    + GROUPED
+)
+# Into the indexed copy, the rows go in the order of the bucket key, as the rebuild
+# writes them (`analytics.rollup._IN_BUCKET_KEY_ORDER`): the cheapest way to fill
+# those indexes, so random index writes do not raise the floor.
+FLOOR_ORDER = {
+    "bench_floor": "ORDER BY 1, 4, COALESCE(e.kit_id, 0), COALESCE(e.launch_id, 0), 5",
+    "bench_heap": "",
+}
 
 # Events numbered g = first … last, in arrival order over DAYS days. As in a partner
 # program, a few partners bring most results (partner = N · random³: the busiest tenth
@@ -390,7 +425,21 @@ def measure(total: int, runs: int) -> dict:
         rebuild_times.append(timed(rollup.rebuild_metrics))
         all_group_by.append(timed(lambda: sql(BARE_GROUP_BY, {"after": 0})))
     metric_rows = sql("SELECT COUNT(*) FROM analytics_dailymetric")[0][0]
+
+    # (c) the engine's floor: the same rows written by a plain INSERT … SELECT
+    floors: dict[tuple[str, str], list[float]] = {}
+    for table, like in FLOOR_TABLES.items():
+        sql(f"CREATE TABLE {table} ({like})")
+        for scope, since in (("newest", after), ("all", 0)):
+            statement = FLOOR_INSERT.format(table=table) + FLOOR_ORDER[table]
+            for _ in range(runs):
+                started = time.perf_counter()
+                sql(statement, {"after": since})
+                floors.setdefault((table, scope), []).append(time.perf_counter() - started)
+                sql(f"TRUNCATE {table}")
+        sql(f"DROP TABLE {table}")
     return {
+        "floors": floors,
         "total": total,
         "runs": runs,
         "metric_rows": metric_rows,
@@ -465,10 +514,33 @@ def report(result: dict) -> None:
         result["newest_group_by"]
     )
     rebuild_ratio = statistics.median(result["rebuild"]) / statistics.median(result["all_group_by"])
+    floors = result["floors"]
+    print("(c) the engine's floor, the bare GROUP BY's rows written by a plain INSERT … SELECT")
+    print("    into an empty copy of the metric table:")
+    for (table, scope), values in floors.items():
+        what = "with its indexes" if table == "bench_floor" else "without indexes"
+        print(f"    {scope} events, {what}: {ms(values)}")
+
+    def floor_ratio(table: str, scope: str, group_by: list[float]) -> float:
+        return statistics.median(floors[(table, scope)]) / statistics.median(group_by)
+
     print(f"figure: rollup_ms {statistics.median(result['rollup']) * 1000:.0f} ms")
     print(f"figure: rebuild_s {statistics.median(result['rebuild']):.2f} s")
     print(f"figure: rollup_vs_groupby {rollup_ratio:.2f} ratio")
     print(f"figure: rebuild_vs_groupby {rebuild_ratio:.2f} ratio")
+    newest, every = result["newest_group_by"], result["all_group_by"]
+    print(
+        f"figure: newest_insert_floor_vs_groupby "
+        f"{floor_ratio('bench_floor', 'newest', newest):.2f} ratio"
+    )
+    print(
+        f"figure: newest_heap_floor_vs_groupby "
+        f"{floor_ratio('bench_heap', 'newest', newest):.2f} ratio"
+    )
+    print(
+        f"figure: all_insert_floor_vs_groupby {floor_ratio('bench_floor', 'all', every):.2f} ratio"
+    )
+    print(f"figure: all_heap_floor_vs_groupby {floor_ratio('bench_heap', 'all', every):.2f} ratio")
 
 
 if __name__ == "__main__":
