@@ -110,30 +110,12 @@ def send_application_rejected_email(application_id: int) -> int:
 
 
 @shared_task(acks_late=True)
-def send_invitation_email(invitation_id: int, token: str) -> int:
-    """Email the invitation link. Sends nothing once the invitation is no longer pending
-    or the token is no longer its own (resent since)."""
-    from partners.models import Invitation
-    from partners.selectors.recruitment import invitation_state
-    from partners.services.recruitment import invitation_site_url, token_hash
-
-    with scopes_disabled():
-        invitation = (
-            Invitation.objects.select_related("partner", "invited_by")
-            .filter(pk=invitation_id, token_hash=token_hash(token))
-            .first()
-        )
-    if invitation is None or invitation_state(invitation) != "pending":
-        return 0
-    context = {
-        "invitation": invitation,
-        "partner": invitation.partner,
-        "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.get_username(),
-        "accept_url": invitation_site_url(token),
-    }
-    # The invitee has no account yet: they read their company's language.
-    language = services.partner_language(invitation.partner)
-    return _send("invitation", context, [invitation.email], language=language)
+def send_invitation_email(invitation_id: int, legacy_token: str | None = None) -> int:
+    """Email the invitation its link, minted here (`invitation_send`): the task carries
+    no secret. Sends nothing once the invitation is emailed or no longer pending, so a
+    redelivery is harmless. `legacy_token` is only in messages queued by the release
+    that passed the token, still in the broker when this worker starts."""
+    return services.invitation_send(invitation_id=invitation_id, legacy_token=legacy_token)
 
 
 @shared_task(acks_late=True)

@@ -121,13 +121,15 @@ class PartnerApplication(models.Model):
 
 class Invitation(models.Model):
     """An invitation to join a partner's team by email, accepted once with its token
-    before it expires. Only a hash of the token is stored."""
+    before it expires. Only a hash of the token is stored; the token itself is minted
+    by the worker that emails it (`invitation_send`), so until that email is sent the
+    invitation has no hash and no link works."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -347,27 +347,28 @@ def _new_token() -> tuple[str, str]:
     return token, token_hash(token)
 
 
-def _send_invitation(invitation: Invitation, token: str) -> None:
+def _send_invitation(invitation: Invitation) -> None:
     from partners.tasks import send_invitation_email
 
     invitation_id = invitation.pk
-    # The raw token exists only here and in the email: it is handed to the task after
-    # commit and never stored.
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation_id, token))
+    # The id only: the worker mints the token (`invitation_send`), so no secret passes
+    # through the broker, a task log or the result backend.
+    transaction.on_commit(lambda: send_invitation_email.delay(invitation_id))
 
 
-def invitation_create(
-    *, partner: Partner, email: str, role: str, actor: User
-) -> tuple[Invitation, str]:
-    """Invite someone by email to join the partner's team in a role; returns the
-    invitation and its raw token (only its SHA-256 is stored).
+def invitation_create(*, partner: Partner, email: str, role: str, actor: User) -> Invitation:
+    """Invite someone by email to join the partner's team in a role.
+
+    Nobody here holds the invitation's token: the invitation is saved without one and
+    `invitation_send` (a task, after commit, given the id) mints it and emails the link.
 
     Rules:
     - the actor is staff or an active admin of this partner;
     - the email is valid; the role one of `Membership.Role`;
     - nobody with this email is on the team already, and there is no pending (unexpired)
       invitation for it: the team page offers to resend that one instead;
-    - the invitation expires after INVITATION_LIFETIME and is emailed after commit.
+    - the invitation expires after INVITATION_LIFETIME and is emailed after commit
+      (`invitation_send`: the link works from when that email is sent).
     Whether the address belongs to another partner is not checked here (that would tell
     one partner about another): accepting refuses it, to the invitee only.
     """
@@ -398,23 +399,24 @@ def invitation_create(
             raise ValidationError(
                 {"email": _("This address has a pending invitation: resend it from the list.")}
             )
-        token, hashed = _new_token()
         invitation = Invitation.objects.create(
             partner=partner,
             email=email,
             role=role,
-            token_hash=hashed,
+            token_hash=None,
             invited_by=actor,
             expires_at=now + INVITATION_LIFETIME,
         )
-        _send_invitation(invitation, token)
-    return invitation, token
+        _send_invitation(invitation)
+    return invitation
 
 
-def invitation_resend(*, invitation: Invitation, actor: User) -> tuple[Invitation, str]:
-    """Send a pending or expired invitation again with a new token, valid for another
-    INVITATION_LIFETIME; the old link stops working. Accepted or revoked invitations
-    cannot be resent. Same actors as `invitation_create`."""
+def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
+    """Send a pending or expired invitation again, valid for another INVITATION_LIFETIME.
+
+    Rules: same actors as `invitation_create`; accepted or revoked invitations cannot be
+    resent; the old link stops working at once (its hash is cleared in this transaction);
+    the new link is minted and emailed by `invitation_send` after commit."""
     if not _may_invite(partner=invitation.partner, actor=actor):
         raise ValidationError(_("Only the partner's admins and staff can invite people."))
     with transaction.atomic(), scopes_disabled():
@@ -425,11 +427,74 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> tuple[Invitatio
                 _("This invitation was %(state)s: invite the person again instead.")
                 % {"state": _("accepted") if state == "accepted" else _("revoked")}
             )
-        token, locked.token_hash = _new_token()
+        locked.token_hash = None
         locked.expires_at = timezone.now() + INVITATION_LIFETIME
         locked.save(update_fields=["token_hash", "expires_at"])
-        _send_invitation(locked, token)
-    return locked, token
+        _send_invitation(locked)
+    return locked
+
+
+def invitation_send(*, invitation_id: int, legacy_token: str | None = None) -> int:
+    """Email the invitation its accept link; answers how many were emailed (0 or 1).
+
+    The link's token is minted here, in the worker that sends the email, and exists
+    only in this process and in that email: the task is queued with the invitation's id
+    alone, and the database keeps the token's SHA-256.
+
+    Rules:
+    - an invitation without a token hash owes its email (`invitation_create` and
+      `invitation_resend` leave it so); one with a hash was emailed since its last
+      create or resend, and is sent nothing: a redelivered or repeated task never
+      replaces a link the invitee already has (only a resend does, and only the latest
+      email's link works);
+    - a revoked, accepted or expired invitation, or one that is gone, is sent nothing;
+    - the invitation row is locked (`select_for_update`) while the token is minted, its
+      hash saved and the email sent, so a resend, a revoke or a second worker waits;
+    - the email is sent before the hash commits: when sending fails nothing is stored
+      and the invitation still owes its email (a resend from the team page sends it);
+      when the commit fails after a send, that email's link says it was replaced and
+      the next send is the one that works;
+    - the invitee has no account yet: the email is in their company's language;
+    - a task queued before the worker minted tokens carries the token it was to email
+      (`legacy_token`): while it is still the invitation's, it counts as not emailed and
+      is replaced by a fresh one (it went through the broker), which is emailed.
+    """
+    from partners.mail import send_to_readers
+    from partners.services.languages import partner_language
+
+    with transaction.atomic(), scopes_disabled():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("partner", "invited_by")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None:
+            return 0
+        owed = invitation.token_hash is None or (
+            legacy_token is not None and invitation.token_hash == token_hash(legacy_token)
+        )
+        if not owed:
+            return 0
+        if invitation_state(invitation) != "pending":
+            return 0
+        token, invitation.token_hash = _new_token()
+        invitation.save(update_fields=["token_hash"])
+        inviter = invitation.invited_by
+        context = {
+            "invitation": invitation,
+            "partner": invitation.partner,
+            "inviter": inviter.get_full_name() or inviter.get_username(),
+            "accept_url": invitation_site_url(token),
+        }
+        # Inside the transaction, the row still locked: a send that fails rolls the hash
+        # back, so the invitation still owes its email instead of holding a dead link.
+        return send_to_readers(
+            "partners/email/invitation",
+            context,
+            [invitation.email],
+            language=partner_language(invitation.partner),
+        )
 
 
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:

@@ -216,7 +216,7 @@ class TeamView(PortalAccessMixin, View):
         form = InviteForm(request.POST)
         if form.is_valid():
             try:
-                invitation, _token = invitation_create(
+                invitation = invitation_create(
                     partner=request.partner,  # type: ignore[attr-defined]
                     email=form.cleaned_data["email"],
                     role=form.cleaned_data["role"],

@@ -2215,7 +2215,7 @@ def team_url(route: str, kind: str, world: Any, owner: Any) -> str:
     from partners.services.recruitment import invitation_create
 
     if kind == "invitation":
-        invitation, _token = invitation_create(
+        invitation = invitation_create(
             partner=owner.partner,
             email="matrix-pending@example.com",
             role="sales",

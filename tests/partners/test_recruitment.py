@@ -3,6 +3,8 @@ approve once, reject), invitations (single-use tokens) and the team's last-admin
 
 from __future__ import annotations
 
+import re
+import smtplib
 import threading
 import time
 from datetime import timedelta
@@ -13,10 +15,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+import partners.mail
 from analytics.models import DailyMetric
 from partners.models import (
     Invitation,
@@ -52,6 +55,7 @@ from partners.services.recruitment import (
     team_member_reactivate,
     token_hash,
 )
+from partners.tasks import send_invitation_email
 from tests.conftest import PASSWORD, make_user, skip_or_fail
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase"
@@ -471,15 +475,138 @@ def test_two_staff_approving_at_once_create_one_partner(places, tiers, staff_use
 # --- invitations ----------------------------------------------------------------------------
 
 
+def emailed_token(address: str) -> str:
+    """The token in the link of the latest invitation email to `address`: what the
+    invitee holds (nobody else ever does)."""
+    body = next(
+        m.body for m in reversed(mail.outbox) if m.to == [address] and "/invitations/" in m.body
+    )
+    return re.search(r"/invitations/([^/\s]+)/", body).group(1)
+
+
+def invite(world, address: str, role: str = "sales") -> tuple[Invitation, str]:
+    """The world's admin invites `address`; the invitation and its emailed token."""
+    invitation = invitation_create(
+        partner=world.partner, email=address, role=role, actor=world.admin
+    )
+    return invitation, emailed_token(address.lower())
+
+
 def test_an_invitation_stores_only_the_hash_and_expires_in_7_days(alice):
-    invitation, token = invitation_create(
+    invitation = invitation_create(
         partner=alice.partner, email="New@Alice.example", role="marketer", actor=alice.admin
     )
+    token = emailed_token("new@alice.example")
+    invitation.refresh_from_db()
     assert invitation.email == "new@alice.example"
     assert invitation.token_hash == token_hash(token) != token
     assert len(token) >= 40
     assert invitation.expires_at - timezone.now() > timedelta(days=6, hours=23)
-    assert token in mail.outbox[0].body
+    assert invitation_by_token(token) == invitation
+
+
+def test_the_invitation_task_is_queued_with_the_id_alone(alice, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        send_invitation_email,
+        "delay",
+        lambda *args, **kwargs: queued.append((args, kwargs)),
+    )
+    invitation = invitation_create(
+        partner=alice.partner, email="q@alice.example", role="sales", actor=alice.admin
+    )
+    invitation_resend(invitation=invitation, actor=alice.admin)
+    assert queued == [((invitation.pk,), {}), ((invitation.pk,), {})]
+    # Nothing was sent yet, and no link works before the email that carries it.
+    assert mail.outbox == []
+    invitation.refresh_from_db()
+    assert invitation.token_hash is None
+
+
+def test_a_redelivered_invitation_task_keeps_the_emailed_link(alice):
+    invitation, token = invite(alice, "twice@alice.example")
+
+    # The broker hands the same task out again (a worker lost before its ack).
+    assert send_invitation_email.delay(invitation.pk).get() == 0
+
+    assert len(mail.outbox) == 1
+    assert invitation_by_token(token) == invitation
+
+
+def test_a_task_queued_with_a_token_by_the_release_before_sends_a_fresh_one(alice, monkeypatch):
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: None)
+    invitation = invitation_create(
+        partner=alice.partner, email="old@alice.example", role="sales", actor=alice.admin
+    )
+    # What the release before stored and queued: the hash, and the token in the message.
+    leaked = "token-that-went-through-the-broker"
+    with scopes_disabled():
+        Invitation.objects.filter(pk=invitation.pk).update(token_hash=token_hash(leaked))
+
+    assert send_invitation_email.delay(invitation.pk, leaked).get() == 1
+    assert send_invitation_email.delay(invitation.pk, leaked).get() == 0  # redelivered
+
+    assert len(mail.outbox) == 1
+    token = emailed_token("old@alice.example")
+    assert token != leaked
+    assert invitation_by_token(token) == invitation
+    with pytest.raises(InvitationInvalid):
+        invitation_by_token(leaked)
+
+
+def test_a_failed_send_stores_no_token_and_the_next_send_works(alice, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        transaction, "on_commit", lambda func, using=None, robust=False: queued.append(func)
+    )
+    invitation = invitation_create(
+        partner=alice.partner, email="down@alice.example", role="sales", actor=alice.admin
+    )
+    working = partners.mail.send_mail
+
+    def refuse(**kwargs):
+        raise smtplib.SMTPServerDisconnected("the mail server went away")
+
+    monkeypatch.setattr(partners.mail, "send_mail", refuse)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        queued[0]()
+    invitation.refresh_from_db()
+    assert invitation.token_hash is None  # still owed
+
+    monkeypatch.setattr(partners.mail, "send_mail", working)
+    queued[0]()
+    token = emailed_token("down@alice.example")
+    assert invitation_by_token(token) == invitation
+
+
+def test_no_invitation_email_once_revoked_or_accepted(alice, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        transaction, "on_commit", lambda func, using=None, robust=False: queued.append(func)
+    )
+    revoked = invitation_create(
+        partner=alice.partner, email="rev@alice.example", role="sales", actor=alice.admin
+    )
+    invitation_revoke(invitation=revoked, actor=alice.admin)
+    queued.pop()()  # the create's task runs after the revoke
+    assert mail.outbox == []
+
+    accepted = invitation_create(
+        partner=alice.partner, email="acc@alice.example", role="sales", actor=alice.admin
+    )
+    queued.pop()()
+    invitation_accept(token=emailed_token("acc@alice.example"), password=NEW_PASSWORD)
+    with scopes_disabled():
+        Invitation.objects.filter(pk=accepted.pk).update(token_hash=None)
+    assert send_invitation_email.delay(accepted.pk).get() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_the_invitation_email_is_in_the_company_language(alice, places):
+    alice.partner.languages.set([places["de"]])
+    invitation, token = invite(alice, "de@alice.example")
+    message = mail.outbox[-1]
+    assert message.subject == "Treten Sie Alice Corp im Partnerportal von PartnerHub bei"
     assert invitation_by_token(token) == invitation
 
 
@@ -514,9 +641,7 @@ def test_invite_refuses_a_member_and_a_second_pending_invitation(alice):
 
 def test_accepting_creates_the_user_and_membership_once(alice, monkeypatch):
     recorded = []
-    _, token = invitation_create(
-        partner=alice.partner, email="new@alice.example", role="marketer", actor=alice.admin
-    )
+    _, token = invite(alice, "new@alice.example", role="marketer")
     user = invitation_accept(token=token, password=NEW_PASSWORD, first_name="Nina")
     assert user.username == "new@alice.example"
     assert user.check_password(NEW_PASSWORD)
@@ -540,18 +665,14 @@ def test_accepting_tells_the_onboarding_checklist(alice, monkeypatch):
         "_record_teammate_joined",
         lambda *, invitation, user: calls.append((invitation.partner, user)),
     )
-    _, token = invitation_create(
-        partner=alice.partner, email="t@alice.example", role="sales", actor=alice.admin
-    )
+    _, token = invite(alice, "t@alice.example")
     user = invitation_accept(token=token, password=NEW_PASSWORD)
     assert calls == [(alice.partner, user)]
 
 
 @pytest.mark.parametrize("reason", ["expired", "revoked", "unknown", "forged"])
 def test_unusable_tokens_are_refused_with_the_reason(alice, reason):
-    invitation, token = invitation_create(
-        partner=alice.partner, email="late@alice.example", role="sales", actor=alice.admin
-    )
+    invitation, token = invite(alice, "late@alice.example")
     if reason == "expired":
         with scopes_disabled():
             Invitation.objects.filter(pk=invitation.pk).update(
@@ -570,9 +691,7 @@ def test_unusable_tokens_are_refused_with_the_reason(alice, reason):
 
 
 def test_a_weak_password_is_refused_at_the_field(alice):
-    _, token = invitation_create(
-        partner=alice.partner, email="weak@alice.example", role="sales", actor=alice.admin
-    )
+    _, token = invite(alice, "weak@alice.example")
     with pytest.raises(ValidationError) as caught:
         invitation_accept(token=token, password="123")
     assert "password" in caught.value.message_dict
@@ -580,9 +699,7 @@ def test_a_weak_password_is_refused_at_the_field(alice):
 
 
 def test_a_user_of_another_partner_is_refused_clearly(alice, bob):
-    _, token = invitation_create(
-        partner=alice.partner, email=bob.sales.email, role="sales", actor=alice.admin
-    )
+    _, token = invite(alice, bob.sales.email)
     with pytest.raises(ValidationError) as caught:
         invitation_accept(token=token, password=NEW_PASSWORD)
     assert "already belongs to another partner" in caught.value.messages[0]
@@ -592,25 +709,24 @@ def test_a_user_of_another_partner_is_refused_clearly(alice, bob):
         assert Membership.objects.get(user=bob.sales).partner == bob.partner
 
 
-def test_resend_replaces_the_token(alice):
-    invitation, old = invitation_create(
-        partner=alice.partner, email="r@alice.example", role="sales", actor=alice.admin
-    )
+def test_resend_replaces_the_link(alice):
+    invitation, old = invite(alice, "r@alice.example")
     with scopes_disabled():
         Invitation.objects.filter(pk=invitation.pk).update(
             expires_at=timezone.now() - timedelta(days=1)
         )
-    _, new = invitation_resend(invitation=invitation, actor=alice.admin)
-    with pytest.raises(InvitationInvalid):
+    invitation_resend(invitation=invitation, actor=alice.admin)
+    new = emailed_token("r@alice.example")
+    assert len(mail.outbox) == 2 and new != old
+    with pytest.raises(InvitationInvalid) as caught:
         invitation_by_token(old)
-    assert invitation_by_token(new).pk == invitation.pk
-    assert new in mail.outbox[-1].body
+    assert caught.value.reason == "unknown"  # "replaced by a newer one"
+    user = invitation_accept(token=new, password=NEW_PASSWORD)
+    assert user.email == "r@alice.example"
 
 
 def test_asking_for_a_new_invitation_tells_the_partner_not_the_asker(alice, staff_users):
-    invitation, token = invitation_create(
-        partner=alice.partner, email="gone@alice.example", role="sales", actor=alice.admin
-    )
+    invitation, token = invite(alice, "gone@alice.example")
     invitation_revoke(invitation=invitation, actor=alice.admin)
     mail.outbox.clear()
     invitation_request_new(token=token, email="gone@alice.example", ip="192.0.2.1")

@@ -122,13 +122,18 @@ def test_the_rate_limit_is_per_client_address(region, tiers, settings):
 # --- /invitations/<token>/ ------------------------------------------------------------------
 
 
+def emailed_link(message) -> str:
+    """The path of the invitation link an email carries (what the invitee clicks)."""
+    link = next(line for line in message.body.splitlines() if "/invitations/" in line)
+    return link[link.index("/invitations/") :].strip()
+
+
 def test_accepting_an_invitation_logs_in_and_opens_the_portal(alice):
     client = Client()
     invitation_create(
         partner=alice.partner, email="newbie@alice.example", role="marketer", actor=alice.admin
     )
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/invitations/" in line)
-    path = link[link.index("/invitations/") :].strip()
+    path = emailed_link(mail.outbox[0])
     page = client.get(path)
     assert page.status_code == 200
     assert "Join Alice Corp" in page.content.decode()
@@ -153,9 +158,10 @@ def test_accepting_an_invitation_logs_in_and_opens_the_portal(alice):
 
 @pytest.mark.parametrize("state", ["expired", "unknown"])
 def test_an_unusable_link_says_why_and_offers_a_new_one(alice, staff_users, state):
-    invitation, token = invitation_create(
+    invitation = invitation_create(
         partner=alice.partner, email="late@alice.example", role="sales", actor=alice.admin
     )
+    token = emailed_link(mail.outbox[-1]).rstrip("/").rsplit("/", 1)[-1]
     if state == "expired":
         with scopes_disabled():
             Invitation.objects.filter(pk=invitation.pk).update(
@@ -233,13 +239,20 @@ def test_a_deactivated_member_is_logged_out(alice):
 
 
 def test_resend_and_revoke_from_the_team_page(alice):
-    invitation, _token = invitation_create(
+    invitation = invitation_create(
         partner=alice.partner, email="r@alice.example", role="sales", actor=alice.admin
     )
+    old_link = emailed_link(mail.outbox[-1])
     client = logged_in(alice.admin)
     mail.outbox.clear()
     client.post(reverse("portal:team_invitation_resend", kwargs={"uuid": invitation.uuid}))
     assert mail.outbox[0].to == ["r@alice.example"]
+    new_link = emailed_link(mail.outbox[0])
+    # The invitee's first email no longer works; the new one opens the join page.
+    stale = Client().get(old_link)
+    assert stale.status_code == 404
+    assert "replaced by a newer one" in stale.content.decode()
+    assert Client().get(new_link).status_code == 200
     client.post(reverse("portal:team_invitation_revoke", kwargs={"uuid": invitation.uuid}))
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
