@@ -14,7 +14,8 @@ Rules:
 - `external_id`: required, at most 200 characters, unique per source.
 - `partner` (UUID or slug): a partner caller may omit it or name itself; naming any
   other value is an error ("another partner" and "no such partner" read alike). A
-  staff caller must name it.
+  staff caller must name it. Which partners a caller may name is
+  `partners.selectors.partners_named`, shared with the deals API's registration.
 - `launch` (tracking code) must be one of the event's partner's launches, and `kit`
   (slug) one of the kits available to that partner (`CampaignKit.objects.available_to`);
   an unknown and another partner's code or kit get the same message, so nothing can
@@ -45,7 +46,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,7 +56,6 @@ from typing import Any
 import msgspec
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
@@ -66,6 +65,7 @@ from campaigns.models import CampaignKit, Launch
 from config.api_input import MAX_JSON_DEPTH, json_depth
 from mdf.money import known_currency, to_money
 from partners.models import Partner
+from partners.selectors import partners_named
 
 MAX_EVENTS = 5000
 MAX_EXTERNAL_ID = 200
@@ -380,20 +380,10 @@ class _Validator:
     # The lookups, once per batch.
 
     def _partners(self, events: list[Event]) -> dict[str, Partner]:
-        """The partners the events name, by the value as sent."""
-        own = self.caller.partner
-        values = {event.partner for event in events if event.partner}
-        if own is not None:
-            mine = {str(own.uuid), own.slug}
-            return {value: own for value in values if value.lower() in mine}
-        uuids = {parsed for value in values if (parsed := _as_uuid(value)) is not None}
-        found: dict[str, Partner] = {}
-        for partner in Partner.objects.filter(Q(slug__in=values) | Q(uuid__in=uuids)):
-            found[partner.slug] = partner
-            found[str(partner.uuid)] = partner
-        return {
-            value: found[key] for value in values if (key := str(_as_uuid(value) or value)) in found
-        }
+        """The partners the events name, by the value as sent, among those the caller
+        may send for (`partners_named`: a partner side only its own)."""
+        names = [event.partner for event in events if event.partner]
+        return partners_named(names=names, own=self.caller.partner)
 
     def _campaigns(
         self, events: list[Event], partners: dict[str, Partner]
@@ -625,13 +615,6 @@ class _Validator:
             self.error(index, "email_domain", _("Give a domain, like example.com."))
             return ""
         return ascii_name
-
-
-def _as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _at_most(limit: int, length: int) -> str:

@@ -15,9 +15,11 @@ status says "submitted" (under review) whatever staff are looking at.
 Who may do what:
 - deals: partner admins and sales reps (users or keys of those roles) register,
   move the stage, close and ask for an extension, for their partner; marketers read.
-  Staff keys and staff users with `deals.view_deal` read every partner's; deals are
-  the partner's to work (deals.services.registration) and staff decide them in the
-  admin, so staff writes here answer 403.
+  Staff keys and staff users with `deals.view_deal` read every partner's. A staff key
+  (the vendor's CRM) registers for the partner it names in `partner`, which a partner
+  caller may leave out or set to its own (`deals.services.registration_partner`, the
+  results sync's rule). Deals are otherwise the partner's to work and staff decide
+  them in the admin, so every other staff write here answers 403.
 - leads: partner admins and sales reps accept or decline their partner's offers;
   marketers read. Staff keys (and staff users with `deals.add_lead`) hand leads out;
   staff users read every offer with `deals.view_leadoffer`. Only the partner offered
@@ -37,7 +39,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -95,11 +97,23 @@ class WrongState(exceptions.APIException):
 
 def service_error(exc: DjangoValidationError) -> exceptions.APIException:
     """A service's refusal: `status` (the object's state) is a 409 with its message,
-    anything else a 400 naming the field."""
-    if hasattr(exc, "error_dict") and "status" in exc.error_dict:
+    anything else a 400 naming the field, with the code the service gave (`required`,
+    `does_not_exist`; `invalid` when it gave none)."""
+    if not hasattr(exc, "error_dict"):
+        return as_api_validation_error(exc)
+    if "status" in exc.error_dict:
         messages = [message for error in exc.error_dict["status"] for message in error.messages]
         return WrongState(" ".join(messages))
-    return as_api_validation_error(exc)
+    return serializers.ValidationError(
+        {
+            field: [
+                serializers.ErrorDetail(message, code=error.code or "invalid")
+                for error in errors
+                for message in error.messages
+            ]
+            for field, errors in exc.error_dict.items()
+        }
+    )
 
 
 def _is_key(request: Request) -> bool:
@@ -152,9 +166,13 @@ class DealPermission(permissions.BasePermission):
         safe = request.method in permissions.SAFE_METHODS
         if getattr(view, "is_staff_client", False):
             if not safe:
+                # The vendor's CRM registers for the partner it names; for which ones
+                # is deals.services.registration_partner's rule.
+                if _is_key(request) and getattr(view, "action", None) == "create":
+                    return True
                 self.message = _(
-                    "Deals are registered and worked by the partner; staff decide them "
-                    "in the admin."
+                    "Deals are worked by the partner; staff decide them in the admin "
+                    "(a staff integration key may register one for a partner)."
                 )
                 return False
             if _is_key(request):
@@ -187,6 +205,7 @@ DEAL_STATE = "409 when the registration's state does not allow it."
 @extend_validation_errors(["invalid"], field_name="products", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="expected_close_date", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="launch", actions=["create"])
+@extend_validation_errors(["required", "does_not_exist"], field_name="partner", actions=["create"])
 @extend_validation_errors(["invalid"], field_name="amount", actions=["create", "close"])
 @extend_validation_errors(["required", "invalid"], field_name="reason", actions=["close"])
 @extend_validation_errors(["invalid"], field_name="occurred_at", actions=["close"])
@@ -265,12 +284,16 @@ class DealViewSet(
 
     @_post_schema(
         "Register a deal",
-        "Registers an opportunity with one end customer for the caller's partner (its "
-        "admins and sales reps); it goes to the partner's channel manager for a decision "
+        "Registers an opportunity with one end customer for a partner: the caller's own "
+        "(its admins and sales reps, or their keys; `partner` may be left out or name "
+        "it), or, for a staff integration key, the partner it names in `partner` (slug "
+        "or UUID, required). It goes to the partner's channel manager for a decision "
         "(status `submitted`, whatever the decision involves). Bad input is a 400 "
-        "naming the field: an unknown currency or country, a negative amount, a close "
-        "date in the past, a product or launch that is not offered or not the partner's, "
-        "a second open registration of the same customer domain by the same partner.",
+        "naming the field: a `partner` a staff key leaves out or that does not exist, "
+        "any other partner named by a partner caller (the same error as one that does "
+        "not exist), an unknown currency or country, a negative amount, a close date in "
+        "the past, a product or launch that is not offered or not the partner's, a "
+        "second open registration of the same customer domain by the same partner.",
         201,
         DealDetailSerializer,
         request=DealCreateSerializer,
@@ -280,13 +303,12 @@ class DealViewSet(
     def create(self, request: Request) -> Response:
         serializer = DealCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        partner = self.partner
-        assert partner is not None  # DealPermission: staff do not register
+        data = dict(serializer.validated_data)
+        named = data.pop("partner")
         try:
+            partner = services.registration_partner(user=request.user, named=named)
             deal = services.deal_register(
-                partner=partner,
-                user=request.user,
-                data=services.DealInput(**serializer.validated_data),
+                partner=partner, user=request.user, data=services.DealInput(**data)
             )
         except DjangoValidationError as exc:
             raise service_error(exc) from exc

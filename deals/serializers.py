@@ -194,10 +194,19 @@ class StaffDealDetailSerializer(StaffDealSerializer):
 
 
 class DealCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    """Register an opportunity for the caller's partner. The registration's rules
-    (domain, country, currency, dates, duplicates, the launch being the partner's) are
-    the service's: its errors name the field."""
+    """Register an opportunity for a partner. The registration's rules (which partner
+    the caller may name, domain, country, currency, dates, duplicates, the launch being
+    the partner's) are the services': their errors name the field."""
 
+    partner = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        help_text="Partner UUID or slug. A partner caller may omit it (or name its own); "
+        "a staff key must give it.",
+    )
     company = serializers.CharField(max_length=200, help_text="The end customer's company.")
     domain = serializers.CharField(
         max_length=253, help_text="The customer's web domain (example.com)."
@@ -230,6 +239,7 @@ class DealCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         attrs["launch"] = attrs.get("launch") or ""
+        attrs["partner"] = attrs.get("partner") or ""
         return attrs
 
 

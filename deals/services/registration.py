@@ -5,7 +5,8 @@ daily expiry job with its reminders.
 Who does what:
 - the partner's admins and sales reps (`can_register_deals`) register, edit, answer,
   ask for extensions, move the stage and close; so may a staff integration key (the
-  vendor's CRM) for the partner it names; marketers and staff people do not;
+  vendor's CRM) for the partner it names (`registration_partner`: which partner a
+  caller registers for); marketers and staff people do not;
 - staff with `deals.change_deal` decide registrations and clear conflicts (any of them
   may act for the partner's channel manager); `deals.change_dealextension` decides
   extensions; the person who decides is recorded.
@@ -76,6 +77,7 @@ from deals.services.deal_trail import (
 from mdf import clock
 from mdf.money import to_money
 from partners.models import Membership, Partner
+from partners.selectors import partner_named
 from partners.services import API_KEY_USERNAME_PREFIX
 
 __all__ = [
@@ -90,6 +92,7 @@ __all__ = [
     "can_register_deals",
     "is_staff_key",
     "protected_until_if_approved_today",
+    "registration_partner",
     "deal_answer",
     "deal_approve",
     "deal_clear_conflict",
@@ -151,6 +154,63 @@ def can_register_deals(user: User | AnonymousUser, partner_id: int) -> bool:
         and membership.partner_id == partner_id
         and membership.role in DEAL_WRITER_ROLES
     )
+
+
+def registration_partner(*, user: User | AnonymousUser, named: str = "") -> Partner:
+    """The partner `user` registers a deal for, from the `partner` the caller named (a
+    slug or UUID; "" when it named none).
+
+    Rules (those of the results sync: `partners.selectors.partners_named` decides which
+    partners a caller may name):
+    - a staff integration key acts for every partner, so it names one: none is an error
+      on "partner" (code "required"), an unknown one too, and so is a partner that is
+      not active (only active partners register deals);
+    - a partner's caller (its people, its key) registers for its own partner: it may
+      leave `partner` out or name its own; any other name, another partner's or one
+      that does not exist, is the same error on "partner", so it learns nothing;
+    - anyone else (staff people, users of no partner) is refused (`PermissionDenied`).
+    Whether the caller's role may register at all is `deal_register`'s rule.
+    """
+    named = (named or "").strip()
+    if is_staff_key(user):
+        if not named:
+            raise ValidationError(
+                {
+                    "partner": ValidationError(
+                        _("Name the partner (its UUID or slug): a staff key acts for all."),
+                        code="required",
+                    )
+                }
+            )
+        partner = partner_named(name=named, own=None)
+        if partner is None:
+            raise ValidationError(
+                {
+                    "partner": ValidationError(
+                        _("No partner with this UUID or slug."), code="does_not_exist"
+                    )
+                }
+            )
+        if partner.status != Partner.Status.ACTIVE:
+            raise ValidationError({"partner": _("Only active partners register deals.")})
+        return partner
+    membership = _membership(user)
+    if membership is None:
+        raise PermissionDenied(_("Only the partner's admins and sales reps work its deals."))
+    own = membership.partner
+    if not named:
+        return own
+    if partner_named(name=named, own=own) is None:
+        raise ValidationError(
+            {
+                "partner": ValidationError(
+                    _("You register deals for your own partner only (%(slug)s).")
+                    % {"slug": own.slug},
+                    code="does_not_exist",
+                )
+            }
+        )
+    return own
 
 
 def can_decide_deals(user: User | AnonymousUser) -> bool:

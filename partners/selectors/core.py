@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,6 +50,41 @@ def partners_visible(*, partner: Partner | None) -> QuerySet[Partner]:
     if partner is not None:
         qs = qs.filter(pk=partner.pk)
     return qs
+
+
+def partners_named(*, names: Iterable[str], own: Partner | None) -> dict[str, Partner]:
+    """The partners a caller names (each name a slug or a UUID, as it was sent) among
+    those it may write for: a partner's caller (`own`: its key or its people) only its
+    own partner, a staff caller (`own` None) any partner. A name left out of the answer
+    is unknown or another partner's, alike, so an error about it cannot tell which.
+    One definition for every write that names a partner (the results sync, a deal
+    registration); at most one query."""
+    values = {name for name in names if name}
+    if own is not None:
+        mine = {str(own.uuid), own.slug}
+        return {value: own for value in values if value.lower() in mine}
+    if not values:
+        return {}
+    uuids = {parsed for value in values if (parsed := _as_uuid(value)) is not None}
+    found: dict[str, Partner] = {}
+    for partner in Partner.objects.filter(Q(slug__in=values) | Q(uuid__in=uuids)):
+        found[partner.slug] = partner
+        found[str(partner.uuid)] = partner
+    return {
+        value: found[key] for value in values if (key := str(_as_uuid(value) or value)) in found
+    }
+
+
+def partner_named(*, name: str, own: Partner | None) -> Partner | None:
+    """The one partner `name` names for the caller (`partners_named`), or None."""
+    return partners_named(names=[name], own=own).get(name)
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def partner_emails(*, partner_id: int, roles: Iterable[str]) -> list[str]:

@@ -1182,7 +1182,8 @@ ROWS: list[Row] = [
     # Partner admins, sales reps and keys register and work their partner's deals and
     # answer its lead offers; marketers read. Staff read every partner's deals and
     # offers (keys; users with deals.view_*), hand leads out (keys; users with
-    # deals.add_lead) and never work a partner's deal or answer its lead (403).
+    # deals.add_lead); a staff key registers a deal for the partner it names; staff
+    # never work a partner's deal or answer its lead (403).
     # Protected accounts are staff only: every partner caller is refused (403).
     Row("api:deal-list", actors(anonymous=401, rest=200, finance_approver=403)),
     Row(
@@ -1192,9 +1193,9 @@ ROWS: list[Row] = [
             partner_admin=201,
             partner_marketer=403,
             partner_sales=201,
-            other_partner_admin=201,  # for bob, its own partner
+            other_partner_admin=400,  # names alice: that partner "does not exist" for bob
             partner_key=201,
-            staff_key=403,
+            staff_key=201,  # for the partner it names
             staff_users=403,
         ),
         method="POST",
@@ -2270,10 +2271,11 @@ def agreement_published(world: Any) -> str:
 
 
 def deals_api_deal_body(world: Any) -> dict[str, Any]:
-    """A registration, for the caller's own partner."""
+    """A registration for alice (what her callers may leave out, and a staff key must
+    name)."""
     from tests.deals.api_factories import deal_body
 
-    return deal_body(domain="matrix-customer.example")
+    return deal_body(domain="matrix-customer.example", partner="alice")
 
 
 def deals_api_url(route: str, status: str, owner: Any) -> str:

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from analytics.models import ResultEvent
 from deals.models import Deal, DealExtension, Lead, LeadOffer, ProtectedAccount, RoutingRule
-from partners.models import Region
+from partners.models import Partner, PartnerAPIKey, Region
 from tests.conftest import key_client
 from tests.deals.api_factories import (
     deal_body,
@@ -237,14 +237,102 @@ def test_a_second_registration_by_the_same_partner_is_refused_without_naming_any
     assert deal_count() == before
 
 
-def test_staff_do_not_register_deals_and_nobody_names_a_partner(alice, bob, alice_key, staff_key):
-    # Deals are the partner's to register (deals.services.registration): staff decide.
-    refused = key_client(staff_key).post(DEALS, deal_body(), format="json")
-    assert errors_of(refused, 403)
-    for ref in ("bob", "alice"):
-        response = key_client(alice_key).post(DEALS, deal_body(partner=ref), format="json")
-        (detail,) = errors_of(response)["non_field_errors"]
-        assert "“partner”" in detail and "bob" not in detail.replace("“partner”", "")
+def _error_codes(response) -> dict[str, list[str]]:
+    return {error["attr"]: error["code"] for error in response.json()["errors"]}
+
+
+def test_a_staff_key_registers_a_deal_for_the_partner_it_names(alice, bob, alice_key, staff_key):
+    # given: the vendor's CRM with a staff key
+    client = key_client(staff_key)
+    with scopes_disabled():
+        key_user = PartnerAPIKey.objects.get_from_key(staff_key).user
+
+    # when: it registers a deal for alice by slug, and one for bob by UUID
+    for_alice = client.post(DEALS, deal_body(partner="alice"), format="json")
+    for_bob = client.post(DEALS, deal_body(partner=str(bob.partner.uuid)), format="json")
+
+    # then: each deal is that partner's, and the trail names the key's own user
+    assert for_alice.status_code == 201, for_alice.content
+    assert for_bob.status_code == 201, for_bob.content
+    body = for_alice.json()
+    assert (body["partner"], body["status"]) == ("alice", "submitted")
+    assert for_bob.json()["partner"] == "bob"
+    assert body["registered_by"] == key_user.username
+    assert [(e["action"], e["actor"]) for e in body["history"]] == [
+        ("registered", key_user.username)
+    ]
+    deal = _deal(body["id"])
+    assert (deal.partner, deal.registered_by) == (alice.partner, key_user)
+    assert _deal(for_bob.json()["id"]).partner == bob.partner
+    # and alice reads it as her own registration, without who registered it
+    mine = key_client(alice_key).get(url(DEALS, deal)).json()
+    assert (mine["partner"], mine["status"]) == ("alice", "submitted")
+    assert not STAFF_ONLY & set(mine)
+    assert [event["action"] for event in mine["history"]] == ["registered"]
+    assert key_client(alice_key).get(DEALS).json()["count"] == 1
+
+
+@pytest.mark.parametrize("partner", [None, "", "   "])
+def test_a_staff_key_that_names_no_partner_is_told_partner_is_required(staff_key, partner):
+    body = deal_body() if partner is None else deal_body(partner=partner)
+    response = key_client(staff_key).post(DEALS, body, format="json")
+
+    assert list(errors_of(response)) == ["partner"]
+    assert _error_codes(response) == {"partner": "required"}
+    assert deal_count() == 0
+
+
+def test_a_staff_key_naming_an_unknown_or_inactive_partner_stores_nothing(alice, staff_key):
+    client = key_client(staff_key)
+    for ref in ("nobody", "00000000-0000-4000-8000-000000000000"):
+        response = client.post(DEALS, deal_body(partner=ref), format="json")
+        assert errors_of(response) == {"partner": ["No partner with this UUID or slug."]}
+        assert _error_codes(response) == {"partner": "does_not_exist"}
+    alice.partner.status = Partner.Status.SUSPENDED
+    alice.partner.save(update_fields=["status"])
+    suspended = client.post(DEALS, deal_body(partner="alice"), format="json")
+    assert errors_of(suspended) == {"partner": ["Only active partners register deals."]}
+    assert deal_count() == 0
+
+
+def test_a_partner_key_may_name_its_own_partner(alice, alice_key):
+    client = key_client(alice_key)
+    by_slug = client.post(DEALS, deal_body(partner="alice"), format="json")
+    by_uuid = client.post(
+        DEALS,
+        deal_body(partner=str(alice.partner.uuid).upper(), domain="second.example"),
+        format="json",
+    )
+
+    assert [by_slug.status_code, by_uuid.status_code] == [201, 201], by_uuid.content
+    assert {_deal(r.json()["id"]).partner for r in (by_slug, by_uuid)} == {alice.partner}
+
+
+def test_a_partner_key_naming_another_partner_reads_like_an_unknown_one(alice, bob, alice_key):
+    # given: alice's key, and bob, who exists
+    client = key_client(alice_key)
+
+    # when: it names bob (slug, UUID), and partners that do not exist
+    responses = [
+        client.post(DEALS, deal_body(partner=ref), format="json")
+        for ref in ("bob", str(bob.partner.uuid), "nobody", "00000000-0000-4000-8000-000000000000")
+    ]
+
+    # then: one error on `partner`, word for word, that says nothing of bob; nothing stored
+    errors = [errors_of(response) for response in responses]
+    assert errors == [{"partner": ["You register deals for your own partner only (alice)."]}] * 4
+    assert {json.dumps(response.json()["errors"]) for response in responses} == {
+        json.dumps(responses[0].json()["errors"])
+    }
+    assert [_error_codes(r) for r in responses] == [{"partner": "does_not_exist"}] * 4
+    for response in responses:
+        assert mentions(response, *bob_markers(bob)) == []
+    assert deal_count() == 0
+
+
+def test_a_bob_session_naming_alice_is_refused_on_partner(alice, bob):
+    response = session(bob.sales).post(DEALS, deal_body(partner="alice"), format="json")
+    assert list(errors_of(response)) == ["partner"]
     assert deal_count() == 0
 
 
@@ -275,7 +363,8 @@ def test_who_may_register(alice, staff_users):
         ({"contact_email": "not-an-email"}, "contact_email"),
         ({"launch": "NOSUCHCODE"}, "launch"),
         ({"company": ""}, "company"),
-        ({"partner": "alice"}, "non_field_errors"),
+        ({"partner": ["alice"]}, "partner"),
+        ({"partner": "x" * 81}, "partner"),
     ],
 )
 def test_bad_registration_input_names_the_field_and_saves_nothing(alice_key, change, field):
