@@ -877,18 +877,103 @@ def programme_leads_since(*, since: date) -> int:
 # --- MDF allocated (MDF utilisation of a plan target) -----------------------------------
 
 
+def _allocated(partner_id: int, start: date, end: date) -> QuerySet[Any, Any]:
+    """The partner's allocations for the days [start, end] (those of the fund pools whose
+    period overlaps it), summed per currency."""
+    return (
+        Allocation.objects.filter(
+            partner_id=partner_id, pool__period_start__lte=end, pool__period_end__gte=start
+        )
+        .values("pool__currency")
+        .annotate(total=Sum("allocated"))
+    )
+
+
 def partner_mdf_allocated(*, partner: Partner, start: date, end: date) -> dict[str, Decimal]:
     """MDF allocated to the partner for the days [start, end], per currency: the
     allocations of the fund pools whose period overlaps it (the denominator of
     `analytics.kpis.mdf_utilisation`). One query."""
     allocated: dict[str, Decimal] = {}
-    rows = (
-        Allocation.objects.filter(
-            partner=partner, pool__period_start__lte=end, pool__period_end__gte=start
-        )
-        .values("pool__currency")
-        .annotate(total=Sum("allocated"))
-    )
-    for row in _rows(rows):
+    for row in _rows(_allocated(partner.pk, start, end)):
         add_money(allocated, row["pool__currency"], row["total"])
+    return allocated
+
+
+# --- many partners and periods at once (a page of plans) -------------------------------
+
+# A slice of results: (partner id, first day, last day).
+PartnerPeriod = tuple[int, date, date]
+
+
+def _numbered(part: int) -> Value:
+    return Value(part, output_field=IntegerField())
+
+
+def _union_all(parts: list[QuerySet[Any, Any]]) -> list[dict[str, Any]]:
+    """The rows of grouped queries of the same columns, sent as one UNION ALL."""
+    parts = [part.order_by() for part in parts]
+    if not parts:
+        return []
+    return list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+
+
+def partner_totals_by_period(*, periods: Iterable[PartnerPeriod]) -> dict[PartnerPeriod, Totals]:
+    """`partner_totals` of each (partner id, first day, last day), keyed by it: for a page
+    that shows the figures of many partners or periods at once (a list of plans). Each
+    slice's two queries are `partner_totals`' own; the slices' are sent together as two
+    UNION ALL queries, so the page reads two queries whatever the number of slices.
+    Runs in the caller's scope (the scope of those partners, or disabled for staff)."""
+    slices = list(dict.fromkeys(periods))
+    totals = {key: Totals() for key in slices}
+    spends = [_spend(start, end).filter(partner_id=partner_id) for partner_id, start, end in slices]
+    spent = _union_all(
+        [
+            spend.values("allocation__pool__currency").annotate(
+                **_spend_sums(), part=_numbered(part)
+            )
+            for part, spend in enumerate(spends)
+        ]
+    )
+    currencies: dict[int, list[str]] = defaultdict(list)
+    for row in spent:
+        currency = row["allocation__pool__currency"]
+        _add_spend(totals[slices[row["part"]]], row, currency)
+        currencies[row["part"]].append(currency)
+    # Every part of a UNION has the same columns: each slice's query sums the funded
+    # results of every currency spent on the page, and a slice takes its own currencies'
+    # (as `partner_totals` reads them).
+    spent_in = sorted({currency for found in currencies.values() for currency in found})
+    metrics = _union_all(
+        [
+            _metrics(start, end)
+            .filter(partner_id=partner_id)
+            .values("currency")
+            .annotate(**SUMS, **_funded_sums(spend, spent_in), part=_numbered(part))
+            for part, ((partner_id, start, end), spend) in enumerate(
+                zip(slices, spends, strict=True)
+            )
+        ]
+    )
+    for row in metrics:
+        found = totals[slices[row["part"]]]
+        found.add_row(row, prefix=T)
+        _add_funded(found, row, currencies[row["part"]])
+    return totals
+
+
+def partner_mdf_allocated_by_period(
+    *, periods: Iterable[PartnerPeriod]
+) -> dict[PartnerPeriod, dict[str, Decimal]]:
+    """`partner_mdf_allocated` of each (partner id, first day, last day), keyed by it, in
+    one query (a UNION ALL of each slice's). Runs in the caller's scope."""
+    slices = list(dict.fromkeys(periods))
+    allocated: dict[PartnerPeriod, dict[str, Decimal]] = {key: {} for key in slices}
+    rows = _union_all(
+        [
+            _allocated(partner_id, start, end).annotate(part=_numbered(part))
+            for part, (partner_id, start, end) in enumerate(slices)
+        ]
+    )
+    for row in rows:
+        add_money(allocated[slices[row["part"]]], row["pool__currency"], row["total"])
     return allocated

@@ -246,9 +246,12 @@ def _pil_font(bold: bool, size: int) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _reportlab_fonts() -> tuple[str, str]:
-    """Register a TrueType font (text stays extractable and accented names render);
-    reportlab's bundled Vera is the fallback when the system has no DejaVu/Liberation."""
+def reportlab_fonts() -> tuple[str, str]:
+    """The names (regular, bold) of the TrueType fonts registered with reportlab for
+    PDFs drawn here and by other apps (a plan's PDF): text stays extractable and
+    accented names render, which reportlab's built-in Helvetica cannot beyond Latin-1.
+    Registered once per process; reportlab's bundled Vera is the fallback when the
+    system has no DejaVu/Liberation."""
     from reportlab import rl_config
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -346,7 +349,7 @@ def _pdf_overlay(
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
-    regular, bold = _reportlab_fonts()
+    regular, bold = reportlab_fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(width, height))
     rect = zone_rect(width, height, zone, size_percent)

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
+from assets.cobranding import reportlab_fonts
 from campaigns import selectors
 from campaigns.models import Plan, PlanActivity, PlanTarget
 from config.csv_export import csv_response
@@ -207,14 +208,6 @@ def plan_csv(plan: Plan) -> StreamingHttpResponse:
 # --- PDF --------------------------------------------------------------------------------
 
 
-def _fonts() -> tuple[str, str]:
-    # The co-branding's TrueType fonts: text stays extractable and accented partner
-    # names render (reportlab's built-in Helvetica has no glyphs beyond Latin-1).
-    from assets.cobranding import _reportlab_fonts
-
-    return _reportlab_fonts()
-
-
 def _status_line(plan: Plan) -> str:
     status = str(plan.get_status_display())
     parts = [
@@ -307,7 +300,8 @@ def plan_pdf(plan: Plan) -> bytes:
         TableStyle,
     )
 
-    regular, bold = _fonts()
+    # The co-branding's fonts: accented partner names render, text stays extractable.
+    regular, bold = reportlab_fonts()
     styles = getSampleStyleSheet()
     body = ParagraphStyle(
         "body", parent=styles["BodyText"], fontName=regular, fontSize=9.5, leading=13

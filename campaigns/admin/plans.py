@@ -365,9 +365,9 @@ class PlanAdmin(admin.ModelAdmin):
         PartnerChannelManagerFilter,
     ]
     list_select_related = ["partner", "period"]
-    # Each open plan's weighted attainment is its live scorecard (a few queries per
-    # plan: the KPIs per quarter); a closed plan's is frozen and free. A short page
-    # keeps the queue quick until the selectors offer scorecards for many plans at once.
+    # Each open plan's weighted attainment is its live scorecard (the KPIs of each of
+    # its quarters); a closed plan's is frozen. The page's scorecards are read together
+    # (`get_changelist_instance`), in queries that do not grow with the page.
     list_per_page = 25
     search_fields = ["partner__name", "title"]
     date_hierarchy = "submitted_at"
@@ -402,10 +402,20 @@ class PlanAdmin(admin.ModelAdmin):
     def status_shown(self, plan: Plan) -> str:
         return status_badge(plan)
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """The list, with the weighted attainment of the page's plans read together."""
+        changelist = super().get_changelist_instance(request)
+        # The page's plans are read once here; the list template shows these same objects.
+        plans = list(changelist.result_list)
+        scorecards = selectors.plan_scorecards(plans=plans)
+        for plan in plans:
+            plan.weighted_total = scorecards[plan.pk].weighted_total
+        return changelist
+
     @admin.display(description=_("weighted attainment"))
     def attainment(self, plan: Plan) -> str:
         # Live for open plans, the frozen figure for closed ones (the selector knows).
-        return percent(selectors.plan_scorecard(plan=plan).weighted_total)
+        return percent(plan.weighted_total)
 
     @admin.display(description=_("reviewer"))
     def reviewer_shown(self, plan: Plan) -> str:

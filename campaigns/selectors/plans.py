@@ -8,14 +8,17 @@ Actuals are never typed for a KPI target: each quarter's figure is the KPI modul
 say the same number. Custom targets carry the actual someone entered, with who and when.
 
 A plan page runs a fixed number of queries whatever its number of targets and
-activities (the scorecard reads each quarter once, not each target).
+activities, and a list of plans whatever its number of plans: scorecards are read
+together (`plan_scorecards`: every plan's targets at once, every plan's quarters in one
+batch of `analytics.selectors.partner_totals_by_period`), a plan's page being a list of
+one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -30,6 +33,7 @@ from django_scopes import scope
 
 from analytics import kpis
 from analytics import selectors as analytics_selectors
+from analytics.selectors import PartnerPeriod
 from campaigns.models import (
     Plan,
     PlanActivity,
@@ -116,19 +120,24 @@ def plans_for_review(*, user: User | AnonymousUser) -> QuerySet[Plan]:
     return plans.filter(Q(reviewer=user) | Q(reviewer__isnull=True, partner__channel_manager=user))
 
 
-def _targets(plan: Plan) -> list[PlanTarget]:
+def _targets(plans: Iterable[Plan]) -> dict[int, list[PlanTarget]]:
+    """{plan id: its targets in order, each with its quarters} (two queries), in the
+    caller's scope."""
     quarters = PlanTargetQuarter.objects.select_related("actual_entered_by").order_by("quarter")
-    return list(
-        PlanTarget.objects.filter(plan=plan)
-        .order_by("position", "id")
+    found: dict[int, list[PlanTarget]] = {plan.pk: [] for plan in plans}
+    for target in (
+        PlanTarget.objects.filter(plan__in=list(found))
+        .order_by("plan_id", "position", "id")
         .prefetch_related(Prefetch("quarters", quarters))
-    )
+    ):
+        found[target.plan_id].append(target)
+    return found
 
 
 def plan_targets(*, plan: Plan) -> list[PlanTarget]:
     """The plan's targets in order, each with its quarters (two queries)."""
     with scope(partner=plan.partner_id):
-        return _targets(plan)
+        return _targets([plan])[plan.pk]
 
 
 def plan_activities(*, plan: Plan) -> list[PlanActivity]:
@@ -352,51 +361,46 @@ def _kpi_actual(
     return Decimal(value), {}
 
 
-def _period_totals(partner: Partner, start: date, end: date, *, utilisation: bool) -> kpis.Totals:
-    totals = analytics_selectors.partner_totals(partner=partner, start=start, end=end)
-    if utilisation:
-        totals.mdf_allocated = analytics_selectors.partner_mdf_allocated(
-            partner=partner, start=start, end=end
-        )
-    return totals
-
-
 def _sum(values: Iterable[Decimal | None]) -> Decimal | None:
     known = [value for value in values if value is not None]
     return sum(known, Decimal(0)) if known else None
 
 
-def plan_scorecard(*, plan: Plan, today: date | None = None) -> Scorecard:
-    """The plan's scorecard (see `Scorecard`). A closed plan answers its frozen one.
+@dataclass
+class _Reads:
+    """What a live scorecard reads for its KPI targets, as (partner id, first day, last
+    day) slices: each begun quarter to date, and for MDF utilisation the period to date
+    with the MDF allocated for it."""
 
-    KPI targets: each quarter's actual is the KPI of `analytics.kpis` over
-    `analytics.selectors.partner_totals` for the partner and that quarter (to date for
-    the current quarter; None for a quarter not begun). Pipeline and revenue in the
-    target's currency. MDF utilisation is a rate: the period's is computed over the
-    period (not summed), against the mean of its quarterly targets. Custom targets: the
-    actuals as entered. A fixed number of queries: two per quarter, not per target."""
-    if plan.status == Plan.Status.CLOSED and plan.scorecard:
-        return Scorecard.from_json(plan.scorecard)
-    today = today or timezone.localdate()
-    targets = plan_targets(plan=plan)
-    quarters = period_quarters(plan.period)
+    quarters: dict[int, PartnerPeriod]
+    period: PartnerPeriod | None
+
+
+def _reads(plan: Plan, targets: list[PlanTarget], today: date) -> _Reads:
     measures = {target.measure for target in targets}
-    uses_kpis = bool(measures - {M.CUSTOM})
-    utilisation = M.MDF_UTILISATION in measures
-    quarter_totals: dict[int, kpis.Totals] = {}
-    period_totals: kpis.Totals | None = None
-    if uses_kpis:
-        with scope(partner=plan.partner_id):
-            for number, (start, end) in enumerate(quarters, start=1):
-                if start > today:
-                    continue
-                quarter_totals[number] = _period_totals(
-                    plan.partner, start, min(end, today), utilisation=utilisation
-                )
-            if utilisation and quarter_totals:
-                period_totals = _period_totals(
-                    plan.partner, quarters[0][0], min(quarters[-1][1], today), utilisation=True
-                )
+    if not measures - {M.CUSTOM}:
+        return _Reads({}, None)
+    quarters = period_quarters(plan.period)
+    begun = {
+        number: (plan.partner_id, start, min(end, today))
+        for number, (start, end) in enumerate(quarters, start=1)
+        if start <= today
+    }
+    period = None
+    if M.MDF_UTILISATION in measures and begun:
+        period = (plan.partner_id, quarters[0][0], min(quarters[-1][1], today))
+    return _Reads(begun, period)
+
+
+def _scorecard(
+    plan: Plan,
+    targets: list[PlanTarget],
+    quarter_totals: dict[int, kpis.Totals],
+    period_totals: kpis.Totals | None,
+    today: date,
+) -> Scorecard:
+    """A live scorecard from the plan's targets and its quarters' (and period's) totals."""
+    quarters = period_quarters(plan.period)
     rows = []
     for target in targets:
         scores = []
@@ -460,6 +464,73 @@ def plan_scorecard(*, plan: Plan, today: date | None = None) -> Scorecard:
         else None
     )
     return Scorecard(rows=rows, weighted_total=weighted_total, as_of=today)
+
+
+def plan_scorecards(*, plans: Iterable[Plan], today: date | None = None) -> dict[int, Scorecard]:
+    """The scorecards of many plans, {plan id: scorecard} (see `plan_scorecard`), read
+    together: a list page runs the same number of queries whatever its number of plans
+    (their targets in two, the KPIs' totals of every plan's quarters in two, the MDF
+    allocated in one). Plans of several partners (staff pages) are read in the scope of
+    those partners; the figures are each plan's own."""
+    today = today or timezone.localdate()
+    plans = list(plans)
+    cards = {
+        plan.pk: Scorecard.from_json(plan.scorecard)
+        for plan in plans
+        if plan.status == Plan.Status.CLOSED and plan.scorecard
+    }
+    live = [plan for plan in plans if plan.pk not in cards]
+    if not live:
+        return cards
+    with scope(partner=sorted({plan.partner_id for plan in live})):
+        targets = _targets(live)
+        reads = {plan.pk: _reads(plan, targets[plan.pk], today) for plan in live}
+        totals = analytics_selectors.partner_totals_by_period(
+            periods=[key for read in reads.values() for key in read.quarters.values()]
+            + [read.period for read in reads.values() if read.period is not None]
+        )
+        # MDF utilisation's denominator, for the plans with a target on it only.
+        utilisation = {
+            key
+            for plan in live
+            if any(target.measure == M.MDF_UTILISATION for target in targets[plan.pk])
+            for key in [*reads[plan.pk].quarters.values(), reads[plan.pk].period]
+            if key is not None
+        }
+        allocated = (
+            analytics_selectors.partner_mdf_allocated_by_period(periods=utilisation)
+            if utilisation
+            else {}
+        )
+
+    def read(key: PartnerPeriod) -> kpis.Totals:
+        if key in allocated:
+            return replace(totals[key], mdf_allocated=allocated[key])
+        return totals[key]
+
+    for plan in live:
+        plan_reads = reads[plan.pk]
+        cards[plan.pk] = _scorecard(
+            plan,
+            targets[plan.pk],
+            {number: read(key) for number, key in plan_reads.quarters.items()},
+            read(plan_reads.period) if plan_reads.period is not None else None,
+            today,
+        )
+    return cards
+
+
+def plan_scorecard(*, plan: Plan, today: date | None = None) -> Scorecard:
+    """The plan's scorecard (see `Scorecard`). A closed plan answers its frozen one.
+
+    KPI targets: each quarter's actual is the KPI of `analytics.kpis` over
+    `analytics.selectors.partner_totals` for the partner and that quarter (to date for
+    the current quarter; None for a quarter not begun). Pipeline and revenue in the
+    target's currency. MDF utilisation is a rate: the period's is computed over the
+    period (not summed), against the mean of its quarterly targets. Custom targets: the
+    actuals as entered. A fixed number of queries, not one per target or quarter: the
+    same reads as a list of plans (`plan_scorecards`)."""
+    return plan_scorecards(plans=[plan], today=today)[plan.pk]
 
 
 # --- budget and results -----------------------------------------------------------------

@@ -130,9 +130,9 @@ class PlanListView(PlansPageMixin, PartnerScopedObjectMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         plans = list(context["plans"])
+        scorecards = selectors.plan_scorecards(plans=plans)
         for plan in plans:
-            # One scorecard per plan: a partner has one plan per period, a handful.
-            plan.weighted_total = selectors.plan_scorecard(plan=plan).weighted_total
+            plan.weighted_total = scorecards[plan.pk].weighted_total
         planned = {plan.period_id for plan in plans}
         context.update(
             plans=plans,

@@ -216,3 +216,54 @@ def test_each_currencys_spend_is_set_against_the_launches_it_funded(alice, staff
     assert value("mdf_roi", totals) == {"EUR": D("200.0"), "USD": D("-75.0")}
     assert value("mdf_roi", pool_eur.totals) == {"EUR": D("200.0")}
     assert value("cost_per_lead", pool_usd.totals) == {"USD": D("50.00")}
+
+
+@pytest.mark.django_db
+def test_totals_of_many_partners_and_periods_at_once_are_each_partners_own(
+    alice, tiers, staff_users, django_assert_num_queries
+):
+    from tests.conftest import make_partner_world
+
+    bob = make_partner_world("bob", tiers["silver"], manager=staff_users["channel_manager"])
+    # given: alice's launches funded in EUR and USD, results on several days, bob's too
+    kit = make_kit()
+    euro, dollar = make_launch(alice, kit, "Euro"), make_launch(alice, kit, "Dollar")
+    yesterday, earlier = today() - timedelta(days=1), today() - timedelta(days=40)
+    results(alice.partner, yesterday, launch=euro, leads=10, won=1, revenue="3000.00")
+    results(
+        alice.partner, earlier, launch=dollar, leads=4, opps=1, pipeline="800.00", currency="USD"
+    )
+    results(alice.partner, earlier, clicks=70, downloads=3, mqls=2)
+    results(bob.partner, yesterday, launch=make_launch(bob, kit), leads=99, won=2, revenue="999.00")
+    funded_spend(alice, staff_users, launch=euro, amount="1000.00")
+    funded_spend(alice, staff_users, launch=dollar, amount="2000.00", currency="USD")
+    funded_spend(alice, staff_users, launch=None, amount="300.00")
+    funded_spend(bob, staff_users, amount="50.00")
+    slices = [
+        (partner.pk, start, today())
+        for partner in (alice.partner, bob.partner)
+        for start in (yesterday, earlier, today() - timedelta(days=400))
+    ] + [(alice.partner.pk, earlier, earlier), (bob.partner.pk, earlier, earlier)]
+
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        # when
+        with django_assert_num_queries(3):
+            many = selectors.partner_totals_by_period(periods=slices)
+            allocated = selectors.partner_mdf_allocated_by_period(periods=slices)
+
+        # then: each slice's totals are `partner_totals`' for it, and its MDF allocated
+        for partner_id, start, end in slices:
+            partner = alice.partner if partner_id == alice.partner.pk else bob.partner
+            alone = selectors.partner_totals(partner=partner, start=start, end=end)
+            assert many[(partner_id, start, end)] == alone
+            assert allocated[(partner_id, start, end)] == selectors.partner_mdf_allocated(
+                partner=partner, start=start, end=end
+            )
+    # the figures are not all zero: MDF ROI and cost per lead ran through the links
+    alices = many[(alice.partner.pk, earlier, today())]
+    assert value("mdf_roi", alices) == {"EUR": D("200.0"), "USD": D("-100.0")}
+    assert value("cost_per_lead", alices) == {"EUR": D("100.00"), "USD": D("500.00")}
+    assert value("leads", many[(bob.partner.pk, yesterday, today())]) == 99
+    assert allocated[(bob.partner.pk, yesterday, today())] == {"EUR": D("100000.00")}

@@ -19,7 +19,7 @@ from django_scopes import scopes_disabled
 
 from campaigns import services
 from campaigns.models import Plan, PlanComment, PlanEvent, PlanPeriod, PlanRevision, PlanTarget
-from tests.analytics.performance_data import metric
+from tests.analytics.performance_data import metric, results
 from tests.campaigns.plan_factories import (
     add_activity,
     add_target,
@@ -27,7 +27,7 @@ from tests.campaigns.plan_factories import (
     make_plan,
     submitted_plan,
 )
-from tests.conftest import make_user
+from tests.conftest import make_partner_world, make_user
 
 pytestmark = pytest.mark.django_db
 PS = Plan.Status
@@ -323,6 +323,83 @@ def test_the_queue_shows_what_awaits_my_review(client, plan, bob, period, staff_
     assert listed(client, queue="all", manager=manager.pk) == ["Alice grows mid-market"]
     client.force_login(staff_users["analyst"])
     assert len(listed(client)) == 2  # an analyst reviews nothing: all by default
+
+
+def listed_attainment(html: str, plan: Plan) -> str:
+    """The weighted attainment the list shows in the plan's row."""
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+        if f'href="{change_url(plan)}' in row:
+            found = re.search(r'class="field-attainment">(.*?)</td>', row, re.S)
+            assert found is not None
+            return found.group(1).strip()
+    raise AssertionError(f"{plan} is not listed")
+
+
+def shown_attainment(html: str) -> str:
+    """The weighted attainment the plan's page shows."""
+    found = re.search(r'id="weighted-total">(.*?)</td>', html, re.S)
+    assert found is not None
+    return found.group(1).strip()
+
+
+def test_the_list_and_queue_run_as_many_queries_for_six_plans_as_for_two(
+    client, alice, bob, tiers, staff_users
+):
+    # given: partners with results in plans of different periods, each scored on leads,
+    # revenue and MDF utilisation (and a custom target), submitted for review
+    kind = PlanPeriod.Kind
+    starts = [
+        (date(2026, 1, 1), kind.HALF),
+        (date(2025, 1, 1), kind.YEAR),
+        (date(2026, 7, 1), kind.QUARTER),
+        (date(2025, 7, 1), kind.HALF),
+        (date(2026, 1, 1), kind.QUARTER),
+        (date(2025, 10, 1), kind.QUARTER),
+    ]
+    manager = staff_users["channel_manager"]
+    worlds = [alice, bob] + [
+        make_partner_world(slug, tiers["gold"], manager=manager)
+        for slug in ("carol", "dave", "erin", "frank")
+    ]
+
+    def plan_for(number: int) -> Plan:
+        world, (start, period_kind) = worlds[number], starts[number]
+        period = make_period(start, period_kind)
+        quarters = period.quarter_count
+        results(world.partner, start.replace(day=10), leads=5 + 7 * number, won=1, revenue="3000")
+        draft = make_plan(world, period, title=f"Plan {number}")
+        add_target(draft, world, values=[str(10 + number)] * quarters, weight="2")
+        add_target(draft, world, measure="revenue", currency="EUR", values=[str(2500)] * quarters)
+        add_target(draft, world, measure="mdf_utilisation", values=["40"] * quarters)
+        add_target(draft, world, measure="custom", name="Events held", values=["2"] * quarters)
+        return services.plan_submit(plan=draft, actor=world.admin)
+
+    def the_list(**params) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("admin:campaigns_plan_changelist"), params)
+        assert page.status_code == 200
+        return len(queries), page.content.decode()
+
+    client.force_login(staff_users["marketing_admin"])
+    plans = [plan_for(number) for number in range(2)]
+    the_list()  # warm the session and caches
+    two_queued, _html = the_list()
+    two_listed, _html = the_list(queue="all")
+
+    # when: four more plans
+    plans += [plan_for(number) for number in range(2, 6)]
+    six_queued, queue = the_list()
+    six_listed, html = the_list(queue="all")
+
+    # then: as many queries, and each plan's figure is the one its own page shows
+    assert (six_queued, six_listed) == (two_queued, two_listed)
+    shown = {}
+    for plan in plans:
+        shown[plan.title] = listed_attainment(html, plan)
+        assert listed_attainment(queue, plan) == shown[plan.title]
+        assert shown[plan.title] == shown_attainment(client.get(change_url(plan)).content.decode())
+    assert "—" not in shown.values()
+    assert len(set(shown.values())) > 1
 
 
 def test_the_desk_counts_plans_awaiting_my_review(client, plan, staff_users):

@@ -6,6 +6,7 @@ another partner's plan is not found, staff get the portal's staff notice."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -19,7 +20,9 @@ from django_scopes import scopes_disabled
 from campaigns import services
 from campaigns.models import Plan, PlanActivity, PlanPeriod, PlanTarget
 from mdf.models import ActivityType
+from tests.analytics.performance_data import funded_spend, results
 from tests.campaigns.factories import make_kit, make_launch
+from tests.campaigns.plan_factories import make_period
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -105,6 +108,93 @@ def test_the_list_shows_the_plan_with_its_status_and_revision(as_alice, alice, p
     assert "Draft" in text
     assert response.context["plans"] == [plan]
     assert response.context["periods_to_plan"] == []  # the open period has its plan
+
+
+def listed_attainment(html: str, plan: Plan) -> str:
+    """The weighted attainment the list shows in the plan's row."""
+    row = re.search(
+        rf'href="{re.escape(detail_url(plan))}".*?<td class="num pe-4">(.*?)</td>', html, re.S
+    )
+    assert row is not None, plan.title
+    return row.group(1).strip()
+
+
+def shown_attainment(html: str) -> str:
+    """The weighted attainment a plan's page shows."""
+    found = re.search(r"data-weighted-total>(.*?)</div>", html, re.S)
+    assert found is not None
+    return found.group(1).strip()
+
+
+def test_the_list_runs_as_many_queries_for_six_plans_as_for_two_with_their_pages_figures(
+    as_alice, alice, staff_users
+):
+    # given: alice's results over two years, MDF spent today, and plans for periods of
+    # each kind, each scored on leads, revenue and MDF utilisation (and a custom target)
+    funded_spend(alice, staff_users, amount="25000.00")
+    for day, leads, revenue in (
+        (date(YEAR - 1, 2, 10), 30, "9000.00"),
+        (date(YEAR - 1, 8, 3), 12, "0"),
+        (date(YEAR - 1, 11, 5), 7, "2500.00"),
+        (date(YEAR, 1, 20), 8, "4000.00"),
+        (TODAY, 5, "1500.00"),
+    ):
+        results(alice.partner, day, leads=leads, won=1, revenue=revenue)
+    kind = PlanPeriod.Kind
+    periods = [
+        make_period(date(YEAR - 1, 1, 1), kind.YEAR),
+        make_period(date(YEAR, 1, 1), kind.HALF),
+        make_period(date(YEAR - 1, 7, 1), kind.HALF),
+        make_period(date(YEAR, 1, 1), kind.QUARTER),
+        make_period(date(YEAR - 1, 10, 1), kind.QUARTER),
+        make_period(date(YEAR, 1, 1), kind.YEAR),
+    ]
+
+    def plan_for(number: int, period: PlanPeriod) -> Plan:
+        plan = make_plan(alice, period, title=f"Plan {number}")
+        quarters = period.quarter_count
+        add_target(plan, alice, values=[Decimal(6 + 4 * number)] * quarters, weight=Decimal(2))
+        add_target(
+            plan,
+            alice,
+            measure=PlanTarget.Measure.REVENUE,
+            currency="EUR",
+            values=[Decimal(2000 + 500 * number)] * quarters,
+        )
+        add_target(
+            plan, alice, measure=PlanTarget.Measure.MDF_UTILISATION, values=[Decimal(40)] * quarters
+        )
+        add_target(
+            plan,
+            alice,
+            measure=PlanTarget.Measure.CUSTOM,
+            name="Events held",
+            values=[Decimal(2)] * quarters,
+        )
+        return plan
+
+    def the_list() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = as_alice.get(reverse("plans:list"))
+        assert response.status_code == 200
+        return len(queries), page_text(response)
+
+    plans = [plan_for(number, period) for number, period in enumerate(periods[:2])]
+    as_alice.get(reverse("plans:list"))  # warm the session and caches
+    two, _html = the_list()
+
+    # when: four more plans
+    plans += [plan_for(number, period) for number, period in enumerate(periods[2:], start=2)]
+    six, html = the_list()
+
+    # then: as many queries, and each plan's figure is the one its own page shows
+    assert six == two
+    shown = {}
+    for plan in plans:
+        shown[plan.title] = listed_attainment(html, plan)
+        assert shown[plan.title] == shown_attainment(page_text(as_alice.get(detail_url(plan))))
+    assert shown["Plan 0"] != "—"  # a period ended: every quarter scored
+    assert len(set(shown.values())) > 1
 
 
 def test_a_sales_rep_reads_plans_but_is_offered_no_action(client, alice, period):

@@ -20,7 +20,7 @@ from analytics import selectors as analytics_selectors
 from analytics.ingest import Caller, ingest_events
 from campaigns import selectors, services
 from campaigns.models import PlanPeriod
-from tests.analytics.performance_data import funded_spend
+from tests.analytics.performance_data import funded_spend, results
 from tests.campaigns.factories import make_kit, make_launch
 from tests.campaigns.plan_factories import (
     add_activity,
@@ -215,6 +215,52 @@ def test_the_scorecard_reads_a_fixed_number_of_queries(alice, period):
     for n in range(3):
         add_activity(plan, alice, title=f"Activity {n}")
     assert count() == few
+
+
+def test_the_scorecards_of_many_plans_are_each_plans_own(
+    alice, bob, staff_users, period, django_assert_num_queries
+):
+    # given: results of alice and of bob, and plans of both for overlapping periods:
+    # KPI targets, MDF utilisation, custom only, and one closed (its scorecard frozen)
+    results(alice.partner, date(2026, 2, 10), leads=6, opps=1, pipeline="5000.00")
+    results(alice.partner, date(2026, 5, 10), leads=3)
+    results(bob.partner, date(2026, 5, 11), leads=40)
+    results(bob.partner, date(2025, 8, 1), leads=9)
+    alices = make_plan(alice, period)
+    add_target(alices, alice, measure="leads", values=["4", "4"], weight="2")
+    add_target(alices, alice, measure="pipeline", currency="EUR", values=["4000", "4000"])
+    alices_q2 = make_plan(alice, make_period(date(2026, 4, 1), PlanPeriod.Kind.QUARTER))
+    add_target(alices_q2, alice, measure="leads", values=["2"])
+    bobs = make_plan(bob, period)
+    add_target(bobs, bob, measure="leads", values=["30", "30"])
+    add_target(bobs, bob, measure="mdf_utilisation", values=["50", "50"])
+    alices_custom = make_plan(alice, make_period(date(2025, 1, 1), PlanPeriod.Kind.YEAR))
+    add_target(alices_custom, alice, measure="custom", name="Events", values=["1"] * 4)
+    bobs_closed = make_plan(bob, make_period(date(2025, 7, 1)))
+    add_target(bobs_closed, bob, measure="leads", values=["6", "6"])
+    bobs_closed = services.plan_submit(plan=bobs_closed, actor=bob.admin)
+    bobs_closed = services.plan_approve(plan=bobs_closed, actor=staff_users["marketing_admin"])
+    bobs_closed = services.plan_close(plan=bobs_closed, actor=None, today=date(2026, 1, 5))
+    plans = [alices, alices_q2, bobs, alices_custom, bobs_closed]
+    today = date(2026, 12, 1)
+
+    # when: read together (targets, quarters, the totals of every plan's quarters in one
+    # batch, the MDF allocated)
+    with scopes_disabled(), django_assert_num_queries(5):
+        cards = selectors.plan_scorecards(plans=plans, today=today)
+
+    # then: each is the plan's own scorecard, read alone
+    for plan in plans:
+        assert (
+            cards[plan.pk].as_json() == selectors.plan_scorecard(plan=plan, today=today).as_json()
+        )
+    leads = {plan.pk: cards[plan.pk].rows[0] for plan in plans}
+    assert [q.actual for q in leads[alices.pk].quarters] == [6, 3]
+    assert [q.actual for q in leads[alices_q2.pk].quarters] == [3]
+    assert [q.actual for q in leads[bobs.pk].quarters] == [0, 40]
+    assert [q.actual for q in leads[bobs_closed.pk].quarters] == [9, 0]
+    assert cards[bobs_closed.pk].frozen and cards[bobs_closed.pk].as_of == date(2026, 1, 5)
+    assert cards[alices.pk].weighted_total == D("95.8")  # (2 × 112.5 + 62.5) ÷ 3
 
 
 def test_revision_compare_side_by_side(alice, period, staff_users):
