@@ -43,6 +43,7 @@ from partners.services.enablement import (
 from partners.services.languages import (
     chosen_language,
     first_shipped,
+    invitee_language,
     languages_in_entry_order,
     languages_of_recipients,
     partner_language,
@@ -152,6 +153,7 @@ __all__ = [
     "partner_create",
     "partner_decide",
     "partner_has_accepted_current",
+    "invitee_language",
     "partner_language",
     "partner_update_cobranding",
     "profile_is_complete",

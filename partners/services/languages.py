@@ -65,6 +65,15 @@ def partner_language(partner: Partner | int) -> str:
     return first_shipped(languages_in_entry_order(partner.languages)) or settings.LANGUAGE_CODE
 
 
+def invitee_language(*, partner: Partner, chosen: str | None) -> str:
+    """The language someone invited to `partner`'s team reads the invitation's page in:
+    the one they chose with the switcher (`chosen`, its cookie) when we ship it, else
+    their company's (`partner_language`), which their invitation email was written in
+    and which they will read once they join. Their browser's language does not win
+    over the company's, as for a signed-in person."""
+    return shipped_language(chosen) or partner_language(partner)
+
+
 def user_language(user: User | AnonymousUser | None) -> str:
     """The language `user` reads pages and emails in (the module's rule)."""
     if user is None or not user.is_authenticated:

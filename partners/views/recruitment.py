@@ -4,7 +4,8 @@ partner admins invite, resend, revoke, change roles and deactivate members."""
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -32,6 +34,7 @@ from partners.recruitment_forms import (
 from partners.scoping import PartnerScopedObjectMixin, PortalAccessMixin
 from partners.selectors import partner_people
 from partners.selectors.recruitment import invitation_state, team_invitations
+from partners.services.languages import invitee_language
 from partners.services.recruitment import (
     InvitationInvalid,
     application_rate_check,
@@ -58,6 +61,24 @@ def _public(request: HttpRequest, template: str, context: dict[str, Any], status
         {"site_name": settings.SITE_NAME, **PUBLIC_CONTEXT, **context},
         status=status,
     )
+
+
+@contextmanager
+def invitee_reading(request: HttpRequest, invitation: Invitation) -> Iterator[str]:
+    """The invitation's page, its errors and the welcome after joining in the language
+    the invitee reads (`partners.services.invitee_language`: the switcher's choice, else
+    their company's, as their invitation email)."""
+    language = invitee_language(
+        partner=invitation.partner, chosen=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    )
+    with translation.override(language):
+        yield language
+
+
+def content_language(response: HttpResponse, language: str) -> HttpResponse:
+    # LocaleMiddleware only sets the header when the view has not.
+    response["Content-Language"] = language
+    return response
 
 
 # --- the public application form -----------------------------------------------------------
@@ -118,13 +139,20 @@ class InvitationAcceptView(View):
             invitation = invitation_by_token(token)
         except InvitationInvalid as exc:
             return self.invalid(request, token, exc)
-        return self.render(request, invitation, InvitationAcceptForm())
+        with invitee_reading(request, invitation) as language:
+            return content_language(
+                self.render(request, invitation, InvitationAcceptForm()), language
+            )
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
             invitation = invitation_by_token(token)
         except InvitationInvalid as exc:
             return self.invalid(request, token, exc)
+        with invitee_reading(request, invitation) as language:
+            return content_language(self.accept(request, token, invitation), language)
+
+    def accept(self, request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
         form = InvitationAcceptForm(request.POST)
         if form.is_valid():
             try:

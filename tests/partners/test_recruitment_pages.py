@@ -156,6 +156,50 @@ def test_accepting_an_invitation_logs_in_and_opens_the_portal(alice):
     assert "already used" in again.content.decode()
 
 
+def test_the_invitation_page_reads_as_the_email_in_the_companys_language(alice):
+    from django.conf import settings
+
+    from partners.models import Language
+    from partners.services import set_languages_in_order
+
+    german, _ = Language.objects.get_or_create(code="de", defaults={"name": "German"})
+    set_languages_in_order(alice.partner.languages, [german])
+    invitation_create(
+        partner=alice.partner, email="neu@alice.example", role="marketer", actor=alice.admin
+    )
+    message = mail.outbox[0]
+    assert "Partnerportal" in message.subject
+    path = emailed_link(message)
+    # A browser set to English still reads the company's language, as the email did.
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    page = client.get(path)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<html lang="de"' in html and page["Content-Language"] == "de"
+    assert "Alice Corp beitreten" in html and "Join Alice Corp" not in html
+    # Errors in it too, and the welcome after joining.
+    weak = client.post(path, {"first_name": "Nia", "password": "123", "password_again": "123"})
+    assert weak.status_code == 400
+    assert 'lang="de"' in weak.content.decode()
+    assert "Passwort" in weak.content.decode()
+    password = "eine-lange-und-ungewoehnliche-passphrase"
+    joined = client.post(
+        path, {"first_name": "Nia", "password": password, "password_again": password}, follow=True
+    )
+    html = joined.content.decode()
+    assert '<html lang="de"' in html
+    assert "Willkommen" in html
+    # Someone who chose English with the switcher reads English.
+    invitation_create(
+        partner=alice.partner, email="en@alice.example", role="marketer", actor=alice.admin
+    )
+    chooser = Client()
+    chooser.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = chooser.get(emailed_link(mail.outbox[-1]))
+    assert "Join Alice Corp" in english.content.decode()
+    assert '<html lang="en"' in english.content.decode()
+
+
 @pytest.mark.parametrize("state", ["expired", "unknown"])
 def test_an_unusable_link_says_why_and_offers_a_new_one(alice, staff_users, state):
     invitation = invitation_create(
