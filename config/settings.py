@@ -269,6 +269,13 @@ CELERY_BEAT_SCHEDULE["partners-run-surveys"] = {
     "task": "partners.tasks.run_partner_surveys",
     "schedule": crontab(hour=8, minute=0),
 }
+# Invitations whose after-commit email task never sent them (a message the broker lost,
+# a send that failed) are emailed by this sweep; it leaves fresh ones to their own task
+# (partners.services.recruitment.INVITATION_SWEEP_DELAY, longer than this period).
+CELERY_BEAT_SCHEDULE["partners-owed-invitation-emails"] = {
+    "task": "partners.tasks.send_owed_invitation_emails",
+    "schedule": crontab(minute="*/5"),
+}
 # Tier compliance: each active partner's recommended tier over its trailing windows.
 CELERY_BEAT_SCHEDULE["partners-assess-tiers"] = {
     "task": "partners.tasks.assess_tiers",

@@ -118,6 +118,13 @@ def send_invitation_email(invitation_id: int, legacy_token: str | None = None) -
     return services.invitation_send(invitation_id=invitation_id, legacy_token=legacy_token)
 
 
+@shared_task
+def send_owed_invitation_emails() -> int:
+    """Every five minutes (beat): email the invitations whose own task never sent them
+    (`invitation_send_owed`). Safe to run twice: an emailed invitation is sent nothing."""
+    return services.invitation_send_owed()
+
+
 @shared_task(acks_late=True)
 def send_invitation_request_email(invitation_id: int) -> int:
     """Tell a partner's admins and its channel manager that someone whose invitation no

@@ -5,6 +5,7 @@ resend, revoke, accept, ask for a new one) and the partner admins' team decision
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -48,11 +49,23 @@ from partners.services.core import (
 from partners.services.languages import languages_in_entry_order, set_languages_in_order
 
 INVITATION_LIFETIME = timedelta(days=7)
+# The sweep (`invitation_send_owed`) leaves an invitation this long to the task its create
+# or resend queued. That task sends within seconds when the worker keeps up, and within
+# minutes when it is behind or restarting. A sweep sooner than that would still send one
+# email (both go through `invitation_send`, which locks the row and re-checks), but it
+# would do the task's work and wait on its lock, and what the sweep sends would no longer
+# mean "this invitation's task was lost". Longer than the sweep's beat period, so a lost
+# email goes out within two runs.
+INVITATION_SWEEP_DELAY = timedelta(minutes=10)
+# Invitations one sweep emails at most (oldest first); the next run takes the rest.
+INVITATION_SWEEP_LIMIT = 500
 # Applications per client address and window; past it the form asks to try later.
 APPLICATION_RATE_LIMIT = 5
 APPLICATION_RATE_WINDOW = 60 * 60  # seconds
 # Requests for a new invitation per client address and window (each emails people).
 INVITATION_REQUEST_RATE_LIMIT = 5
+
+logger = logging.getLogger(__name__)
 
 APPLICATION_FIELDS = (
     "company",
@@ -451,7 +464,8 @@ def invitation_send(*, invitation_id: int, legacy_token: str | None = None) -> i
     - the invitation row is locked (`select_for_update`) while the token is minted, its
       hash saved and the email sent, so a resend, a revoke or a second worker waits;
     - the email is sent before the hash commits: when sending fails nothing is stored
-      and the invitation still owes its email (a resend from the team page sends it);
+      and the invitation still owes its email (the sweep `invitation_send_owed` sends
+      it, or a resend from the team page);
       when the commit fails after a send, that email's link says it was replaced and
       the next send is the one that works;
     - the invitee has no account yet: the email is in their company's language;
@@ -495,6 +509,48 @@ def invitation_send(*, invitation_id: int, legacy_token: str | None = None) -> i
             [invitation.email],
             language=partner_language(invitation.partner),
         )
+
+
+def invitation_send_owed(
+    *, older_than: timedelta = INVITATION_SWEEP_DELAY, limit: int = INVITATION_SWEEP_LIMIT
+) -> int:
+    """The sweep (beat): email the invitations that still owe their email because their
+    task never sent it (a message the broker lost, a send that failed); answers how
+    many were emailed.
+
+    Rules:
+    - an invitation owes its email while it is pending (not accepted, revoked or
+      expired) and has no token hash, as `invitation_send` decides;
+    - it is swept only once it was created or last resent more than `older_than` ago:
+      until then it is left to the task that create or resend queued. Both set
+      `expires_at` to that moment plus INVITATION_LIFETIME, so the moment is derived
+      from it rather than stored (were the lifetime changed, invitations made before
+      would be swept a little early or late: harmless, by the next rule);
+    - each is sent through `invitation_send`, which locks the row and re-checks, so a
+      sweep that meets the invitation's own task, or a second sweep, sends one email;
+    - an email that cannot go is logged and stays owed for the next run, and does not
+      hold up the others; at most `limit` per run, the longest owed first.
+    """
+    now = timezone.now()
+    with scopes_disabled():  # a job over every partner's invitations
+        owed = list(
+            Invitation.objects.filter(
+                token_hash__isnull=True,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+                expires_at__lte=now - older_than + INVITATION_LIFETIME,
+            )
+            .order_by("expires_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    sent = 0
+    for invitation_id in owed:
+        try:
+            sent += invitation_send(invitation_id=invitation_id)
+        except Exception:
+            logger.exception("Invitation %s not emailed: the next sweep tries again", invitation_id)
+    return sent
 
 
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
