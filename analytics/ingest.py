@@ -14,8 +14,9 @@ Rules:
 - `external_id`: required, at most 200 characters, unique per source.
 - `partner` (UUID or slug): a partner caller may omit it or name itself; naming any
   other value is an error ("another partner" and "no such partner" read alike). A
-  staff caller must name it. Which partners a caller may name is
-  `partners.selectors.partners_named`, shared with the deals API's registration.
+  staff caller must name it. Which partners a caller may name, and how a name is read
+  (a UUID or a slug, in any case), is `partners.selectors.partners_named`, shared by
+  every API that names a partner.
 - `launch` (tracking code) must be one of the event's partner's launches, and `kit`
   (slug) one of the kits available to that partner (`CampaignKit.objects.available_to`);
   an unknown and another partner's code or kit get the same message, so nothing can

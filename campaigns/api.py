@@ -68,7 +68,7 @@ from config.idempotency import (
     replayed_header,
 )
 from partners.models import Membership, PartnerAPIKey
-from partners.scoping import PartnerScopedAPIMixin
+from partners.scoping import PartnerRefFilter, PartnerScopedAPIMixin
 
 WRITER_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MARKETER})
 
@@ -161,9 +161,7 @@ class LaunchFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Launch.Status.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     kit = django_filters.CharFilter(field_name="kit__slug", help_text="Kit slug.")
-    partner = django_filters.CharFilter(
-        field_name="partner__slug", help_text="Partner slug (useful to staff)."
-    )
+    partner = PartnerRefFilter(help_text="Partner slug or UUID (useful to staff).")
 
     class Meta:
         model = Launch
@@ -188,7 +186,7 @@ class LaunchFilter(django_filters.FilterSet):
         summary="List launches",
         description=(
             "Partner callers see their own; staff see every partner's. Filter by status, "
-            "channel, kit (slug) and partner (slug). Newest first."
+            "channel, kit (slug) and partner (slug or UUID). Newest first."
         ),
     ),
     retrieve=extend_schema(
@@ -307,9 +305,7 @@ class PlanPermission(permissions.BasePermission):
 class PlanFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Plan.Status.choices)
     period = django_filters.NumberFilter(field_name="period_id", help_text="Period id.")
-    partner = django_filters.CharFilter(
-        field_name="partner__slug", help_text="Partner slug (useful to staff)."
-    )
+    partner = PartnerRefFilter(help_text="Partner slug or UUID (useful to staff).")
 
     class Meta:
         model = Plan
@@ -390,7 +386,7 @@ ACTIVITY = OpenApiParameter(
         summary="List joint marketing plans",
         description=(
             "Partner callers see their own; staff every partner's. Filter by `status`, "
-            "`period` (id) and `partner` (slug). The latest period first."
+            "`period` (id) and `partner` (slug or UUID). The latest period first."
         ),
     ),
     retrieve=extend_schema(
@@ -740,9 +736,7 @@ class PlanPeriodViewSet(PartnerScopedAPIMixin, mixins.ListModelMixin, viewsets.G
 class ReviewFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=BusinessReview.Status.choices)
     plan = django_filters.UUIDFilter(field_name="plan__uuid", help_text="The plan's UUID.")
-    partner = django_filters.CharFilter(
-        field_name="partner__slug", help_text="Partner slug (useful to staff)."
-    )
+    partner = PartnerRefFilter(help_text="Partner slug or UUID (useful to staff).")
 
     class Meta:
         model = BusinessReview
@@ -755,7 +749,8 @@ class ReviewFilter(django_filters.FilterSet):
         description=(
             "Reviews of joint marketing plans with their action items. Partner callers see "
             "their own; staff see every partner's. Filter by status, plan (UUID) and partner "
-            "(slug). Latest first. A held review carries the scorecard frozen when it was held."
+            "(slug or UUID). Latest first. A held review carries the scorecard frozen when it "
+            "was held."
         ),
     ),
     retrieve=extend_schema(

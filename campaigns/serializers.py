@@ -4,7 +4,6 @@ partners by slug or UUID; never a sequential id."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,6 +28,7 @@ from campaigns.models import (
 from config.api import StrictFieldsMixin
 from mdf.models import ActivityType, FundRequest
 from partners.models import Partner
+from partners.selectors import partner_named
 
 
 def _absolute(serializer: serializers.Serializer, path: str) -> str:
@@ -117,8 +117,9 @@ class LaunchSerializer(serializers.ModelSerializer):
 
 @extend_schema_field(OpenApiTypes.STR)
 class PartnerRefField(serializers.Field):
-    """A partner by slug or UUID: staff may name any; a partner caller only itself
-    (another partner "does not exist")."""
+    """A partner by slug or UUID, among those the caller may name
+    (`partners.selectors.partner_named`: staff any, a partner's caller only its own;
+    another partner "does not exist", like one that does not)."""
 
     default_error_messages = {
         "invalid": _("Name the partner by its slug or UUID."),
@@ -129,15 +130,8 @@ class PartnerRefField(serializers.Field):
         if not isinstance(data, str) or not data.strip() or len(data) > 80 or "\x00" in data:
             self.fail("invalid")
         value = data.strip()
-        try:
-            lookup = {"uuid": uuid.UUID(value)}
-        except ValueError:
-            lookup = {"slug": value}
-        partners = Partner.objects.all()
         own = getattr(self.context.get("view"), "partner", None)
-        if own is not None:
-            partners = partners.filter(pk=own.pk)
-        partner = partners.filter(**lookup).first()
+        partner = partner_named(name=value, own=own)
         if partner is None:
             self.fail("does_not_exist", value=value)
         return partner

@@ -30,12 +30,11 @@ Who may do what:
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
@@ -84,7 +83,7 @@ from deals.serializers import (
 from deals.services.lead_intake import lead_receive
 from deals.services.protected_accounts import protected_account_add, protected_account_remove
 from partners.models import Partner, PartnerAPIKey
-from partners.scoping import PartnerScopedAPIMixin
+from partners.scoping import PartnerRefFilter, PartnerScopedAPIMixin
 
 
 class WrongState(exceptions.APIException):
@@ -134,28 +133,6 @@ def _post_schema(
         responses=responses,
         parameters=[IDEMPOTENCY_KEY_PARAMETER, replayed_header(ok)],
     )
-
-
-class PartnerRefFilter(django_filters.CharFilter):
-    """`?partner=` by slug or UUID (useful to staff; a partner caller sees only its own)."""
-
-    def filter(self, queryset: QuerySet, value: Any) -> QuerySet:
-        if value in (None, ""):
-            return queryset
-        text = str(value).strip()
-        return queryset.filter(
-            Q(partner__slug=text) | Q(partner__uuid=text)
-            if _looks_like_uuid(text)
-            else Q(partner__slug=text)
-        )
-
-
-def _looks_like_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- deals --------------------------------------------------------------------------

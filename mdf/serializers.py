@@ -2,7 +2,8 @@
 
 Amounts are decimal strings in JSON (`COERCE_DECIMAL_TO_STRING`), never floats.
 Foreign ids in input are UUIDs (slugs for shared catalogues) looked up in the
-caller's partner scope, so another partner's object "does not exist".
+caller's partner scope, so another partner's object "does not exist"; the partner a
+caller names is a slug or UUID, read as every API reads it (`PartnerRefField`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rest_framework.settings import api_settings
 
 from assets.validation import display_name
 from campaigns.models import Launch
+from campaigns.serializers import PartnerRefField
 from config.api import StrictFieldsMixin
 from mdf.models import ZERO, ActivityType, Allocation, Claim, ClaimProof, FundRequest, ProofKind
 from mdf.selectors import Balance
@@ -151,16 +153,6 @@ def launch_field(**kwargs: Any) -> LaunchCodeField:
     )
 
 
-class PartnerLookupField(UUIDLookupField):
-    """A partner by UUID: staff may name any; a partner caller only itself."""
-
-    def get_queryset(self) -> Any:
-        view = self.context.get("view")
-        own = getattr(view, "partner", None)
-        queryset = Partner.objects.all()
-        return queryset.filter(pk=own.pk) if own is not None else queryset
-
-
 def _staff_must_name_partner(serializer: serializers.Serializer, attrs: dict) -> Partner:
     view = serializer.context["view"]
     own: Partner | None = view.partner
@@ -170,7 +162,8 @@ def _staff_must_name_partner(serializer: serializers.Serializer, attrs: dict) ->
             {
                 "partner": [
                     serializers.ErrorDetail(
-                        _("Staff act for a partner: name it (its UUID)."), code="required"
+                        _("Staff act for a partner: name it (its slug or UUID)."),
+                        code="required",
                     )
                 ]
             }
@@ -259,10 +252,9 @@ class FundRequestSerializer(serializers.ModelSerializer):
 class FundRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     """A draft fund request. Staff name the partner; the allocation must be its own."""
 
-    partner = PartnerLookupField(
-        name="Partner",
+    partner = PartnerRefField(
         required=False,
-        help_text="The partner's UUID: required for staff, optional (own) for partners.",
+        help_text="Slug or UUID: required for staff, optional (own) for partners.",
     )
     allocation = UUIDLookupField(name="Allocation", queryset=Allocation.objects)
     activity_type = SlugLookupField(name="Activity type", queryset=ActivityType.objects)
@@ -404,10 +396,9 @@ class ClaimSerializer(serializers.ModelSerializer):
 class ClaimCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     """A claim on an approved request (JSON: without files)."""
 
-    partner = PartnerLookupField(
-        name="Partner",
+    partner = PartnerRefField(
         required=False,
-        help_text="The partner's UUID: required for staff, optional (own) for partners.",
+        help_text="Slug or UUID: required for staff, optional (own) for partners.",
     )
     request = UUIDLookupField(name="Fund request", queryset=FundRequest.objects)
     amount = MoneyField(help_text="Activity cost claimed, e.g. “980.00”.")

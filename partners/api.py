@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from config.api import as_api_validation_error
 from partners.models import ContentRating, Membership, Partner, PartnerAPIKey, Tier
-from partners.scoping import PartnerScopedAPIMixin
+from partners.scoping import PartnerRefFilter, PartnerScopedAPIMixin
 from partners.selectors import partners_visible
 from partners.serializers import (
     CobrandingUpdateSerializer,
@@ -196,9 +196,7 @@ class FeedbackFilter(django_filters.FilterSet):
     )
     asset = django_filters.UUIDFilter(field_name="asset__uuid", help_text="Asset UUID.")
     kit = django_filters.CharFilter(field_name="kit__slug", help_text="Kit slug.")
-    partner = django_filters.CharFilter(
-        field_name="partner__slug", help_text="Partner slug (useful to staff)."
-    )
+    partner = PartnerRefFilter(help_text="Partner slug or UUID (useful to staff).")
 
     class Meta:
         model = ContentRating
@@ -221,7 +219,7 @@ class FeedbackFilter(django_filters.FilterSet):
         description=(
             "A partner user or key sees the ratings it gave; staff see every partner's. "
             "Filter by `kind` (asset or kit), `asset` (UUID), `kit` (slug) and `partner` "
-            "(slug). Newest change first."
+            "(slug or UUID). Newest change first."
         ),
     ),
     retrieve=extend_schema(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any, ClassVar
 
+import django_filters
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
@@ -24,7 +25,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from partners.models import Membership, Partner, PartnerAPIKey
-from partners.selectors import agreement_state, membership_for_user
+from partners.selectors import agreement_state, membership_for_user, partner_named
 from partners.services import INACTIVE_STATUSES
 
 
@@ -233,3 +234,24 @@ class PartnerScopedAPIMixin(ProtectedQuerysetMeta):
             raise exceptions.NotFound() from exc
         self.check_object_permissions(self.request, obj)  # type: ignore[attr-defined]
         return obj
+
+
+class PartnerRefFilter(django_filters.CharFilter):
+    """`?partner=` on an API list: a partner by slug or UUID, read as every API reads a
+    partner's name (`partners.selectors.partner_named`, for the view's caller). A name
+    the caller may not name, another partner's or one that does not exist, lists
+    nothing, alike (the list of a partner's caller holds only its own rows anyway)."""
+
+    def filter(self, queryset: QuerySet, value: Any) -> QuerySet:
+        name = (value or "").strip()
+        if not name:
+            return queryset
+        partner = partner_named(name=name, own=self._caller_partner())
+        if partner is None:
+            return queryset.none()
+        return queryset.filter(**{self.field_name: partner})
+
+    def _caller_partner(self) -> Partner | None:
+        request = getattr(self.parent, "request", None)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        return getattr(view, "partner", None)

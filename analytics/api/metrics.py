@@ -1,18 +1,17 @@
 """GET /api/v1/metrics/: rollups and KPIs.
 
 A partner's caller (its key or its users) reads its own results only: `partner=` may
-name it (UUID or slug) or be left out; naming another partner, a kit outside its
-audience or a launch of another partner answers 404, like one that does not exist.
+name it (UUID or slug, read as every API reads a partner's name:
+`partners.selectors.partner_named`) or be left out; naming another partner, a kit
+outside its audience or a launch of another partner answers 404, like one that does
+not exist.
 Staff callers read any partner, or the whole programme without `partner=`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -27,6 +26,7 @@ from analytics.periods import PeriodError, parse_granularity, parse_period
 from campaigns.models import CampaignKit, Launch
 from partners.models import Partner
 from partners.scoping import PartnerScopedAPIMixin
+from partners.selectors import partner_named
 
 STAFF_PERMISSION = "analytics.view_dailymetric"
 
@@ -125,16 +125,11 @@ class MetricsView(PartnerScopedAPIMixin, APIView):
     permission_classes = [MetricsPermission]
 
     def _partner(self, value: str) -> Partner | None:
-        if self.partner is not None:
-            if value and value not in (self.partner.slug, str(self.partner.uuid)):
-                raise _not_found("partner", value)
-            return self.partner
+        """The partner `?partner=` names for the caller (`partner_named`: a partner's
+        caller only its own, by default; staff any, or all when left out)."""
         if not value:
-            return None
-        match = Q(slug=value)
-        with contextlib.suppress(ValueError):
-            match |= Q(uuid=uuid.UUID(value))
-        found = Partner.objects.filter(match).first()
+            return self.partner
+        found = partner_named(name=value, own=self.partner)
         if found is None:
             raise _not_found("partner", value)
         return found

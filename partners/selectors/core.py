@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Avg, Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 from django_scopes import scope, scopes_disabled
 
 from assets.models import Asset, DownloadRecord
@@ -54,30 +55,69 @@ def partners_visible(*, partner: Partner | None) -> QuerySet[Partner]:
 
 def partners_named(*, names: Iterable[str], own: Partner | None) -> dict[str, Partner]:
     """The partners a caller names (each name a slug or a UUID, as it was sent) among
-    those it may write for: a partner's caller (`own`: its key or its people) only its
-    own partner, a staff caller (`own` None) any partner. A name left out of the answer
-    is unknown or another partner's, alike, so an error about it cannot tell which.
-    One definition for every write that names a partner (the results sync, a deal
-    registration); at most one query."""
+    those it may name: a partner's caller (`own`: its key or its people) only its own
+    partner, a staff caller (`own` None) any partner. A name left out of the answer is
+    unknown or another partner's, alike, so an error about it cannot tell which.
+
+    How a name is read, the same for every caller: a name `uuid.UUID` reads (in upper
+    or lower case, with or without its hyphens) is a UUID and names the partner with
+    that UUID, never a slug; any other name is a slug, compared regardless of case
+    ("ALICE" names the partner "alice"). Should two slugs differ only in case, a staff
+    caller gets the one spelt as sent (none if neither is), while a partner's caller is
+    still read against its own slug alone: what it may name never depends on another
+    partner. Whitespace is the entry point's to strip: a name is read as given.
+
+    The one definition for every API that names a partner: the results sync, a deal
+    registration, the serializers' `PartnerRefField`, the list filters and the
+    metrics' `?partner=`. At most one query."""
     values = {name for name in names if name}
     if own is not None:
-        mine = {str(own.uuid), own.slug}
-        return {value: own for value in values if value.lower() in mine}
-    if not values:
-        return {}
+        return {value: own for value in values if _names(value, own)}
     uuids = {parsed for value in values if (parsed := _as_uuid(value)) is not None}
-    found: dict[str, Partner] = {}
-    for partner in Partner.objects.filter(Q(slug__in=values) | Q(uuid__in=uuids)):
-        found[partner.slug] = partner
-        found[str(partner.uuid)] = partner
-    return {
-        value: found[key] for value in values if (key := str(_as_uuid(value) or value)) in found
-    }
+    # NUL is in no slug, and PostgreSQL refuses it in a query: never asked for.
+    slugs = {value.lower() for value in values if _as_uuid(value) is None and "\x00" not in value}
+    if not uuids and not slugs:
+        return {}
+    by_uuid: dict[uuid.UUID, Partner] = {}
+    by_slug: dict[str, list[Partner]] = {}
+    found = Partner.objects.alias(slug_lower=Lower("slug")).filter(
+        Q(slug_lower__in=slugs) | Q(uuid__in=uuids)
+    )
+    for each in found:
+        by_uuid[each.uuid] = each
+        by_slug.setdefault(each.slug.lower(), []).append(each)
+    named: dict[str, Partner] = {}
+    for value in values:
+        parsed = _as_uuid(value)
+        partner = (
+            by_uuid.get(parsed)
+            if parsed is not None
+            else _one_slug(value, by_slug.get(value.lower(), []))
+        )
+        if partner is not None:
+            named[value] = partner
+    return named
 
 
 def partner_named(*, name: str, own: Partner | None) -> Partner | None:
     """The one partner `name` names for the caller (`partners_named`), or None."""
     return partners_named(names=[name], own=own).get(name)
+
+
+def _names(value: str, partner: Partner) -> bool:
+    parsed = _as_uuid(value)
+    if parsed is not None:
+        return parsed == partner.uuid
+    return _one_slug(value, [partner]) is partner
+
+
+def _one_slug(value: str, candidates: list[Partner]) -> Partner | None:
+    """The candidate whose slug `value` names: the only one equal regardless of case, or,
+    among several, the one spelt exactly as sent."""
+    matching = [partner for partner in candidates if partner.slug.lower() == value.lower()]
+    if len(matching) == 1:
+        return matching[0]
+    return next((partner for partner in matching if partner.slug == value), None)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
