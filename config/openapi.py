@@ -7,6 +7,7 @@ It must not import `drf_spectacular.views` (that module needs the schema class).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import models
@@ -118,3 +119,31 @@ class ErrorResponse413Serializer(serializers.Serializer):
 
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = Error413Serializer(many=True)
+
+
+# The placeholders drf-standardized-errors writes into a list or dict item's `attr`
+# ("products.INDEX", "values.KEY") and what an answer has in their place.
+_ATTR_PLACEHOLDERS = {"INDEX": r"\d+", "KEY": r"[\s\S]+"}
+
+
+def item_error_attr_patterns(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Post-processing hook: an error about a list or dict item names it in `attr` as
+    "products.2", which the enum drf-standardized-errors documents ("products.INDEX")
+    does not hold, so a client validating answers against the schema refused them.
+    The attr of such an error component becomes an anchored pattern ("^products\\.\\d+$"),
+    the fix proposed upstream (drf-standardized-errors issue 76, pull request 120)."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        attr = component.get("properties", {}).get("attr")
+        names = attr.get("enum", []) if isinstance(attr, dict) else []
+        if not any(part in _ATTR_PLACEHOLDERS for name in names for part in name.split(".")):
+            continue
+        patterns = [
+            r"\.".join(_ATTR_PLACEHOLDERS.get(part, re.escape(part)) for part in name.split("."))
+            for name in names
+        ]
+        component["properties"]["attr"] = {
+            "type": "string",
+            "pattern": "^(?:" + "|".join(patterns) + ")$",
+            "description": attr.get("description", ""),
+        }
+    return result

@@ -594,6 +594,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "config.openapi.item_error_attr_patterns",
     ],
     # Tags and operation ids from the path after /api/v1 ("partners", not "v1").
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",

@@ -279,3 +279,26 @@ def test_a_nul_in_search_answers_what_the_schema_documents(path, value, fuzz_wor
     response = call_and_validate(case, fuzz_world["staff_key"])
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "search"
+
+
+@pytest.mark.django_db
+def test_an_error_about_a_list_item_answers_what_the_schema_documents(fuzz_world):
+    """An error about one item of a list names it by position ("products.2"); the schema
+    documented the attr as "products.INDEX", so such an answer did not conform (the
+    fuzzing found it as the staff key). A bad product in a deal registration:"""
+    alice = fuzz_world["alice"]
+    body = {
+        "partner": alice.partner.slug,
+        "company": "Fabrikam Shipping",
+        "domain": "fabrikam-shipping.example",
+        "country": "DE",
+        "amount": "-1.00",
+        "currency": "EUR",
+        "expected_close_date": "2030-01-31",
+        "products": ["a", "b", "not a slug!"],
+    }
+    case = staff_schema["/api/v1/deals/"]["POST"].Case(body=body, media_type="application/json")
+    response = call_and_validate(case, fuzz_world["staff_key"])
+    assert response.status_code == 400
+    attrs = {error["attr"] for error in response.json()["errors"]}
+    assert "products.2" in attrs and "amount" in attrs
