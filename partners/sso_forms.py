@@ -162,3 +162,13 @@ class DomainAddForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
         max_length=253,
         help_text=_("e.g. acme.com; our staff approve it before anyone signs in through it."),
     )
+
+
+class DomainMoveForm(PortalWidgetsMixin, ServiceErrorsMixin, forms.Form):
+    """Which other provider of the company a domain moves to."""
+
+    provider = forms.ChoiceField(label=_("Move it to"))
+
+    def __init__(self, *args: Any, providers: list[IdentityProvider], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [(other.slug, other.name) for other in providers]

@@ -88,30 +88,42 @@ urlpatterns = [
         enablement.QuizResultView.as_view(),
         name="enablement_result",
     ),
-    # The company's own single sign-on, set up by its partner admins (partners.views.sso).
+    # The company's own single sign-on, set up by its partner admins (partners.views.sso):
+    # the overview of the company's providers, each provider's page under its slug.
     path("company/sign-in/", sso.CompanySignInView.as_view(), name="company_sign_in"),
+    path("company/sign-in/add/", sso.CompanySignInAddView.as_view(), name="company_sign_in_add"),
     path(
-        "company/sign-in/domains/",
+        "company/sign-in/providers/<slug:slug>/",
+        sso.CompanySignInProviderView.as_view(),
+        name="company_sign_in_provider",
+    ),
+    path(
+        "company/sign-in/providers/<slug:slug>/domains/",
         sso.CompanySignInDomainAddView.as_view(),
         name="company_sign_in_domain_add",
     ),
     path(
-        "company/sign-in/domains/<str:domain>/remove/",
+        "company/sign-in/providers/<slug:slug>/domains/<str:domain>/remove/",
         sso.CompanySignInDomainRemoveView.as_view(),
         name="company_sign_in_domain_remove",
     ),
     path(
-        "company/sign-in/switch-on/",
+        "company/sign-in/providers/<slug:slug>/domains/<str:domain>/move/",
+        sso.CompanySignInDomainMoveView.as_view(),
+        name="company_sign_in_domain_move",
+    ),
+    path(
+        "company/sign-in/providers/<slug:slug>/switch-on/",
         sso.CompanySignInActionView.as_view(action="activate"),
         name="company_sign_in_activate",
     ),
     path(
-        "company/sign-in/switch-off/",
+        "company/sign-in/providers/<slug:slug>/switch-off/",
         sso.CompanySignInActionView.as_view(action="deactivate"),
         name="company_sign_in_deactivate",
     ),
     path(
-        "company/sign-in/delete/",
+        "company/sign-in/providers/<slug:slug>/delete/",
         sso.CompanySignInActionView.as_view(action="delete"),
         name="company_sign_in_delete",
     ),

@@ -4,15 +4,19 @@ or the SAML 2.0 identity provider (metadata, or entity ID, sign-in URL and
 certificate) of the allauth SocialApp they sign in through, with the addresses a
 customer registers at their SAML IdP; the read-only record of SSO sign-ins.
 
-The checks and the SocialApp write are `partners.services.sso`'s."""
+The checks and the saves are `partners.services.sso_setup`'s: the form's clean runs the
+set-up check (so its errors show on the fields) and the save takes its answer, so the
+issuer URL or metadata URL is fetched once per save."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,6 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from partners.admin.core import ReadOnlyAdmin
 from partners.models import IdentityProvider, IdentityProviderDomain, SignInRecord
 from partners.services import sso, sso_setup
+
+# The SAML 2.0 IdP fields, as `sso.saml_idp_settings` reads them.
+SAML_FIELDS = ("metadata_xml", "metadata_url", "entity_id", "sso_url", "x509cert")
 
 
 class IdentityProviderDomainForm(forms.ModelForm):
@@ -116,6 +123,9 @@ class IdentityProviderForm(forms.ModelForm):
             "is_active",
         ]
 
+    # The staff member saving (IdentityProviderAdmin.get_form): the set-up check is theirs.
+    actor: User | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         app = self.instance.app if self.instance.pk else None
@@ -128,40 +138,37 @@ class IdentityProviderForm(forms.ModelForm):
             self.fields["metadata_url"].initial = stored.get("metadata_source_url", "")
             self.fields["entity_id"].initial = idp.get("entity_id", "")
             self.fields["sso_url"].initial = idp.get("sso_url", "")
-        self.saml_idp: sso.SAMLIdPSettings | None = None
+        # The set-up check's answer, handed to the save: what it fetched is not fetched
+        # again (sso_setup.identity_provider_save's `checked`).
+        self.checked: sso_setup.ProviderCheck | None = None
+
+    def client_input(self) -> dict[str, Any]:
+        """The client fields as the service takes them (clean and save ask the same)."""
+        data = self.cleaned_data
+        return {
+            "client_id": data.get("client_id") or "",
+            "secret": data.get("secret") or "",
+            "server_url": data.get("server_url") or "",
+            "saml": {name: data.get(name) or "" for name in SAML_FIELDS},
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        protocol = data.get("protocol") or ""
-        app = self.instance.app if self.instance.pk else None
-        wanted = sso.SAML_PROVIDER if protocol == IdentityProvider.Protocol.SAML else None
+        # The provider as it will be saved (the form puts the values on its instance
+        # only after clean), so the check is made of what the save gets.
+        candidate = copy.copy(self.instance)
+        for name in self._meta.fields or ():
+            if name in data:
+                setattr(candidate, name, data[name])
+        assert self.actor is not None, "IdentityProviderAdmin.get_form names the actor"
         try:
-            self.saml_idp = sso.identity_provider_check(
-                partner=data.get("partner"),
-                role_map=data.get("role_map") or {},
-                default_role=data.get("default_role") or "",
-                slug=data.get("slug") or "",
-                protocol=protocol,
-                client_id=data.get("client_id") or "",
-                server_url=data.get("server_url") or "",
-                secret=data.get("secret") or "",
-                # A stored app of the protocol chosen (a SAML provider had an OIDC one).
-                has_app=app is not None and app.provider == (wanted or sso.OIDC_PROVIDER),
-                metadata_xml=data.get("metadata_xml") or "",
-                metadata_url=data.get("metadata_url") or "",
-                entity_id=data.get("entity_id") or "",
-                sso_url=data.get("sso_url") or "",
-                x509cert=data.get("x509cert") or "",
+            self.checked = sso_setup.identity_provider_setup_check(
+                provider=candidate, actor=self.actor, **self.client_input()
             )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
                     self.add_error(field if field in self.fields else None, message)
-        if data.get("server_url") and "server_url" not in self.errors:
-            try:
-                sso_setup.oidc_issuer_check(server_url=data["server_url"])
-            except ValidationError as error:
-                self.add_error("server_url", error.message_dict["server_url"])
         return data
 
 
@@ -222,6 +229,13 @@ class IdentityProviderAdmin(admin.ModelAdmin):
             for domain in obj.domains.all()
         )
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A class per request: the form's check runs as the staff member saving.
+        return type(form.__name__, (form,), {"actor": request.user})
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # Saved in save_related, where the domains are known: the provider, its client
         # and its domains are one call of the service (as the portal's page makes it).
@@ -245,19 +259,14 @@ class IdentityProviderAdmin(admin.ModelAdmin):
                     continue
                 if domain_form.cleaned_data.get("domain"):
                     domains_add.append(domain_form.cleaned_data["domain"])
-        data = form.cleaned_data
         sso_setup.identity_provider_save(
             provider=form.instance,
             actor=request.user,  # type: ignore[arg-type]
-            client_id=data.get("client_id") or "",
-            secret=data.get("secret") or "",
-            server_url=data.get("server_url") or "",
-            saml={
-                name: data.get(name) or ""
-                for name in ("metadata_xml", "metadata_url", "entity_id", "sso_url", "x509cert")
-            },
             domains_add=domains_add,
             domains_remove=domains_remove,
+            # Checked (and fetched) in the form's clean, on this input.
+            checked=form.checked,
+            **form.client_input(),
         )
         form.save_m2m()
 

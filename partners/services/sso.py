@@ -16,7 +16,9 @@ Rules:
   the user joins that partner with the role its claims map to, else the provider's
   default role. An existing member keeps their role unless a claim maps to another;
   the partner's last active admin stays an admin. A user of another partner, or a
-  staff user, is refused: a provider never places anyone in another partner.
+  staff user, is refused: a provider never places anyone in another partner. A partner
+  with several providers has each domain on one of them, so the address's domain
+  decides which provider signs it in (`provider_for_email`).
 - Without an email claim, refused; a refusal creates no user.
 - Every sign-in, account created, role granted or removed and refusal writes a
   `SignInRecord`, in the transaction of the change (a refusal in its own).
@@ -227,7 +229,9 @@ def email_domain(email: str) -> str:
 
 
 def provider_for_email(*, email: str) -> IdentityProvider | None:
-    """Home-realm discovery: the active provider owning this address's domain."""
+    """Home-realm discovery: the active provider owning this address's domain (approved).
+    A partner may have several providers, but a domain belongs to one only
+    (`sso_setup.email_domain_check`, unique in the database), so there is at most one."""
     domain = email_domain(email)
     if not domain or "@" not in email:
         return None

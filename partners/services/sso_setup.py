@@ -5,11 +5,29 @@ domains a provider owns with staff approval of the domains a partner claims
 `partners.services.sso`.
 
 Rules:
-- A provider is saved by `identity_provider_save` only: `identity_provider_check`
-  (roles, client), the issuer URL answering as an OpenID Connect issuer
-  (`oidc_issuer_check`), the domains (`email_domain_check`), then the row, its allauth
-  SocialApp and its domains in one transaction, each change of a partner's provider
-  written to that partner's audit trail (who, when, old → new).
+- A partner may have several providers: one company usually has one identity
+  provider, some have two (while they move from one to another, or a company bought
+  with its own). Each email domain belongs to one provider only (`email_domain_check`,
+  and unique in the database), so an address signs in through exactly one provider:
+  the one owning its domain (home-realm discovery, `sso.provider_for_email`). Every
+  provider of a partner is its admins' to see and change on the portal's "Company
+  sign-in" page (`partners.selectors.sso.company_identity_providers`), whoever made it.
+- A domain moves between two providers of the same partner with its approval
+  (`identity_provider_domain_move`): staff approved the company's claim to the domain,
+  not the provider, and the partner's admins could already point that provider at
+  another identity provider. So a company switches its domains over to the new
+  provider one by one, without waiting for staff; a domain never moves to another
+  partner.
+- A provider is saved by `identity_provider_save` only, after its set-up check
+  (`identity_provider_setup_check`: `identity_provider_check` for roles and client, the
+  issuer URL answering as an OpenID Connect issuer (`oidc_issuer_check`)), and the
+  domains (`email_domain_check`), then the row, its allauth SocialApp and its domains
+  in one transaction, each change of a partner's provider written to that partner's
+  audit trail (who, when, old → new).
+- What the check fetches (the issuer's discovery document, the SAML IdP's metadata
+  URL) is fetched once per save: a form that shows the check's errors on its fields
+  (the admin's) hands the check's result to the save (`checked=`), which uses it when
+  it was made of the very input saved, and checks again otherwise.
 - The addresses a partner admin gives for our server to fetch (issuer URL, SAML
   metadata URL) must be public https addresses (`partner_address_check`), checked
   before anything is fetched.
@@ -27,9 +45,11 @@ Rules:
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +73,7 @@ from partners.models import IdentityProvider, IdentityProviderDomain, Partner, P
 from partners.services.sso import (
     OIDC_PROVIDER,
     SAML_PROVIDER,
+    SAMLIdPSettings,
     identity_provider_app_save,
     identity_provider_check,
     identity_provider_saml_app_save,
@@ -72,9 +93,10 @@ def email_domain_normalise(domain: str) -> str:
 
 
 def email_domain_check(*, domain: str, provider: IdentityProvider | None) -> str:
-    """The domain, normalised, if `provider` may own it; else ValidationError on
-    "domain": malformed, a public mail domain, or held by another provider (another
-    company's is refused without naming it)."""
+    """The domain, normalised, if `provider` (saved or being set up) may own it; else
+    ValidationError on "domain": malformed, a public mail domain, or held by another
+    provider: another company's is refused without naming it, one of the same company's
+    is named, so its admin knows where to move the domain from."""
     domain = email_domain_normalise(domain)
     if not DOMAIN_PATTERN.match(domain):
         raise ValidationError({"domain": _("Enter a domain such as example.com.")})
@@ -94,10 +116,13 @@ def email_domain_check(*, domain: str, provider: IdentityProvider | None) -> str
     if held is not None and (provider is None or held.provider_id != provider.pk):
         partner_id = provider.partner_id if provider is not None else None
         if partner_id is not None and held.provider.partner_id == partner_id:
-            message = _("%(domain)s is already set up for another sign-in of your company.")
+            message = _(
+                "%(domain)s already belongs to your company's sign-in “%(name)s”; open it "
+                "and move the domain from there."
+            ) % {"domain": domain, "name": held.provider.name}
         else:
-            message = _("%(domain)s already belongs to another company.")
-        raise ValidationError({"domain": message % {"domain": domain}})
+            message = _("%(domain)s already belongs to another company.") % {"domain": domain}
+        raise ValidationError({"domain": message})
     return domain
 
 
@@ -255,7 +280,53 @@ def _domain_remove(domain: IdentityProviderDomain, actor: User | None) -> None:
         domain.delete()
 
 
-def identity_provider_save(
+@dataclass(frozen=True)
+class ProviderCheck:
+    """A provider's settings and client as `identity_provider_setup_check` found them
+    sound, with what it fetched doing so: the SAML IdP read from its metadata (URL or
+    XML), or the issuer URL whose discovery document answered. `made_of` is the input
+    it checked (`_setup_input`): `identity_provider_save(checked=…)` uses the check only
+    for that very input."""
+
+    made_of: tuple[Any, ...]
+    saml_idp: SAMLIdPSettings | None = None
+
+
+def _slug_given(provider: IdentityProvider) -> None:
+    # A partner's new provider without a slug (the portal's) takes the partner's.
+    if not provider.pk and not provider.slug and provider.partner is not None:
+        provider.slug = partner_provider_slug(partner=provider.partner)
+
+
+def _setup_input(
+    provider: IdentityProvider,
+    actor: User,
+    client_id: str,
+    secret: str,
+    server_url: str,
+    saml: Mapping[str, str],
+) -> tuple[Any, ...]:
+    """Everything the set-up check's answer depends on (the secret only as given or not:
+    the check never reads it)."""
+    stored_app = provider.app if provider.pk else None
+    return (
+        provider.pk,
+        provider.partner_id,
+        provider.slug,
+        provider.protocol,
+        json.dumps(provider.role_map, sort_keys=True, default=str),
+        provider.default_role or "",
+        (stored_app.pk, stored_app.provider) if stored_app is not None else None,
+        actor.pk,
+        actor.is_staff,
+        client_id,
+        bool(secret),
+        server_url,
+        tuple(sorted(saml.items())),
+    )
+
+
+def identity_provider_setup_check(
     *,
     provider: IdentityProvider,
     actor: User,
@@ -263,19 +334,17 @@ def identity_provider_save(
     secret: str = "",
     server_url: str = "",
     saml: Mapping[str, str] | None = None,
-    domains_add: Iterable[str] = (),
-    domains_remove: Iterable[str] = (),
-) -> IdentityProvider:
-    """Save a provider (new or changed: `provider` carries its new name, partner,
-    protocol, role claim and map, default role, active flag), its client (OpenID
-    Connect: client ID, secret, issuer URL; SAML 2.0: `saml`, the IdP's metadata_xml,
-    metadata_url, or entity_id, sso_url and x509cert, as `sso.saml_idp_settings` reads
-    them; none given keeps the stored IdP) and its domains, by the rules of the module
-    docstring. Raises ValidationError by field ("domain" for the domains) and saves
-    nothing then."""
-    if not provider.pk and not provider.slug and provider.partner is not None:
-        provider.slug = partner_provider_slug(partner=provider.partner)
-    # Every check runs, so the form shows all its errors at once.
+) -> ProviderCheck:
+    """Check a provider's settings and client before it is saved (`provider` carries its
+    new values, unsaved), fetching what they name once: a partner admin's addresses are
+    public https ones (`partner_address_check`, before anything is fetched), then
+    `identity_provider_check` (roles, client; a SAML IdP's metadata read, from its URL
+    too) and the issuer URL's discovery document (`oidc_issuer_check`). Every check
+    runs, so a form shows all its errors at once: ValidationError by field. Returns what
+    `identity_provider_save` takes as `checked`; the domains are the save's to check."""
+    _slug_given(provider)
+    saml = dict(saml or {})
+    made_of = _setup_input(provider, actor, client_id, secret, server_url, saml)
     errors: dict[str, list[str]] = {}
     is_saml = provider.protocol == IdentityProvider.Protocol.SAML
     stored_app = provider.app if provider.pk else None
@@ -284,7 +353,6 @@ def identity_provider_save(
     has_app = stored_app is not None and stored_app.provider == (
         SAML_PROVIDER if is_saml else OIDC_PROVIDER
     )
-    saml = dict(saml or {})
     if not actor.is_staff:
         # Checked before anything is fetched; a refused address is not fetched at all.
         for field, url in (("server_url", server_url), ("metadata_url", saml.get("metadata_url"))):
@@ -295,6 +363,7 @@ def identity_provider_save(
                 errors.setdefault(field, []).extend(error.message_dict[field])
         if "metadata_url" in errors:
             saml.pop("metadata_url")
+    saml_idp: SAMLIdPSettings | None = None
     try:
         saml_idp = identity_provider_check(
             partner=provider.partner,
@@ -309,7 +378,6 @@ def identity_provider_save(
             **saml,
         )
     except ValidationError as error:
-        saml_idp = None
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     if server_url and not is_saml and "server_url" not in errors:
@@ -317,18 +385,66 @@ def identity_provider_save(
             oidc_issuer_check(server_url=server_url)
         except ValidationError as error:
             errors.setdefault("server_url", []).extend(error.message_dict["server_url"])
+    if errors:
+        raise ValidationError(errors)
+    return ProviderCheck(made_of=made_of, saml_idp=saml_idp)
+
+
+def identity_provider_save(
+    *,
+    provider: IdentityProvider,
+    actor: User,
+    client_id: str = "",
+    secret: str = "",
+    server_url: str = "",
+    saml: Mapping[str, str] | None = None,
+    domains_add: Iterable[str] = (),
+    domains_remove: Iterable[str] = (),
+    checked: ProviderCheck | None = None,
+) -> IdentityProvider:
+    """Save a provider (new or changed: `provider` carries its new name, partner,
+    protocol, role claim and map, default role, active flag), its client (OpenID
+    Connect: client ID, secret, issuer URL; SAML 2.0: `saml`, the IdP's metadata_xml,
+    metadata_url, or entity_id, sso_url and x509cert, as `sso.saml_idp_settings` reads
+    them; none given keeps the stored IdP) and its domains, by the rules of the module
+    docstring. `checked`: the set-up check the caller ran on this input (the admin's
+    form, to show its errors on the fields), used instead of checking and fetching
+    again; made of other input, the save checks again. Raises ValidationError by field
+    ("domain" for the domains) and saves nothing then."""
+    _slug_given(provider)
+    saml = dict(saml or {})
+    is_saml = provider.protocol == IdentityProvider.Protocol.SAML
+    # Every check runs, so the form shows all its errors at once.
+    errors: dict[str, list[str]] = {}
+    made_of = _setup_input(provider, actor, client_id, secret, server_url, saml)
+    if checked is None or checked.made_of != made_of:
+        try:
+            checked = identity_provider_setup_check(
+                provider=provider,
+                actor=actor,
+                client_id=client_id,
+                secret=secret,
+                server_url=server_url,
+                saml=saml,
+            )
+        except ValidationError as error:
+            checked = None
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
     removing = {email_domain_normalise(domain) for domain in domains_remove}
     adding: list[str] = []
     for domain in domains_add:
         try:
-            checked = email_domain_check(domain=domain, provider=provider if provider.pk else None)
+            found = email_domain_check(domain=domain, provider=provider)
         except ValidationError as error:
             errors.setdefault("domain", []).extend(error.message_dict["domain"])
         else:
-            if checked not in adding:
-                adding.append(checked)
+            if found not in adding:
+                adding.append(found)
     if errors:
         raise ValidationError(errors)
+    assert checked is not None  # no error: the check ran, or was handed over
+    saml_idp = checked.saml_idp
     with transaction.atomic(), scopes_disabled():
         old = (
             IdentityProvider.objects.select_for_update(of=("self",))
@@ -349,8 +465,8 @@ def identity_provider_save(
         )
         provider.save()
         if is_saml:
-            # The IdP as the check read it (a metadata URL is fetched once here); none
-            # given: the stored one, under the provider's new slug or name.
+            # The IdP as the check read it (its metadata URL fetched there, not again);
+            # none given: the stored one, under the provider's new slug or name.
             identity_provider_saml_app_save(provider=provider, idp=saml_idp)
         elif server_url and client_id:
             identity_provider_app_save(
@@ -400,6 +516,40 @@ def identity_provider_domain_add(
 def identity_provider_domain_remove(*, domain: IdentityProviderDomain, actor: User) -> None:
     """Remove a domain from its provider: its people no longer sign in through it."""
     _domain_remove(domain, actor)
+
+
+@transaction.atomic
+def identity_provider_domain_move(
+    *, domain: IdentityProviderDomain, provider: IdentityProvider, actor: User
+) -> IdentityProviderDomain:
+    """Move a domain to another provider of the same partner, with its approval (the
+    module docstring's rule: staff approved the company's claim, not the provider): from
+    then on its people sign in through `provider`. A pending domain stays pending. To
+    another partner's provider, or the staff provider: ValidationError on "provider"."""
+    with scopes_disabled():
+        domain = (
+            IdentityProviderDomain.objects.select_for_update(of=("self",))
+            .select_related("provider")
+            .get(pk=domain.pk)
+        )
+    source = domain.provider
+    if provider.pk == source.pk:
+        return domain
+    if provider.partner_id is None or provider.partner_id != source.partner_id:
+        raise ValidationError(
+            {"provider": _("A domain moves only between sign-ins of the same company.")}
+        )
+    domain.provider = provider
+    with scopes_disabled():
+        domain.save(update_fields=["provider"])
+    _audit(
+        provider,
+        actor,
+        _("email domain"),
+        f"{domain.domain} ({source.name})",
+        f"{domain.domain} ({provider.name})",
+    )
+    return domain
 
 
 @transaction.atomic

@@ -214,6 +214,23 @@ LIBRARY_OBJECT = actors(
     staff_key=(LOGIN, LOGIN),
     staff_users=(STAFF_NOTICE, STAFF_NOTICE),
 )
+
+
+def company_sign_in_scoped(own: Any) -> dict[str, Any]:
+    """Who gets what on a page of one provider (own: alice's admin on alice's provider,
+    and bob's admin on bob's)."""
+    return actors(
+        anonymous=(LOGIN, LOGIN),
+        partner_admin=(own, 404),
+        partner_marketer=(403, 403),
+        partner_sales=(403, 403),
+        other_partner_admin=(404, own),
+        partner_key=(LOGIN, LOGIN),
+        staff_key=(LOGIN, LOGIN),
+        staff_users=(STAFF_NOTICE, STAFF_NOTICE),
+    )
+
+
 ROWS: list[Row] = [
     # --- REST API ---------------------------------------------------------------------
     Row("api:me", API_READ),
@@ -1445,66 +1462,77 @@ ROWS: list[Row] = [
         ),
     ),
     # --- the company sign-in (/portal/company/sign-in/): partner admins only ---------------
-    # The page and its form; bad input answers 400. Its domains are looked up among the
-    # partner's own provider's (another partner's domain: 404); the switch and delete
-    # ask first (GET) and act on the partner's own provider, 404 without one.
+    # The overview of the company's providers; the form of a new one (bad input answers
+    # 400). Each provider's page and actions are looked up among the partner's own
+    # providers by slug (another partner's: 404); its domains among that provider's. The
+    # switch, delete, domain removal and move ask first (GET). A provider's pages answer
+    # with a redirect to that provider's page (302: its address names the provider).
     Row("portal:company_sign_in", PORTAL_ADMIN_PAGE),
+    Row("portal:company_sign_in_add", PORTAL_ADMIN_PAGE),
     Row(
-        "portal:company_sign_in",
+        "portal:company_sign_in_add",
         {**PORTAL_ADMIN_PAGE, "partner_admin": 400, "other_partner_admin": 400},
         method="POST",
         data={"name": ""},
     ),
+    *(
+        Row(
+            "portal:company_sign_in_provider",
+            company_sign_in_scoped(own),
+            method=method,
+            url=lambda w, o: company_sign_in_url("portal:company_sign_in_provider", o),
+            data=data,
+        )
+        for method, own, data in (("GET", 200, None), ("POST", 400, {"name": ""}))
+    ),
     Row(
         "portal:company_sign_in_domain_add",
-        {**PORTAL_ADMIN_PAGE, "partner_admin": 400, "other_partner_admin": 404},
+        company_sign_in_scoped(400),
         method="POST",
-        url=lambda w: company_sign_in_url("portal:company_sign_in_domain_add", w.alice),
+        url=lambda w, o: company_sign_in_url("portal:company_sign_in_domain_add", o),
         data={"domain": "gmail.com"},
     ),
     Row(
         "portal:company_sign_in_domain_add",
-        {
-            **PORTAL_ADMIN_PAGE,
-            "partner_admin": Redirect("portal:company_sign_in"),
-            "other_partner_admin": Redirect("portal:company_sign_in"),
-        },
+        company_sign_in_scoped(302),
+        url=lambda w, o: company_sign_in_url("portal:company_sign_in_domain_add", o),
     ),
     *(
         Row(
             "portal:company_sign_in_domain_remove",
-            actors(
-                anonymous=(LOGIN, LOGIN),
-                partner_admin=(own, 404),
-                partner_marketer=(403, 403),
-                partner_sales=(403, 403),
-                other_partner_admin=(404, own),
-                partner_key=(LOGIN, LOGIN),
-                staff_key=(LOGIN, LOGIN),
-                staff_users=(STAFF_NOTICE, STAFF_NOTICE),
-            ),
+            company_sign_in_scoped(own),
             method=method,
-            url=lambda w, o: company_sign_in_domain_remove_url(w, o),
+            url=lambda w, o: company_sign_in_domain_url("portal:company_sign_in_domain_remove", o),
         )
-        for method, own in (("GET", 200), ("POST", Redirect("portal:company_sign_in")))
+        for method, own in (("GET", 200), ("POST", 302))
+    ),
+    # The move names alice's second provider: bob's admin, moving his own domain there,
+    # is refused (400: not one of his company's sign-ins).
+    Row(
+        "portal:company_sign_in_domain_move",
+        company_sign_in_scoped(200),
+        url=lambda w, o: company_sign_in_domain_url("portal:company_sign_in_domain_move", o),
+    ),
+    Row(
+        "portal:company_sign_in_domain_move",
+        {**company_sign_in_scoped(302), "other_partner_admin": (404, 400)},
+        method="POST",
+        url=lambda w, o: company_sign_in_domain_url("portal:company_sign_in_domain_move", o),
+        data={"provider": "alice-matrix-2"},
     ),
     *(
         Row(
             route,
-            {
-                **PORTAL_ADMIN_PAGE,
-                "partner_admin": own,
-                "other_partner_admin": 404,  # bob has no provider; alice's is not his
-            },
+            company_sign_in_scoped(own),
             method=method,
-            url=(lambda r: lambda w: company_sign_in_url(r, w.alice))(route),
+            url=(lambda r: lambda w, o: company_sign_in_url(r, o))(route),
         )
         for route in (
             "portal:company_sign_in_activate",
             "portal:company_sign_in_deactivate",
             "portal:company_sign_in_delete",
         )
-        for method, own in (("GET", 200), ("POST", Redirect("portal:company_sign_in")))
+        for method, own in (("GET", 200), ("POST", 302))
     ),
     # --- single sign-on through SAML 2.0 (issue 23): allauth's routes under
     # /accounts/saml/<slug>/, for alice's SAML provider. Public by nature: the IdP's
@@ -2354,7 +2382,8 @@ def deals_portal_offer_url(route: str, owner: Any) -> str:
 
 
 def company_sign_in_provider(owner: Any) -> Any:
-    """The owner's identity provider, with one approved domain."""
+    """The owner's identity provider, with one approved domain, and a second provider
+    (`<partner>-matrix-2`, no domain) for a domain to move to."""
     from django.utils import timezone
     from django_scopes import scopes_disabled
 
@@ -2365,6 +2394,9 @@ def company_sign_in_provider(owner: Any) -> Any:
         provider, _created = IdentityProvider.objects.get_or_create(
             partner=owner.partner, slug=f"{slug}-matrix", defaults={"name": "Matrix IdP"}
         )
+        IdentityProvider.objects.get_or_create(
+            partner=owner.partner, slug=f"{slug}-matrix-2", defaults={"name": "Matrix IdP 2"}
+        )
         IdentityProviderDomain.objects.get_or_create(
             provider=provider,
             domain=f"matrix-{slug}.example",
@@ -2374,12 +2406,10 @@ def company_sign_in_provider(owner: Any) -> Any:
 
 
 def company_sign_in_url(route: str, owner: Any) -> str:
-    company_sign_in_provider(owner)
-    return reverse(route)
+    provider = company_sign_in_provider(owner)
+    return reverse(route, kwargs={"slug": provider.slug})
 
 
-def company_sign_in_domain_remove_url(world: Any, owner: Any) -> str:
-    company_sign_in_provider(owner)
-    return reverse(
-        "portal:company_sign_in_domain_remove", args=[f"matrix-{owner.partner.slug}.example"]
-    )
+def company_sign_in_domain_url(route: str, owner: Any) -> str:
+    provider = company_sign_in_provider(owner)
+    return reverse(route, args=[provider.slug, f"matrix-{owner.partner.slug}.example"])

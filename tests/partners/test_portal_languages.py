@@ -218,6 +218,41 @@ def one_per_status(queryset) -> list:
 Page = tuple[str, str, str, Callable[[Client], object]]  # username, name, url, open
 
 
+def company_sign_in_pages(partner: Partner, admin: str) -> list[tuple[str, str, str]]:
+    """The pages of a company with two sign-ins (the demo sets none up): each one's page
+    and what its buttons ask first."""
+    from partners.models import IdentityProvider, IdentityProviderDomain
+
+    with scopes_disabled():
+        okta = IdentityProvider.objects.create(
+            partner=partner, name="Northwind Okta", slug=f"{partner.slug}-okta"
+        )
+        IdentityProvider.objects.create(
+            partner=partner,
+            name="Northwind Entra ID",
+            slug=f"{partner.slug}-entra",
+            protocol=IdentityProvider.Protocol.SAML,
+            is_active=False,
+        )
+        IdentityProviderDomain.objects.create(
+            provider=okta, domain="northwind-sso.example", approved_at=timezone.now()
+        )
+        IdentityProviderDomain.objects.create(provider=okta, domain="northwind-labs.example")
+    domain = [okta.slug, "northwind-sso.example"]
+    return [
+        (admin, "a company sign-in", reverse("portal:company_sign_in_provider", args=[okta.slug])),
+        (
+            admin,
+            "a SAML company sign-in",
+            reverse("portal:company_sign_in_provider", args=[f"{partner.slug}-entra"]),
+        ),
+        (admin, "move a domain", reverse("portal:company_sign_in_domain_move", args=domain)),
+        (admin, "remove a domain", reverse("portal:company_sign_in_domain_remove", args=domain)),
+        (admin, "switch off", reverse("portal:company_sign_in_deactivate", args=[okta.slug])),
+        (admin, "delete", reverse("portal:company_sign_in_delete", args=[okta.slug])),
+    ]
+
+
 def portal_pages(partner: Partner) -> list[Page]:
     """The main portal pages with the demo's objects: Northwind's admin's, and one page
     per status of deals, leads, requests, claims, launches and plans (read by the
@@ -274,6 +309,8 @@ def portal_pages(partner: Partner) -> list[Page]:
         (admin, "company profile", reverse("portal:profile")),
         (admin, "API keys", reverse("portal:api_keys")),
         (admin, "company sign-in", reverse("portal:company_sign_in")),
+        (admin, "new company sign-in", reverse("portal:company_sign_in_add")),
+        *company_sign_in_pages(partner, admin),
         (admin, "surveys", reverse("portal:survey_list")),
         (admin, "onboarding", reverse("portal:onboarding")),
         (admin, "password change", reverse("portal:password_change")),
@@ -300,7 +337,7 @@ def portal_pages(partner: Partner) -> list[Page]:
         ("profile with errors", reverse("portal:profile"), {"contact_email": "not an email"}),
         (
             "company sign-in with errors",
-            reverse("portal:company_sign_in"),
+            reverse("portal:company_sign_in_add"),
             {
                 "name": "",
                 "server_url": "no url",

@@ -162,6 +162,22 @@ def _oidc_provider(tmp_path_factory) -> Iterator[OIDCProvider]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@pytest.fixture
+def fetches(monkeypatch) -> list[str]:
+    """The addresses fetched with `requests.get` during the test, in order (our set-up
+    checks fetch the issuer's discovery document and SAML metadata so). Each fetch is
+    still the real one, to the real test provider."""
+    seen: list[str] = []
+    real_get = requests.get
+
+    def counted_get(url, *args, **kwargs):
+        seen.append(url)
+        return real_get(url, *args, **kwargs)
+
+    monkeypatch.setattr(requests, "get", counted_get)
+    return seen
+
+
 # --- A browser made of requests ---------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ the domain, a colleague signs in through the provider) is the last test.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from allauth.socialaccount.models import SocialApp
 from django.contrib.auth import get_user_model
@@ -27,7 +29,16 @@ from tests.sso.conftest import Browser, free_port
 from tests.sso.saml_idp.idp import PASSWORD as SAML_PASSWORD
 
 PAGE = reverse("portal:company_sign_in")
-DOMAIN_ADD = reverse("portal:company_sign_in_domain_add")
+ADD = reverse("portal:company_sign_in_add")
+
+
+def provider_page(slug: str = "alice") -> str:
+    return reverse("portal:company_sign_in_provider", args=[slug])
+
+
+def domain_add(slug: str = "alice") -> str:
+    return reverse("portal:company_sign_in_domain_add", args=[slug])
+
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +98,15 @@ def test_empty_state_explains_sso_and_the_redirect_uri(admin_client, alice):
     assert "No company sign-in yet" in body
     assert "http://testserver/accounts/oidc/alice/login/callback/" in body
     assert "Nobody has signed in with the company account yet." in body
+    # the set-up form is on the page, and sets the first sign-in up
+    assert f'action="{ADD}"' in body
 
 
 def test_partner_admin_sets_up_the_company_sign_in(admin_client, alice, oidc_provider):
-    response = admin_client.post(PAGE, setup_data(oidc_provider.issuer))
+    response = admin_client.post(ADD, setup_data(oidc_provider.issuer))
 
     assert response.status_code == 302, text(response)
+    assert response["Location"] == provider_page("alice")
     provider = alice_provider(alice)
     assert provider is not None
     # the slug is the partner's, not the admin's choice
@@ -115,17 +129,20 @@ def test_partner_admin_sets_up_the_company_sign_in(admin_client, alice, oidc_pro
     assert {entry.actor for entry in trail} == {alice.admin}
     assert any("alice-corp.example" in entry.new_value for entry in trail)
 
-    page = text(admin_client.get(PAGE))
+    page = text(admin_client.get(provider_page()))
     assert "Pending approval" in page
     assert "first-secret" not in page  # the secret is never shown back
     assert 'value="alice-admins"' in page
+    overview = text(admin_client.get(PAGE))
+    assert "Alice Okta" in overview and "alice-corp.example" in overview
+    assert "Pending approval" in overview
 
 
 def test_editing_keeps_the_secret_and_changes_the_role_rows(admin_client, alice, oidc_provider):
-    admin_client.post(PAGE, setup_data(oidc_provider.issuer))
+    admin_client.post(ADD, setup_data(oidc_provider.issuer))
 
     response = admin_client.post(
-        PAGE,
+        provider_page(),
         setup_data(
             oidc_provider.issuer + "/",  # a trailing slash is the same issuer
             name="Alice SSO",
@@ -157,7 +174,7 @@ def test_editing_keeps_the_secret_and_changes_the_role_rows(admin_client, alice,
 
 def test_bad_input_answers_field_errors_and_saves_nothing(admin_client, alice, oidc_provider):
     response = admin_client.post(
-        PAGE,
+        ADD,
         setup_data(
             oidc_provider.issuer,
             name="",
@@ -179,7 +196,7 @@ def test_bad_input_answers_field_errors_and_saves_nothing(admin_client, alice, o
 def test_an_issuer_that_does_not_answer_is_a_field_error(admin_client, alice):
     url = nothing_answers()
 
-    response = admin_client.post(PAGE, setup_data(url))
+    response = admin_client.post(ADD, setup_data(url))
 
     assert response.status_code == 400
     body = text(response)
@@ -191,7 +208,7 @@ def test_an_issuer_that_does_not_answer_is_a_field_error(admin_client, alice):
 def test_every_refusal_is_shown_at_once(admin_client, alice):
     url = nothing_answers()
 
-    response = admin_client.post(PAGE, setup_data(url, domains="gmail.com"))
+    response = admin_client.post(ADD, setup_data(url, domains="gmail.com"))
 
     body = text(response)
     assert f"{url} does not answer" in body
@@ -206,18 +223,18 @@ def test_public_mail_and_another_partners_domains_are_refused(
         bobs = IdentityProvider.objects.create(partner=bob.partner, name="Bob IdP", slug="bob")
         IdentityProviderDomain.objects.create(provider=bobs, domain="bob-corp.example")
 
-    response = admin_client.post(PAGE, setup_data(oidc_provider.issuer, domains="gmail.com"))
+    response = admin_client.post(ADD, setup_data(oidc_provider.issuer, domains="gmail.com"))
     assert response.status_code == 400
     assert "gmail.com is a public mail service" in text(response)
     assert alice_provider(alice) is None
 
-    admin_client.post(PAGE, setup_data(oidc_provider.issuer, domains=""))
+    admin_client.post(ADD, setup_data(oidc_provider.issuer, domains=""))
     for domain, says in (
         ("outlook.com", "outlook.com is a public mail service"),
         ("Bob-Corp.example", "bob-corp.example already belongs to another company."),
         ("not a domain", "Enter a domain such as example.com."),
     ):
-        response = admin_client.post(DOMAIN_ADD, {"domain": domain})
+        response = admin_client.post(domain_add(), {"domain": domain})
         assert response.status_code == 400
         body = text(response)
         assert says in body
@@ -227,11 +244,11 @@ def test_public_mail_and_another_partners_domains_are_refused(
 
 
 def test_domains_are_added_and_removed_with_a_confirmation(admin_client, alice, oidc_provider):
-    admin_client.post(PAGE, setup_data(oidc_provider.issuer, domains=""))
+    admin_client.post(ADD, setup_data(oidc_provider.issuer, domains=""))
 
-    response = admin_client.post(DOMAIN_ADD, {"domain": "alice-labs.example"})
+    response = admin_client.post(domain_add(), {"domain": "alice-labs.example"})
     assert response.status_code == 302
-    remove = reverse("portal:company_sign_in_domain_remove", args=["alice-labs.example"])
+    remove = reverse("portal:company_sign_in_domain_remove", args=["alice", "alice-labs.example"])
     confirm = admin_client.get(remove)
     assert "Remove the domain alice-labs.example?" in text(confirm)
     assert admin_client.post(remove).status_code == 302
@@ -240,15 +257,15 @@ def test_domains_are_added_and_removed_with_a_confirmation(admin_client, alice, 
 
 
 def test_switching_off_and_deleting_ask_first(admin_client, alice, oidc_provider):
-    admin_client.post(PAGE, setup_data(oidc_provider.issuer))
-    off = reverse("portal:company_sign_in_deactivate")
-    delete = reverse("portal:company_sign_in_delete")
+    admin_client.post(ADD, setup_data(oidc_provider.issuer))
+    off = reverse("portal:company_sign_in_deactivate", args=["alice"])
+    delete = reverse("portal:company_sign_in_delete", args=["alice"])
 
     assert "Switch off the company sign-in" in text(admin_client.get(off))
     assert alice_provider(alice).is_active  # a GET only asks
     admin_client.post(off)
     assert not alice_provider(alice).is_active
-    admin_client.post(reverse("portal:company_sign_in_activate"))
+    admin_client.post(reverse("portal:company_sign_in_activate", args=["alice"]))
     assert alice_provider(alice).is_active
 
     assert "Delete the company sign-in" in text(admin_client.get(delete))
@@ -264,15 +281,17 @@ def test_only_partner_admins_and_only_their_own(client, alice, bob, oidc_provide
     for user in (alice.marketer, alice.sales):
         client.force_login(user)
         assert client.get(PAGE).status_code == 403
-        assert client.post(PAGE, setup_data(oidc_provider.issuer)).status_code == 403
+        assert client.post(ADD, setup_data(oidc_provider.issuer)).status_code == 403
         assert "Company sign-in" not in text(client.get(reverse("portal:team")))
     client.force_login(alice.admin)
     page = text(client.get(PAGE))
     assert "Bob IdP" not in page and "bob-corp.example" not in page
-    # another partner's domain is not found here
-    other = reverse("portal:company_sign_in_domain_remove", args=["bob-corp.example"])
+    # another partner's provider and domain are not found here
+    other = reverse("portal:company_sign_in_domain_remove", args=["bob", "bob-corp.example"])
     assert client.get(other).status_code == 404
     assert client.post(other).status_code == 404
+    assert client.get(provider_page("bob")).status_code == 404
+    assert client.post(provider_page("bob"), setup_data(oidc_provider.issuer)).status_code == 404
     assert "Company sign-in" in text(client.get(reverse("portal:team")))
 
 
@@ -298,6 +317,198 @@ def test_recent_sign_ins_are_the_companys_own_and_paginated(admin_client, alice,
     assert "person22@alice.example" in first and "person2@alice.example" not in first
     assert "person2@alice.example" in second and "Page 2 of 2" in second
     assert "spy@bob.example" not in first + second
+
+
+# --- several sign-ins of one company --------------------------------------------------------
+
+
+def alice_two_providers(alice, staff):
+    """Alice's company as staff may set it up: Okta (OpenID Connect) with an approved
+    and a pending domain, Entra ID (SAML 2.0, switched off) with none yet."""
+    with scopes_disabled():
+        okta = IdentityProvider.objects.create(
+            partner=alice.partner, name="Alice Okta", slug="alice", default_role="sales"
+        )
+        entra = IdentityProvider.objects.create(
+            partner=alice.partner,
+            name="Alice Entra",
+            slug="alice-entra",
+            protocol=IdentityProvider.Protocol.SAML,
+            default_role="sales",
+            is_active=False,
+        )
+    sso_setup.identity_provider_domain_add(provider=okta, domain="alice-corp.example", actor=staff)
+    sso_setup.identity_provider_domain_add(
+        provider=okta, domain="alice-labs.example", actor=alice.admin
+    )
+    return okta, entra
+
+
+def test_every_provider_of_the_company_is_listed_and_opens(admin_client, alice, bob, staff_users):
+    okta, entra = alice_two_providers(alice, staff_users["marketing_admin"])
+    with scopes_disabled():
+        IdentityProvider.objects.create(partner=bob.partner, name="Bob IdP", slug="bob")
+
+    overview = text(admin_client.get(PAGE))
+
+    for provider in (okta, entra):
+        assert f'href="{provider_page(provider.slug)}"' in overview
+    assert "Bob IdP" not in overview
+    # one item per provider (by name: Entra, then Okta), up to the list's end
+    listed = overview.split("</section>")[0].split('data-provider="')[1:]
+    items = {chunk.split('"', 1)[0]: chunk for chunk in listed}
+    assert list(items) == ["alice-entra", "alice"]
+    okta_item, entra_item = items["alice"], items["alice-entra"]
+    assert "OpenID Connect" in okta_item and ">On<" in okta_item
+    assert "alice-corp.example" in okta_item and "Approved" in okta_item
+    assert "alice-labs.example" in okta_item and "Pending approval" in okta_item
+    assert "SAML 2.0" in entra_item and ">Off<" in entra_item
+    assert "No domain yet: nobody signs in through it." in entra_item
+    assert "Add another company sign-in" in overview
+
+    entra_page = admin_client.get(provider_page("alice-entra"))
+    assert entra_page.status_code == 200
+    body = text(entra_page)
+    assert "<h1>Alice Entra</h1>" in body
+    assert 'value="Alice Entra"' in body  # its own settings, to change
+    assert "http://testserver/accounts/saml/alice-entra/acs/" in body
+
+
+def test_a_provider_staff_add_in_the_admin_shows_up_for_the_partner_admin(
+    client, alice, staff_users, oidc_provider
+):
+    client.force_login(alice.admin)
+    client.post(ADD, setup_data(oidc_provider.issuer, domains=""))
+    client.force_login(staff_users["marketing_admin"])
+    response = client.post(
+        reverse("admin:partners_identityprovider_add"),
+        admin_form(
+            alice.partner, oidc_provider.issuer, **{"domains-0-domain": "alice-new.example"}
+        ),
+    )
+    assert response.status_code == 302, text(response)
+
+    client.force_login(alice.admin)
+    overview = text(client.get(PAGE))
+
+    assert "Alice Okta" in overview and "Alice Entra" in overview
+    assert "alice-new.example" in overview
+    assert client.get(provider_page("alice-entra")).status_code == 200
+
+
+def test_a_partner_admin_adds_a_second_sign_in(admin_client, alice, staff_users, oidc_provider):
+    alice_two_providers(alice, staff_users["marketing_admin"])
+    assert "Add a company sign-in" in text(admin_client.get(ADD))
+
+    # a domain of the company's other sign-in is named, with where to move it from
+    refused = admin_client.post(
+        ADD, setup_data(oidc_provider.issuer, name="Alice Google", domains="alice-corp.example")
+    )
+    assert refused.status_code == 400
+    assert (
+        "alice-corp.example already belongs to your company's sign-in “Alice Okta”; open it "
+        "and move the domain from there."
+    ) in html.unescape(text(refused))
+
+    response = admin_client.post(
+        ADD, setup_data(oidc_provider.issuer, name="Alice Google", domains="alice-eu.example")
+    )
+
+    assert response.status_code == 302, text(response)
+    # the slug is the partner's, made unique
+    assert response["Location"] == provider_page("alice-2")
+    with scopes_disabled():
+        names = set(
+            IdentityProvider.objects.filter(partner=alice.partner).values_list("name", flat=True)
+        )
+    assert names == {"Alice Okta", "Alice Entra", "Alice Google"}
+    assert "Alice Google" in text(admin_client.get(PAGE))
+
+
+def test_the_domain_decides_which_sign_in_an_address_uses(alice, staff_users):
+    okta, entra = alice_two_providers(alice, staff_users["marketing_admin"])
+    with scopes_disabled():
+        entra.is_active = True
+        entra.save()
+    sso_setup.identity_provider_domain_add(
+        provider=entra, domain="alice-eu.example", actor=staff_users["marketing_admin"]
+    )
+
+    assert sso.provider_for_email(email="pat@alice-corp.example") == okta
+    assert sso.provider_for_email(email="pat@alice-eu.example") == entra
+    assert sso.provider_for_email(email="pat@alice-labs.example") is None  # pending
+    # and each signs in only the addresses of its own domains
+    with pytest.raises(sso.SignInRefused) as refused:
+        sso.sso_sign_in(
+            provider_slug="alice-entra", claims={"sub": "1", "email": "pat@alice-corp.example"}
+        )
+    assert refused.value.reason == sso.DOMAIN_NOT_OWNED
+
+
+def test_a_domain_moves_to_the_other_sign_in_with_its_approval(
+    admin_client, alice, staff_users, mailoutbox
+):
+    okta, entra = alice_two_providers(alice, staff_users["marketing_admin"])
+    with scopes_disabled():
+        entra.is_active = True
+        entra.save()
+    move = reverse("portal:company_sign_in_domain_move", args=["alice", "alice-corp.example"])
+    assert f'href="{move}"' in text(admin_client.get(provider_page("alice")))
+
+    confirm = text(admin_client.get(move))
+    assert "Move the domain alice-corp.example to another company sign-in?" in confirm
+    assert '<option value="alice-entra">Alice Entra</option>' in confirm
+    assert sso.provider_for_email(email="pat@alice-corp.example") == okta  # a GET only asks
+    sent = len(mailoutbox)
+
+    response = admin_client.post(move, {"provider": "alice-entra"})
+
+    assert response.status_code == 302
+    assert response["Location"] == provider_page("alice-entra")
+    with scopes_disabled():
+        domain = IdentityProviderDomain.objects.get(domain="alice-corp.example")
+        entry = PartnerAuditEntry.objects.filter(partner=alice.partner, field="sso").first()
+    assert domain.provider == entra and domain.is_approved
+    assert sso.provider_for_email(email="pat@alice-corp.example") == entra
+    assert (entry.old_value, entry.new_value, entry.actor) == (
+        "email domain: alice-corp.example (Alice Okta)",
+        "email domain: alice-corp.example (Alice Entra)",
+        alice.admin,
+    )
+    assert len(mailoutbox) == sent  # staff are not asked again
+
+    # a pending domain moves pending
+    pending = reverse("portal:company_sign_in_domain_move", args=["alice", "alice-labs.example"])
+    admin_client.post(pending, {"provider": "alice-entra"})
+    with scopes_disabled():
+        moved = IdentityProviderDomain.objects.get(domain="alice-labs.example")
+    assert moved.provider == entra and not moved.is_approved
+
+
+def test_a_domain_never_moves_to_another_company(admin_client, alice, bob, staff_users):
+    okta, _entra = alice_two_providers(alice, staff_users["marketing_admin"])
+    with scopes_disabled():
+        bobs = IdentityProvider.objects.create(partner=bob.partner, name="Bob IdP", slug="bob")
+        domain = IdentityProviderDomain.objects.get(domain="alice-corp.example")
+    move = reverse("portal:company_sign_in_domain_move", args=["alice", "alice-corp.example"])
+
+    response = admin_client.post(move, {"provider": "bob"})
+
+    assert response.status_code == 400
+    assert 'id="id_provider_error"' in text(response)
+    with pytest.raises(ValidationError) as refused:
+        sso_setup.identity_provider_domain_move(domain=domain, provider=bobs, actor=alice.admin)
+    assert "provider" in refused.value.message_dict
+    with scopes_disabled():
+        assert IdentityProviderDomain.objects.get(domain="alice-corp.example").provider == okta
+
+
+def test_with_one_sign_in_there_is_nowhere_to_move_a_domain(admin_client, alice, oidc_provider):
+    admin_client.post(ADD, setup_data(oidc_provider.issuer))
+    move = reverse("portal:company_sign_in_domain_move", args=["alice", "alice-corp.example"])
+
+    assert f'href="{move}"' not in text(admin_client.get(provider_page()))
+    assert admin_client.get(move).status_code == 404
 
 
 # --- the issuer check ----------------------------------------------------------------------
@@ -328,12 +539,122 @@ def test_issuer_check_refuses_an_address_that_does_not_answer():
 # --- staff: the admin -----------------------------------------------------------------------
 
 
+def admin_form(partner, issuer: str, **overrides) -> dict[str, str]:
+    data = {
+        "name": "Alice Entra",
+        "slug": "alice-entra",
+        "partner": str(partner.pk),
+        "protocol": "oidc",
+        "is_active": "on",
+        "server_url": issuer,
+        "client_id": "client-1",
+        "secret": "s3cret",
+        "role_claim": "roles",
+        "role_map": "{}",
+        "default_role": "sales",
+        "domains-TOTAL_FORMS": "1",
+        "domains-INITIAL_FORMS": "0",
+        "domains-MIN_NUM_FORMS": "0",
+        "domains-MAX_NUM_FORMS": "1000",
+        "domains-0-domain": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def discovery_fetches(fetches: list[str], issuer: str) -> int:
+    return fetches.count(f"{issuer.rstrip('/')}/.well-known/openid-configuration")
+
+
+def test_one_admin_save_fetches_the_issuer_once(client, alice, staff_users, oidc_provider, fetches):
+    client.force_login(staff_users["marketing_admin"])
+
+    response = client.post(
+        reverse("admin:partners_identityprovider_add"),
+        admin_form(alice.partner, oidc_provider.issuer),
+    )
+
+    assert response.status_code == 302, text(response)
+    assert discovery_fetches(fetches, oidc_provider.issuer) == 1
+    with scopes_disabled():
+        provider = IdentityProvider.objects.get(slug="alice-entra")
+    assert provider.app.settings["server_url"] == oidc_provider.issuer
+
+    # a change, the issuer given again: checked again, once
+    fetches.clear()
+    change = reverse("admin:partners_identityprovider_change", args=[provider.pk])
+    response = client.post(
+        change,
+        admin_form(alice.partner, oidc_provider.issuer, name="Alice Entra ID", secret=""),
+    )
+    assert response.status_code == 302, text(response)
+    assert discovery_fetches(fetches, oidc_provider.issuer) == 1
+    provider.refresh_from_db()
+    assert provider.name == "Alice Entra ID"
+
+
+def test_an_admin_save_refused_on_its_domain_fetches_the_issuer_once(
+    client, alice, staff_users, oidc_provider, fetches
+):
+    # The issuer is sound, the domain is not: the form shows the domain's error, having
+    # fetched the issuer once, and saves nothing.
+    client.force_login(staff_users["marketing_admin"])
+
+    response = client.post(
+        reverse("admin:partners_identityprovider_add"),
+        admin_form(alice.partner, oidc_provider.issuer, **{"domains-0-domain": "gmail.com"}),
+    )
+
+    assert response.status_code == 200
+    assert "gmail.com is a public mail service" in text(response)
+    assert discovery_fetches(fetches, oidc_provider.issuer) == 1
+    with scopes_disabled():
+        assert not IdentityProvider.objects.exists()
+
+
+def test_the_portals_save_fetches_the_issuer_once(admin_client, alice, oidc_provider, fetches):
+    response = admin_client.post(ADD, setup_data(oidc_provider.issuer))
+
+    assert response.status_code == 302, text(response)
+    assert discovery_fetches(fetches, oidc_provider.issuer) == 1
+
+
+def test_a_check_made_of_other_input_is_not_trusted(alice, staff_users, oidc_provider, fetches):
+    # The save uses a check only for the input it was made of: handed another one's,
+    # it checks (and fetches) itself, and refuses what is wrong.
+    staff = staff_users["marketing_admin"]
+    sound = IdentityProvider(partner=alice.partner, name="Alice Entra", slug="alice-entra")
+    checked = sso_setup.identity_provider_setup_check(
+        provider=sound,
+        actor=staff,
+        client_id="client-1",
+        secret="s3cret",
+        server_url=oidc_provider.issuer,
+    )
+    url = nothing_answers()
+
+    with pytest.raises(ValidationError) as refused:
+        sso_setup.identity_provider_save(
+            provider=sound,
+            actor=staff,
+            client_id="client-1",
+            secret="s3cret",
+            server_url=url,
+            checked=checked,
+        )
+
+    assert f"{url} does not answer" in refused.value.message_dict["server_url"][0]
+    assert discovery_fetches(fetches, url) == 1
+    with scopes_disabled():
+        assert not IdentityProvider.objects.exists()
+
+
 def test_admin_approves_a_pending_domain_and_the_partners_admins_are_emailed(
     client, alice, staff_users, oidc_provider, mailoutbox, django_capture_on_commit_callbacks
 ):
     client.force_login(alice.admin)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(PAGE, setup_data(oidc_provider.issuer))
+        client.post(ADD, setup_data(oidc_provider.issuer))
     # staff heard of the request: the marketing admins and the channel manager
     request_mail = mailoutbox[-1]
     assert "Alice Corp asks to own email domains" in request_mail.subject
@@ -477,8 +798,8 @@ def test_set_up_in_the_portal_then_approved_then_a_colleague_signs_in(
     values = setup_data(oidc_provider.issuer, client_id=client_id, secret=secret)
     values.update({"roles-0-value": "alice-marketing", "roles-0-role": "marketer"})
     values.update({"roles-1-value": "", "roles-1-role": ""})
-    admin.submit(admin.form(action_contains=PAGE), **values)
-    assert admin.response.url == f"{base}{PAGE}", admin.text[:2000]
+    admin.submit(admin.form(action_contains=ADD), **values)
+    assert admin.response.url == f"{base}{provider_page()}", admin.text[:2000]
     assert "Pending approval" in admin.text
 
     # pending: the colleague's address finds no company sign-in
@@ -532,7 +853,7 @@ def test_partner_admin_sets_up_saml_from_the_idps_metadata(admin_client, alice, 
     # what the company's IT registers at a SAML IdP, before anything is set up
     assert "http://testserver/accounts/saml/alice/acs/" in empty
 
-    response = admin_client.post(PAGE, saml_setup_data(metadata_url=saml_idp.metadata_url))
+    response = admin_client.post(ADD, saml_setup_data(metadata_url=saml_idp.metadata_url))
 
     assert response.status_code == 302, text(response)
     provider = alice_provider(alice)
@@ -540,14 +861,14 @@ def test_partner_admin_sets_up_saml_from_the_idps_metadata(admin_client, alice, 
     app = SocialApp.objects.get(provider_id="alice")
     assert app.provider == "saml"
     assert app.settings["idp"]["entity_id"] == saml_idp.entity_id
-    page = text(admin_client.get(PAGE))
+    page = text(admin_client.get(provider_page()))
     assert "http://testserver/accounts/saml/alice/acs/" in page
     assert f'value="{saml_idp.metadata_url}"' in page
 
 
 def test_saml_metadata_that_is_not_metadata_is_a_field_error(admin_client, alice):
     response = admin_client.post(
-        PAGE, saml_setup_data(metadata_xml="<EntityDescriptor>not quite</EntityDescriptor>")
+        ADD, saml_setup_data(metadata_xml="<EntityDescriptor>not quite</EntityDescriptor>")
     )
 
     assert response.status_code == 400
@@ -558,7 +879,7 @@ def test_saml_metadata_that_is_not_metadata_is_a_field_error(admin_client, alice
 
 
 def test_saml_without_metadata_says_what_to_give(admin_client, alice):
-    response = admin_client.post(PAGE, saml_setup_data())
+    response = admin_client.post(ADD, saml_setup_data())
 
     assert response.status_code == 400
     assert 'id="id_metadata_xml_error"' in text(response)
@@ -583,8 +904,8 @@ def test_saml_set_up_in_the_portal_then_approved_then_a_colleague_signs_in(
     values.update({"roles-0-value": "alice-marketing", "roles-0-role": "marketer"})
     values.update({"roles-1-value": "", "roles-1-role": ""})
     admin.get(f"{base}{PAGE}")
-    admin.submit(admin.form(action_contains=PAGE), **values)
-    assert admin.response.url == f"{base}{PAGE}", admin.text[:2000]
+    admin.submit(admin.form(action_contains=ADD), **values)
+    assert admin.response.url == f"{base}{provider_page()}", admin.text[:2000]
     # the company's IT registers our service provider at their IdP
     saml_idp.register_sp(f"{base}/accounts/saml/alice/metadata/")
     with scopes_disabled():
@@ -629,8 +950,8 @@ def test_a_partner_admin_cannot_point_our_server_at_a_private_address(
     settings.SSO_PARTNER_PRIVATE_ADDRESSES = False
     url = address.format(port=free_port())
 
-    oidc = admin_client.post(PAGE, setup_data(url))
-    saml = admin_client.post(PAGE, saml_setup_data(metadata_url=url))
+    oidc = admin_client.post(ADD, setup_data(url))
+    saml = admin_client.post(ADD, saml_setup_data(metadata_url=url))
 
     assert oidc.status_code == saml.status_code == 400
     assert 'id="id_server_url_error"' in text(oidc) and says in text(oidc)

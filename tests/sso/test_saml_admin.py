@@ -83,6 +83,34 @@ def test_a_provider_from_the_idps_metadata_url(admin_client, alice, saml_idp, se
     assert "https://partners.vendor.example/accounts/saml/alice-saml/metadata/" in page
 
 
+def test_one_save_reads_the_metadata_url_once(admin_client, alice, saml_idp, fetches):
+    # The form checks the metadata (its errors show on its fields) and the save takes
+    # what the check read: the IdP's metadata is fetched once per save.
+    response = admin_client.post(ADD, form(alice.partner, metadata_url=saml_idp.metadata_url))
+
+    assert response.status_code == 302, response.content[:3000]
+    assert fetches.count(saml_idp.metadata_url) == 1
+    with scopes_disabled():
+        provider = IdentityProvider.objects.get(slug="alice-saml")
+        domain = provider.domains.get()
+    assert provider.app.settings["metadata_source_url"] == saml_idp.metadata_url
+
+    # saved again (as after the IdP rotates its certificate): read again, once
+    fetches.clear()
+    data = form(alice.partner, metadata_url=saml_idp.metadata_url, name="Alice SAML 2")
+    data.update(
+        {
+            "domains-INITIAL_FORMS": "1",
+            "domains-0-id": str(domain.pk),
+            "domains-0-provider": str(provider.pk),
+        }
+    )
+    change = reverse("admin:partners_identityprovider_change", args=[provider.pk])
+    response = admin_client.post(change, data)
+    assert response.status_code == 302, response.content[:3000]
+    assert fetches.count(saml_idp.metadata_url) == 1
+
+
 def test_a_provider_from_pasted_metadata_and_saved_again_without_it(admin_client, alice, saml_idp):
     response = admin_client.post(ADD, form(alice.partner, metadata_xml=saml_idp.metadata_xml()))
     assert response.status_code == 302, response.content[:3000]
