@@ -27,7 +27,7 @@ from import_export.forms import ImportForm
 from assets.validation import validate_upload
 from partners.models import Language, Partner, Region, Tier
 from partners.services import partner_create
-from partners.services.languages import set_languages_in_order
+from partners.services.languages import set_languages_in_order, staff_language
 
 IMPORT_KINDS = frozenset({"csv"})
 TEXT_COLUMNS = (
@@ -227,10 +227,10 @@ class PartnerResource(resources.ModelResource):
                 "channel_manager",
             )
         }
+        with staff_language():  # the audit trail's reason
+            reason = _("Imported from a CSV file")
         created = partner_create(
-            actor=actor if getattr(actor, "pk", None) else None,
-            reason=_("Imported from a CSV file"),
-            **values,
+            actor=actor if getattr(actor, "pk", None) else None, reason=reason, **values
         )
         # The library saves regions and languages next, on this same object.
         instance.pk = created.pk

@@ -1,4 +1,6 @@
-"""Writes on partners, memberships and API keys. Every staff decision is audited here."""
+"""Writes on partners, memberships and API keys. Every staff decision is audited here,
+the audit entries worded in the staff's language whoever's request writes them
+(`staff_language`), the errors in the actor's."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from partners.models import (
     SurveySend,
     Tier,
 )
+from partners.services.languages import staff_language
 
 # Which status a partner may move to from each status. Terminated is final.
 STATUS_TRANSITIONS: dict[str, set[str]] = {
@@ -97,7 +100,7 @@ def partner_create(
     )
     partner.full_clean()
     partner.save()
-    with scopes_disabled():
+    with scopes_disabled(), staff_language():
         PartnerAuditEntry.objects.create(
             partner=partner,
             actor=actor,
@@ -145,13 +148,9 @@ def partner_decide(
                         }
                     }
                 )
-            changes.append(
-                (
-                    PartnerAuditEntry.Field.STATUS,
-                    locked.get_status_display(),
-                    str(Partner.Status(status).label),
-                )
-            )
+            with staff_language():
+                was, becomes = locked.get_status_display(), str(Partner.Status(status).label)
+            changes.append((PartnerAuditEntry.Field.STATUS, was, becomes))
             locked.status = status
             update_fields.append("status")
         if tier is not _UNSET and tier.pk != locked.tier_id:
@@ -273,7 +272,9 @@ def membership_check(*, partner: Partner | None, user: User) -> None:
 
 
 def _member_label(membership: Membership, role: str) -> str:
-    return f"{_user_label(membership.user)}: {Membership.Role(role).label}"[:200]
+    """A member and a role as the audit trail words them, in the staff's language."""
+    with staff_language():
+        return f"{_user_label(membership.user)}: {Membership.Role(role).label}"[:200]
 
 
 def _membership_audit(

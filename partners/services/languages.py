@@ -4,6 +4,10 @@ One rule, asked by the middleware (pages), the mail sender (emails, whoever trig
 them) and the password-reset form: a person's chosen language while it still ships;
 else, for a partner's people, the first of the partner's languages that ships (in the
 order staff entered them); else English (settings.LANGUAGE_CODE).
+
+Staff read one language, settings.LANGUAGE_CODE: what is written for them (the
+partner's audit trail, shown in the admin) is worded in it whoever's request writes it
+(`staff_language`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F
+from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -63,6 +68,15 @@ def partner_language(partner: Partner | int) -> str:
     if isinstance(partner, int):
         partner = Partner.objects.get(pk=partner)
     return first_shipped(languages_in_entry_order(partner.languages)) or settings.LANGUAGE_CODE
+
+
+def staff_language() -> translation.override:
+    """Word what staff read in their language, settings.LANGUAGE_CODE, whoever's request
+    writes it: `with staff_language():` around the composing of an audit entry's texts
+    (translated words, choice labels, verbose names). Staff pages stay English while a
+    partner admin works in German; only the staff's words go inside, so what the actor
+    reads (errors, messages) stays in their own language."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def invitee_language(*, partner: Partner, chosen: str | None) -> str:

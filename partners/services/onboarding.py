@@ -31,6 +31,7 @@ from partners.models import (
 )
 from partners.selectors.onboarding import agreement_current
 from partners.services.core import partner_decide
+from partners.services.languages import staff_language
 
 Kind = OnboardingStep.Kind
 
@@ -292,12 +293,10 @@ def onboarding_activate_if_done(*, partner: Partner) -> bool:
             )
         if required - done:
             return False
-        partner_decide(
-            partner=locked,
-            actor=None,
-            status=Partner.Status.ACTIVE,
-            reason=_("Every required onboarding step is done."),
-        )
+        # Often a partner admin's step that finishes it: the reason is the audit trail's.
+        with staff_language():
+            reason = _("Every required onboarding step is done.")
+        partner_decide(partner=locked, actor=None, status=Partner.Status.ACTIVE, reason=reason)
         from partners.tasks import send_partner_activated_email
 
         transaction.on_commit(lambda: send_partner_activated_email.delay(locked.pk))

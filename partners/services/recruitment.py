@@ -41,12 +41,17 @@ from partners.selectors.recruitment import (
     website_domain,
 )
 from partners.services.core import (
+    _member_label,
     _user_label,
     membership_change_role,
     membership_create,
     partner_create,
 )
-from partners.services.languages import languages_in_entry_order, set_languages_in_order
+from partners.services.languages import (
+    languages_in_entry_order,
+    set_languages_in_order,
+    staff_language,
+)
 
 INVITATION_LIFETIME = timedelta(days=7)
 # The sweep (`invitation_send_owed`) leaves an invitation this long to the task its create
@@ -259,9 +264,10 @@ def application_approve(
                 }
             )
         website = locked.website if len(locked.website) <= 200 else ""
-        reason = _("Application of %(date)s approved.") % {
-            "date": timezone.localtime(locked.created_at).date().isoformat()
-        }
+        with staff_language():  # the audit trail's reason
+            reason = _("Application of %(date)s approved.") % {
+                "date": timezone.localtime(locked.created_at).date().isoformat()
+            }
         for _attempt in range(5):
             slug = _unique_slug(locked.company)
             try:
@@ -673,13 +679,12 @@ def invitation_accept(
         user.set_password(password)
         user.is_active = True
         user.save()
+        with staff_language():  # the audit trail's reason; the invitee's errors stay theirs
+            reason = _("Accepted the invitation of %(inviter)s.") % {
+                "inviter": _user_label(invitation.invited_by)
+            }
         membership_create(
-            partner=partner,
-            user=user,
-            role=invitation.role,
-            actor=user,
-            reason=_("Accepted the invitation of %(inviter)s.")
-            % {"inviter": _user_label(invitation.invited_by)},
+            partner=partner, user=user, role=invitation.role, actor=user, reason=reason
         )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
@@ -804,14 +809,15 @@ def team_member_deactivate(*, membership: Membership, actor: User, reason: str =
         user = get_user_model().objects.select_for_update(of=("self",)).get(pk=locked.user_id)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        PartnerAuditEntry.objects.create(
-            partner_id=locked.partner_id,
-            actor=actor,
-            field=PartnerAuditEntry.Field.MEMBERSHIP,
-            old_value=f"{_user_label(user)}: {locked.get_role_display()}"[:200],
-            new_value=_("%(user)s: deactivated") % {"user": _user_label(user)},
-            reason=(reason or "").strip(),
-        )
+        with staff_language():
+            PartnerAuditEntry.objects.create(
+                partner_id=locked.partner_id,
+                actor=actor,
+                field=PartnerAuditEntry.Field.MEMBERSHIP,
+                old_value=_member_label(locked, locked.role),
+                new_value=_("%(user)s: deactivated") % {"user": _user_label(user)},
+                reason=(reason or "").strip(),
+            )
         locked.user = user
     return locked
 
@@ -826,14 +832,15 @@ def team_member_reactivate(*, membership: Membership, actor: User, reason: str =
             return locked
         user.is_active = True
         user.save(update_fields=["is_active"])
-        PartnerAuditEntry.objects.create(
-            partner_id=locked.partner_id,
-            actor=actor,
-            field=PartnerAuditEntry.Field.MEMBERSHIP,
-            old_value=_("%(user)s: deactivated") % {"user": _user_label(user)},
-            new_value=f"{_user_label(user)}: {locked.get_role_display()}"[:200],
-            reason=(reason or "").strip(),
-        )
+        with staff_language():
+            PartnerAuditEntry.objects.create(
+                partner_id=locked.partner_id,
+                actor=actor,
+                field=PartnerAuditEntry.Field.MEMBERSHIP,
+                old_value=_("%(user)s: deactivated") % {"user": _user_label(user)},
+                new_value=_member_label(locked, locked.role),
+                reason=(reason or "").strip(),
+            )
         locked.user = user
     return locked
 

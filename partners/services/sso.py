@@ -56,6 +56,7 @@ from partners.models import (
 )
 from partners.roles import STAFF_ROLES
 from partners.services.core import membership_change_role, membership_create
+from partners.services.languages import staff_language
 from partners.services.recruitment import membership_is_last_admin
 
 # Why a sign-in was refused: the code is stored (SignInRecord.detail["reason"]), the
@@ -457,13 +458,11 @@ def _partner_sign_in(*, rules: ProviderRules, email: str, claims: Mapping[str, A
         and not (membership.role == Membership.Role.ADMIN and membership_is_last_admin(membership))
     ):
         old_role = membership.role
-        membership_change_role(
-            membership=membership,
-            role=claimed_role,
-            actor=None,
-            reason=_("Role from the company sign-in (%(provider)s).")
-            % {"provider": rules.provider.name},
-        )
+        with staff_language():  # the audit trail's reason, whoever signs in
+            reason = _("Role from the company sign-in (%(provider)s).") % {
+                "provider": rules.provider.name
+            }
+        membership_change_role(membership=membership, role=claimed_role, actor=None, reason=reason)
         record(event=SignInRecord.Event.ROLE_REMOVED, user=user, role=old_role)
         record(event=SignInRecord.Event.ROLE_ADDED, user=user, role=claimed_role)
     record(event=SignInRecord.Event.SIGNED_IN, user=user)

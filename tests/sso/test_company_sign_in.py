@@ -19,11 +19,12 @@ from django_scopes import scopes_disabled
 from partners.models import (
     IdentityProvider,
     IdentityProviderDomain,
+    Language,
     Membership,
     PartnerAuditEntry,
     SignInRecord,
 )
-from partners.services import sso, sso_setup
+from partners.services import set_languages_in_order, sso, sso_setup
 from tests.conftest import PASSWORD
 from tests.sso.conftest import Browser, free_port
 from tests.sso.saml_idp.idp import PASSWORD as SAML_PASSWORD
@@ -272,6 +273,49 @@ def test_switching_off_and_deleting_ask_first(admin_client, alice, oidc_provider
     admin_client.post(delete)
     assert alice_provider(alice) is None
     assert not SocialApp.objects.filter(provider_id="alice").exists()
+
+
+def test_a_german_reading_admin_writes_the_audit_trail_in_the_staffs_english(
+    client, alice, oidc_provider
+):
+    # given: a company that reads German, so its admin's portal is German
+    german, _created = Language.objects.get_or_create(code="de", defaults={"name": "German"})
+    set_languages_in_order(alice.partner.languages, [german])
+    admin_client = client
+    admin_client.force_login(alice.admin)
+    admin_client.post(ADD, setup_data(oidc_provider.issuer))
+
+    # when: the admin claims a domain, changes the default role and switches it off
+    refused = admin_client.post(domain_add(), {"domain": "not a domain"})
+    added = admin_client.post(domain_add(), {"domain": "alice-labs.example"}, follow=True)
+    admin_client.post(
+        provider_page(), setup_data(oidc_provider.issuer, default_role="marketer", secret="")
+    )
+    off = admin_client.post(
+        reverse("portal:company_sign_in_deactivate", args=["alice"]), follow=True
+    )
+
+    # then: what the admin reads is German, errors and confirmations alike
+    assert "Geben Sie eine Domain wie example.com ein." in text(refused)
+    assert "alice-labs.example wurde hinzugefügt" in text(added)
+    assert "Die Firmenanmeldung „Alice Okta“ ist ausgeschaltet." in text(off)
+    # and the audit trail staff read in the admin is English
+    with scopes_disabled():
+        trail = [
+            (entry.old_value, entry.new_value)
+            for entry in PartnerAuditEntry.objects.filter(partner=alice.partner, field="sso")
+        ]
+    assert sorted(trail) == sorted(
+        [
+            ("", "company sign-in: set up"),
+            ("", "client ID: alice-portal"),
+            ("", f"issuer URL: {oidc_provider.issuer}"),
+            ("", "email domain: alice-corp.example (pending staff approval)"),
+            ("", "email domain: alice-labs.example (pending staff approval)"),
+            ("default role: Sales rep", "default role: Marketer"),
+            ("active: on", "active: off"),
+        ]
+    )
 
 
 def test_only_partner_admins_and_only_their_own(client, alice, bob, oidc_provider):
